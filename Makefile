@@ -1,0 +1,95 @@
+# The BERT Encoder, built from scratch: setup, tests and benchmarks.
+#
+#   make lab     create .venv (first time), install, start JupyterLab on notebooks/
+#   make test    create .venv (first time), install with test tools, run every check
+#   make bench   full speed benchmark (benchmarks/run.py)
+#   make clean   remove .venv and caches
+#
+# Variables you may override on the command line:
+#   TORCH   what pip installs for PyTorch, first and on its own (default: torch==2.13.0,
+#           which is a CPU wheel on the course machines). A GPU user picks a CUDA build, e.g.
+#           make lab TORCH="torch --index-url https://download.pytorch.org/whl/cu124"
+#   PYTHON  the interpreter that creates .venv (default: python3.11, else python3)
+#   VENV    where the virtual environment lives (default: .venv)
+#   LAB_ARGS  extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8890"
+
+SHELL := /bin/bash
+
+TORCH   ?= torch==2.13.0
+PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV    ?= .venv
+LAB_ARGS ?=
+# Jupyter refuses to start as root unless told; containers and CI machines often are root.
+ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+BIN := $(VENV)/bin
+PY  := $(BIN)/python
+PIP := $(PY) -m pip --disable-pip-version-check
+
+# Stamp files: reinstall only when a requirements file, pyproject.toml or TORCH changed.
+STAMP_LAB := $(VENV)/.installed-lab
+STAMP_DEV := $(VENV)/.installed-dev
+TORCH_SPEC := $(VENV)/.torch-spec
+
+# The tests never touch the network and never depend on the hash seed.
+TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
+	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+
+.PHONY: lab test lint pytest bench clean FORCE
+
+lab: $(STAMP_LAB)
+	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		$(ROOT_ARG) $(LAB_ARGS)
+
+test: $(STAMP_DEV)
+	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory pytest
+	@if [ -f benchmarks/run.py ]; then \
+		echo "+ python benchmarks/run.py --smoke"; \
+		$(TEST_ENV) $(PY) benchmarks/run.py --smoke; \
+	else echo "benchmarks/run.py not found: benchmark smoke run skipped"; fi
+
+# One pytest run: the Python tests and every notebook (notebooks/ and notebooks/solutions/),
+# each notebook executed top to bottom by nbval (outputs compared only in cells marked
+# "# NBVAL_CHECK_OUTPUT"). Folders that do not exist yet are left out; "no tests collected"
+# (exit 5) is reported but not treated as a failure.
+pytest: $(STAMP_DEV)
+	@paths=""; for d in tests notebooks; do [ -d "$$d" ] && paths="$$paths $$d"; done; \
+	if [ -z "$$paths" ]; then echo "no tests/ or notebooks/ folder: nothing to test"; exit 0; fi; \
+	echo "+ pytest$$paths --nbval-lax --nbval-current-env"; \
+	rc=0; $(TEST_ENV) $(PY) -m pytest $$paths --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
+	exit $$rc
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check .
+
+bench: $(STAMP_DEV)
+	@if [ ! -f benchmarks/run.py ]; then echo "benchmarks/run.py not found"; exit 1; fi
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# --- the virtual environment -------------------------------------------------------------
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3 not found: install Python 3.11 (or set PYTHON=...)"; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+
+# Rewritten only when TORCH differs from what was installed last, so changing it reinstalls.
+$(TORCH_SPEC): FORCE | $(PY)
+	@echo '$(TORCH)' | cmp -s - $@ || echo '$(TORCH)' > $@
+
+$(STAMP_LAB): requirements.txt pyproject.toml $(TORCH_SPEC) | $(PY)
+	$(PIP) install $(TORCH)
+	$(PIP) install -r requirements.txt -e .
+	@touch $@
+
+$(STAMP_DEV): $(STAMP_LAB) requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+FORCE:
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info test-artifacts
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,50 @@
+"""course_lib: BERT built from scratch in plain PyTorch, one module per idea."""
+
+from .attention import (
+    MultiHeadSelfAttention,
+    attention_weights,
+    merge_heads,
+    scaled_dot_product_attention,
+    split_heads,
+)
+from .block import BertEncoderBlock
+from .config import BertConfig, count_bert_parameters
+from .embeddings import BertEmbeddings
+from .layers import EncoderLayer, FeedForward, gelu
+from .model import BertEncoder, BertModel, BertOutput, BertPooler
+from .pooling import global_average_pooling, global_max_pooling
+from .pretrained import load_pretrained, load_tokenizer, minilm_folder
+from .tokenizer import Encoding, WordPieceTokenizer
+from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BertConfig",
+    "BertEmbeddings",
+    "BertEncoder",
+    "BertEncoderBlock",
+    "BertModel",
+    "BertOutput",
+    "BertPooler",
+    "Encoding",
+    "EncoderLayer",
+    "FeedForward",
+    "LoadReport",
+    "MultiHeadSelfAttention",
+    "WordPieceTokenizer",
+    "attention_weights",
+    "checkpoint_name_to_ours",
+    "count_bert_parameters",
+    "gelu",
+    "global_average_pooling",
+    "global_max_pooling",
+    "load_checkpoint_into",
+    "load_pretrained",
+    "load_tokenizer",
+    "merge_heads",
+    "minilm_folder",
+    "read_checkpoint",
+    "scaled_dot_product_attention",
+    "split_heads",
+]

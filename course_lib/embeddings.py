@@ -1,0 +1,34 @@
+"""Token + position + segment embeddings, summed and normalised: BERT's input layer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import BertConfig
+
+
+class BertEmbeddings(nn.Module):
+    """Map IDs (batch, seq) to vectors (batch, seq, hidden).
+
+    Each token's vector is the sum of three learned vectors: what the token is (word), where it
+    is (position 0..511) and which sentence it belongs to (segment A or B).
+    """
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        seq_len = input_ids.shape[1]
+        positions = torch.arange(seq_len, device=input_ids.device)  # (seq,)
+        summed = (
+            self.word_embeddings(input_ids)  # (batch, seq, hidden)
+            + self.token_type_embeddings(token_type_ids)  # (batch, seq, hidden)
+            + self.position_embeddings(positions)  # (seq, hidden), broadcast over the batch
+        )
+        return self.dropout(self.layer_norm(summed))

@@ -1,0 +1,124 @@
+"""The full encoder: embeddings, a stack of layers, and BERT's random initialisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .config import BertConfig
+from .embeddings import BertEmbeddings
+from .layers import EncoderLayer
+from .validation import (
+    as_id_tensor,
+    check_attention_mask,
+    check_input_ids,
+    check_same_device,
+    check_token_type_ids,
+)
+
+
+@dataclass
+class BertOutput:
+    """What the model returns. Shapes: (batch, seq, hidden) and (batch, heads, seq, seq)."""
+
+    last_hidden_state: torch.Tensor
+    attentions: tuple[torch.Tensor, ...] | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    pooler_output: torch.Tensor | None = None
+
+
+class BertEncoder(nn.Module):
+    """``num_layers`` encoder layers, applied one after the other."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.num_layers))
+
+    def forward(self, x, mask=None, output_attentions=False, output_hidden_states=False):
+        attentions, hidden_states = [], [x]
+        for layer in self.layers:
+            x, weights = layer(x, mask, output_attentions)  # (batch, seq, hidden)
+            attentions.append(weights)
+            hidden_states.append(x)
+        return (
+            x,
+            tuple(attentions) if output_attentions else None,
+            tuple(hidden_states) if output_hidden_states else None,
+        )
+
+
+class BertPooler(nn.Module):
+    """The pre-training head on [CLS]: dense + tanh. Optional; the block itself does not use it."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(hidden[:, 0]))  # (batch, hidden)
+
+
+class BertModel(nn.Module):
+    """BERT from token IDs to one vector per token.
+
+    ``model(input_ids)`` takes IDs of shape (batch, seq) and returns a :class:`BertOutput`.
+    """
+
+    def __init__(self, config: BertConfig | None = None, add_pooler: bool = False):
+        super().__init__()
+        self.config = config or BertConfig.base()
+        self.embeddings = BertEmbeddings(self.config)
+        self.encoder = BertEncoder(self.config)
+        self.pooler = BertPooler(self.config) if add_pooler else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """BERT's initialisation: weights ~ Normal(0, 0.02), biases 0, LayerNorm scale 1."""
+        std = self.config.initializer_range
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, mean=0.0, std=std)
+            if isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+        with torch.no_grad():
+            self.embeddings.word_embeddings.weight[self.config.pad_token_id].zero_()
+
+    def set_fused_attention(self, enabled: bool) -> None:
+        """Use PyTorch's fused attention when no maps are asked for (default), or always by hand."""
+        for layer in self.encoder.layers:
+            layer.attention.use_fused = enabled
+
+    def forward(
+        self,
+        input_ids,
+        attention_mask=None,
+        token_type_ids=None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> BertOutput:
+        ids = as_id_tensor(input_ids)
+        check_input_ids(ids, self.config.vocab_size, self.config.max_position_embeddings)
+        check_same_device(ids, self.embeddings.word_embeddings.weight)
+        if token_type_ids is None:
+            segments = torch.zeros_like(ids)
+        else:
+            segments = check_token_type_ids(token_type_ids, ids, self.config.type_vocab_size)
+        mask = None
+        if attention_mask is not None:
+            keep = check_attention_mask(attention_mask, ids)  # (batch, seq)
+            if not bool(keep.all()):
+                mask = keep[:, None, None, :]  # (batch, 1, 1, seq): broadcast over heads, queries
+
+        x = self.embeddings(ids, segments)  # (batch, seq, hidden)
+        x, attentions, hidden_states = self.encoder(x, mask, output_attentions, output_hidden_states)
+        pooled = self.pooler(x) if self.pooler is not None else None
+        return BertOutput(x, attentions, hidden_states, pooled)
+
+    def num_parameters(self) -> int:
+        """How many numbers the model learns."""
+        return sum(p.numel() for p in self.parameters())

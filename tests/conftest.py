@@ -1,0 +1,29 @@
+"""Shared fixtures: the shipped model, a random BERT-base written by `transformers`, seeded inputs."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def minilm_folder():
+    import course_lib as cl
+
+    return cl.minilm_folder()
+
+
+@pytest.fixture(scope="session")
+def random_base_folder(tmp_path_factory):
+    """A randomly initialised BERT-base saved by `transformers` itself (the reference writer)."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(1234)
+    reference = transformers.BertModel(transformers.BertConfig())
+    folder = tmp_path_factory.mktemp("random-bert-base")
+    reference.save_pretrained(folder)
+    return folder

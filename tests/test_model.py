@@ -1,0 +1,173 @@
+"""Unit tests of each model part on small configs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import course_lib as cl
+
+
+@pytest.fixture
+def tiny():
+    return cl.BertConfig.tiny(vocab_size=120)
+
+
+def test_config_presets():
+    base = cl.BertConfig.base()
+    assert (base.num_layers, base.num_heads, base.hidden_size, base.intermediate_size) == (
+        12, 12, 768, 3072)
+    assert (base.vocab_size, base.max_position_embeddings, base.type_vocab_size) == (30522, 512, 2)
+    assert base.hidden_act == "gelu" and base.layer_norm_eps == 1e-12 and base.head_size == 64
+    assert cl.BertConfig.from_hf_dict(base.to_hf_dict()) == base
+
+
+def test_bert_base_parameter_count():
+    parts = cl.count_bert_parameters(cl.BertConfig.base())
+    with_pooler = cl.count_bert_parameters(cl.BertConfig.base(), with_pooler=True)
+    print(f"BERT-base parameters: {parts['total']:,} without the pooler, "
+          f"{with_pooler['total']:,} with it")
+    assert parts["total"] == 108_891_648
+    assert with_pooler["total"] == 109_482_240
+    assert cl.BertModel(cl.BertConfig.base()).num_parameters() == parts["total"]
+    assert cl.BertModel(cl.BertConfig.base(), add_pooler=True).num_parameters() == 109_482_240
+
+
+def test_random_init_follows_bert(tiny):
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny(vocab_size=5000, hidden_size=128, num_heads=4))
+    weights = model.embeddings.word_embeddings.weight[1:]
+    assert abs(weights.std().item() - 0.02) < 0.001 and abs(weights.mean().item()) < 0.001
+    assert torch.all(model.embeddings.word_embeddings.weight[0] == 0)  # the [PAD] row
+    layer = model.encoder.layers[0]
+    assert torch.all(layer.attention.query.bias == 0)
+    assert torch.all(layer.attention_norm.weight == 1) and torch.all(layer.attention_norm.bias == 0)
+
+
+def test_same_seed_same_model(tiny):
+    torch.manual_seed(3)
+    a = cl.BertModel(tiny)
+    torch.manual_seed(3)
+    b = cl.BertModel(tiny)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_embeddings_sum_three_parts(tiny):
+    torch.manual_seed(0)
+    embeddings = cl.BertEmbeddings(tiny).eval()
+    ids = torch.tensor([[5, 6, 7]])
+    segments = torch.tensor([[0, 1, 1]])
+    summed = (embeddings.word_embeddings.weight[ids[0]]
+              + embeddings.position_embeddings.weight[:3]
+              + embeddings.token_type_embeddings.weight[segments[0]])
+    expected = torch.nn.functional.layer_norm(summed, (64,), embeddings.layer_norm.weight,
+                                              embeddings.layer_norm.bias, 1e-12)
+    assert torch.allclose(embeddings(ids, segments)[0], expected, atol=1e-6)
+
+
+def test_one_head_by_hand():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 5, 8).unbind(0)  # each (seq=5, d=8)
+    out, weights = cl.scaled_dot_product_attention(q, k, v)
+    scores = q @ k.T / math.sqrt(8)
+    expected_weights = scores.exp() / scores.exp().sum(-1, keepdim=True)
+    assert torch.allclose(weights, expected_weights, atol=1e-6)
+    assert torch.allclose(out, expected_weights @ v, atol=1e-6)
+    assert torch.allclose(weights.sum(-1), torch.ones(5))
+
+
+def test_mask_hides_keys():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 1, 4, 8).unbind(0)
+    mask = torch.tensor([True, True, False, False])[None, None, :]
+    out, weights = cl.scaled_dot_product_attention(q, k, v, mask)
+    assert torch.all(weights[..., 2:] == 0)
+    alone, _ = cl.scaled_dot_product_attention(q, k[:, :2], v[:, :2])
+    assert torch.allclose(out, alone, atol=1e-6)
+
+
+def test_split_and_merge_heads_are_inverse():
+    x = torch.randn(2, 7, 48)
+    heads = cl.split_heads(x, 12)
+    assert heads.shape == (2, 12, 7, 4)
+    assert torch.equal(heads[:, 3], x[:, :, 12:16])  # head 3 owns dimensions 12..15
+    assert torch.equal(cl.merge_heads(heads), x)
+
+
+def test_multi_head_loop_equals_batched(tiny):
+    torch.manual_seed(0)
+    attention = cl.MultiHeadSelfAttention(tiny).eval()
+    x = torch.randn(2, 6, 64)
+    batched, weights = attention(x, output_attentions=True)
+    heads = []
+    for h in range(4):
+        cols = slice(16 * h, 16 * (h + 1))
+        q = x @ attention.query.weight[cols].T + attention.query.bias[cols]
+        k = x @ attention.key.weight[cols].T + attention.key.bias[cols]
+        v = x @ attention.value.weight[cols].T + attention.value.bias[cols]
+        heads.append(cl.scaled_dot_product_attention(q, k, v)[0])
+    looped = attention.output(torch.cat(heads, dim=-1))
+    assert weights.shape == (2, 4, 6, 6)
+    assert torch.allclose(batched, looped, atol=1e-5)
+
+
+def test_fused_and_hand_written_attention_agree(tiny):
+    torch.manual_seed(0)
+    model = cl.BertModel(tiny).eval()
+    ids = torch.randint(1, 120, (3, 9))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    with torch.no_grad():
+        fused = model(ids, mask).last_hidden_state
+        model.set_fused_attention(False)
+        by_hand = model(ids, mask).last_hidden_state
+    assert torch.allclose(fused, by_hand, atol=1e-5)
+
+
+def test_gelu_by_hand_matches_torch():
+    x = torch.linspace(-6, 6, 101)
+    assert torch.allclose(cl.gelu(x), torch.nn.functional.gelu(x), atol=1e-6)
+
+
+def test_encoder_layer_is_post_layer_norm(tiny):
+    torch.manual_seed(0)
+    layer = cl.EncoderLayer(tiny).eval()
+    x = torch.randn(1, 5, 64)
+    attended, _ = layer.attention(x)
+    h = layer.attention_norm(x + attended)
+    expected = layer.output_norm(h + layer.feed_forward(h))
+    assert torch.allclose(layer(x)[0], expected, atol=1e-6)
+
+
+def test_outputs_have_documented_shapes(tiny):
+    torch.manual_seed(0)
+    model = cl.BertModel(tiny, add_pooler=True).eval()
+    out = model(torch.randint(0, 120, (2, 7)), output_attentions=True, output_hidden_states=True)
+    assert out.last_hidden_state.shape == (2, 7, 64)
+    assert len(out.attentions) == 2 and out.attentions[0].shape == (2, 4, 7, 7)
+    assert len(out.hidden_states) == 3 and out.pooler_output.shape == (2, 64)
+    plain = model(torch.randint(0, 120, (2, 7)))
+    assert plain.attentions is None and plain.hidden_states is None
+
+
+def test_training_mode_uses_dropout(tiny):
+    torch.manual_seed(0)
+    model = cl.BertModel(tiny)
+    ids = torch.randint(0, 120, (1, 8))
+    assert not torch.allclose(model(ids).last_hidden_state, model(ids).last_hidden_state)
+    model.eval()
+    assert torch.equal(model(ids).last_hidden_state, model(ids).last_hidden_state)
+
+
+def test_name_map_covers_every_parameter():
+    model = cl.BertModel(cl.BertConfig.tiny(), add_pooler=True)
+    from course_lib.weights import ours_to_checkpoint_state
+
+    for theirs in ours_to_checkpoint_state(model):
+        assert cl.checkpoint_name_to_ours(theirs) in model.state_dict()
+        assert cl.checkpoint_name_to_ours("bert." + theirs) == cl.checkpoint_name_to_ours(theirs)
+    assert (cl.checkpoint_name_to_ours("bert.embeddings.LayerNorm.gamma")
+            == "embeddings.layer_norm.weight")
+    assert cl.checkpoint_name_to_ours("cls.predictions.bias") is None
