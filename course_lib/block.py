@@ -24,8 +24,14 @@ class BertEncoderBlock(nn.Module):
     Random weights by default; ``BertEncoderBlock.from_pretrained(...)`` for trained ones.
     """
 
-    def __init__(self, vocab_size: int = 30522, output: str = "cls", pooling: str | None = None,
-                 config: BertConfig | None = None, model: BertModel | None = None):
+    def __init__(
+        self,
+        vocab_size: int = 30522,
+        output: str = "cls",
+        pooling: str | None = None,
+        config: BertConfig | None = None,
+        model: BertModel | None = None,
+    ):
         super().__init__()
         self.output, self.pooling = _check_output(output, pooling)
         if model is None:
@@ -38,8 +44,9 @@ class BertEncoderBlock(nn.Module):
         self.model = model
 
     @classmethod
-    def from_pretrained(cls, source: str = "bert-base-uncased", output: str = "cls",
-                        pooling: str | None = None) -> BertEncoderBlock:
+    def from_pretrained(
+        cls, source: str = "bert-base-uncased", output: str = "cls", pooling: str | None = None
+    ) -> BertEncoderBlock:
         """A block with trained weights: "bert-base-uncased", "bert-base-multilingual-cased",
         "minilm" (shipped, offline) or a folder in the Hugging Face layout."""
         from .pretrained import load_pretrained
@@ -57,7 +64,8 @@ class BertEncoderBlock(nn.Module):
         return self.model.config.max_position_embeddings
 
     def forward(self, input_ids, attention_mask=None) -> torch.Tensor:
-        """IDs (seq,) -> (hidden,) or (seq, hidden); IDs (batch, seq) -> (batch, hidden) or (batch, seq, hidden)."""
+        """IDs (seq,) -> (hidden,) or (seq, hidden); a batch (batch, seq) -> (batch, hidden) or
+        (batch, seq, hidden)."""
         ids = as_id_tensor(input_ids)
         if ids.dim() not in (1, 2):
             raise ValueError(
@@ -72,7 +80,9 @@ class BertEncoderBlock(nn.Module):
             mask = torch.as_tensor(attention_mask)
             mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
             mask = check_attention_mask(mask, batch_ids).long()
-        hidden = self.model(batch_ids, attention_mask=mask).last_hidden_state  # (batch, seq, hidden)
+        hidden = self.model(
+            batch_ids, attention_mask=mask
+        ).last_hidden_state  # (batch, seq, hidden)
         if self.output == "cls":
             result = hidden[:, 0]  # (batch, hidden)
         elif self.pooling is not None:

@@ -24,8 +24,15 @@ class BertConfig:
     pad_token_id: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size",
-                     "max_position_embeddings", "type_vocab_size"):
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_layers",
+            "num_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+            "type_vocab_size",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -35,9 +42,13 @@ class BertConfig:
                 f"({self.num_heads}): each head gets hidden_size / num_heads dimensions"
             )
         if self.hidden_act not in ("gelu", "gelu_new", "relu"):
-            raise ValueError(f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {self.hidden_act!r}")
+            raise ValueError(
+                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {self.hidden_act!r}"
+            )
         if not 0 <= self.pad_token_id < self.vocab_size:
-            raise ValueError(f"pad_token_id {self.pad_token_id} must be below vocab_size {self.vocab_size}")
+            raise ValueError(
+                f"pad_token_id {self.pad_token_id} must be below vocab_size {self.vocab_size}"
+            )
 
     @property
     def head_size(self) -> int:
@@ -75,7 +86,9 @@ class BertConfig:
         }
         model_type = hf.get("model_type", "bert")
         if model_type != "bert":
-            raise ValueError(f"config.json describes a {model_type!r} model; only 'bert' is supported")
+            raise ValueError(
+                f"config.json describes a {model_type!r} model; only 'bert' is supported"
+            )
         return cls(**{ours: hf[theirs] for theirs, ours in names.items() if theirs in hf})
 
     def to_hf_dict(self) -> dict:
@@ -104,7 +117,8 @@ def count_bert_parameters(config: BertConfig, with_pooler: bool = False) -> dict
     h, i, n = config.hidden_size, config.intermediate_size, config.num_layers
     layer_norm = 2 * h
     parts = {
-        "embeddings": (config.vocab_size + config.max_position_embeddings + config.type_vocab_size) * h
+        "embeddings": (config.vocab_size + config.max_position_embeddings + config.type_vocab_size)
+        * h
         + layer_norm,
         "attention (Q, K, V, output)": n * 4 * (h * h + h),
         "feed-forward": n * (h * i + i + i * h + h),

@@ -10,11 +10,13 @@ from .validation import check_attention_mask
 def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Return (batch, seq, hidden) vectors, a (batch, seq, 1) mask, and whether input was 2-D."""
     if not isinstance(sequence, torch.Tensor) or not sequence.is_floating_point():
-        raise TypeError("pooling expects a float tensor of vectors, shape (seq, hidden) or "
-                        "(batch, seq, hidden)")
+        raise TypeError(
+            "pooling expects a float tensor of vectors, shape (seq, hidden) or (batch, seq, hidden)"
+        )
     if sequence.dim() not in (2, 3):
         raise ValueError(
-            f"pooling expects shape (seq, hidden) or (batch, seq, hidden), got {tuple(sequence.shape)}"
+            "pooling expects shape (seq, hidden) or (batch, seq, hidden), "
+            f"got {tuple(sequence.shape)}"
         )
     single = sequence.dim() == 2
     vectors = sequence.unsqueeze(0) if single else sequence  # (batch, seq, hidden)
@@ -28,7 +30,10 @@ def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor, 
 
 
 def global_average_pooling(sequence: torch.Tensor, mask=None) -> torch.Tensor:
-    """Mean of the vectors of real tokens: (seq, hidden) -> (hidden,), (batch, seq, hidden) -> (batch, hidden)."""
+    """Mean of the vectors of real tokens.
+
+    (seq, hidden) -> (hidden,); (batch, seq, hidden) -> (batch, hidden).
+    """
     vectors, keep, single = _prepare(sequence, mask)
     summed = (vectors * keep).sum(dim=1)  # (batch, hidden)
     pooled = summed / keep.sum(dim=1).to(vectors.dtype)  # (batch, hidden)

@@ -18,8 +18,7 @@ MINILM_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
-HUB_IDS = ("bert-base-uncased", "bert-base-multilingual-cased", "bert-base-cased",
-           "bert-base-multilingual-uncased", "bert-large-uncased")
+ALIASES = {"english": "bert-base-uncased", "multilingual": "bert-base-multilingual-cased"}
 HUB_FILES = ["config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"]
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _verified: dict[tuple[str, int, float], str] = {}
@@ -41,8 +40,10 @@ def verify_sha256(path: Path, expected: str) -> None:
     if _verified.get(key) != expected:
         actual = sha256_of(path)
         if actual != expected:
-            raise ValueError(f"{path} has SHA-256 {actual}, expected {expected}: the file is "
-                             "corrupt or not the published one; reinstall the package")
+            raise ValueError(
+                f"{path} has SHA-256 {actual}, expected {expected}: the file is "
+                "corrupt or not the published one; reinstall the package"
+            )
         _verified[key] = expected
 
 
@@ -66,17 +67,26 @@ def minilm_folder() -> Path:
 def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"source must be a folder path or a model name, got {type(source).__name__}")
+        raise TypeError(
+            f"source must be a folder path or a model name, got {type(source).__name__}"
+        )
+    if not str(source).strip():
+        raise ValueError("source is empty: give 'minilm', a folder path or a model name")
     if str(source).lower() == "minilm":
         return minilm_folder()
+    source = ALIASES.get(str(source).lower(), source)
     path = Path(source).expanduser()
     if path.is_dir():
         return path
     if path.exists():
         raise ValueError(f"{path} is a file; pass the folder that holds config.json and weights")
     text = str(source)
-    looks_like_path = (isinstance(source, os.PathLike) or path.is_absolute()
-                       or text.startswith((".", "~")) or text.count("/") > 1)
+    looks_like_path = (
+        isinstance(source, os.PathLike)
+        or path.is_absolute()
+        or text.startswith((".", "~"))
+        or text.count("/") > 1
+    )
     if looks_like_path:
         raise FileNotFoundError(f"folder not found: {path}")
     return hub_folder(text)  # "bert-base-uncased" or "org/name"
@@ -97,16 +107,21 @@ def hub_folder(repo_id: str) -> Path:
     except Exception:
         pass
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
-    how = (f"with internet, run course_lib.load_pretrained({repo_id!r}) once to download it into "
-           "the Hugging Face cache, or download the model's folder (config.json, vocab.txt, "
-           "model.safetensors) and pass its path")
+    how = (
+        f"with internet, run course_lib.load_pretrained({repo_id!r}) once to download it into "
+        "the Hugging Face cache, or download the model's folder (config.json, vocab.txt, "
+        "model.safetensors) and pass its path"
+    )
     if offline:
-        raise FileNotFoundError(f"{repo_id!r} is not in the local Hugging Face cache and "
-                                f"HF_HUB_OFFLINE is set; {how}")
+        raise FileNotFoundError(
+            f"{repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {how}"
+        )
     try:
         return Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as error:
-        raise FileNotFoundError(f"could not get {repo_id!r} ({type(error).__name__}); {how}") from None
+        raise FileNotFoundError(
+            f"could not get {repo_id!r} ({type(error).__name__}); {how}"
+        ) from None
 
 
 def load_config(folder: Path) -> BertConfig:
@@ -125,7 +140,8 @@ def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = Fal
     """A BertModel with trained weights, in eval mode.
 
     source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
-    hub id such as "bert-base-uncased" (cache first, download only when online).
+    hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
+    "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
     """
     folder = resolve_source(source)
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
@@ -145,7 +161,9 @@ def load_tokenizer(source: str | os.PathLike = "minilm") -> WordPieceTokenizer:
     lowercase = True
     settings = folder / "tokenizer_config.json"
     if settings.is_file():
-        lowercase = bool(json.loads(settings.read_text(encoding="utf-8")).get("do_lower_case", True))
+        lowercase = bool(
+            json.loads(settings.read_text(encoding="utf-8")).get("do_lower_case", True)
+        )
     elif "cased" in folder.as_posix().lower() and "uncased" not in folder.as_posix().lower():
         lowercase = False
     return WordPieceTokenizer(vocab, lowercase=lowercase)

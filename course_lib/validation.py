@@ -10,7 +10,7 @@ MIN_BLOCK_LENGTH = 3  # [CLS], at least one token, [SEP]
 
 
 def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
-    """Turn ``ids`` (a tensor, NumPy array or list of ints) into an integer tensor, or say why not."""
+    """Turn ``ids`` (a tensor, NumPy array or list of ints) into a long tensor, or say why not."""
     if isinstance(ids, torch.Tensor):
         tensor = ids
     elif isinstance(ids, (str, bytes)):
@@ -22,9 +22,13 @@ def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
         if isinstance(ids, (list, tuple)) and not _all_ints(ids):
             raise TypeError(f"{name} must hold integers only, got {_first_non_int(ids)!r}")
         try:
-            tensor = torch.as_tensor(ids)
+            is_list = isinstance(ids, (list, tuple))
+            tensor = torch.as_tensor(ids, dtype=torch.long) if is_list else torch.as_tensor(ids)
         except (TypeError, ValueError, RuntimeError) as error:
-            raise TypeError(f"{name} could not be read as a tensor of integers: {error}") from None
+            raise ValueError(
+                f"{name} could not be read as a tensor of integers (rows of "
+                f"different lengths need padding and a mask): {error}"
+            ) from None
     else:
         raise TypeError(
             f"{name} must be a torch.Tensor of integer token IDs, got {type(ids).__name__}"
@@ -58,11 +62,14 @@ def _first_non_int(values):
     return None
 
 
-def check_input_ids(ids: torch.Tensor, vocab_size: int, max_length: int, min_length: int = 1) -> None:
+def check_input_ids(
+    ids: torch.Tensor, vocab_size: int, max_length: int, min_length: int = 1
+) -> None:
     """Rank 2 (batch, seq), length within bounds, every ID in [0, vocab_size)."""
     if ids.dim() != 2:
         raise ValueError(
-            f"input_ids must have shape (batch, seq), got {ids.dim()} dimension(s) {tuple(ids.shape)}"
+            f"input_ids must have shape (batch, seq), got {ids.dim()} dimension(s) "
+            f"{tuple(ids.shape)}"
         )
     batch, length = ids.shape
     if batch == 0:
@@ -86,7 +93,8 @@ def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
     mask = _as_tensor(mask, "attention_mask")
     if tuple(mask.shape) != tuple(ids.shape):
         raise ValueError(
-            f"attention_mask shape {tuple(mask.shape)} must match input_ids shape {tuple(ids.shape)}"
+            f"attention_mask shape {tuple(mask.shape)} must match input_ids shape "
+            f"{tuple(ids.shape)}"
         )
     if mask.is_floating_point():
         values = mask

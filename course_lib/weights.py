@@ -69,8 +69,10 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or foreign file: say which file, and why
-        raise ValueError(f"could not read weight file {path}: it is corrupt or not a "
-                         f"checkpoint ({type(error).__name__}: {error})") from None
+        raise ValueError(
+            f"could not read weight file {path}: it is corrupt or not a "
+            f"checkpoint ({type(error).__name__}: {error})"
+        ) from None
 
 
 def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) -> LoadReport:
@@ -84,8 +86,9 @@ def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) 
         target = checkpoint_name_to_ours(name)
         if target in ours:
             if tuple(tensor.shape) != tuple(ours[target].shape):
-                misshaped.append(f"{name}: checkpoint {tuple(tensor.shape)}, "
-                                 f"model {tuple(ours[target].shape)}")
+                misshaped.append(
+                    f"{name}: checkpoint {tuple(tensor.shape)}, model {tuple(ours[target].shape)}"
+                )
             else:
                 new_state[target] = tensor
                 report.loaded.append(name)

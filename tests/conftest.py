@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped model, a random BERT-base written by `transformers`, seeded inputs."""
+"""Shared fixtures: the shipped model and a random BERT-base written by `transformers`."""
 
 from __future__ import annotations
 

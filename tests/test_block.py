@@ -66,8 +66,11 @@ def test_related_sentences_are_closer_with_pretrained_weights(shipped_cls):
     """Pretrained weights carry meaning: two sentences on one topic beat an unrelated one."""
     tok = cl.load_tokenizer("minilm")
     block = cl.BertEncoderBlock(output="sequence", pooling="average", model=shipped_cls.model)
-    texts = ["The football match ended in a draw.", "The soccer game finished level.",
-             "I baked bread with flour and yeast."]
+    texts = [
+        "The football match ended in a draw.",
+        "The soccer game finished level.",
+        "I baked bread with flour and yeast.",
+    ]
     batch = tok.encode_batch(texts)
     with torch.no_grad():
         vectors = block(batch["input_ids"], batch["attention_mask"])

@@ -28,10 +28,17 @@ def model():
     ("ids", "error", "rule"),
     [
         (torch.tensor([101, 102]), ValueError, "input length 2 is below the minimum of 3 tokens"),
-        (torch.ones(513, dtype=torch.long), ValueError,
-         "input length 513 is above the maximum of 512 tokens"),
+        (
+            torch.ones(513, dtype=torch.long),
+            ValueError,
+            "input length 513 is above the maximum of 512 tokens",
+        ),
         (torch.tensor([1, -4, 2]), ValueError, "must not be negative, got -4"),
-        (torch.tensor([1, 100, 2]), ValueError, "token ID 100 is not below the vocabulary size 100"),
+        (
+            torch.tensor([1, 100, 2]),
+            ValueError,
+            "token ID 100 is not below the vocabulary size 100",
+        ),
         (torch.tensor([1.0, 2.0, 3.0]), TypeError, "integer dtype"),
         (torch.tensor([True, False, True]), TypeError, "integer dtype"),
         ([1.5, 2, 3], TypeError, "must hold integers only, got 1.5"),
@@ -41,6 +48,9 @@ def model():
         (torch.ones(1, 2, 5, dtype=torch.long), ValueError, "1-dimensional vector"),
         (torch.tensor(5), ValueError, "1-dimensional vector"),
         (torch.ones(0, 5, dtype=torch.long), ValueError, "empty batch"),
+        ([], ValueError, "input length 0 is below the minimum of 3 tokens"),
+        ([[1, 2, 3], [1, 2]], ValueError, "rows of different lengths need padding"),
+        (np.array([1.0, 2.0, 3.0]), TypeError, "integer dtype"),
     ],
 )
 def test_block_rejects_bad_ids(block, ids, error, rule):
@@ -59,11 +69,17 @@ def test_block_accepts_lists_and_numpy(block):
     [
         ({"output": "pooled"}, ValueError, "output must be 'cls' \\(default\\) or 'sequence'"),
         ({"output": 3}, ValueError, "output must be"),
-        ({"output": "sequence", "pooling": "min"}, ValueError,
-         "may only be followed by global average or global max pooling"),
+        (
+            {"output": "sequence", "pooling": "min"},
+            ValueError,
+            "may only be followed by global average or global max pooling",
+        ),
         ({"output": "cls", "pooling": "average"}, ValueError, "pooling only follows"),
-        ({"vocab_size": 50, "config": cl.BertConfig.tiny(vocab_size=100)}, ValueError,
-         "vocab_size 50 differs"),
+        (
+            {"vocab_size": 50, "config": cl.BertConfig.tiny(vocab_size=100)},
+            ValueError,
+            "vocab_size 50 differs",
+        ),
     ],
 )
 def test_block_rejects_bad_settings(kwargs, error, rule):
@@ -74,7 +90,11 @@ def test_block_rejects_bad_settings(kwargs, error, rule):
 @pytest.mark.parametrize(
     ("mask", "error", "rule"),
     [
-        (torch.ones(2, 4), ValueError, "attention_mask shape \\(2, 4\\) must match input_ids shape"),
+        (
+            torch.ones(2, 4),
+            ValueError,
+            "attention_mask shape \\(2, 4\\) must match input_ids shape",
+        ),
         (torch.tensor([[1, 1, 2, 0, 0]]), ValueError, "only 0 \\(padding\\) and 1"),
         (torch.zeros(1, 5, dtype=torch.long), ValueError, "at least one real token"),
         ("mask", TypeError, "attention_mask must be a torch.Tensor"),
@@ -88,10 +108,17 @@ def test_model_rejects_bad_masks(model, mask, error, rule):
 @pytest.mark.parametrize(
     ("segments", "error", "rule"),
     [
-        (torch.tensor([[0, 0, 1, 2, 1]]), ValueError,
-         "segment ID 2 is out of range: token_type_ids must be in \\[0, 2\\)"),
+        (
+            torch.tensor([[0, 0, 1, 2, 1]]),
+            ValueError,
+            "segment ID 2 is out of range: token_type_ids must be in \\[0, 2\\)",
+        ),
         (torch.tensor([[0, 0, -1, 0, 0]]), ValueError, "segment ID -1 is out of range"),
-        (torch.zeros(1, 4, dtype=torch.long), ValueError, "token_type_ids shape \\(1, 4\\) must match"),
+        (
+            torch.zeros(1, 4, dtype=torch.long),
+            ValueError,
+            "token_type_ids shape \\(1, 4\\) must match",
+        ),
         (torch.zeros(1, 5), TypeError, "token_type_ids must have an integer dtype"),
     ],
 )
@@ -218,6 +245,20 @@ def test_hub_model_offline_says_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="not in the local Hugging Face cache.*download"):
         cl.load_pretrained("bert-base-uncased-not-cached")
+
+
+def test_aliases_name_the_hub_model_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    try:
+        cl.load_pretrained("multilingual")
+    except FileNotFoundError as error:
+        assert "bert-base-multilingual-cased" in str(error)
+    # else: the user has it cached, which is fine
+
+
+def test_empty_source():
+    with pytest.raises(ValueError, match="source is empty"):
+        cl.load_pretrained("  ")
 
 
 def test_source_of_wrong_type():

@@ -18,7 +18,11 @@ def tiny():
 def test_config_presets():
     base = cl.BertConfig.base()
     assert (base.num_layers, base.num_heads, base.hidden_size, base.intermediate_size) == (
-        12, 12, 768, 3072)
+        12,
+        12,
+        768,
+        3072,
+    )
     assert (base.vocab_size, base.max_position_embeddings, base.type_vocab_size) == (30522, 512, 2)
     assert base.hidden_act == "gelu" and base.layer_norm_eps == 1e-12 and base.head_size == 64
     assert cl.BertConfig.from_hf_dict(base.to_hf_dict()) == base
@@ -27,8 +31,10 @@ def test_config_presets():
 def test_bert_base_parameter_count():
     parts = cl.count_bert_parameters(cl.BertConfig.base())
     with_pooler = cl.count_bert_parameters(cl.BertConfig.base(), with_pooler=True)
-    print(f"BERT-base parameters: {parts['total']:,} without the pooler, "
-          f"{with_pooler['total']:,} with it")
+    print(
+        f"BERT-base parameters: {parts['total']:,} without the pooler, "
+        f"{with_pooler['total']:,} with it"
+    )
     assert parts["total"] == 108_891_648
     assert with_pooler["total"] == 109_482_240
     assert cl.BertModel(cl.BertConfig.base()).num_parameters() == parts["total"]
@@ -51,7 +57,8 @@ def test_same_seed_same_model(tiny):
     a = cl.BertModel(tiny)
     torch.manual_seed(3)
     b = cl.BertModel(tiny)
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    assert all(torch.equal(x, y) for x, y in pairs)
 
 
 def test_embeddings_sum_three_parts(tiny):
@@ -59,11 +66,14 @@ def test_embeddings_sum_three_parts(tiny):
     embeddings = cl.BertEmbeddings(tiny).eval()
     ids = torch.tensor([[5, 6, 7]])
     segments = torch.tensor([[0, 1, 1]])
-    summed = (embeddings.word_embeddings.weight[ids[0]]
-              + embeddings.position_embeddings.weight[:3]
-              + embeddings.token_type_embeddings.weight[segments[0]])
-    expected = torch.nn.functional.layer_norm(summed, (64,), embeddings.layer_norm.weight,
-                                              embeddings.layer_norm.bias, 1e-12)
+    summed = (
+        embeddings.word_embeddings.weight[ids[0]]
+        + embeddings.position_embeddings.weight[:3]
+        + embeddings.token_type_embeddings.weight[segments[0]]
+    )
+    expected = torch.nn.functional.layer_norm(
+        summed, (64,), embeddings.layer_norm.weight, embeddings.layer_norm.bias, 1e-12
+    )
     assert torch.allclose(embeddings(ids, segments)[0], expected, atol=1e-6)
 
 
@@ -168,6 +178,8 @@ def test_name_map_covers_every_parameter():
     for theirs in ours_to_checkpoint_state(model):
         assert cl.checkpoint_name_to_ours(theirs) in model.state_dict()
         assert cl.checkpoint_name_to_ours("bert." + theirs) == cl.checkpoint_name_to_ours(theirs)
-    assert (cl.checkpoint_name_to_ours("bert.embeddings.LayerNorm.gamma")
-            == "embeddings.layer_norm.weight")
+    assert (
+        cl.checkpoint_name_to_ours("bert.embeddings.LayerNorm.gamma")
+        == "embeddings.layer_norm.weight"
+    )
     assert cl.checkpoint_name_to_ours("cls.predictions.bias") is None

@@ -28,23 +28,32 @@ def test_folder_with_bert_prefix_and_pytorch_bin(tmp_path, minilm_folder):
     state = cl.read_checkpoint(minilm_folder / "model.safetensors")
     renamed = {}
     for name, tensor in state.items():
-        name = name.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias",
-                                                                          "LayerNorm.beta")
+        name = name.replace("LayerNorm.weight", "LayerNorm.gamma").replace(
+            "LayerNorm.bias", "LayerNorm.beta"
+        )
         renamed["bert." + name] = tensor
     renamed["cls.predictions.bias"] = torch.zeros(30522)
     renamed["cls.seq_relationship.weight"] = torch.zeros(2, 384)
     torch.save(renamed, tmp_path / "pytorch_model.bin")
     shutil.copy(minilm_folder / "config.json", tmp_path / "config.json")
-    model = cl.BertModel(cl.BertConfig.from_hf_dict(__import__("json").loads(
-        (tmp_path / "config.json").read_text())))
+    model = cl.BertModel(
+        cl.BertConfig.from_hf_dict(__import__("json").loads((tmp_path / "config.json").read_text()))
+    )
     report = cl.load_checkpoint_into(model, cl.read_checkpoint(tmp_path / "pytorch_model.bin"))
-    assert "cls.predictions.bias" in report.set_aside and "bert.pooler.dense.weight" in report.set_aside
+    assert (
+        "cls.predictions.bias" in report.set_aside
+        and "bert.pooler.dense.weight" in report.set_aside
+    )
     reference = cl.load_pretrained("minilm")
     loaded = cl.load_pretrained(tmp_path)
-    for (name, a), b in zip(reference.state_dict().items(), loaded.state_dict().values()):
+    for (name, a), b in zip(
+        reference.state_dict().items(), loaded.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b), name
-    assert torch.equal(model.state_dict()["embeddings.layer_norm.weight"],
-                       reference.state_dict()["embeddings.layer_norm.weight"])
+    assert torch.equal(
+        model.state_dict()["embeddings.layer_norm.weight"],
+        reference.state_dict()["embeddings.layer_norm.weight"],
+    )
 
 
 def test_pooler_loads_when_asked(minilm_folder):
@@ -55,6 +64,7 @@ def test_pooler_loads_when_asked(minilm_folder):
 
 def test_pickled_code_is_refused(tmp_path, minilm_folder):
     """weights_only loading: a checkpoint that would run code is refused, not executed."""
+
     class Payload:
         def __reduce__(self):
             return (print, ("this must never run",))
@@ -80,7 +90,8 @@ def test_cased_tokenizer_from_config(tmp_path, minilm_folder):
 
 
 def test_block_from_folder(random_base_folder):
-    block = cl.BertEncoderBlock.from_pretrained(random_base_folder, output="sequence",
-                                               pooling="max")
+    block = cl.BertEncoderBlock.from_pretrained(
+        random_base_folder, output="sequence", pooling="max"
+    )
     with torch.no_grad():
         assert block(torch.tensor([101, 2023, 2003, 102])).shape == (768,)

@@ -1,12 +1,12 @@
-"""Our model equals `transformers.BertModel` on the same weights: hidden states and attention maps."""
+"""Our model equals `transformers.BertModel` on the same weights: hidden states, attentions."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from helpers import padded_batch, reference_model
 
 import course_lib as cl
-from helpers import padded_batch, reference_model
 
 TOLERANCE = 1e-5
 
@@ -18,20 +18,25 @@ def _compare(folder, lengths, seed=0):
     with torch.no_grad():
         mine = ours(ids, mask, segments, output_attentions=True, output_hidden_states=True)
         fused = ours(ids, mask, segments)
-        theirs = ref(input_ids=ids, attention_mask=mask, token_type_ids=segments,
-                     output_attentions=True, output_hidden_states=True)
+        theirs = ref(
+            input_ids=ids,
+            attention_mask=mask,
+            token_type_ids=segments,
+            output_attentions=True,
+            output_hidden_states=True,
+        )
     real = mask.bool()
     gap = (mine.last_hidden_state - theirs.last_hidden_state)[real].abs().max().item()
     fused_gap = (fused.last_hidden_state - theirs.last_hidden_state)[real].abs().max().item()
     assert gap < TOLERANCE, f"hidden states differ by {gap}"
     assert fused_gap < TOLERANCE, f"fused-attention hidden states differ by {fused_gap}"
     assert len(mine.attentions) == len(theirs.attentions) == ours.config.num_layers
-    for layer, (a, b) in enumerate(zip(mine.attentions, theirs.attentions)):
+    for layer, (a, b) in enumerate(zip(mine.attentions, theirs.attentions, strict=True)):
         assert a.shape == b.shape
         keep = real[:, None, :, None] & real[:, None, None, :]  # real query and key positions
         attention_gap = (a - b).abs().masked_fill(~keep, 0).max().item()
         assert attention_gap < TOLERANCE, f"layer {layer} attention differs by {attention_gap}"
-    for layer, (a, b) in enumerate(zip(mine.hidden_states, theirs.hidden_states)):
+    for layer, (a, b) in enumerate(zip(mine.hidden_states, theirs.hidden_states, strict=True)):
         hidden_gap = (a - b)[real].abs().max().item()
         assert hidden_gap < TOLERANCE, f"hidden state {layer} differs by {hidden_gap}"
 
@@ -73,6 +78,8 @@ def test_our_weights_load_into_reference(tmp_path):
     assert not unexpected and all("position_ids" in name for name in missing)
     ids, mask, segments = padded_batch(config.vocab_size, lengths=(10, 6))
     with torch.no_grad():
-        gap = (ours(ids, mask, segments).last_hidden_state
-               - ref(input_ids=ids, attention_mask=mask, token_type_ids=segments).last_hidden_state)
+        gap = (
+            ours(ids, mask, segments).last_hidden_state
+            - ref(input_ids=ids, attention_mask=mask, token_type_ids=segments).last_hidden_state
+        )
     assert gap[mask.bool()].abs().max().item() < TOLERANCE
