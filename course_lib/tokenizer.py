@@ -5,11 +5,12 @@ BERT turns text into IDs in two stages:
 1. ``basic_tokenize``: clean the text, put spaces around Chinese/Japanese/Korean ideographs,
    lowercase and strip accents (uncased models only), then split on whitespace and punctuation.
 2. ``wordpiece``: cut each word into the longest pieces found in the vocabulary, left to right.
-   Pieces that continue a word start with ``##`` ("playing" -> "play", "##ing").
+   Pieces that continue a word start with ``##`` ("tokenization" -> "token", "##ization").
 
 ``encode`` then wraps the IDs as ``[CLS] text [SEP]`` (or ``[CLS] a [SEP] b [SEP]`` for a pair),
-and can truncate and pad them. The results match the reference implementation
-(``transformers``' Python ``BertTokenizer``) piece for piece and ID for ID.
+and can truncate and pad them. The results match, piece for piece and ID for ID, the reference:
+the Python BERT tokenizer of the ``transformers`` library (``BertTokenizerLegacy`` since its
+version 5), which follows Google's original BERT code.
 
 One choice, the reference's: special tokens written literally in the text ("[CLS]", "[SEP]",
 "[PAD]", "[UNK]", "[MASK]", exactly in that case) are kept as those special tokens, not split
@@ -55,6 +56,8 @@ _CJK_RANGES = (
 def is_cjk(char: str) -> bool:
     """True for a CJK ideograph (the blocks BERT uses), which becomes a token on its own."""
     code = ord(char)
+    if code < 0x3400:  # a shortcut: nothing below the first block is an ideograph
+        return False
     return any(low <= code <= high for low, high in _CJK_RANGES)
 
 
@@ -81,11 +84,15 @@ def is_punctuation(char: str) -> bool:
 
 def strip_accents(word: str) -> str:
     """Remove accents: NFD splits "é" into "e" + a combining mark (category Mn), which we drop."""
+    if word.isascii():  # a shortcut: ASCII has no accents
+        return word
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
 def split_on_punctuation(word: str) -> list[str]:
     """Make every punctuation character a word of its own: "don't!" -> ["don", "'", "t", "!"]."""
+    if word.isalnum():  # a shortcut: only letters and digits, so nothing to split
+        return [word]
     pieces: list[str] = []
     current = ""
     for char in word:
@@ -408,15 +415,18 @@ class WordPieceTokenizer:
         BERT does. ``[CLS]`` and ``[SEP]`` are always kept. ``padding=True`` (or "max_length")
         appends [PAD] up to ``max_length``, with attention mask 0; the default never pads.
         """
-        tokens_a = self.tokenize(_check_text(text))
-        tokens_b = None if text_pair is None else self.tokenize(_check_text(text_pair, "text_pair"))
+        _check_text(text)
+        if text_pair is not None:
+            _check_text(text_pair, "text_pair")
         if not (padding is False or padding is True or padding == "max_length"):
             raise ValueError(f"padding must be one of {PADDING_MODES}, got {padding!r}")
         if max_length is not None:
-            self._check_max_length(max_length, pair=tokens_b is not None)
+            self._check_max_length(max_length, pair=text_pair is not None)
         elif padding:
             raise ValueError(f"padding={padding!r} needs max_length (the length to pad to)")
 
+        tokens_a = self.tokenize(text)
+        tokens_b = None if text_pair is None else self.tokenize(text_pair)
         if max_length is not None:
             tokens_a, tokens_b = self._truncate(tokens_a, tokens_b, max_length)
         tokens = [CLS, *tokens_a, SEP]
