@@ -10,6 +10,7 @@ from .attention import (
 from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
+from .explorer import AttentionExplorer, head_view_png, render_attention_map
 from .layers import EncoderLayer, FeedForward, gelu
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
@@ -20,6 +21,7 @@ from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionExplorer",
     "BertConfig",
     "BertEmbeddings",
     "BertEncoder",
@@ -37,6 +39,7 @@ __all__ = [
     "checkpoint_name_to_ours",
     "count_bert_parameters",
     "gelu",
+    "head_view_png",
     "global_average_pooling",
     "global_max_pooling",
     "load_checkpoint_into",
@@ -45,6 +48,7 @@ __all__ = [
     "merge_heads",
     "minilm_folder",
     "read_checkpoint",
+    "render_attention_map",
     "scaled_dot_product_attention",
     "split_heads",
 ]

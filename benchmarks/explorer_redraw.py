@@ -1,0 +1,132 @@
+"""How fast the attention explorer redraws: a change of layer, head or option, and a new text.
+
+Targets (course design): a redraw under 100 ms at 64 tokens on BERT-base's 12 x 12 heads, a new
+text under 1 s with the shipped MiniLM, and 512 tokens still usable.
+
+    python benchmarks/explorer_redraw.py            # 64 and 512 tokens
+    python benchmarks/explorer_redraw.py --smoke    # a few repeats at 64 tokens only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from course_lib.explorer import AttentionExplorer  # noqa: E402
+from course_lib.explorer.models import MINILM, RANDOM_BASE, load_choice  # noqa: E402
+
+PASSAGE = ("The quick brown fox jumps over the lazy dog while the farmer, who had been watching "
+           "from the old wooden barn since early morning, wondered aloud whether the animals "
+           "would ever learn to share the field in peace. ")
+TARGET_TOKENS = 64
+REDRAW_TARGET_MS = 100.0
+NEW_TEXT_TARGET_MS = 1000.0
+
+
+def _long_text(variant: int = 0) -> str:
+    """Enough words for 512 tokens; ``variant`` makes each text different."""
+    return f"Version {variant}. " + PASSAGE * 16
+
+
+def _text_of(n_tokens: int, variant: int) -> str:
+    """A different text of about ``n_tokens`` tokens (the explorer cuts it to exactly that)."""
+    words = _long_text(variant).split()
+    return " ".join(words[:n_tokens])
+
+
+def _median_ms(action, arguments) -> float:
+    """Median wall time, in milliseconds, of ``action(argument)`` over the arguments."""
+    times = []
+    for argument in arguments:
+        start = time.perf_counter()
+        action(argument)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure_redraw(n_tokens: int = 64, repeats: int = 20, new_text_repeats: int | None = None,
+                   base_model=None, base_name: str | None = None) -> dict:
+    """Median milliseconds per redraw on random BERT-base (12 x 12 heads) at ``n_tokens``, and
+    per new text with the shipped MiniLM.
+
+    ``base_model``: an already built (model, tokenizer) pair for the 12 x 12 case, to save the
+    few seconds its random initialisation takes when called repeatedly; ``base_name`` names it.
+    """
+    if n_tokens < 5 or n_tokens > 512:
+        raise ValueError(f"n_tokens must be between 5 and 512, got {n_tokens}")
+    model_name = base_name or ("random BERT-base" if base_model is None else "the given model")
+    model, tokenizer = base_model or load_choice(RANDOM_BASE)
+    explorer = AttentionExplorer(model, tokenizer, text=_long_text(), max_tokens=n_tokens)
+    if explorer.maps is None or explorer.maps.length != n_tokens:
+        raise RuntimeError(f"the explorer did not show {n_tokens} tokens: {explorer.message}")
+    layers, heads = explorer.maps.num_layers, explorer.maps.num_heads
+    steps = range(1, repeats + 1)
+
+    explorer.set_view(view="model", layer=0, head=0)
+    model_layer = _median_ms(lambda i: explorer.set_view(layer=i % layers), steps)
+    model_head = _median_ms(lambda i: explorer.set_view(head=i % heads), steps)
+    explorer.set_view(view="head")
+    head_layer = _median_ms(lambda i: explorer.set_view(layer=i % layers), steps)
+    head_head = _median_ms(lambda i: explorer.set_view(head=i % heads), steps)
+    explorer.set_view(view="model")
+    option = _median_ms(lambda i: explorer.set_view(hide_special=bool(i % 2),
+                                                    rollout=bool((i // 2) % 2)), steps)
+    explorer.set_view(view="token", token=1)
+    token_layer = _median_ms(lambda i: explorer.set_view(layer=i % layers), steps)
+
+    minilm = AttentionExplorer(*load_choice(MINILM), text=_text_of(n_tokens, 0),
+                               max_tokens=n_tokens)
+    new_text = _median_ms(lambda i: minilm.set_view(text=_text_of(n_tokens, i)),
+                          range(1, (new_text_repeats or max(3, repeats // 4)) + 1))
+    return {
+        "n_tokens": n_tokens,
+        "grid": f"{layers} layers x {heads} heads ({model_name})",
+        "model_view_layer_ms": model_layer,
+        "model_view_head_ms": model_head,
+        "head_view_layer_ms": head_layer,
+        "head_view_head_ms": head_head,
+        "token_view_layer_ms": token_layer,
+        "option_change_ms": option,
+        "new_text_minilm_ms": new_text,
+        "redraw_target_ms": REDRAW_TARGET_MS,
+        "new_text_target_ms": NEW_TEXT_TARGET_MS,
+    }
+
+
+def report(result: dict) -> str:
+    """The measurements as aligned text lines, each redraw marked against its target."""
+    lines = [f"explorer redraw at {result['n_tokens']} tokens, {result['grid']}:"]
+    for key, value in result.items():
+        if key.endswith("_ms") and not key.endswith("target_ms"):
+            target = result["new_text_target_ms"] if key.startswith("new_text") else \
+                result["redraw_target_ms"]
+            if result["n_tokens"] > TARGET_TOKENS:
+                note = f"targets are set at {TARGET_TOKENS} tokens; here: usable"
+            else:
+                note = f"{'within' if value < target else 'OVER'} the {target:.0f} ms target"
+            lines.append(f"  {key:<22} {value:8.1f} ms   ({note})")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a few repeats at 64 tokens only")
+    parser.add_argument("--repeats", type=int, default=None, help="redraws per measurement")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.smoke else 20)
+    base = load_choice(RANDOM_BASE)  # built once, used at every size
+    sizes = (64,) if args.smoke else (64, 512)
+    for n_tokens in sizes:
+        result = measure_redraw(n_tokens, repeats if n_tokens <= 64 else max(3, repeats // 4),
+                                base_model=base, base_name="random BERT-base")
+        print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

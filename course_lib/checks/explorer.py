@@ -1,0 +1,117 @@
+"""Checkers for the exercises of notebook 08 (attention explorer): attention rollout and the
+share of attention that goes to [SEP]."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..explorer.rollout import attention_rollout
+from .core import CheckReport, call_safely, compare_tensors
+
+PAIR_TOKENS = ["[CLS]", "the", "cat", "sat", "[SEP]", "it", "slept", "[SEP]"]
+
+
+def _random_maps(layers: int, heads: int, seq: int, seed: int) -> torch.Tensor:
+    """Random attention maps, shape (layers, heads, seq, seq), every row summing to 1."""
+    generator = torch.Generator().manual_seed(seed)
+    scores = torch.rand(layers, heads, seq, seq, generator=generator, dtype=torch.float64) ** 3
+    return scores / scores.sum(dim=-1, keepdim=True)
+
+
+def _as_tensor(value):
+    """Accept a NumPy answer as well as a tensor."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    return value
+
+
+def _returned_something(report: CheckReport, result) -> bool:
+    """False (with a hint) when the call crashed or returned nothing."""
+    if result is None and not report.failed_points:
+        report.fail("your function returned None: is a `return` missing?")
+    return result is not None
+
+
+def _product(layer_maps: list[torch.Tensor]) -> torch.Tensor:
+    """layer_maps[-1] @ ... @ layer_maps[0]: the top layer applied last."""
+    result = torch.eye(layer_maps[0].shape[-1], dtype=layer_maps[0].dtype)
+    for layer_map in layer_maps:
+        result = layer_map @ result  # (seq, seq)
+    return result
+
+
+def check_rollout(rollout_fn) -> CheckReport:
+    """Exercise: ``rollout_fn(attentions)`` with attentions of shape (layers, heads, seq, seq)
+    returns the rollout of the whole stack, shape (seq, seq) (Abnar and Zuidema, 2020)."""
+    report = CheckReport("attention rollout")
+    maps = _random_maps(layers=3, heads=4, seq=6, seed=8)
+    given = maps.clone()
+    result = _as_tensor(call_safely(report, "your rollout", rollout_fn, given))
+    if not _returned_something(report, result):
+        return report
+    if not torch.equal(given, maps):
+        report.fail("your rollout changed the attention maps it was given (work on a copy)")
+    expected = torch.from_numpy(attention_rollout(maps.numpy())[-1]).double()
+    eye = torch.eye(maps.shape[-1], dtype=maps.dtype)
+    mean = maps.mean(dim=1)  # (layers, seq, seq)
+
+    def rows_to_one(m):
+        return m / m.sum(dim=-1, keepdim=True)
+
+    with_eye = [rows_to_one(m + eye) for m in mean]
+    hints = {
+        "the identity (the residual connection) was not added": _product(list(mean)),
+        "the rows were not renormalised after adding the identity": _product(
+            [m + eye for m in mean]),
+        "the layers were multiplied in the wrong order (the top layer must come first: "
+        "R = A_L @ ... @ A_1)": _product(with_eye[::-1]),
+        "the heads were summed instead of averaged": _product(
+            [rows_to_one(m + eye) for m in maps.sum(dim=1)]),
+        "only the last layer was used": with_eye[-1],
+        "only the first layer was used": with_eye[0],
+    }
+    if compare_tensors(report, "the rollout", result, expected, atol=1e-5, hints=hints):
+        sums = result.double().sum(dim=-1)
+        if torch.allclose(sums, torch.ones_like(sums), atol=1e-5):
+            report.ok("every row of the rollout sums to 1")
+    return report
+
+
+def check_sep_share(sep_share_fn) -> CheckReport:
+    """Exercise: ``sep_share_fn(attentions, tokens)`` with attentions (layers, heads, seq, seq)
+    returns, for every head, the mean over the looking tokens of the attention that goes to
+    [SEP] positions (all of them): shape (layers, heads)."""
+    report = CheckReport("share of attention to [SEP]")
+    maps = _random_maps(layers=2, heads=3, seq=len(PAIR_TOKENS), seed=3)
+    result = _as_tensor(call_safely(report, "your function", sep_share_fn, maps.clone(),
+                                    list(PAIR_TOKENS)))
+    if not _returned_something(report, result):
+        return report
+    sep = [i for i, token in enumerate(PAIR_TOKENS) if token == "[SEP]"]
+    expected = maps[..., sep].sum(dim=-1).mean(dim=-1)  # (layers, heads)
+    hints = {
+        "only the first [SEP] was counted (a sentence pair has two)":
+            maps[..., sep[0]].mean(dim=-1),
+        "only the last [SEP] was counted (a sentence pair has two)":
+            maps[..., sep[-1]].mean(dim=-1),
+        "the shares were summed over the looking tokens instead of averaged":
+            maps[..., sep].sum(dim=-1).sum(dim=-1),
+        "the [SEP] rows (attention *from* [SEP]) were used; the score needs the [SEP] columns "
+        "(attention *to* [SEP])": maps[..., sep, :].sum(dim=-2).mean(dim=-1),
+        "this averages over [SEP] rows; the score averages over every looking token":
+            maps[..., sep].sum(dim=-1)[..., sep].mean(dim=-1),
+    }
+    if compare_tensors(report, "the [SEP] share of each head", result, expected, atol=1e-6,
+                       hints=hints):
+        single = ["[CLS]", "a", "b", "[SEP]"]
+        small = _random_maps(layers=1, heads=2, seq=4, seed=5)
+        again = _as_tensor(call_safely(report, "your function (single sentence)", sep_share_fn,
+                                       small.clone(), single))
+        if compare_tensors(report, "the [SEP] share of each head (one sentence)", again,
+                           small[..., 3].mean(dim=-1), atol=1e-6):
+            report.ok("it finds [SEP] wherever it is, in one sentence or a pair")
+    return report
+
+
+__all__ = ["check_rollout", "check_sep_share"]

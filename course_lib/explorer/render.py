@@ -1,0 +1,316 @@
+"""Pictures of attention drawn with NumPy and Pillow: one map with token labels, a grid of
+small maps, PNG bytes. One image per redraw, no plotting library, so a click redraws quickly."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Colour scale: white (no attention) to dark blue (the strongest link of the map).
+_ANCHORS = np.array([[255, 255, 255], [205, 225, 243], [115, 168, 216], [40, 96, 170],
+                     [12, 36, 92]], dtype=float)
+COLORS = np.stack(
+    [np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_ANCHORS)), _ANCHORS[:, channel])
+     for channel in range(3)], axis=1,
+).round().astype(np.uint8)  # (256, 3)
+HIGHLIGHT = (230, 90, 20)
+TEXT = (30, 30, 30)
+LABEL_SIZE = 10
+TITLE_SIZE = 12
+MARGIN = 4
+
+
+@lru_cache(maxsize=8)
+def get_font(size: int) -> ImageFont.ImageFont:
+    """DejaVu Sans when the system has it (wide script coverage), else Pillow's own font."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def label_text(token: str, max_chars: int = 12) -> str:
+    """A token as a short, printable label: control characters become '?', long ones are cut."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(token))
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def text_width(text: str, size: int) -> int:
+    return math.ceil(get_font(size).getlength(text))
+
+
+def colorize(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """Values in [0, vmax] (any shape) -> RGB colours, shape (..., 3), uint8."""
+    values = np.asarray(values, dtype=np.float32)
+    top = float(values.max()) if vmax is None and values.size else (vmax or 0.0)
+    scale = 255.0 / top if top > 0 else 0.0
+    index = np.clip(values * scale + 0.5, 0, 255).astype(np.uint8)
+    return COLORS[index]
+
+
+def resample(values: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Resize one axis to ``size``: block averages when shrinking, repeats when growing."""
+    length = values.shape[axis]
+    if length > size:
+        edges = (np.arange(size) * length) // size  # first index of each block
+        sums = np.add.reduceat(values, edges, axis=axis)
+        counts = np.diff(np.append(edges, length)).astype(np.float32)
+        shape = [1] * values.ndim
+        shape[axis] = size
+        return sums / counts.reshape(shape)
+    index = (np.arange(size) * length) // size
+    return np.take(values, index, axis=axis)
+
+
+def thumbnails(weights: np.ndarray, size: int) -> np.ndarray:
+    """Maps (..., rows, cols) -> (..., size, size, 3) colours, each map scaled to its own max."""
+    small = resample(resample(weights, size, axis=-2), size, axis=-1)  # (..., size, size)
+    peaks = small.max(axis=(-2, -1), keepdims=True)
+    scaled = np.divide(small, peaks, out=np.zeros_like(small), where=peaks > 0)
+    return colorize(scaled, vmax=1.0)
+
+
+LABEL_PAD = LABEL_SIZE // 2 + 1  # room for a label centred on the first or last row
+
+
+@lru_cache(maxsize=32)
+def _row_label_strip(labels: tuple[str, ...], pitch: int, step: int) -> Image.Image:
+    """Labels stacked top to bottom, right-aligned, one every ``step`` rows of ``pitch`` px.
+
+    The strip is a mask (text 255 on 0) reaching LABEL_PAD px beyond the rows at both ends,
+    so no label is cut and strips never hide each other.
+    """
+    font = get_font(LABEL_SIZE)
+    shown = [(i, labels[i]) for i in range(0, len(labels), step)]
+    width = max((text_width(text, LABEL_SIZE) for _, text in shown), default=0) + 3
+    strip = Image.new("L", (width, pitch * len(labels) + 2 * LABEL_PAD), 0)
+    draw = ImageDraw.Draw(strip)
+    for i, text in shown:
+        y = LABEL_PAD + i * pitch + pitch / 2
+        draw.text((width - 2, y), text, fill=255, font=font, anchor="rm")
+    return strip
+
+
+@lru_cache(maxsize=32)
+def _column_label_strip(labels: tuple[str, ...], pitch: int, step: int) -> Image.Image:
+    """Labels written upwards (rotated 90 degrees), one every ``step`` columns of ``pitch`` px."""
+    font = get_font(LABEL_SIZE)
+    shown = [(i, labels[i]) for i in range(0, len(labels), step)]
+    height = max((text_width(text, LABEL_SIZE) for _, text in shown), default=0) + 3
+    sideways = Image.new("L", (height, pitch * len(labels) + 2 * LABEL_PAD), 0)
+    draw = ImageDraw.Draw(sideways)
+    for i, text in shown:  # left-aligned: after the turn each label starts next to the map
+        y = LABEL_PAD + i * pitch + pitch / 2
+        draw.text((2, y), text, fill=255, font=font, anchor="lm")
+    return sideways.transpose(Image.Transpose.ROTATE_90)
+
+
+def label_step(count: int, pitch: int) -> int:
+    """Show every n-th label so that labels never overlap."""
+    return max(1, math.ceil(LABEL_SIZE / max(pitch, 1))) if count else 1
+
+
+def thinned(labels, step: int, positions=None) -> tuple[str, ...]:
+    """Labels as drawn: with their position in the text in front when only every n-th is shown."""
+    if step == 1:
+        return tuple(label_text(t) for t in labels)
+    positions = range(len(labels)) if positions is None else positions
+    return tuple(f"{p} {label_text(t)}" for p, t in zip(positions, labels, strict=True))
+
+
+def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
+                         cell: int | None = None, max_extent: int = 420,
+                         vmax: float | None = None, highlight_rows=(), highlight_cols=(),
+                         highlight_cell: tuple[int, int] | None = None,
+                         cell_text=None, row_positions=None, col_positions=None) -> Image.Image:
+    """A heatmap of a (rows, cols) matrix with labels on both axes, as a PIL image.
+
+    Darkest = ``vmax`` (default: the largest value, i.e. the strongest link). Labels are thinned
+    when there are too many to read, each shown one prefixed with its position in the text
+    (``row_positions`` / ``col_positions``, default 0, 1, ...); ``cell_text`` (rows x cols
+    strings) is written in the cells.
+    """
+    matrix = np.asarray(weights, dtype=np.float32)
+    if matrix.ndim != 2:
+        raise ValueError(f"a map to draw must be 2-D (rows, cols), got shape {matrix.shape}")
+    rows, cols = matrix.shape
+    col_labels = row_labels if col_labels is None else col_labels
+    if len(row_labels) != rows or len(col_labels) != cols:
+        raise ValueError(f"{rows}x{cols} map needs {rows} row and {cols} column labels, got "
+                         f"{len(row_labels)} and {len(col_labels)}")
+    if cell is None:
+        cell = max(1, min(24, max_extent // max(rows, cols, 1)))
+    colours = Image.fromarray(colorize(matrix, vmax))
+    heat = colours.resize((cols * cell, rows * cell), Image.Resampling.NEAREST)
+
+    row_step, col_step = label_step(rows, cell), label_step(cols, cell)
+    left_strip = _row_label_strip(thinned(row_labels, row_step, row_positions), cell, row_step)
+    top_strip = _column_label_strip(thinned(col_labels, col_step, col_positions), cell, col_step)
+    title_height = TITLE_SIZE + 6 if title else 0
+    left = MARGIN + left_strip.width
+    top = MARGIN + title_height + top_strip.height
+    width = max(left + heat.width, MARGIN + text_width(title, TITLE_SIZE)) + MARGIN
+    width = max(width, left - LABEL_PAD + top_strip.width + MARGIN)
+    image = Image.new("RGB", (width, top + heat.height + LABEL_PAD + MARGIN), "white")
+    image.paste(TEXT, (MARGIN, top - LABEL_PAD), mask=left_strip)
+    image.paste(TEXT, (left - LABEL_PAD, MARGIN + title_height), mask=top_strip)
+    image.paste(heat, (left, top))
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((MARGIN, MARGIN), title, fill=TEXT, font=get_font(TITLE_SIZE))
+    if cell_text is not None:
+        _write_in_cells(draw, matrix, cell_text, left, top, cell, vmax)
+    for r in highlight_rows:
+        draw.rectangle((left - 1, top + r * cell - 1, left + heat.width, top + (r + 1) * cell),
+                       outline=HIGHLIGHT)
+    for c in highlight_cols:
+        draw.rectangle((left + c * cell - 1, top - 1, left + (c + 1) * cell, top + heat.height),
+                       outline=HIGHLIGHT)
+    if highlight_cell is not None:
+        r, c = highlight_cell
+        draw.rectangle((left + c * cell - 2, top + r * cell - 2, left + (c + 1) * cell + 1,
+                        top + (r + 1) * cell + 1), outline=HIGHLIGHT, width=2)
+    return image
+
+
+def _write_in_cells(draw, matrix, cell_text, left, top, cell, vmax) -> None:
+    """Short texts centred in the cells, light on dark cells and dark on light ones."""
+    font = get_font(max(7, min(LABEL_SIZE, cell // 3)))
+    top_value = float(matrix.max()) if vmax is None else vmax
+    for r, row in enumerate(cell_text):
+        for c, text in enumerate(row):
+            dark = top_value > 0 and matrix[r, c] / top_value > 0.55
+            centre = (left + c * cell + cell / 2, top + r * cell + cell / 2)
+            draw.text(centre, str(text), fill="white" if dark else TEXT, font=font, anchor="mm")
+
+
+@dataclass(frozen=True)
+class GridPicture:
+    """A layers x heads grid of small maps, and where each one sits (to mark a selection)."""
+
+    image: Image.Image
+    left: int
+    top: int
+    thumb: int
+    pitch: int
+
+    def box(self, layer: int, head: int) -> tuple[int, int, int, int]:
+        x, y = self.left + head * self.pitch, self.top + layer * self.pitch
+        return (x - 2, y - 2, x + self.thumb + 1, y + self.thumb + 1)
+
+    def with_selection(self, layer: int, head: int) -> Image.Image:
+        """A copy with a frame around the chosen map."""
+        image = self.image.copy()
+        ImageDraw.Draw(image).rectangle(self.box(layer, head), outline=HIGHLIGHT, width=2)
+        return image
+
+
+def render_grid(weights, layer_names=None, head_names=None, thumb: int | None = None,
+                title: str = "") -> GridPicture:
+    """Maps of shape (layers, heads, rows, cols) as a grid of thumbnails, one row per layer.
+
+    Long maps are block-averaged down to the thumbnail size; each thumbnail has its own scale.
+    """
+    array = np.asarray(weights, dtype=np.float32)
+    if array.ndim != 4:
+        raise ValueError(
+            f"a grid needs maps of shape (layers, heads, rows, cols), got {array.shape}")
+    layers, heads = array.shape[:2]
+    layer_names = layer_names or [str(i + 1) for i in range(layers)]
+    head_names = head_names or [str(i + 1) for i in range(heads)]
+    if thumb is None:
+        thumb = max(16, min(64, 500 // heads - 4, 500 // layers - 4))
+    gap = 4
+    pitch = thumb + gap
+    tiles = np.full((layers, pitch, heads, pitch, 3), 255, dtype=np.uint8)  # white gaps
+    small = thumbnails(array, thumb)  # (layers, heads, thumb, thumb, 3)
+    tiles[:, :thumb, :, :thumb] = small.transpose(0, 2, 1, 3, 4)  # (layers, thumb, heads, thumb, 3)
+    body = Image.fromarray(tiles.reshape(layers * pitch, heads * pitch, 3))  # one row per layer
+
+    font = get_font(LABEL_SIZE)
+    name_width = max(text_width(str(n), LABEL_SIZE) for n in layer_names)
+    left = MARGIN + max(name_width, text_width("layer", LABEL_SIZE)) + 6
+    title_height = TITLE_SIZE + 6 if title else 0
+    top = MARGIN + title_height + 2 * (LABEL_SIZE + 4)
+    width = max(left + body.width, MARGIN + text_width(title, TITLE_SIZE)) + MARGIN
+    image = Image.new("RGB", (width, top + body.height), "white")
+    image.paste(body, (left, top))
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((MARGIN, MARGIN), title, fill=TEXT, font=get_font(TITLE_SIZE))
+    draw.text((left, MARGIN + title_height), "head", fill=TEXT, font=font)
+    draw.text((MARGIN, top - LABEL_SIZE - 4), "layer", fill=TEXT, font=font)
+    for h, name in enumerate(head_names):
+        draw.text((left + h * pitch + thumb / 2, top - 3), str(name), fill=TEXT, font=font,
+                  anchor="mb")
+    for layer, name in enumerate(layer_names):
+        draw.text((left - 6, top + layer * pitch + thumb / 2), str(name), fill=TEXT, font=font,
+                  anchor="rm")
+    return GridPicture(image, left, top, thumb, pitch)
+
+
+def message_image(text: str, width: int = 480) -> Image.Image:
+    """A plain picture carrying a message (shown instead of maps when there is nothing to draw)."""
+    font = get_font(TITLE_SIZE)
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and text_width(candidate, TITLE_SIZE) > width - 2 * MARGIN:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    lines.append(line)
+    image = Image.new("RGB", (width, 2 * MARGIN + (TITLE_SIZE + 4) * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, text_line in enumerate(lines):
+        draw.text((MARGIN, MARGIN + i * (TITLE_SIZE + 4)), text_line, fill=TEXT, font=font)
+    return image
+
+
+def stack(images, horizontal: bool = False, gap: int = 12) -> Image.Image:
+    """Put pictures one under the other (or side by side), on white."""
+    images = list(images)
+    gaps = gap * (len(images) - 1)
+    if horizontal:
+        size = (sum(i.width for i in images) + gaps, max(i.height for i in images))
+    else:
+        size = (max(i.width for i in images), sum(i.height for i in images) + gaps)
+    canvas = Image.new("RGB", size, "white")
+    offset = 0
+    for image in images:
+        canvas.paste(image, (offset, 0) if horizontal else (0, offset))
+        offset += (image.width if horizontal else image.height) + gap
+    return canvas
+
+
+def _fixed_palette() -> Image.Image:
+    """256 colours that cover every picture drawn here: the colour scale, greys, the highlight."""
+    scale = COLORS[np.linspace(0, 255, 150).round().astype(int)]  # (150, 3)
+    greys = np.repeat(np.linspace(0, 255, 104).round().astype(np.uint8)[:, None], 3, axis=1)
+    accents = np.array([HIGHLIGHT, TEXT], dtype=np.uint8)
+    colours = np.concatenate([scale, greys, accents]).astype(np.uint8)  # (256, 3)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(colours.reshape(-1).tolist())
+    return palette
+
+
+PALETTE = _fixed_palette()
+
+
+def image_to_png(image: Image.Image) -> bytes:
+    """PNG bytes of a picture, fast: mapped onto a fixed 256-colour palette (one byte a pixel,
+    about 4x quicker to compress than RGB), light compression."""
+    indexed = image.convert("RGB").quantize(palette=PALETTE, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    indexed.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def head_view_png(weights, tokens, title: str = "") -> bytes:
+    """PNG bytes of one head's (seq, seq) map with its tokens on both axes."""
+    return image_to_png(render_attention_map(weights, tokens, title=title))

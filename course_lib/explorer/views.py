@@ -1,0 +1,87 @@
+"""What the explorer shows of the maps: rollout or raw, a sentence-pair filter, hidden [CLS]/[SEP].
+
+Each option picks rows (the tokens that look) and columns (the tokens looked at) and, when it
+drops columns, renormalises every row so that it sums to 1 again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .maps import SPECIAL_TOKENS, AttentionMaps
+from .rollout import attention_rollout, renormalise_rows
+
+# filter name -> (segment of the looking tokens, segment of the tokens looked at)
+PAIR_FILTERS = {"all": None, "A->A": (0, 0), "A->B": (0, 1), "B->A": (1, 0), "B->B": (1, 1)}
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The maps as shown. weights: (layers, heads, rows, cols); heads is 1 for rollout."""
+
+    weights: np.ndarray
+    row_positions: np.ndarray
+    col_positions: np.ndarray
+    row_tokens: tuple[str, ...]
+    col_tokens: tuple[str, ...]
+    head_names: tuple[str, ...]
+    description: str
+
+
+def select_view(maps: AttentionMaps, pair_filter: str = "all", hide_special: bool = False,
+                rollout: bool = False) -> MapView:
+    """The part of ``maps`` that the chosen options show, with rows renormalised where cut."""
+    if pair_filter not in PAIR_FILTERS:
+        raise ValueError(f"pair_filter must be one of {list(PAIR_FILTERS)}, got {pair_filter!r}")
+    if PAIR_FILTERS[pair_filter] and not maps.has_pair:
+        raise ValueError(f"the filter {pair_filter} needs a sentence pair: give a sentence B")
+    if rollout:
+        weights = attention_rollout(maps.weights)[:, None]  # (layers, 1, seq, seq)
+        head_names = ("mean",)
+    else:
+        weights = maps.weights
+        head_names = tuple(str(h + 1) for h in range(maps.num_heads))
+
+    positions = np.arange(maps.length)
+    rows, cols = positions, positions
+    if PAIR_FILTERS[pair_filter]:
+        row_segment, col_segment = PAIR_FILTERS[pair_filter]
+        rows = positions[maps.segments == row_segment]
+        cols = positions[maps.segments == col_segment]
+    if hide_special:
+        special = np.array([t in SPECIAL_TOKENS for t in maps.tokens])
+        cols = cols[~special[cols]]
+    if len(cols) == 0 or len(rows) == 0:
+        raise ValueError("no tokens are left to show with these options")
+
+    cut = len(cols) < maps.length
+    shown = weights
+    if len(rows) < maps.length:
+        shown = shown[:, :, _as_index(rows)]  # (layers, heads, rows, seq)
+    if cut:  # (layers, heads, rows, cols), each row summing to 1 again
+        shown = renormalise_rows(shown[..., _as_index(cols)])
+    parts = ["attention rollout (heads averaged)" if rollout else "attention"]
+    if PAIR_FILTERS[pair_filter]:
+        parts.append(f"from sentence {pair_filter[0]} to sentence {pair_filter[-1]}")
+    if hide_special:
+        parts.append("without [CLS]/[SEP]")
+    if cut:
+        parts.append("rows renormalised")
+    return MapView(
+        weights=np.ascontiguousarray(shown, dtype=np.float32),
+        row_positions=rows,
+        col_positions=cols,
+        row_tokens=tuple(maps.tokens[i] for i in rows),
+        col_tokens=tuple(maps.tokens[i] for i in cols),
+        head_names=head_names,
+        description=", ".join(parts),
+    )
+
+
+def _as_index(positions: np.ndarray):
+    """A slice when the positions are consecutive (no copy), else the positions themselves."""
+    if len(positions) and positions[-1] - positions[0] + 1 == len(positions):
+        return slice(int(positions[0]), int(positions[-1]) + 1)
+    return positions

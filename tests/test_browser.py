@@ -1,0 +1,227 @@
+"""The attention explorer in a real browser: JupyterLab on a free localhost port, headless Debian
+Chromium driven by Playwright, notebook 08 run with Run > Run All Cells, the widget's picture
+found, the layer changed, the picture checked to have changed. Screenshots are kept in
+test-artifacts/browser/ at the repository root.
+
+Skips only when no Chromium is installed (`.ci/run` installs it, so CI always runs this).
+Playwright's own browser download is not used: it drives the system Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "08_attention_explorer.ipynb"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+SERVER_START_S = 60  # JupyterLab up and answering
+PAGE_LOAD_S = 60  # the notebook open in JupyterLab with its kernel idle
+RUN_ALL_S = 120  # every cell of the notebook run
+REDRAW_S = 30  # the picture replaced after a new layer is chosen
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def find_chromium() -> str | None:
+    """The system Chromium (CHROMIUM_PATH overrides), or None when none is installed."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` (the kernels the server started), read from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def api(base: str, token: str, path: str, method: str = "GET"):
+    request = urllib.request.Request(f"{base}{path}", method=method,
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def copy_without_outputs(source: Path, target: Path) -> None:
+    """The notebook as a learner first opens it to run: no outputs, no saved widget state."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook.get("metadata", {}).pop("widgets", None)
+    target.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+@pytest.fixture()
+def jupyter_lab(tmp_path):
+    """A JupyterLab server on a free localhost port serving a copy of notebook 08."""
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    work = tmp_path / "lab"
+    work.mkdir()
+    copy_without_outputs(NOTEBOOK, work / NOTEBOOK.name)
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    write_lab_settings(tmp_path / "settings")
+    log = open(tmp_path / "jupyter.log", "wb")  # noqa: SIM115 - closed in the finally below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.open_browser=False",
+         "--allow-root", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={work}",
+         f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {(tmp_path / 'jupyter.log').read_text()[-3000:]}")
+            try:
+                api(base, token, "/api/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not answer within {SERVER_START_S} s")
+                time.sleep(0.5)
+        yield {"url": f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", "base": base,
+               "token": token, "log": tmp_path / "jupyter.log"}
+    finally:
+        stop_server(server, base, token)
+        log.close()
+
+
+def write_lab_settings(folder: Path) -> None:
+    """Every cell kept in the page (no windowing), and no news fetched from the internet."""
+    settings = {"notebook-extension/tracker": {"windowingMode": "none"},
+                "apputils-extension/notification": {"fetchNews": "false",
+                                                    "checkForUpdates": False}}
+    for name, values in settings.items():
+        path = folder / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+
+
+def stop_server(server: subprocess.Popen, base: str, token: str) -> None:
+    """Shut the kernels down, then the server; kill what does not stop in time."""
+    kernels = child_pids(server.pid)
+    try:
+        for kernel in api(base, token, "/api/kernels") or []:
+            api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
+    except OSError:
+        pass
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+    for pid in kernels:  # started by our server; gone already unless the shutdown failed
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_explorer_renders_and_redraws_in_jupyterlab(jupyter_lab):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            console_errors = []
+            page.on("console",
+                    lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(jupyter_lab["url"], wait_until="domcontentloaded",
+                      timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
+            page.screenshot(path=str(ARTIFACTS / "01_notebook_open.png"))
+
+            # Run > Run All Cells, through the menu as a learner would.
+            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+
+            picture = page.locator("img.explorer-picture").first
+            picture.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
+            wait_until_run_finished(page, RUN_ALL_S)
+            picture.scroll_into_view_if_needed()
+            first_src = picture.get_attribute("src")
+            assert first_src, "the explorer's picture has no image"
+            assert picture.evaluate("img => img.naturalWidth") > 100, "the picture did not load"
+            errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+            assert errors.count() == 0, f"a cell raised: {errors.first.inner_text()[:2000]}"
+            assert page.get_by_text("Error displaying widget").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "02_explorer_rendered.png"))
+
+            layer = page.locator(".explorer-layer select").first
+            old_layer = layer.input_value()
+            options = layer.locator("option").all_inner_texts()
+            assert len(options) >= 2, f"the layer control offers {options}"
+            layer.select_option(index=len(options) - 1)
+            assert layer.input_value() != old_layer
+            page.wait_for_function(
+                "old => document.querySelector('img.explorer-picture').src !== old",
+                arg=first_src, timeout=REDRAW_S * 1000)
+            assert picture.evaluate("img => img.naturalWidth") > 100
+            picture.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "03_after_layer_change.png"))
+            picture.screenshot(path=str(ARTIFACTS / "04_picture_after_layer_change.png"))
+        finally:
+            browser.close()
+    assert not [e for e in console_errors if "widget" in e.lower()], console_errors
+
+
+# The status bar reads e.g. "Python 3 (ipykernel) | Idle" once a kernel is up and waiting.
+KERNEL_IDLE = """() => [...document.querySelectorAll('.jp-StatusBar-Item')]
+    .some(item => /\\S \\| Idle/.test(item.textContent))"""
+
+
+def wait_until_run_finished(page, timeout_s: float) -> None:
+    """Every code cell has an execution count and the kernel is idle again."""
+    page.wait_for_function(
+        f"""() => {{
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            const done = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            return done && ({KERNEL_IDLE})();
+        }}""",
+        timeout=timeout_s * 1000, polling=500)
