@@ -23,7 +23,12 @@ class BertEmbeddings(nn.Module):
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout)
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """IDs (batch, seq) -> vectors (batch, seq, hidden); no segment IDs means all segment A."""
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
         seq_len = input_ids.shape[1]
         positions = torch.arange(seq_len, device=input_ids.device)  # (seq,)
         summed = (

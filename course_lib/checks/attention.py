@@ -52,7 +52,7 @@ def _weight_properties(report: CheckReport, name: str, weights, mask) -> None:
         return
     weights = weights.detach().float()
     if torch.isnan(weights).any():
-        report.fail(f"{name} contain NaN: is a whole row masked, or the softmax over the wrong "
+        report.fail(f"{name} contains NaN: is a whole row masked, or the softmax over the wrong "
                     "axis? each query's row (the last axis) must sum to 1")
         return
     if torch.allclose(weights.sum(dim=-1), torch.ones(weights.shape[:-1]), atol=1e-5):
@@ -78,7 +78,7 @@ def check_attention_weights(attention_weights_fn) -> CheckReport:
                                         *clones(q, k, mask))
         if not finished:
             return report
-        name = f"the weights {case}"
+        name = f"the attention map {case}"
         _weight_properties(report, name, answer, mask)
         expected = attention_weights(q, k, mask)  # (seq, seq)
         compare_tensors(report, name, answer, expected, hints=_weight_hints(q, k, mask))
@@ -98,8 +98,8 @@ def check_one_head(one_head) -> CheckReport:
         return report
     output, weights = answer
     expected_weights = attention_weights(q, k, mask)  # (seq, seq)
-    _weight_properties(report, "the weights", weights, mask)
-    compare_tensors(report, "the weights", weights, expected_weights,
+    _weight_properties(report, "the attention map", weights, mask)
+    compare_tensors(report, "the attention map", weights, expected_weights,
                     hints=_weight_hints(q, k, mask))
     hints = {f"({mistake})": wrong @ v for mistake, wrong in _weight_hints(q, k, mask).items()}
     hints["the keys were averaged instead of the values: output = weights @ v"] = (
@@ -138,7 +138,7 @@ def check_split_heads(split_heads_fn) -> CheckReport:
         "h*head_size to (h+1)*head_size), not every heads-th feature":
             x.view(batch, seq, size, heads).permute(0, 3, 1, 2),
     }
-    compare_tensors(report, "the split heads", answer, split_heads(x, heads), hints=hints)
+    compare_tensors(report, "the split result", answer, split_heads(x, heads), hints=hints)
     return report
 
 
@@ -156,7 +156,7 @@ def check_merge_heads(merge_heads_fn) -> CheckReport:
         "the heads were interleaved feature by feature; put them side by side, head 0's "
         "head_size features first": x.permute(0, 2, 3, 1).reshape(batch, seq, heads * size),
     }
-    compare_tensors(report, "the merged heads", answer, merge_heads(x), hints=hints)
+    compare_tensors(report, "the merged result", answer, merge_heads(x), hints=hints)
     return report
 
 
@@ -197,7 +197,7 @@ def check_multi_head_attention(multi_head_attention) -> CheckReport:
     attention = small_attention()
     x, mask = hidden_inputs(), batch_padding_mask()
     finished, answer = call_learner(report, "multi_head_attention", multi_head_attention,
-                                    *clones(x, mask), attention)
+                                    x.clone(), attention, mask.clone())
     if not finished:
         return report
     with torch.no_grad():

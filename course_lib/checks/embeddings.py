@@ -57,7 +57,7 @@ def check_embeddings(bert_embeddings) -> CheckReport:
             "the LayerNorm lost its learned scale and shift (weight, bias)":
                 F.layer_norm(word + position + segment, (SMALL.hidden_size,), eps=norm.eps),
         }
-    compare_tensors(report, "the embeddings", answer, expected, atol=1e-5, hints=hints)
+    compare_tensors(report, "the embedding output", answer, expected, atol=1e-5, hints=hints)
     return report
 
 
@@ -98,7 +98,7 @@ def check_layer_norm(layer_norm) -> CheckReport:
         "it only subtracted the mean; divide by the standard deviation too":
             (x - mean) * weight + bias,
     }
-    compare_tensors(report, "the normalised vectors", answer, expected, atol=1e-4, hints=hints)
+    compare_tensors(report, "the LayerNorm output", answer, expected, atol=1e-4, hints=hints)
     return report
 
 

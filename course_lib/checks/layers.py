@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from ..config import BertConfig
 from ..layers import EncoderLayer, FeedForward, gelu
-from ._learner import call_learner, clones, seeded
+from ._learner import call_learner, seeded
 from .core import CheckReport, compare_tensors
 
 SMALL = BertConfig(vocab_size=50, hidden_size=16, num_layers=1, num_heads=4, intermediate_size=32)
@@ -126,8 +126,8 @@ def check_encoder_layer(encoder_layer) -> CheckReport:
     report = CheckReport("encoder_layer")
     layer = small_encoder_layer()
     x, mask = small_layer_inputs()
-    finished, answer = call_learner(report, "encoder_layer", encoder_layer, *clones(x, mask),
-                                    layer)
+    finished, answer = call_learner(report, "encoder_layer", encoder_layer, x.clone(), layer,
+                                    mask.clone())
     if not finished:
         return report
     with torch.no_grad():

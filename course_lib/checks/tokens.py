@@ -5,20 +5,23 @@ The reference is course_lib's tokenizer with the shipped vocabulary (bert-base-u
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..pretrained import load_tokenizer
 from ..tokenizer import UNK, WordPieceTokenizer
 from ._learner import as_plain_list, call_learner
 from .core import CheckReport
 
-WORDPIECE_WORDS = ["playing", "unaffable", "tokenization", "embeddings", "the", "transformers",
-                   "snow☃", "a" * 101]
+WORDPIECE_WORDS = ["wordpiece", "unaffable", "tokenization", "embeddings", "the", "huggingface",
+                   "xylophones", "snow☃", "a" * 101]
 ENCODE_CASES = [("The cat sat on the mat.", 12), ("Hello, world!", 5),
                 ("Tokenization splits rare words into pieces.", 10), ("BERT reads text.", 7)]
 PAIR_CASES = [("Is it raining?", "Take an umbrella."), ("Hi!", "Hello there, how are you?")]
 
 
+@lru_cache(maxsize=1)
 def reference_tokenizer() -> WordPieceTokenizer:
-    """The shipped model's tokenizer (MiniLM uses bert-base-uncased's vocabulary)."""
+    """The shipped model's tokenizer (MiniLM uses bert-base-uncased's vocabulary), loaded once."""
     return load_tokenizer("minilm")
 
 
@@ -39,6 +42,13 @@ def shortest_match_first(word: str, vocab) -> list[str]:
         pieces.append(prefix + word[start:end])
         start = end
     return pieces
+
+
+def _short(pieces: list[str]) -> str:
+    """A list of pieces for a message, cut after 6 pieces."""
+    if len(pieces) <= 6:
+        return str(pieces)
+    return f"{str(pieces[:6])[:-1]}, ... ({len(pieces)} pieces)]"
 
 
 def _wordpiece_hint(word: str, answer: list[str], expected: list[str], vocab) -> str:
@@ -75,8 +85,14 @@ def check_wordpiece(wordpiece) -> CheckReport:
             report.ok(f"{shown!r} -> {expected}")
         else:
             hint = _wordpiece_hint(word, answer, expected, tokenizer.vocab)
-            report.fail(f"{shown!r}: expected {expected}, got {answer}: {hint}")
+            report.fail(f"{shown!r}: expected {expected}, got {_short(answer)}: {hint}")
     return report
+
+
+def _is_two_lists(answer) -> bool:
+    """A pair of sequences, as in ``return ids, mask`` (not one flat list of ints)."""
+    return (isinstance(answer, (tuple, list)) and len(answer) == 2
+            and all(as_plain_list(part) is not None for part in answer))
 
 
 def _model_input_hint(ids: list, mask: list, expected, max_length: int,
@@ -114,9 +130,9 @@ def check_build_model_input(build_model_input) -> CheckReport:
                                         max_length, *specials)
         if not finished:
             return report
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        if not _is_two_lists(answer):
             report.fail(f"{what} should return two lists: (input_ids, attention_mask)")
-            continue
+            return report
         ids, mask = as_plain_list(answer[0]), as_plain_list(answer[1])
         if ids is None or mask is None:
             report.fail(f"{what}: input_ids and attention_mask should be lists of ints")
@@ -159,9 +175,9 @@ def check_pair_input(pair_input) -> CheckReport:
                                         tokenizer.cls_token_id, tokenizer.sep_token_id)
         if not finished:
             return report
-        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        if not _is_two_lists(answer):
             report.fail(f"{what} should return two lists: (input_ids, token_type_ids)")
-            continue
+            return report
         ids, segments = as_plain_list(answer[0]), as_plain_list(answer[1])
         if ids is None or segments is None:
             report.fail(f"{what}: input_ids and token_type_ids should be lists of ints")
