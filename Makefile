@@ -9,15 +9,25 @@
 #   TORCH   what pip installs for PyTorch, first and on its own (default: torch==2.13.0,
 #           which is a CPU wheel on the course machines). A GPU user picks a CUDA build, e.g.
 #           make lab TORCH="torch --index-url https://download.pytorch.org/whl/cu124"
+#           The choice is remembered in .venv/.torch-spec until `make clean`.
 #   PYTHON  the interpreter that creates .venv (default: python3.11, else python3)
 #   VENV    where the virtual environment lives (default: .venv)
 #   LAB_ARGS  extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8890"
+#   PYTEST_ARGS  extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not browser' -x"
+#   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
+#
+# `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
 
 SHELL := /bin/bash
 
-TORCH   ?= torch==2.13.0
-PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# TORCH defaults to what this .venv was last installed with, else torch==2.13.0, so a
+# `make lab TORCH=...` choice sticks for later `make test` runs until `make clean`.
 VENV    ?= .venv
+TORCH_DEFAULT := torch==2.13.0
+ifeq ($(origin TORCH),undefined)
+TORCH := $(or $(shell cat $(VENV)/.torch-spec 2>/dev/null),$(TORCH_DEFAULT))
+endif
+PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 LAB_ARGS ?=
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -30,6 +40,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP_LAB := $(VENV)/.installed-lab
 STAMP_DEV := $(VENV)/.installed-dev
 TORCH_SPEC := $(VENV)/.torch-spec
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 # The tests never touch the network and never depend on the hash seed.
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
@@ -80,8 +91,14 @@ $(TORCH_SPEC): FORCE | $(PY)
 	@echo '$(TORCH)' | cmp -s - $@ || echo '$(TORCH)' > $@
 
 $(STAMP_LAB): requirements.txt pyproject.toml $(TORCH_SPEC) | $(PY)
-	$(PIP) install $(TORCH)
+	@# TORCH may hold several words (a spec and pip options) and characters such as ">":
+	@# split it into words, but never let the shell read ">" as a redirection.
+	set -f; torch_args='$(TORCH)'; $(PIP) install $$torch_args
 	$(PIP) install -r requirements.txt -e .
+	@# JupyterLab settings for this venv: no news or update checks (offline, clean screenshots).
+	@mkdir -p $(LAB_SETTINGS)
+	@echo '{"@jupyterlab/apputils-extension:notification":' \
+		'{"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_SETTINGS)/overrides.json
 	@touch $@
 
 $(STAMP_DEV): $(STAMP_LAB) requirements-dev.txt
