@@ -1,0 +1,195 @@
+"""Checkers for notebook 09 (classifying with CLS): sentence features from the encoder's output,
+standardising with the training statistics only, and accuracy measured on held-out data."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._learner import call_learner, clones, seeded
+from .core import CheckReport, compare_tensors
+
+POOLINGS = ("cls", "average", "max")
+
+
+def _padded_hidden() -> tuple[torch.Tensor, torch.Tensor]:
+    """Encoder-like output for 3 sentences of 6, 4 and 3 real tokens, padded to 6; the padding
+    holds large values so that pooling which includes it is visibly wrong."""
+    with seeded(9):
+        hidden = torch.randn(3, 6, 8)  # (batch, seq, hidden)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]])
+    hidden[mask == 0] = 20.0
+    return hidden, mask
+
+
+def _feature_hints(hidden: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the usual mistakes produce, each named in plain words."""
+    keep = mask.bool().unsqueeze(-1)  # (batch, seq, 1)
+    last_real = mask.sum(dim=1) - 1  # (batch,) position of [SEP]
+    return {
+        "the vector of the last position was taken (padding or [SEP]); [CLS] is the first":
+            hidden[:, -1],
+        "the vector of the last real token ([SEP]) was taken; [CLS] is the first":
+            hidden[torch.arange(hidden.shape[0]), last_real],
+        "padding was included in the average: divide the sum over real tokens by their count":
+            hidden.mean(dim=1),
+        "padding was zeroed but the sum was divided by the full length, not the real count":
+            (hidden * keep).sum(dim=1) / hidden.shape[1],
+        "padding was included in the max (it holds 20.0 here)": hidden.max(dim=1).values,
+        "padding was set to 0 before the max; fill it with -inf instead":
+            (hidden * keep).max(dim=1).values,
+    }
+
+
+def check_sentence_features(sentence_features) -> CheckReport:
+    """``sentence_features(hidden, mask, pooling)``: (batch, seq, hidden) and (batch, seq) ->
+    (batch, hidden), with pooling "cls" (first vector), "average" or "max" over real tokens."""
+    report = CheckReport("sentence features: CLS, average and max pooling")
+    hidden, mask = _padded_hidden()
+    keep = mask.bool().unsqueeze(-1)  # (batch, seq, 1)
+    expected = {
+        "cls": hidden[:, 0],
+        "average": (hidden * keep).sum(dim=1) / keep.sum(dim=1),
+        "max": hidden.masked_fill(~keep, float("-inf")).max(dim=1).values,
+    }
+    for pooling in POOLINGS:
+        ran, result = call_learner(report, f"sentence_features(hidden, mask, {pooling!r})",
+                                   sentence_features, *clones(hidden, mask), pooling)
+        if not ran:
+            return report
+        if isinstance(result, torch.Tensor) and tuple(result.shape) == tuple(mask.shape):
+            report.fail(f"{pooling!r}: shape {tuple(result.shape)} = (batch, seq): it pooled over "
+                        "the hidden features; pool over the tokens (dim=1)")
+            continue
+        hints = {why: wrong for why, wrong in _feature_hints(hidden, mask).items()
+                 if not torch.allclose(wrong, expected[pooling])}
+        compare_tensors(report, f"{pooling!r} features", result, expected[pooling], hints=hints)
+    return report
+
+
+def _standardize_inputs() -> tuple[torch.Tensor, torch.Tensor]:
+    """Train and test features on different scales, so that every wrong statistic shows."""
+    with seeded(10):
+        train = torch.randn(12, 4) * torch.tensor([1.0, 5.0, 0.1, 2.0]) + torch.tensor(
+            [3.0, -2.0, 0.5, 10.0])  # (n_train, features)
+        test = torch.randn(5, 4) * 3.0 + 1.0  # (n_test, features), deliberately shifted
+    return train, test
+
+
+def check_standardize(standardize) -> CheckReport:
+    """``standardize(train, test) -> (train_z, test_z)``: subtract the training mean and divide
+    by the training standard deviation, feature by feature, for both splits."""
+    report = CheckReport("standardising features with the training statistics")
+    train, test = _standardize_inputs()
+    ran, result = call_learner(report, "standardize(train, test)", standardize,
+                               *clones(train, test))
+    if not ran:
+        return report
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        report.fail("return a pair (train_z, test_z)")
+        return report
+    train_z, test_z = result
+    both = torch.cat([train, test])  # (n_train + n_test, features)
+    right_mean = train.mean(dim=0)
+    # Either standard deviation convention is fine: divide by n - 1 (torch) or by n (NumPy).
+    options = [train.std(dim=0), train.std(dim=0, correction=0)]
+    expected = [((train - right_mean) / std, (test - right_mean) / std) for std in options]
+    wrong_test = {
+        "the test split was standardised with its own mean and std; a model must only use "
+        "statistics of the training data (the test set stands for data not seen yet)":
+            (test - test.mean(dim=0)) / test.std(dim=0),
+        "the statistics came from train and test together; use the training split only":
+            (test - both.mean(dim=0)) / both.std(dim=0),
+        "the test split was left as it was; transform it with the training statistics too": test,
+        "the statistics were taken per sentence (dim=1) instead of per feature (dim=0)":
+            (test - test.mean(dim=1, keepdim=True)) / test.std(dim=1, keepdim=True),
+    }
+    wrong_train = {
+        "the statistics were taken per sentence (dim=1) instead of per feature (dim=0)":
+            (train - train.mean(dim=1, keepdim=True)) / train.std(dim=1, keepdim=True),
+        "the statistics came from train and test together; use the training split only":
+            (train - both.mean(dim=0)) / both.std(dim=0),
+    }
+    for name, got, index, wrong in (("train_z", train_z, 0, wrong_train),
+                                    ("test_z", test_z, 1, wrong_test)):
+        right = min(expected, key=lambda pair: _gap(got, pair[index]))[index]
+        compare_tensors(report, name, got, right, atol=1e-3, hints=wrong)
+    return report
+
+
+def _gap(actual, expected: torch.Tensor) -> float:
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return math.inf
+    return (actual.detach().float() - expected).abs().max().item()
+
+
+def _memorise_or_not() -> tuple[torch.Tensor, ...]:
+    """Random labels on features a linear classifier can memorise (more features than train and
+    test examples together): accuracy on the training split, or after training on the test
+    split, can reach 1.0; an honest held-out accuracy stays near chance (0.25)."""
+    with seeded(11):
+        train_x = torch.randn(40, 256)  # (n_train, features)
+        train_y = torch.randint(0, 4, (40,))
+        test_x = torch.randn(100, 256)  # (n_test, features)
+        test_y = torch.randint(0, 4, (100,))
+    return train_x, train_y, test_x, test_y
+
+
+def _separable() -> tuple[torch.Tensor, ...]:
+    """Four well separated clusters: any working classifier scores above 0.9 on held-out data."""
+    with seeded(12):
+        centres = torch.randn(4, 16) * 4.0  # (classes, features)
+        train_y = torch.arange(4).repeat(20)  # (80,)
+        test_y = torch.arange(4).repeat(25)  # (100,)
+        train_x = centres[train_y] + torch.randn(80, 16)
+        test_x = centres[test_y] + torch.randn(100, 16)
+    return train_x, train_y, test_x, test_y
+
+
+def _as_fraction(report: CheckReport, what: str, value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        report.fail(f"{what}: return one number (the accuracy), got {type(value).__name__}")
+        return None
+    if math.isnan(number):
+        report.fail(f"{what}: the accuracy is NaN")
+        return None
+    if 1.0 < number <= 100.0:
+        report.fail(f"{what}: got {number:.4g}; return a fraction between 0 and 1, not a percent")
+        return None
+    if not 0.0 <= number <= 1.0:
+        report.fail(f"{what}: got {number:.4g}; an accuracy lies between 0 and 1")
+        return None
+    return number
+
+
+def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
+    """``held_out_accuracy(train_x, train_y, test_x, test_y) -> float``: train a classifier on
+    the training split only, return the fraction of test examples it labels right."""
+    report = CheckReport("accuracy on held-out data")
+    ran, answer = call_learner(report, "held_out_accuracy on four clear clusters",
+                               held_out_accuracy, *clones(*_separable()))
+    if not ran:
+        return report
+    if (score := _as_fraction(report, "four clear clusters", answer)) is not None:
+        if score >= 0.9:
+            report.ok(f"four clear clusters: accuracy {score:.2f} (a working classifier)")
+        else:
+            report.fail(f"four clear clusters: accuracy {score:.2f}, expected above 0.9: check "
+                        "the training (labels, steps, learning rate) and argmax over classes")
+    ran, answer = call_learner(report, "held_out_accuracy on random labels",
+                               held_out_accuracy, *clones(*_memorise_or_not()))
+    if ran and (score := _as_fraction(report, "random labels", answer)) is not None:
+        if score <= 0.5:
+            report.ok(f"random labels: accuracy {score:.2f}, about chance (0.25) as it must be on "
+                      "data the classifier never saw")
+        else:
+            report.fail(f"random labels: accuracy {score:.2f}, but random test labels cannot be "
+                        "predicted (chance is 0.25): it looks like the accuracy was measured on "
+                        "the training split, or the classifier was trained on the test split")
+    return report
+
+
+__all__ = ["check_held_out_accuracy", "check_sentence_features", "check_standardize"]

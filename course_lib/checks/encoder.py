@@ -1,0 +1,296 @@
+"""Checkers for notebook 06 (the full encoder): the parameter count, max pooling with a padding
+mask, the share of FLOPs spent in attention, and the growth exponent of a cost curve."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..config import BertConfig
+from ..model import BertModel
+from ._learner import call_learner, clones, seeded
+from .core import CheckReport, compare_tensors
+
+# Configurations the parameter count is tried on: the two real sizes and two odd ones, so that a
+# formula that only works for 768 (or hard-codes 12 layers) is caught.
+COUNT_CONFIGS = {
+    "BERT-base": BertConfig.base(),
+    "the MiniLM size (6 layers, 384 wide)": BertConfig(
+        hidden_size=384, num_layers=6, num_heads=12, intermediate_size=1536
+    ),
+    "the tiny config": BertConfig.tiny(),
+    "an odd config (3 segments, FFN not 4x)": BertConfig(
+        vocab_size=1000, hidden_size=48, num_layers=3, num_heads=4, intermediate_size=100,
+        max_position_embeddings=64, type_vocab_size=3,
+    ),
+}
+
+
+def true_parameter_count(config: BertConfig) -> int:
+    """Parameters of ``BertModel(config)`` (no pooler), counted on the real module.
+
+    Built on PyTorch's "meta" device: the tensors have shapes but no memory, so this is instant
+    even for BERT-base.
+    """
+    with torch.device("meta"):
+        model = BertModel(config)
+    return sum(p.numel() for p in model.parameters())
+
+
+def parameter_count_mistakes(config: BertConfig) -> dict[str, int]:
+    """What the usual wrong formulas give, so the checker can name the mistake."""
+    h, i, n = config.hidden_size, config.intermediate_size, config.num_layers
+    right = true_parameter_count(config)
+    embeddings = (config.vocab_size + config.max_position_embeddings + config.type_vocab_size) * h
+    one_layer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 4 * h
+    biases = n * (4 * h + i + h)  # every Linear bias inside the layers
+    layer_norms = 2 * h + n * 4 * h  # scale and shift: once after the embeddings, twice a layer
+    return {
+        "the biases of the Linear layers were left out": right - biases,
+        "the LayerNorm scales and shifts were left out": right - layer_norms,
+        "each LayerNorm was counted with one vector, but it has two (scale and shift)":
+            right - layer_norms // 2,
+        "the position and segment embeddings were left out":
+            right - (config.max_position_embeddings + config.type_vocab_size) * h,
+        "the LayerNorm after the embeddings was left out": right - 2 * h,
+        "the pooler (h*h + h) was counted, but this model has none": right + h * h + h,
+        "only one layer was counted": embeddings + 2 * h + one_layer,
+        "the attention output projection was left out (only Q, K, V)": right - n * (h * h + h),
+        "the feed-forward width was taken as hidden_size instead of intermediate_size":
+            right - n * 2 * (h * i - h * h) - n * (i - h),
+    }
+
+
+def _as_int(value) -> int | None:
+    """An int, a whole float or a 0-d tensor as an int; None for anything else."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:  # NumPy integers
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            return int(value)
+    except ImportError:  # pragma: no cover - numpy is a course dependency
+        pass
+    return None
+
+
+def check_parameter_count(count_parameters) -> CheckReport:
+    """``count_parameters(config) -> int``: the parameters of a BERT encoder without the pooler."""
+    report = CheckReport("parameter count of a BERT encoder (no pooler)")
+    for name, config in COUNT_CONFIGS.items():
+        ran, answer = call_learner(report, f"count_parameters({name})", count_parameters, config)
+        if not ran:
+            return report
+        number = _as_int(answer)
+        if number is None:
+            report.fail(f"{name}: return a whole number (int), got {answer!r}")
+            continue
+        right = true_parameter_count(config)
+        if number == right:
+            report.ok(f"{name}: {right:,} parameters")
+            continue
+        mistake = next((why for why, wrong in parameter_count_mistakes(config).items()
+                        if wrong == number), None)
+        if mistake:
+            report.fail(f"{name}: {number:,} is not right; it looks like {mistake}")
+        else:
+            report.fail(f"{name}: {number:,} is not right (off by {number - right:+,}); count "
+                        "embeddings, then per layer Q, K, V, output, feed-forward and 2 LayerNorms")
+    return report
+
+
+def _pooling_inputs() -> tuple[torch.Tensor, torch.Tensor]:
+    """A padded batch whose padding holds huge values (so including it shows), and one sentence
+    whose real values are all negative (so padding filled with 0 would win the max)."""
+    with seeded(6):
+        vectors = torch.randn(3, 7, 5)  # (batch, seq, hidden)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1],
+                         [1, 1, 1, 1, 0, 0, 0],
+                         [1, 1, 0, 0, 0, 0, 0]])  # (batch, seq)
+    vectors[mask == 0] = 50.0  # padding that is never the right answer
+    vectors[2, :2] = -vectors[2, :2].abs() - 1.0  # the third sentence: only negative values
+    return vectors, mask
+
+
+def check_masked_max_pooling(masked_max_pooling) -> CheckReport:
+    """``masked_max_pooling(sequence, mask)``: (batch, seq, hidden) and (batch, seq) ->
+    (batch, hidden), the largest value of each feature over the real tokens only."""
+    report = CheckReport("global max pooling that leaves padding out")
+    vectors, mask = _pooling_inputs()
+    keep = mask.bool().unsqueeze(-1)  # (batch, seq, 1)
+    expected = vectors.masked_fill(~keep, float("-inf")).max(dim=1).values  # (batch, hidden)
+    ran, result = call_learner(report, "masked_max_pooling(sequence, mask)", masked_max_pooling,
+                               *clones(vectors, mask))
+    if not ran:
+        return report
+    if isinstance(result, tuple) and len(result) == 2:
+        report.fail("it returned a pair (values, indices): torch.max(dim=...) gives both; "
+                    "keep .values")
+        return report
+    if isinstance(result, torch.Tensor) and tuple(result.shape) == tuple(mask.shape):
+        report.fail(f"the result has shape {tuple(result.shape)} = (batch, seq): the max was taken "
+                    "over the hidden features; take it over the tokens (dim=1)")
+        return report
+    hints = {
+        "padding was included (the max of every position, 50.0 comes from padding)":
+            vectors.max(dim=1).values,
+        "padding was set to 0 before the max; a sentence whose values are all negative then "
+        "gets 0 from its padding (fill padding with -inf instead)":
+            (vectors * keep).max(dim=1).values,
+        "it returned the positions of the maxima (indices), not the values":
+            vectors.masked_fill(~keep, float("-inf")).max(dim=1).indices.float(),
+    }
+    compare_tensors(report, "pooled vectors", result, expected, hints=hints)
+    return report
+
+
+def reference_attention_flop_share(seq_len: int, config: BertConfig) -> float:
+    """Fraction of one layer's FLOPs spent in attention itself (Q K^T and weights @ V).
+
+    Dense part: Q, K, V and output projections 4 * 2*n*h*h, feed-forward 2 * 2*n*h*i.
+    Attention part: Q K^T 2*n*n*h and weights @ V 2*n*n*h (all heads together).
+    The share simplifies to n / (n + 2h + i): one half at n = 2h + i (4,608 for BERT-base).
+    """
+    n, h, i = seq_len, config.hidden_size, config.intermediate_size
+    return n / (n + 2 * h + i)
+
+
+def _flop_share_mistakes(seq_len: int, config: BertConfig) -> dict[str, float]:
+    n, h, i, d = seq_len, config.hidden_size, config.intermediate_size, config.head_size
+    right = reference_attention_flop_share(seq_len, config)
+    mistakes = {
+        "the output projection (a fourth h x h Linear) was left out of the dense part":
+            2 * n / (2 * n + 3 * h + 2 * i),
+        "the feed-forward network was left out of the dense part": n / (n + 2 * h),
+        "only Q K^T was counted; the weighted sum of the values (weights @ V) costs as much":
+            n / (n + 4 * h + 2 * i),
+        "one head was counted (head_size) instead of all heads together (hidden_size)":
+            n * d / (n * d + 2 * h * h + h * i),
+        "it returned the ratio attention / dense, not attention / (attention + dense)":
+            n / (2 * h + i),
+        "it returned a percentage; return a fraction between 0 and 1": 100 * right,
+    }
+    return {why: wrong for why, wrong in mistakes.items() if not math.isclose(wrong, right)}
+
+
+FLOP_SHARE_CASES = [(BertConfig.base(), n) for n in (3, 128, 512, 4608)] + [
+    (BertConfig.tiny(), 10),
+    (BertConfig(hidden_size=384, num_layers=6, num_heads=12, intermediate_size=1536), 256),
+]
+
+
+def check_attention_flop_share(attention_flop_share) -> CheckReport:
+    """``attention_flop_share(seq_len, config) -> float``: the fraction of one encoder layer's
+    FLOPs spent in attention itself (scores and weighted sum), the rest being the Linear layers."""
+    report = CheckReport("share of a layer's FLOPs spent in attention")
+    for config, n in FLOP_SHARE_CASES:
+        name = f"n={n}, hidden={config.hidden_size}, intermediate={config.intermediate_size}"
+        ran, answer = call_learner(report, f"attention_flop_share({n}, config)",
+                                   attention_flop_share, n, config)
+        if not ran:
+            return report
+        try:
+            share = float(answer)
+        except (TypeError, ValueError):
+            report.fail(f"{name}: return one number, got {type(answer).__name__}")
+            continue
+        right = reference_attention_flop_share(n, config)
+        if math.isclose(share, right, rel_tol=1e-6):
+            report.ok(f"{name}: {right:.4f}")
+            continue
+        mistake = next((why for why, wrong in _flop_share_mistakes(n, config).items()
+                        if math.isclose(share, wrong, rel_tol=1e-6)), None)
+        detail = f"; it looks like {mistake}" if mistake else ""
+        report.fail(f"{name}: got {share:.4g}, expected {right:.4g}{detail}")
+    return report
+
+
+# (what the curve is, lengths, values): exact power laws and a mixed curve measured-like.
+_LENGTHS = [3, 16, 32, 64, 128, 256, 384, 512]
+GROWTH_CASES = [
+    ("values = 4 * n^2 (attention maps)", _LENGTHS, [4.0 * n**2 for n in _LENGTHS]),
+    ("values = 0.5 * n (one vector per token)", _LENGTHS, [0.5 * n for n in _LENGTHS]),
+    ("values = 20 + 3 n + 0.01 n^2 (a real cost curve: not a pure power)", _LENGTHS,
+     [20 + 3 * n + 0.01 * n**2 for n in _LENGTHS]),
+    ("values = 7 * n^1.5 at 4 lengths", [10, 40, 90, 1000],
+     [7 * n**1.5 for n in [10, 40, 90, 1000]]),
+]
+
+
+def reference_growth_exponent(lengths, values) -> float:
+    """Least-squares slope of log(values) against log(lengths): cost ~ length ** slope."""
+    xs = [math.log(n) for n in lengths]
+    ys = [math.log(v) for v in values]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    variance = sum((x - mean_x) ** 2 for x in xs)
+    return covariance / variance
+
+
+def _growth_mistakes(lengths, values) -> dict[str, float]:
+    """Slopes that the usual wrong fits give."""
+    slope = reference_growth_exponent(lengths, values)
+    n = len(lengths)
+    mean_x, mean_y = sum(lengths) / n, sum(values) / n
+    linear_slope = sum((x - mean_x) * (y - mean_y)
+                       for x, y in zip(lengths, values, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in lengths)
+    log_mean_x = sum(math.log(x) for x in lengths) / n
+    intercept = sum(math.log(v) for v in values) / n - slope * log_mean_x
+    endpoints = math.log(values[-1] / values[0]) / math.log(lengths[-1] / lengths[0])
+    mistakes = {
+        "the fit was made on linear axes (values against lengths); take the log of both first":
+            linear_slope,
+        "the axes are swapped (log length fitted against log value); fit log(value) as a "
+        "function of log(length)": 1.0 / slope if slope else math.inf,
+        "it returned the intercept of the fit, not its slope": intercept,
+        "only the first and last points were used; fit all the points (least squares)": endpoints,
+    }
+    return {why: wrong for why, wrong in mistakes.items() if abs(wrong - slope) > 1e-3}
+
+
+def check_growth_exponent(growth_exponent) -> CheckReport:
+    """``growth_exponent(lengths, values) -> float``: the slope of the straight line through the
+    points on log-log axes, i.e. k in value ~ c * length ** k."""
+    report = CheckReport("growth exponent from a log-log fit")
+    for name, lengths, values in GROWTH_CASES:
+        ran, answer = call_learner(report, f"growth_exponent on {name}", growth_exponent,
+                                   list(lengths), list(values))
+        if not ran:
+            return report
+        try:
+            slope = float(answer)
+        except (TypeError, ValueError):
+            report.fail(f"{name}: return one number (the slope), got {type(answer).__name__}")
+            continue
+        right = reference_growth_exponent(lengths, values)
+        if math.isclose(slope, right, rel_tol=1e-4, abs_tol=1e-4):
+            report.ok(f"{name}: exponent {right:.3f}")
+            continue
+        mistake = next((why for why, wrong in _growth_mistakes(lengths, values).items()
+                        if math.isclose(slope, wrong, rel_tol=1e-4, abs_tol=1e-4)), None)
+        if mistake:
+            report.fail(f"{name}: got {slope:.4g}, expected {right:.4g}; it looks like {mistake}")
+        else:
+            report.fail(f"{name}: got {slope:.4g}, expected {right:.4g}")
+    return report
+
+
+__all__ = [
+    "check_attention_flop_share",
+    "check_growth_exponent",
+    "check_masked_max_pooling",
+    "check_parameter_count",
+    "parameter_count_mistakes",
+    "reference_attention_flop_share",
+    "reference_growth_exponent",
+    "true_parameter_count",
+]

@@ -1,0 +1,225 @@
+"""Checkers for notebook 07 (pretrained weights): the checkpoint name map, loading a checkpoint by
+hand with clear errors, and the cosine similarity matrix used to compare sentence vectors."""
+
+from __future__ import annotations
+
+import torch
+
+from ..config import BertConfig
+from ..model import BertModel
+from ..weights import checkpoint_name_to_ours, ours_to_checkpoint_state
+from ._learner import call_learner, clones, seeded
+from .core import CheckReport, compare_tensors
+
+LAYER_PARTS = ("attention.self.query", "attention.self.key", "attention.self.value",
+               "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+               "output.dense", "output.LayerNorm")
+EMBEDDING_PARTS = ("embeddings.word_embeddings", "embeddings.position_embeddings",
+                   "embeddings.token_type_embeddings", "embeddings.LayerNorm")
+SET_ASIDE_NAMES = ("embeddings.position_ids", "cls.predictions.bias",
+                   "cls.predictions.transform.dense.weight", "cls.seq_relationship.weight")
+
+
+def name_map_cases() -> list[str]:
+    """Checkpoint names the map must handle: every kind of tensor, with and without "bert.",
+    old LayerNorm names (gamma/beta), two-digit layer numbers, and names to set aside."""
+    names = [f"{part}.{kind}" for part in EMBEDDING_PARTS for kind in ("weight", "bias")
+             if not (part != "embeddings.LayerNorm" and kind == "bias")]
+    for layer in (0, 5, 11):
+        names += [f"encoder.layer.{layer}.{part}.{kind}" for part in LAYER_PARTS
+                  for kind in ("weight", "bias")]
+    names += ["pooler.dense.weight", "pooler.dense.bias"]
+    names += [f"bert.{name}" for name in ("embeddings.word_embeddings.weight",
+                                          "encoder.layer.3.attention.self.query.weight",
+                                          "encoder.layer.10.output.dense.bias")]
+    names += ["bert.embeddings.LayerNorm.gamma", "encoder.layer.2.output.LayerNorm.beta"]
+    names += list(SET_ASIDE_NAMES) + ["bert.embeddings.position_ids"]
+    return names
+
+
+def _name_map_mistake(name: str, answer, right) -> str:
+    """Say what a wrong answer for one checkpoint name most likely got wrong."""
+    if right is None:
+        return "this tensor has no place in our encoder: return None (it is set aside)"
+    if answer is None:
+        return f"this tensor belongs in our model as {right!r}; return that, not None"
+    if not isinstance(answer, str):
+        return f"return a str (or None), got {type(answer).__name__}"
+    if answer.startswith("bert."):
+        return "the 'bert.' prefix must be dropped: our model has no 'bert' submodule"
+    if answer.endswith((".gamma", ".beta")):
+        return "old checkpoints call LayerNorm's weight 'gamma' and its bias 'beta': rename them"
+    if ".layer." in answer and ".layers." not in answer:
+        return "our layers live in 'encoder.layers.<i>' (plural), not 'encoder.layer.<i>'"
+    if answer.split(".")[-1] != right.split(".")[-1]:
+        return "keep the last part ('weight' or 'bias') as it is"
+    return f"expected {right!r}"
+
+
+def check_name_map(to_our_name) -> CheckReport:
+    """``to_our_name(checkpoint_name) -> str | None``: our parameter name for a Hugging Face
+    checkpoint name, or None for tensors our encoder does not use."""
+    report = CheckReport("checkpoint name -> our name")
+    wrong: dict[str, list[str]] = {}
+    cases = name_map_cases()
+    right_count = 0
+    for name in cases:
+        ran, answer = _call_allowing_none(report, to_our_name, name)
+        if not ran:
+            return report
+        right = checkpoint_name_to_ours(name)
+        if answer == right:
+            right_count += 1
+            continue
+        why = _name_map_mistake(name, answer, right)
+        wrong.setdefault(why, []).append(f"{name!r} -> {answer!r}")
+    if right_count:
+        report.ok(f"{right_count} of {len(cases)} names are mapped right")
+    for why, examples in wrong.items():
+        shown = "; ".join(examples[:2]) + (f" (and {len(examples) - 2} more)" if len(examples) > 2
+                                            else "")
+        report.fail(f"{shown}: {why}")
+    return report
+
+
+def _call_allowing_none(report: CheckReport, fn, name: str):
+    """Call the learner's map; None is a legal answer here, so only a crash is a failure."""
+    if not callable(fn):
+        report.fail(f"expected a function, got {type(fn).__name__}")
+        return False, None
+    try:
+        return True, fn(name)
+    except Exception as error:  # the learner's code may fail in any way; report, never crash
+        report.fail(f"to_our_name({name!r}) raised {type(error).__name__}: {error}")
+        return False, None
+
+
+LOAD_CONFIG = BertConfig.tiny(vocab_size=120, max_position_embeddings=32)
+
+
+def _source_checkpoint() -> tuple[BertModel, dict[str, torch.Tensor]]:
+    """A seeded tiny model and its weights under Hugging Face names, with the extras real
+    checkpoints carry: the "bert." prefix, position_ids, a pooler and a pre-training head."""
+    with seeded(7):
+        source = BertModel(LOAD_CONFIG)
+    state = {f"bert.{name}": tensor.clone() for name, tensor in
+             ours_to_checkpoint_state(source).items()}
+    hidden = LOAD_CONFIG.hidden_size
+    state["bert.embeddings.position_ids"] = torch.arange(LOAD_CONFIG.max_position_embeddings)[None]
+    state["bert.pooler.dense.weight"] = torch.zeros(hidden, hidden)
+    state["bert.pooler.dense.bias"] = torch.zeros(hidden)
+    state["cls.predictions.bias"] = torch.zeros(LOAD_CONFIG.vocab_size)
+    return source, state
+
+
+def _fresh_target() -> BertModel:
+    with seeded(8):
+        return BertModel(LOAD_CONFIG)
+
+
+def _same_weights(a: BertModel, b: BertModel) -> list[str]:
+    """Names of the parameters that differ between two models."""
+    theirs = dict(b.named_parameters())
+    return [name for name, p in a.named_parameters() if not torch.equal(p, theirs[name])]
+
+
+def check_load_weights(load_weights) -> CheckReport:
+    """``load_weights(model, checkpoint)``: copy every checkpoint tensor into the model by name;
+    set aside position_ids, the pooler and the pre-training heads; raise ValueError naming the
+    tensor when one is mis-shaped or missing, before changing the model."""
+    report = CheckReport("loading a checkpoint by hand")
+    source, checkpoint = _source_checkpoint()
+    target = _fresh_target()
+    ran, _ = _call_loader(report, load_weights, target, dict(checkpoint), "a complete checkpoint")
+    if not ran:
+        return report
+    differ = _same_weights(target, source)
+    if differ:
+        report.fail(f"after loading, {len(differ)} parameters still differ from the checkpoint, "
+                    f"e.g. {differ[0]!r}")
+    else:
+        report.ok("every parameter now holds the checkpoint's tensor (pooler, position_ids and "
+                  "the 'cls.' head were set aside)")
+
+    broken_cases = {
+        "mis-shaped": ("bert.embeddings.word_embeddings.weight",
+                       torch.zeros(LOAD_CONFIG.vocab_size - 1, LOAD_CONFIG.hidden_size)),
+        "missing": ("bert.encoder.layer.1.attention.self.query.weight", None),
+    }
+    for kind, (name, replacement) in broken_cases.items():
+        broken = dict(checkpoint)
+        if replacement is None:
+            del broken[name]
+        else:
+            broken[name] = replacement
+        fresh = _fresh_target()
+        before = {n: p.clone() for n, p in fresh.named_parameters()}
+        _expect_value_error(report, load_weights, fresh, broken, kind, name)
+        changed = [n for n, p in fresh.named_parameters() if not torch.equal(p, before[n])]
+        if changed:
+            report.fail(f"with a {kind} tensor the model was half loaded ({len(changed)} "
+                        "parameters changed): check every tensor first, then copy")
+        else:
+            report.ok(f"with a {kind} tensor the model was left unchanged")
+    return report
+
+
+def _call_loader(report, load_weights, model, checkpoint, what):
+    if not callable(load_weights):
+        report.fail(f"expected a function, got {type(load_weights).__name__}")
+        return False, None
+    try:
+        return True, load_weights(model, checkpoint)
+    except Exception as error:  # the learner's code may fail in any way; report, never crash
+        report.fail(f"load_weights(model, {what}) raised {type(error).__name__}: {error}")
+        return False, None
+
+
+def _expect_value_error(report, load_weights, model, checkpoint, kind, name) -> None:
+    short = name.removeprefix("bert.")
+    ours = checkpoint_name_to_ours(name)  # a message may name either side's name
+    try:
+        load_weights(model, checkpoint)
+    except ValueError as error:
+        if short in str(error) or ours in str(error):
+            report.ok(f"a {kind} tensor raises ValueError naming it")
+        else:
+            report.fail(f"a {kind} tensor raises ValueError, but the message should name it "
+                        f"({short!r}); got: {error}")
+        return
+    except Exception as error:  # any other exception type is the wrong kind of error
+        report.fail(f"a {kind} tensor should raise ValueError naming it, got "
+                    f"{type(error).__name__}: {error}")
+        return
+    report.fail(f"a {kind} tensor ({short}) was accepted silently: raise ValueError naming it")
+
+
+def check_cosine_similarity_matrix(cosine_similarity_matrix) -> CheckReport:
+    """``cosine_similarity_matrix(vectors)``: (n, d) -> (n, n), entry [i, j] is the cosine of the
+    angle between vector i and vector j (1 on the diagonal)."""
+    report = CheckReport("cosine similarity matrix")
+    with seeded(9):
+        vectors = torch.randn(5, 16) * torch.tensor([0.5, 1.0, 2.0, 3.0, 10.0])[:, None]
+    unit = vectors / vectors.norm(dim=1, keepdim=True)  # (n, d), every row of length 1
+    expected = unit @ unit.T  # (n, n)
+    column_unit = vectors / vectors.norm(dim=0, keepdim=True)  # normalised the wrong way
+    hints = {
+        "the vectors were not normalised (plain dot products)": vectors @ vectors.T,
+        "the vectors were normalised over the wrong axis (dim=0, each feature instead of each "
+        "vector)": column_unit @ column_unit.T,
+        "it returned the cosine distance 1 - cos instead of the similarity": 1 - expected,
+    }
+    ran, result = call_learner(report, "cosine_similarity_matrix(vectors)",
+                               cosine_similarity_matrix, *clones(vectors))
+    if not ran:
+        return report
+    compare_tensors(report, "similarity matrix", result, expected, atol=1e-5, hints=hints)
+    return report
+
+
+__all__ = [
+    "check_cosine_similarity_matrix",
+    "check_load_weights",
+    "check_name_map",
+    "name_map_cases",
+]
