@@ -81,10 +81,11 @@ def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) 
     The pooler and the pre-training heads ("cls.*") are set aside unless the model has a pooler.
     """
     ours = model.state_dict()
-    report, unexpected, misshaped, new_state = LoadReport(), [], [], {}
+    report, unexpected, misshaped, new_state, found = LoadReport(), [], [], {}, set()
     for name, tensor in state_dict.items():
         target = checkpoint_name_to_ours(name)
         if target in ours:
+            found.add(target)
             if tuple(tensor.shape) != tuple(ours[target].shape):
                 misshaped.append(
                     f"{name}: checkpoint {tuple(tensor.shape)}, model {tuple(ours[target].shape)}"
@@ -96,7 +97,7 @@ def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) 
             report.set_aside.append(name)
         else:
             unexpected.append(name)
-    missing = sorted(set(ours) - set(new_state))
+    missing = sorted(set(ours) - found)  # a mis-shaped tensor is listed once, under sizes
     problems = []
     if missing:
         problems.append(f"missing from the checkpoint: {', '.join(missing)}")
