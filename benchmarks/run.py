@@ -1,6 +1,6 @@
 """Speed of our BERT against `transformers.BertModel` on the same weights, on the CPU.
 
-    python benchmarks/run.py               # BERT-base, every case (about 5 minutes on 2 cores)
+    python benchmarks/run.py               # BERT-base, every case (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke       # a tiny model, every case once: that it runs, in seconds
     python benchmarks/run.py --notebooks   # also time the notebook suite (pytest --nbval-lax)
 
@@ -101,8 +101,8 @@ def make_inputs(shape: tuple, vocab_size: int):
     return ids * mask, mask, torch.zeros_like(ids)  # padding holds ID 0, as tokenizers do
 
 
-def ours_model(folder: Path, case: Case):
-    model = cl.load_pretrained(folder)
+def set_mode(model, case: Case):
+    """Our model switched to the case's mode (padding-free, precision); returns the model."""
     model.set_padding_free(case.ours_mode.get("padding_free", False))
     model.set_precision(case.ours_mode.get("precision", "fp32"))
     return model
@@ -173,14 +173,12 @@ def agreement(case: Case, ours_out, theirs_out, fp32_reference, real) -> str:
 
 def time_cases(cases, folder: Path, args) -> list[dict]:
     rows, references = [], {}
-    ours_by_mode = {}
+    ours = cl.load_pretrained(folder)  # one model, switched between modes case by case
     for case in cases:
-        mode = tuple(sorted(case.ours_mode.items()))
-        if mode not in ours_by_mode:
-            ours_by_mode[mode] = ours_model(folder, case)
         if case.reference not in references:
             references[case.reference] = reference_model(folder, case.reference)
-        ours, theirs = ours_by_mode[mode], references[case.reference]
+        theirs = references[case.reference]
+        set_mode(ours, case)
         inputs = make_inputs(case.shape, ours.config.vocab_size)
         real = torch.ones(inputs[0].shape, dtype=torch.bool) if inputs[1] is None \
             else inputs[1].bool()
@@ -233,8 +231,8 @@ def memory_probe(folder: Path, case_key: str, which: str, smoke: bool) -> dict:
     kernel's resident-set counters do.
     """
     case = next(c for c in build_cases(smoke) if c.key == case_key)
-    model = ours_model(folder, case) if which == "ours" else reference_model(folder,
-                                                                               case.reference)
+    model = set_mode(cl.load_pretrained(folder), case) if which == "ours" \
+        else reference_model(folder, case.reference)
     inputs = make_inputs(case.shape, model.config.vocab_size)
     run = runner(model, case, inputs, which)
     with torch.inference_mode():
