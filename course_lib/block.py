@@ -8,7 +8,13 @@ from torch import nn
 from .config import BertConfig
 from .model import BertModel
 from .pooling import global_average_pooling, global_max_pooling
-from .validation import MIN_BLOCK_LENGTH, as_id_tensor, check_attention_mask, check_input_ids
+from .validation import (
+    MIN_BLOCK_LENGTH,
+    as_id_tensor,
+    as_mask_tensor,
+    check_attention_mask,
+    check_input_ids,
+)
 
 OUTPUTS = ("cls", "sequence")
 POOLINGS = {"average": global_average_pooling, "max": global_max_pooling}
@@ -77,7 +83,7 @@ class BertEncoderBlock(nn.Module):
         check_input_ids(batch_ids, self.vocab_size, self.max_length, MIN_BLOCK_LENGTH)
         mask = None
         if attention_mask is not None:
-            mask = torch.as_tensor(attention_mask)
+            mask = as_mask_tensor(attention_mask)
             mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
             mask = check_attention_mask(mask, batch_ids).long()
         hidden = self.model(

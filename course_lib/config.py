@@ -89,6 +89,12 @@ class BertConfig:
             raise ValueError(
                 f"config.json describes a {model_type!r} model; only 'bert' is supported"
             )
+        positions = hf.get("position_embedding_type", "absolute")
+        if positions != "absolute":
+            raise ValueError(
+                f"config.json asks for {positions!r} position embeddings; only BERT's "
+                "'absolute' (learned, one vector per position) are supported"
+            )
         return cls(**{ours: hf[theirs] for theirs, ours in names.items() if theirs in hf})
 
     def to_hf_dict(self) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import check_attention_mask
+from .validation import as_mask_tensor, check_attention_mask
 
 
 def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -23,7 +23,7 @@ def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor, 
     if mask is None:
         keep = torch.ones(vectors.shape[:2], dtype=torch.bool, device=vectors.device)
     else:
-        mask = torch.as_tensor(mask, device=vectors.device)
+        mask = as_mask_tensor(mask).to(vectors.device)
         mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
         keep = check_attention_mask(mask, vectors[..., 0])
     return vectors, keep.unsqueeze(-1), single  # keep: (batch, seq, 1)

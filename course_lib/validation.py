@@ -90,7 +90,7 @@ def check_input_ids(
 
 def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
     """Same shape as the IDs, only 0s and 1s, at least one real token per sequence."""
-    mask = _as_tensor(mask, "attention_mask")
+    mask = as_mask_tensor(mask)
     if tuple(mask.shape) != tuple(ids.shape):
         raise ValueError(
             f"attention_mask shape {tuple(mask.shape)} must match input_ids shape "
@@ -133,7 +133,8 @@ def check_same_device(ids: torch.Tensor, weight: torch.Tensor) -> None:
         )
 
 
-def _as_tensor(values, name: str) -> torch.Tensor:
+def as_mask_tensor(values, name: str = "attention_mask") -> torch.Tensor:
+    """A tensor from a mask given as a tensor, NumPy array or list; a TypeError otherwise."""
     if isinstance(values, torch.Tensor):
         return values
     if isinstance(values, (list, tuple)) or hasattr(values, "__array__"):

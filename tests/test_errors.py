@@ -127,6 +127,13 @@ def test_model_rejects_bad_segments(model, segments, error, rule):
         model(torch.tensor([[1, 5, 6, 7, 2]]), token_type_ids=segments)
 
 
+def test_block_rejects_a_mask_that_is_not_numbers(block):
+    with pytest.raises(TypeError, match="attention_mask must be a torch.Tensor, got str"):
+        block(torch.tensor([1, 5, 2]), attention_mask="abc")
+    with pytest.raises(TypeError, match="attention_mask must be a torch.Tensor, got str"):
+        cl.global_average_pooling(torch.zeros(3, 4), "abc")
+
+
 def test_model_names_its_rank_rule(model):
     with pytest.raises(ValueError, match="input_ids must have shape \\(batch, seq\\)"):
         model(torch.tensor([1, 5, 2]))
@@ -202,6 +209,15 @@ def test_non_bert_config(tmp_path, minilm_folder):
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "model_type": "gpt2"}))
     with pytest.raises(ValueError, match="describes a 'gpt2' model"):
+        cl.load_pretrained(folder)
+
+
+def test_relative_positions_are_refused(tmp_path, minilm_folder):
+    folder = _copy_minilm(minilm_folder, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config["position_embedding_type"] = "relative_key"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="'relative_key' position embeddings; only BERT's"):
         cl.load_pretrained(folder)
 
 
