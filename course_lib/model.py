@@ -142,19 +142,19 @@ class BertModel(nn.Module):
             segments = torch.zeros_like(ids)
         else:
             segments = check_token_type_ids(token_type_ids, ids, self.config.type_vocab_size)
-        mask = None
+        keep = None  # (batch, seq): True for real tokens; None when nothing is padding
         if attention_mask is not None:
-            keep = check_attention_mask(attention_mask, ids)  # (batch, seq)
-            if not bool(keep.all()):
-                mask = keep[:, None, None, :]  # (batch, 1, 1, seq): broadcast over heads, queries
+            keep = check_attention_mask(attention_mask, ids)
+            if bool(keep.all()):
+                keep = None
 
         fused = all(layer.attention.use_fused for layer in self.encoder.layers)
         if fused and fast.can_run(self):
             x, attentions, hidden_states = fast.forward(
-                self, ids, segments, None if mask is None else keep,
-                output_attentions, output_hidden_states,
+                self, ids, segments, keep, output_attentions, output_hidden_states
             )
         else:
+            mask = None if keep is None else keep[:, None, None, :]  # (batch, 1, 1, seq)
             with torch.autocast(ids.device.type, torch.bfloat16, enabled=self.precision == "bf16"):
                 x = self.embeddings(ids, segments)  # (batch, seq, hidden)
                 x, attentions, hidden_states = self.encoder(

@@ -18,11 +18,12 @@ def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
             f"{name} must be token IDs (integers), got text {type(ids).__name__}; "
             "turn text into IDs with a tokenizer first, e.g. tok.encode(text)"
         )
-    elif hasattr(ids, "__array__") or isinstance(ids, (list, tuple)):
-        if isinstance(ids, (list, tuple)) and not _all_ints(ids):
-            raise TypeError(f"{name} must hold integers only, got {_first_non_int(ids)!r}")
+    elif isinstance(ids, (list, tuple)) or hasattr(ids, "__array__"):
+        is_list = isinstance(ids, (list, tuple))  # else a NumPy array, its dtype checked below
+        if is_list:
+            for value in _non_integers(ids):  # the first one found is reported
+                raise TypeError(f"{name} must hold integers only, got {value!r}")
         try:
-            is_list = isinstance(ids, (list, tuple))
             tensor = torch.as_tensor(ids, dtype=torch.long) if is_list else torch.as_tensor(ids)
         except (TypeError, ValueError, RuntimeError) as error:
             raise ValueError(
@@ -41,25 +42,13 @@ def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
     return tensor.long()
 
 
-def _all_ints(values) -> bool:
+def _non_integers(values):
+    """Every item of a (nested) list or tuple that is not an integer; bools do not count."""
     for value in values:
         if isinstance(value, (list, tuple)):
-            if not _all_ints(value):
-                return False
+            yield from _non_integers(value)
         elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            return False
-    return True
-
-
-def _first_non_int(values):
-    for value in values:
-        if isinstance(value, (list, tuple)):
-            found = _first_non_int(value)
-            if found is not None:
-                return found
-        elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            return value
-    return None
+            yield value
 
 
 def check_input_ids(
