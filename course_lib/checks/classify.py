@@ -1,5 +1,6 @@
-"""Checkers for notebook 09 (classifying with CLS): sentence features from the encoder's output,
-standardising with the training statistics only, and accuracy measured on held-out data."""
+"""Checkers for notebook 10 (fine-tuning the block), its frozen-features part: sentence features
+from the encoder's output, standardising with the training statistics only, and accuracy
+measured on held-out data. The "one training step" checker is in ``finetune.py``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,334 @@
+"""Fine-tuning the block for classification: a head on the encoder, one training step, a loop.
+
+BERT's recipe for a classification task (Devlin et al. 2019, section 4 and appendix A.3): put
+one linear layer on the pooled [CLS] vector (the pooler: dense + tanh), then train *everything*,
+encoder included, for a few epochs with Adam and weight decay (AdamW), a learning rate that
+warms up and then decays linearly to zero, dropout on, and gradients clipped to norm 1.
+
+- :class:`SentenceClassifier`: encoder + pooled sentence vector + dropout + ``nn.Linear``;
+- :func:`make_optimizer`, :func:`warmup_linear_decay`: AdamW and the learning-rate schedule;
+- :func:`training_step`: one step (train mode, zero_grad, loss, backward, clip, step);
+- :func:`train_classifier`: the loop over shuffled mini-batches, with a progress bar;
+- :func:`predict`, :func:`accuracy`, :func:`sentence_vectors`: evaluation, gradients off.
+
+Inputs are the padded tensors of ``tokenizer.encode_batch(texts)``: ``input_ids`` and
+``attention_mask`` of shape (n, seq). Each mini-batch is cut to its longest sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import BertModel, BertPooler
+from .pooling import global_average_pooling
+
+POOLINGS = ("pooler", "cls", "average")
+
+
+class SentenceClassifier(nn.Module):
+    """The encoder with a classification head: sentence vector -> dropout -> Linear -> scores.
+
+    ``pooling`` says which vector stands for the sentence:
+
+    - ``"pooler"`` (BERT's choice for fine-tuning): tanh(dense([CLS])), the pooler that
+      pre-training trained with next-sentence prediction; a model loaded without one gets a new
+      pooler, initialised as BERT initialises (normal, std 0.02);
+    - ``"cls"``: the raw [CLS] vector of the last layer;
+    - ``"average"``: the mean of the real tokens' vectors (what sentence-transformers use).
+
+    ``model(input_ids, attention_mask)`` returns scores of shape (batch, num_classes).
+    """
+
+    def __init__(self, encoder: BertModel, num_classes: int, pooling: str = "pooler",
+                 dropout: float | None = None):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int of at least 2, got {num_classes!r}")
+        config = encoder.config
+        self.encoder = encoder
+        self.pooling = pooling
+        if pooling == "pooler" and encoder.pooler is None:
+            encoder.pooler = BertPooler(config)
+            nn.init.normal_(encoder.pooler.dense.weight, std=config.initializer_range)
+            nn.init.zeros_(encoder.pooler.dense.bias)
+        self.dropout = nn.Dropout(config.hidden_dropout if dropout is None else dropout)
+        self.classifier = nn.Linear(config.hidden_size, num_classes)  # (hidden,) -> (classes,)
+        nn.init.normal_(self.classifier.weight, std=config.initializer_range)
+        nn.init.zeros_(self.classifier.bias)
+
+    def sentence_vector(self, input_ids: torch.Tensor,
+                        attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One vector per sentence, (batch, hidden), chosen by ``self.pooling``."""
+        out = self.encoder(input_ids, attention_mask=attention_mask)
+        if self.pooling == "pooler":
+            return out.pooler_output  # (batch, hidden)
+        if self.pooling == "cls":
+            return out.last_hidden_state[:, 0]  # (batch, hidden)
+        return global_average_pooling(out.last_hidden_state, attention_mask)  # (batch, hidden)
+
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        vector = self.sentence_vector(input_ids, attention_mask)  # (batch, hidden)
+        return self.classifier(self.dropout(vector))  # (batch, num_classes)
+
+
+# ---------------------------------------------------------------- optimiser and schedule
+
+
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.01
+                   ) -> torch.optim.AdamW:
+    """AdamW as BERT uses it: weight decay on the weight matrices and embedding tables only,
+    never on biases or LayerNorm parameters (the 1-D tensors)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    try:  # the fused kernel does one pass over all parameters: several times faster on a CPU
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # older PyTorch, or a device without the fused kernel
+        return torch.optim.AdamW(groups, lr=lr)
+
+
+def warmup_linear_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int
+                        ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Learning rate x factor(step): rises linearly from 0 to 1 over ``warmup_steps``, then
+    falls linearly to 0 at ``total_steps``. Call ``scheduler.step()`` after each
+    ``optimizer.step()``. Warm-up keeps the first, large and noisy updates from wrecking the
+    pretrained weights before Adam's running averages have settled."""
+    if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
+        raise ValueError("need total_steps >= 1 and 0 <= warmup_steps <= total_steps, got "
+                         f"warmup_steps={warmup_steps}, total_steps={total_steps}")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)  # never exactly 0: the first step moves
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+# ---------------------------------------------------------------- one step and the loop
+
+
+def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                  labels: torch.Tensor, optimizer: torch.optim.Optimizer,
+                  scheduler=None, max_grad_norm: float | None = 1.0) -> float:
+    """One update of every trainable parameter on one mini-batch; returns the loss.
+
+    1. ``model.train()``: dropout on (an evaluation may have left the model in eval mode);
+    2. ``optimizer.zero_grad()``: PyTorch *adds* new gradients to the old ones otherwise;
+    3. forward pass and cross-entropy loss; 4. ``loss.backward()``;
+    5. clip the gradient norm (one unlucky batch cannot throw the weights far);
+    6. ``optimizer.step()``, then ``scheduler.step()``.
+    """
+    model.train()
+    optimizer.zero_grad()
+    scores = model(input_ids, attention_mask)  # (batch, num_classes)
+    loss = F.cross_entropy(scores, labels)
+    loss.backward()
+    if max_grad_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss.item()
+
+
+@dataclass
+class TrainingSetup:
+    """How to train: the same setup (steps, batch size) is the same budget for every model."""
+
+    steps: int = 60
+    batch_size: int = 16
+    lr: float = 5e-5
+    warmup_fraction: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float | None = 1.0
+    seed: int = 0
+
+
+@dataclass
+class TrainingHistory:
+    """What happened during training: one loss and one learning rate per step."""
+
+    losses: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def trim_padding(input_ids: torch.Tensor, attention_mask: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drop the columns that are padding in every row: (b, seq) -> (b, longest real length)."""
+    longest = int(attention_mask.sum(dim=1).max())
+    return input_ids[:, :longest], attention_mask[:, :longest]  # (b, longest) each
+
+
+def shuffled_batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
+    """``steps`` mini-batches of example indices: passes over a fresh random order of all ``n``
+    examples, cut into batches (a short last batch of a pass is kept)."""
+    produced = 0
+    while produced < steps:
+        order = torch.randperm(n, generator=generator)  # (n,)
+        for start in range(0, n, batch_size):
+            if produced == steps:
+                return
+            yield order[start : start + batch_size]  # (<= batch_size,)
+            produced += 1
+
+
+def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                     labels: torch.Tensor, setup: TrainingSetup | None = None,
+                     progress: bool = True, description: str = "training") -> TrainingHistory:
+    """Train ``model`` (all its parameters) for ``setup.steps`` mini-batch steps.
+
+    ``input_ids``, ``attention_mask``: (n, seq); ``labels``: (n,). Seeded by ``setup.seed``:
+    the same shuffling and the same dropout masks on every run. Leaves the model in eval mode.
+    """
+    setup = setup or TrainingSetup()
+    if input_ids.shape != attention_mask.shape or input_ids.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"input_ids {tuple(input_ids.shape)} and attention_mask "
+            f"{tuple(attention_mask.shape)} must be (n, seq), labels {tuple(labels.shape)} (n,)")
+    torch.manual_seed(setup.seed)  # dropout masks
+    generator = torch.Generator().manual_seed(setup.seed)  # the order of the examples
+    optimizer = make_optimizer(model, setup.lr, setup.weight_decay)
+    warmup = round(setup.warmup_fraction * setup.steps)
+    scheduler = warmup_linear_decay(optimizer, warmup, setup.steps)
+    history = TrainingHistory()
+    bar = ProgressBar(setup.steps, description) if progress else None
+    start = time.perf_counter()
+    for chosen in shuffled_batches(len(labels), setup.batch_size, setup.steps, generator):
+        ids, mask = trim_padding(input_ids[chosen], attention_mask[chosen])  # (b, seq') each
+        history.learning_rates.append(optimizer.param_groups[0]["lr"])
+        loss = training_step(model, ids, mask, labels[chosen], optimizer, scheduler,
+                             setup.max_grad_norm)
+        history.losses.append(loss)
+        if bar is not None:
+            bar.update(f"loss {loss:.3f}")
+    history.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
+    model.eval()
+    return history
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def predict(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+            batch_size: int = 64) -> torch.Tensor:
+    """The predicted class of every example, (n,): eval mode (no dropout), gradients off."""
+    model.eval()
+    out = []
+    for start in range(0, input_ids.shape[0], batch_size):
+        ids, mask = trim_padding(input_ids[start : start + batch_size],
+                                 attention_mask[start : start + batch_size])  # (b, seq')
+        out.append(model(ids, mask).argmax(dim=1))  # (b,)
+    return torch.cat(out)  # (n,)
+
+
+def accuracy(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+             labels: torch.Tensor) -> float:
+    """The fraction of examples whose predicted class is the label."""
+    return (predict(model, input_ids, attention_mask) == labels).float().mean().item()
+
+
+@torch.no_grad()
+def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                     batch_size: int = 64) -> dict[str, torch.Tensor]:
+    """Frozen features of every sentence from an encoder (a ``BertModel``, or the engine
+    ``InferenceBert`` built from one): {"CLS", "average", "max"} -> (n, hidden) each."""
+    from .pooling import global_max_pooling
+
+    if isinstance(encoder, nn.Module):
+        encoder.eval()  # no dropout: the features of a sentence never change
+    parts: dict[str, list[torch.Tensor]] = {"CLS": [], "average": [], "max": []}
+    for start in range(0, input_ids.shape[0], batch_size):
+        ids, mask = trim_padding(input_ids[start : start + batch_size],
+                                 attention_mask[start : start + batch_size])  # (b, seq')
+        hidden = encoder(ids, attention_mask=mask).last_hidden_state  # (b, seq', hidden)
+        parts["CLS"].append(hidden[:, 0])  # (b, hidden)
+        parts["average"].append(global_average_pooling(hidden, mask))  # (b, hidden)
+        parts["max"].append(global_max_pooling(hidden, mask))  # (b, hidden)
+    return {name: torch.cat(chunks) for name, chunks in parts.items()}  # (n, hidden) each
+
+
+# ---------------------------------------------------------------- a progress bar
+
+
+class ProgressBar:
+    """A one-line text progress bar: redrawn in place in a notebook (one output kept when the
+    notebook is saved), or with carriage returns on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, description: str = ""):
+        self.total, self.done, self.description = max(1, int(total)), 0, description
+        self.start = time.perf_counter()
+        self._handle = None
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+
+            if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+                self._handle = display(_Plain(self._line("")), display_id=True)
+        except ImportError:  # no IPython: a terminal
+            pass
+
+    def _line(self, note: str) -> str:
+        filled = math.floor(self.WIDTH * self.done / self.total)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        return f"{self.description} [{bar}] {self.done}/{self.total} {note}".rstrip()
+
+    def _show(self, note: str, end: str = "") -> None:
+        if self._handle is not None:
+            self._handle.update(_Plain(self._line(note)))
+        else:
+            sys.stderr.write("\r" + self._line(note) + end)
+            sys.stderr.flush()
+
+    def update(self, note: str = "") -> None:
+        """One more step done; ``note`` is shown after the counter (e.g. the loss)."""
+        self.done = min(self.total, self.done + 1)
+        self._show(note)
+
+    def close(self, note: str = "") -> None:
+        self._show(note, end="\n")
+
+
+class _Plain:
+    """Shows a string without quotes in a notebook output."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+__all__ = [
+    "POOLINGS",
+    "ProgressBar",
+    "SentenceClassifier",
+    "TrainingHistory",
+    "TrainingSetup",
+    "accuracy",
+    "make_optimizer",
+    "predict",
+    "sentence_vectors",
+    "shuffled_batches",
+    "train_classifier",
+    "training_step",
+    "trim_padding",
+    "warmup_linear_decay",
+]
