@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..config import BertConfig
 from ..validation import MIN_BLOCK_LENGTH, as_id_tensor, check_input_ids
-from ._learner import as_shape, call_learner
-from .core import CheckReport
+from .cases import Case, Unreadable, check_cases
+from .compare import as_shape, as_tensor
+from .report import CheckReport
 
 SEQUENCE_LENGTH = 12  # the questions are about a 12-token input
 BATCH_SIZE = 4
@@ -117,21 +119,24 @@ def block_accepts(ids: torch.Tensor, vocab_size: int) -> bool:
     return True
 
 
+def _read_bool(answer) -> bool:
+    """True or False; a NumPy bool or a one-element bool tensor (``(ids >= 0).all()``) counts."""
+    answer = as_tensor(answer)
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1 and answer.dtype == torch.bool:
+        return bool(answer)
+    if isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    raise Unreadable(f"return True or False, got {answer!r}")
+
+
 def check_block_input_rule(is_valid_block_input) -> CheckReport:
     """Run ``is_valid_block_input(ids, vocab_size) -> bool`` on valid and invalid inputs."""
     report = CheckReport("is_valid_block_input")
-    for description, ids, vocab_size, rule in BLOCK_INPUT_CASES:
-        expected = block_accepts(ids, vocab_size)
-        finished, answer = call_learner(report, f"is_valid_block_input on {description}",
-                                        is_valid_block_input, ids.clone(), vocab_size)
-        if not finished:
-            return report
-        if not isinstance(answer, bool):
-            report.fail(f"on {description}: return True or False, got {answer!r}")
-        elif answer == expected:
-            report.ok(f"{description}: {answer}")
-        elif expected:
-            report.fail(f"{description} is a valid input, but you said False")
-        else:
-            report.fail(f"{description} must be refused: {rule}")
+    rules = {description: rule for description, _, _, rule in BLOCK_INPUT_CASES}
+    cases = [Case(description, (ids, vocab_size), block_accepts(ids, vocab_size),
+                  call=f"is_valid_block_input on {description}")
+             for description, ids, vocab_size, _ in BLOCK_INPUT_CASES]
+    check_cases(report, "is_valid_block_input", is_valid_block_input, cases, read=_read_bool,
+                explain=lambda case, _: (f"it must be refused: {rules[case.label]}"
+                                         if rules[case.label] else "it is a valid input"))
     return report
