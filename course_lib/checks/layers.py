@@ -75,14 +75,20 @@ def _module_case(name: str, label: str, module, config: BertConfig, mistakes,
     return Case(shown, args, expected, wrong, call=f"{name} at {sizes_of(config)}",
                 sizes=sizes_of(config))
 
+def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool) -> CheckReport:
+    """A module exercise at both sizes: ``build(config)`` makes the module, ``mistakes`` the
+    catalogue."""
+    report = CheckReport(name)
+    cases = [_module_case(name, label, build(config), config, mistakes, with_mask)
+             for config in (SMALL, OTHER)]
+    check_cases(report, name, fn, cases)
+    return report
+
+
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""
-    report = CheckReport("feed_forward")
-    cases = [_module_case("feed_forward", "the feed-forward output",
-                          small_feed_forward(config), config,
-                          feed_forward_mistakes, with_mask=False) for config in (SMALL, OTHER)]
-    check_cases(report, "feed_forward", feed_forward, cases)
-    return report
+    return _check_module(feed_forward, "feed_forward", "the feed-forward output",
+                         small_feed_forward, feed_forward_mistakes, with_mask=False)
 
 
 def small_encoder_layer(config: BertConfig = SMALL) -> EncoderLayer:
@@ -138,9 +144,5 @@ def layer_mistakes(x, layer: EncoderLayer, mask) -> dict[str, torch.Tensor]:
 
 def check_encoder_layer(encoder_layer) -> CheckReport:
     """Run ``encoder_layer(x, layer, mask)`` (layer: a course_lib EncoderLayer) against it."""
-    report = CheckReport("encoder_layer")
-    cases = [_module_case("encoder_layer", "the layer output",
-                          small_encoder_layer(config), config,
-                          layer_mistakes, with_mask=True) for config in (SMALL, OTHER)]
-    check_cases(report, "encoder_layer", encoder_layer, cases)
-    return report
+    return _check_module(encoder_layer, "encoder_layer", "the layer output",
+                         small_encoder_layer, layer_mistakes, with_mask=True)
