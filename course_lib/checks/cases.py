@@ -95,12 +95,14 @@ class _Judge:
         except Unreadable as why:
             report.fail(f"{call}: {why}")
             return False
+        if case.parts and not self._parts_in_order(report, case, call, value):
+            return False
         if self.inspect:
             self.inspect(report, case, value)
         expected = next((option for option in (case.expected, *case.also_right)
                          if self._matches(value, option)), case.expected)
         if case.parts:
-            return self._parts(report, case, call, value, expected)
+            return self._parts(case, report, value, expected)
         if isinstance(expected, torch.Tensor):
             return compare_tensors(report, case.label, value, expected, atol=self.atol,
                                    hints=case.mistakes)
@@ -126,15 +128,19 @@ class _Judge:
         except Exception:  # an odd answer is simply not right
             return False
 
-    def _parts(self, report: CheckReport, case: Case, call: str, value, expected) -> bool:
-        """Several tensors returned together, e.g. (output, weights): each compared on its own."""
+    def _parts_in_order(self, report: CheckReport, case: Case, call: str, value) -> bool:
+        """Several results returned together, e.g. (output, weights): as many, in that order."""
         names = ", ".join(case.parts)
         if not (isinstance(value, (tuple, list)) and len(value) == len(case.parts)):
             report.fail(f"{call} should return {len(case.parts)} results: ({names})")
             return False
-        if len(value) == 2 and _swapped(tuple(value), expected):
+        if len(value) == 2 and _swapped(tuple(value), case.expected):
             report.fail(f"{call}: the two results are in swapped order: return ({names})")
             return False
+        return True
+
+    def _parts(self, case: Case, report: CheckReport, value, expected) -> bool:
+        """Each of several results compared on its own, with its own catalogue."""
         mistakes = case.mistakes or ({},) * len(case.parts)
         verdicts = [compare_tensors(report, part, got, right, atol=self.atol, hints=wrong)
                     for part, got, right, wrong in zip(case.parts, value, expected, mistakes,

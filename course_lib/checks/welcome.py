@@ -9,6 +9,7 @@ from ..config import BertConfig
 from ..validation import MIN_BLOCK_LENGTH, as_id_tensor, check_input_ids
 from .cases import Case, Unreadable, check_cases
 from .compare import as_shape, as_tensor
+from .mistakes import name_mistake
 from .report import CheckReport
 
 SEQUENCE_LENGTH = 12  # the questions are about a 12-token input
@@ -42,16 +43,24 @@ def expected_shapes() -> dict[str, tuple[int, ...]]:
     }
 
 
-def _shape_hint(key: str, answer: tuple, expected: tuple, small: int, base: int) -> str:
-    """Name the likely mistake behind a wrong shape."""
-    if key == "cls" and answer == (SEQUENCE_LENGTH, small):
-        return "'cls' keeps only the first vector: one vector, no sequence axis"
-    if key == "sequence" and answer == (small,):
-        return "'sequence' returns one vector per token, so the 12 tokens stay"
-    if key == "average" and answer == (SEQUENCE_LENGTH, small):
-        return "pooling averages over the tokens, so the sequence axis disappears"
-    if key == "batch_cls" and answer == (small,):
-        return "a batch keeps its batch axis: one CLS vector per input"
+def shape_mistakes(key: str, small: int, base: int) -> dict[str, tuple[int, ...]]:
+    """The catalogue for one question: a typical mistake -> the shape it predicts."""
+    catalogue = {
+        "cls": {"'cls' keeps only the first vector: one vector, no sequence axis":
+                (SEQUENCE_LENGTH, small)},
+        "sequence": {"'sequence' returns one vector per token, so the 12 tokens stay": (small,)},
+        "average": {"pooling averages over the tokens, so the sequence axis disappears":
+                    (SEQUENCE_LENGTH, small)},
+        "batch_cls": {"a batch keeps its batch axis: one CLS vector per input": (small,)},
+    }
+    return catalogue.get(key, {})
+
+
+def _shape_hint(key: str, answer: tuple, small: int, base: int) -> str:
+    """Name the likely mistake behind a wrong shape: from the catalogue, else by its widths."""
+    named = name_mistake(answer, shape_mistakes(key, small, base))
+    if named:
+        return named
     if base in answer and key != "bert_base_cls":
         return f"MiniLM is {small} wide; {base} is BERT-base's width"
     if small in answer and key == "bert_base_cls":
@@ -82,7 +91,7 @@ def check_predicted_shapes(answers) -> CheckReport:
         elif answer == right:
             report.ok(f"'{key}' is {right}")
         else:
-            hint = _shape_hint(key, answer, right, small, base)
+            hint = _shape_hint(key, answer, small, base)
             report.fail(f"'{key}' is not {answer}: {hint}")
     return report
 
