@@ -6,6 +6,15 @@ Each notebook's module (``welcome``, ``tokens``, ``embeddings``, ``attention``, 
 ``encoder``, ``pretrained``, ``explorer``, ``classify``, ``where_next``) holds only its cases and
 its catalogue of named mistakes; the loop, the calls and the comparisons are shared (``cases``,
 ``calling``, ``compare``, ``mistakes``, ``fixtures``).
+
+A new checker is a list of cases and, for each, a catalogue: what a typical mistake would give::
+
+    def check_double(double) -> CheckReport:
+        report = CheckReport("double")
+        x = randn(1, 3)  # seeded, the learner's random state untouched
+        case = Case("double(x)", (x,), 2 * x, {"it added 2 instead of doubling": x + 2})
+        check_cases(report, "double", double, [case])  # calls safely, compares, names mistakes
+        return report
 """
 
 from .calling import call_learner, call_safely
