@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from . import calling
 from .calling import call_learner
 from .cases import Case, check_cases
 from .compare import as_number
@@ -14,6 +15,7 @@ from .fixtures import clones, keep_mask, randn, seeded
 from .report import CheckReport
 
 POOLINGS = ("cls", "average", "max")
+TRAINING_ALLOWANCE = 6  # training a classifier may take longer than the usual time limit
 
 
 def _padded_hidden() -> tuple[torch.Tensor, torch.Tensor]:
@@ -160,7 +162,8 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
     the training split only, return the fraction of test examples it labels right."""
     report = CheckReport("accuracy on held-out data")
     ran, answer = call_learner(report, "held_out_accuracy on four clear clusters",
-                               held_out_accuracy, *clones(*_separable()))
+                               held_out_accuracy, *clones(*_separable()),
+                               seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
     if not ran:
         return report
     if (score := _as_fraction(report, "four clear clusters", answer)) is not None:
@@ -170,7 +173,8 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
             report.fail(f"four clear clusters: accuracy {score:.2f}, expected above 0.9: check "
                         "the training (labels, steps, learning rate) and argmax over classes")
     ran, answer = call_learner(report, "held_out_accuracy on random labels",
-                               held_out_accuracy, *clones(*_memorise_or_not()))
+                               held_out_accuracy, *clones(*_memorise_or_not()),
+                               seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
     if ran and (score := _as_fraction(report, "random labels", answer)) is not None:
         if score <= 0.5:
             report.ok(f"random labels: accuracy {score:.2f}, about chance (0.25) as it must be on "
