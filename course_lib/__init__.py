@@ -11,7 +11,8 @@ from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
 from .explorer import AttentionExplorer, head_view_png, render_attention_map
-from .layers import EncoderLayer, FeedForward, gelu
+from .inference import InferenceBert
+from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
@@ -32,6 +33,7 @@ __all__ = [
     "Encoding",
     "EncoderLayer",
     "FeedForward",
+    "InferenceBert",
     "LoadReport",
     "MultiHeadSelfAttention",
     "WordPieceTokenizer",
@@ -39,6 +41,7 @@ __all__ = [
     "checkpoint_name_to_ours",
     "count_bert_parameters",
     "gelu",
+    "gelu_formula",
     "head_view_png",
     "global_average_pooling",
     "global_max_pooling",

@@ -12,16 +12,28 @@ from .attention import MultiHeadSelfAttention
 from .config import BertConfig
 
 
-def gelu(x: torch.Tensor) -> torch.Tensor:
-    """BERT's activation: x * Phi(x), with Phi the standard normal CDF (exact, via erf)."""
+def gelu_formula(x: torch.Tensor) -> torch.Tensor:
+    """GELU written out: x * Phi(x), Phi the standard normal CDF: (1 + erf(x / √2)) / 2."""
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
 
 
-ACTIVATIONS = {
-    "gelu": F.gelu,
-    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
-    "relu": F.relu,
-}
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """BERT's activation, x * Phi(x) exactly as ``gelu_formula`` (tested), in one fused kernel.
+
+    This is the function the model calls: ``FeedForward`` looks it up here when it is built.
+    """
+    return F.gelu(x)
+
+
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    """The tanh approximation of GELU (``hidden_act="gelu_new"``, used by some checkpoints)."""
+    return F.gelu(x, approximate="tanh")
+
+
+def activation_function(name: str):
+    """The activation a config names; read from this module at call time, so a replaced
+    ``course_lib.layers.gelu`` is what a model built afterwards uses."""
+    return {"gelu": gelu, "gelu_new": gelu_tanh, "relu": F.relu}[name]
 
 
 class FeedForward(nn.Module):
@@ -31,7 +43,7 @@ class FeedForward(nn.Module):
         super().__init__()
         self.intermediate = nn.Linear(config.hidden_size, config.intermediate_size)
         self.output = nn.Linear(config.intermediate_size, config.hidden_size)
-        self.activation = ACTIVATIONS[config.hidden_act]
+        self.activation = activation_function(config.hidden_act)  # e.g. gelu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.activation(self.intermediate(x)))  # (batch, seq, hidden)

@@ -1,0 +1,318 @@
+"""``InferenceBert``: an explicit fast engine for inference, built from a trained ``BertModel``.
+
+The model in ``model.py`` is the readable definition of BERT and the only thing that runs when
+you call it. This engine computes the same numbers with less work, for feature extraction and
+benchmarks, and is only ever used when asked for by name::
+
+    engine = cl.InferenceBert.from_model(model)       # padding_free=True, precision="fp32"
+    engine(input_ids, attention_mask).last_hidden_state
+
+What makes it fast (each is measured in the benchmark and the appendix notebook):
+
+- tokens travel as one (tokens, hidden) matrix, so every dense layer is one matrix multiply;
+- Q, K and V come from one matrix multiply with the three weights stacked;
+- the attention output and the feed-forward output are added into the residual stream in place
+  (``addmm_``: bias and residual already sit in the output buffer), GELU runs in place, and
+  every layer reuses the same output buffers: fewer passes over memory, fewer allocations;
+- attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
+- padding-free batches (on by default): padded tokens are dropped before the first layer and each
+  text attends within itself, so no work is spent on padding. Padded positions of the output are
+  zeros (the readable model computes values there that nothing should read);
+- ``precision="bf16"`` (opt-in): matrix multiplies in bfloat16, residual stream, LayerNorm and
+  softmax in float32. It pays only on CPUs with bf16 units (AMX, AVX512-BF16) or GPUs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import layers
+from .attention import attention_weights
+from .model import BertModel, BertOutput
+from .validation import (
+    as_id_tensor,
+    check_attention_mask,
+    check_input_ids,
+    check_same_device,
+    check_token_type_ids,
+)
+
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the matrix multiplies' dtype
+
+
+def in_place_activation(activation):
+    """The in-place version of one of BERT's named activations, else the function itself."""
+    if activation is layers.gelu:
+        return torch.ops.aten.gelu_
+    if activation is layers.gelu_tanh:
+        return lambda x: torch.ops.aten.gelu_(x, approximate="tanh")
+    if activation is F.relu:
+        return F.relu_
+    return activation  # an activation swapped in by hand: called as it is, not in place
+
+
+@dataclass
+class Norm:
+    """A LayerNorm's parameters, applied without a module call."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    eps: float
+
+    @classmethod
+    def of(cls, norm: nn.LayerNorm) -> Norm:
+        return cls(norm.weight.detach().clone(), norm.bias.detach().clone(), norm.eps)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
+
+
+@dataclass
+class Dense:
+    """A Linear layer's weight (out, in) and bias (out,), in the matrix multiplies' dtype."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+    @classmethod
+    def of(cls, *linears: nn.Linear, dtype: torch.dtype) -> Dense:
+        """One Linear, or several stacked into one: Q, K, V -> (3 * hidden, hidden)."""
+        weight = torch.cat([linear.weight.detach() for linear in linears]).to(dtype)
+        bias = torch.cat([linear.bias.detach() for linear in linears]).to(dtype)
+        if dtype == torch.float32:  # MKL's fp32 GEMM is a few % faster with W^T contiguous
+            weight = weight.t().contiguous().t()  # same values and shape, column-major
+        return cls(weight, bias)  # torch.cat made copies: the model's own tensors stay apart
+
+
+@dataclass
+class Layer:
+    """What one encoder layer needs at inference time."""
+
+    heads: int
+    qkv: Dense
+    attention_output: Dense
+    attention_norm: Norm
+    intermediate: Dense
+    activation_: object  # in place where possible
+    output: Dense
+    output_norm: Norm
+
+
+@dataclass
+class TokenLayout:
+    """How the rows of a (tokens, hidden) matrix form texts.
+
+    Uniform: ``batch`` texts of ``seq`` tokens, row ``b * seq + s``; ``mask`` (batch, 1, 1, seq)
+    hides padded keys, or is None. Packed (padding-free): ``lengths`` real tokens per text, one
+    text after the other; ``rows`` (tokens,) says where each sits in the padded (batch * seq).
+    """
+
+    batch: int
+    seq: int
+    mask: torch.Tensor | None = None
+    lengths: list[int] | None = None
+    rows: torch.Tensor | None = None
+
+    @property
+    def packed(self) -> bool:
+        return self.lengths is not None
+
+    def unpack(self, x: torch.Tensor) -> torch.Tensor:
+        """(tokens, hidden) -> (batch, seq, hidden); padded positions of a packed batch are 0."""
+        if not self.packed:
+            return x.view(self.batch, self.seq, -1)  # (batch, seq, hidden)
+        padded = x.new_zeros(self.batch * self.seq, x.shape[-1])  # (batch * seq, hidden)
+        padded.index_copy_(0, self.rows, x)
+        return padded.view(self.batch, self.seq, -1)  # (batch, seq, hidden)
+
+
+class Scratch:
+    """Output buffers that every layer of one forward pass reuses (fewer fresh allocations, so
+    fewer page faults: large tensors come fresh from the operating system each time)."""
+
+    def __init__(self):
+        self.buffers: dict[str, torch.Tensor] = {}
+
+    def get(self, name: str, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
+        """A (rows, cols) buffer of ``like``'s dtype and device; its old contents are garbage."""
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.shape != (rows, cols) or buffer.dtype != like.dtype:
+            buffer = self.buffers[name] = like.new_empty(rows, cols)
+        return buffer
+
+
+class InferenceBert:
+    """A fast, inference-only copy of a ``BertModel``: call it like the model.
+
+    ``from_model`` copies the weights it needs (Q/K/V stacked, cast for bf16), so a later change
+    to the model (training, loading other weights) is NOT seen: call ``from_model`` again. It
+    returns the same :class:`BertOutput` as the model; with ``padding_free=True`` padded
+    positions of the hidden states are zeros.
+    """
+
+    def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32"):
+        if not isinstance(model, BertModel):
+            raise TypeError(f"InferenceBert.from_model needs a cl.BertModel, got "
+                            f"{type(model).__name__}")
+        if precision not in PRECISIONS:
+            choices = ", ".join(repr(name) for name in PRECISIONS)
+            raise ValueError(f"precision must be one of {choices}, got {precision!r}")
+        self.config = model.config
+        self.padding_free = bool(padding_free)
+        self.precision = precision
+        dtype = PRECISIONS[precision]
+        self.dtype = dtype
+        emb = model.embeddings
+        self.word = emb.word_embeddings.weight.detach().clone()  # (vocab, hidden)
+        self.position = emb.position_embeddings.weight.detach().clone()  # (positions, hidden)
+        self.segment = emb.token_type_embeddings.weight.detach().clone()  # (types, hidden)
+        self.embedding_norm = Norm.of(emb.layer_norm)
+        self.layers = [
+            Layer(
+                heads=layer.attention.num_heads,
+                qkv=Dense.of(layer.attention.query, layer.attention.key, layer.attention.value,
+                             dtype=dtype),
+                attention_output=Dense.of(layer.attention.output, dtype=dtype),
+                attention_norm=Norm.of(layer.attention_norm),
+                intermediate=Dense.of(layer.feed_forward.intermediate, dtype=dtype),
+                activation_=in_place_activation(layer.feed_forward.activation),
+                output=Dense.of(layer.feed_forward.output, dtype=dtype),
+                output_norm=Norm.of(layer.output_norm),
+            )
+            for layer in model.encoder.layers
+        ]
+        self.pooler = Dense.of(model.pooler.dense, dtype=torch.float32) if model.pooler else None
+
+    @classmethod
+    def from_model(cls, model: BertModel, padding_free: bool = True,
+                   precision: str = "fp32") -> InferenceBert:
+        """Build the engine from a model's current weights (see the class docstring)."""
+        return cls(model, padding_free, precision)
+
+    def __repr__(self) -> str:
+        return (f"InferenceBert({len(self.layers)} layers, hidden {self.config.hidden_size}, "
+                f"padding_free={self.padding_free}, precision={self.precision!r})")
+
+    # --- the forward pass ----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def __call__(self, input_ids, attention_mask=None, token_type_ids=None,
+                 output_attentions: bool = False, output_hidden_states: bool = False) -> BertOutput:
+        ids, segments, keep = self._checked(input_ids, attention_mask, token_type_ids)
+        batch, seq = ids.shape
+        layout = self._layout(keep, batch, seq, packed=self.padding_free and not output_attentions)
+        x = self._embed(ids, segments, layout)  # (tokens, hidden)
+        attentions = []
+        hidden_states = [layout.unpack(x)] if output_hidden_states else None
+        scratch = Scratch()
+        for layer in self.layers:
+            x, weights = self._layer(layer, x, layout, output_attentions,
+                                     keep_input=output_hidden_states, scratch=scratch)
+            attentions.append(weights)
+            if output_hidden_states:
+                hidden_states.append(layout.unpack(x))
+        last = hidden_states[-1] if output_hidden_states else layout.unpack(x)
+        pooled = None
+        if self.pooler is not None:
+            pooled = torch.tanh(F.linear(last[:, 0], self.pooler.weight, self.pooler.bias))
+        return BertOutput(
+            last,
+            tuple(attentions) if output_attentions else None,
+            tuple(hidden_states) if output_hidden_states else None,
+            pooled,
+        )
+
+    def _checked(self, input_ids, attention_mask, token_type_ids):
+        """The model's own input rules; returns (ids, segments, keep or None)."""
+        ids = as_id_tensor(input_ids)
+        check_input_ids(ids, self.config.vocab_size, self.config.max_position_embeddings)
+        check_same_device(ids, self.word)
+        segments = (torch.zeros_like(ids) if token_type_ids is None
+                    else check_token_type_ids(token_type_ids, ids, self.config.type_vocab_size))
+        keep = None  # (batch, seq): True for real tokens; None when nothing is padding
+        if attention_mask is not None:
+            keep = check_attention_mask(attention_mask, ids)
+            if bool(keep.all()):
+                keep = None
+        if keep is not None and self.padding_free and not bool(keep[:, 0].all()):
+            text = int((~keep[:, 0]).nonzero()[0]) + 1
+            raise ValueError(
+                f"attention_mask hides position 1 ([CLS]) of text {text}: with padding_free=True "
+                "the output there would be zeros. Pad on the right, as the course's tokenizer "
+                "does, or build the engine with padding_free=False"
+            )
+        return ids, segments, keep
+
+    @staticmethod
+    def _layout(keep, batch: int, seq: int, packed: bool) -> TokenLayout:
+        """Uniform layout (with a key mask if there is padding), or packed when dropping it."""
+        if keep is None:
+            return TokenLayout(batch, seq)
+        if not packed:
+            return TokenLayout(batch, seq, mask=keep[:, None, None, :])  # (batch, 1, 1, seq)
+        rows = keep.reshape(-1).nonzero().squeeze(1)  # (tokens,): real positions in batch * seq
+        return TokenLayout(batch, seq, lengths=keep.sum(dim=1).tolist(), rows=rows)
+
+    def _embed(self, ids, segments, layout: TokenLayout) -> torch.Tensor:
+        """Word + position + segment embeddings, normalized, as a (tokens, hidden) matrix."""
+        flat_ids, flat_segments = ids.reshape(-1), segments.reshape(-1)  # (batch * seq,)
+        positions = torch.arange(ids.numel(), device=ids.device) % layout.seq  # (batch * seq,)
+        if layout.packed:  # only real tokens, each keeping its position in its text
+            flat_ids, flat_segments, positions = (
+                flat_ids[layout.rows], flat_segments[layout.rows], positions[layout.rows])
+        x = F.embedding(flat_ids, self.word)  # (tokens, hidden)
+        x += F.embedding(flat_segments, self.segment)
+        x += F.embedding(positions, self.position)
+        return self.embedding_norm(x)
+
+    def _attend(self, layer: Layer, x, layout: TokenLayout, output_attentions, scratch):
+        """Multi-head self-attention on (tokens, hidden) up to the merged heads (before the
+        output projection): (tokens, hidden), and the maps (batch, heads, seq, seq) or None."""
+        heads, hidden = layer.heads, x.shape[-1]
+        out = scratch.get("qkv", x.shape[0], 3 * hidden, layer.qkv.bias)
+        qkv = torch.addmm(layer.qkv.bias, x.to(self.dtype), layer.qkv.weight.t(), out=out)
+        if not layout.packed:
+            qkv = qkv.view(layout.batch, layout.seq, 3, heads, hidden // heads)  # (b, s, 3, h, d)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (batch, heads, seq, head_size), a view
+            if output_attentions:
+                weights = attention_weights(q.float(), k.float(), layout.mask)  # (b, h, s, s)
+                context = torch.matmul(weights.to(v.dtype), v)  # (batch, heads, seq, head_size)
+            else:
+                weights = None
+                context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
+            return context.transpose(1, 2).reshape(x.shape[0], hidden), weights  # (tokens, h)
+        context = scratch.get("context", x.shape[0], hidden, qkv)  # (tokens, hidden)
+        start = 0
+        for length in layout.lengths:  # each text attends only to itself: no padding anywhere
+            rows = slice(start, start + length)
+            one = qkv[rows].view(1, length, 3, heads, hidden // heads)  # (1, length, 3, h, d)
+            q, k, v = one.permute(2, 0, 3, 1, 4)  # each (1, heads, length, head_size)
+            attended = F.scaled_dot_product_attention(q, k, v)  # (1, heads, length, head_size)
+            context[rows] = attended.transpose(1, 2).reshape(length, hidden)  # (length, hidden)
+            start += length
+        return context, None
+
+    def _add_projection_(self, residual: torch.Tensor, x: torch.Tensor, dense: Dense) -> None:
+        """residual += x W^T + b, in place: in fp32 one ``addmm_`` into the residual itself."""
+        if residual.dtype == self.dtype:
+            residual.add_(dense.bias).addmm_(x, dense.weight.t())  # (tokens, hidden)
+        else:  # a low-precision product added into the fp32 stream
+            residual.add_(F.linear(x, dense.weight, dense.bias))
+
+    def _layer(self, layer: Layer, x, layout, output_attentions, keep_input, scratch):
+        """One post-LayerNorm encoder layer on (tokens, hidden); ``keep_input`` leaves x as is."""
+        context, weights = self._attend(layer, x, layout, output_attentions, scratch)
+        h = x.clone() if keep_input else x  # the residual stream, updated in place below
+        self._add_projection_(h, context, layer.attention_output)
+        h = layer.attention_norm(h)  # (tokens, hidden)
+        out = scratch.get("inner", x.shape[0], layer.intermediate.bias.shape[0],
+                          layer.intermediate.bias)
+        inner = torch.addmm(layer.intermediate.bias, h.to(self.dtype),
+                            layer.intermediate.weight.t(), out=out)  # (tokens, intermediate)
+        inner = layer.activation_(inner)
+        self._add_projection_(h, inner, layer.output)
+        return layer.output_norm(h), weights

@@ -1,0 +1,273 @@
+"""``cl.InferenceBert`` and the readable model both equal `transformers.BertModel`.
+
+Engine paths: fused attention (uniform and padded batches), padding-free batches, attention maps
+(hand-written attention), hidden states, the pooler, bf16. Readable model paths: fused and
+hand-written attention, grad mode and no-grad. Most cases use a 3-layer model of BERT-base width
+written by `transformers`; one checks the full 12-layer BERT-base, and the shipped MiniLM runs
+through every path as well.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import padded_batch, reference_model
+
+import course_lib as cl
+
+TOLERANCE = 1e-5  # fp32 paths: max abs difference on real tokens
+BF16_MIN_COSINE = 0.999
+LENGTHS = (40, 25, 9, 3)  # a mixed-length batch, padded to 40
+
+
+@pytest.fixture(scope="module")
+def shallow_base_folder(tmp_path_factory):
+    """A random 3-layer model of BERT-base width (768, 12 heads), saved by `transformers`."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(99)
+    reference = transformers.BertModel(transformers.BertConfig(num_hidden_layers=3))
+    folder = tmp_path_factory.mktemp("shallow-bert-base")
+    reference.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module", params=["shallow_base", "minilm"])
+def models(request, shallow_base_folder):
+    """(ours, reference with SDPA, reference with eager attention) on the same weights."""
+    folder = shallow_base_folder if request.param == "shallow_base" else cl.minilm_folder()
+    ours = cl.load_pretrained(folder)
+    return ours, reference_model(folder, "sdpa"), reference_model(folder, "eager")
+
+
+def _reference_outputs(reference, ids, mask=None, segments=None, **flags):
+    with torch.no_grad():
+        return reference(input_ids=ids, attention_mask=mask, token_type_ids=segments, **flags)
+
+
+def _gap(ours: torch.Tensor, theirs: torch.Tensor, real: torch.Tensor) -> float:
+    """Largest difference over real tokens; ``real`` is (batch, seq) bool."""
+    return (ours - theirs)[real].abs().max().item()
+
+
+def test_uniform_batch_equals_sdpa_reference(models):
+    ours, sdpa, _ = models
+    engine = cl.InferenceBert.from_model(ours)
+    ids = torch.randint(1000, 30000, (2, 33), generator=torch.Generator().manual_seed(1))
+    segments = torch.zeros_like(ids)
+    segments[:, 20:] = 1
+    mine = engine(ids, token_type_ids=segments).last_hidden_state
+    single = engine(ids[:1]).last_hidden_state
+    theirs = _reference_outputs(sdpa, ids, segments=segments).last_hidden_state
+    theirs_single = _reference_outputs(sdpa, ids[:1]).last_hidden_state
+    everything = torch.ones(ids.shape, dtype=torch.bool)
+    assert _gap(mine, theirs, everything) < TOLERANCE
+    assert _gap(single, theirs_single, everything[:1]) < TOLERANCE
+
+
+@pytest.mark.parametrize("padding_free", [False, True])
+def test_padded_batch_equals_reference(models, padding_free):
+    ours, sdpa, _ = models
+    engine = cl.InferenceBert.from_model(ours, padding_free=padding_free)
+    ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS)
+    real = mask.bool()
+    mine = engine(ids, mask, segments, output_hidden_states=True)
+    theirs = _reference_outputs(sdpa, ids, mask, segments, output_hidden_states=True)
+    assert _gap(mine.last_hidden_state, theirs.last_hidden_state, real) < TOLERANCE
+    assert len(mine.hidden_states) == len(theirs.hidden_states)
+    for layer, (a, b) in enumerate(zip(mine.hidden_states, theirs.hidden_states, strict=True)):
+        assert a.shape == b.shape
+        assert _gap(a, b, real) < TOLERANCE, f"hidden state {layer}"
+    if padding_free:  # documented: padded positions hold zeros
+        assert torch.all(mine.last_hidden_state[~real] == 0)
+        assert all(torch.all(h[~real] == 0) for h in mine.hidden_states)
+    else:  # computed as the reference computes them
+        assert (mine.last_hidden_state - theirs.last_hidden_state).abs().max().item() < TOLERANCE
+
+
+def test_padding_free_handles_holes_and_right_padding(models):
+    """Each real token keeps its position and sees only its own text."""
+    ours = models[0]
+    ids, _, segments = padded_batch(ours.config.vocab_size, (12, 12), seed=3)
+    mask = torch.ones_like(ids)
+    mask[0, 5:7] = 0  # a hole
+    mask[1, 11] = 0  # right padding
+    real = mask.bool()
+    padded = cl.InferenceBert.from_model(ours, padding_free=False)(ids, mask, segments)
+    packed = cl.InferenceBert.from_model(ours)(ids, mask, segments)
+    assert _gap(packed.last_hidden_state, padded.last_hidden_state, real) < TOLERANCE
+    assert torch.all(packed.last_hidden_state[~real] == 0)
+
+
+def test_padding_free_refuses_a_hidden_cls_position(models):
+    """Left padding hides [CLS]; padding-free would return a zero [CLS] vector: refused."""
+    ours = models[0]
+    ids, _, segments = padded_batch(ours.config.vocab_size, (12, 12), seed=3)
+    mask = torch.ones_like(ids)
+    mask[1, :4] = 0
+    with pytest.raises(ValueError, match=r"hides position 1 \(\[CLS\]\) of text 2"):
+        cl.InferenceBert.from_model(ours)(ids, mask, segments)
+    padded = cl.InferenceBert.from_model(ours, padding_free=False)(ids, mask, segments)
+    reference = ours(ids, mask, segments).last_hidden_state.detach()
+    assert _gap(padded.last_hidden_state, reference, mask.bool()) < TOLERANCE
+
+
+def test_attention_maps_equal_eager_reference(models):
+    ours, _, eager = models
+    engine = cl.InferenceBert.from_model(ours)  # maps need the square: this run stays padded
+    ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS, seed=2)
+    real = mask.bool()
+    mine = engine(ids, mask, segments, output_attentions=True)
+    theirs = _reference_outputs(eager, ids, mask, segments, output_attentions=True)
+    assert _gap(mine.last_hidden_state, theirs.last_hidden_state, real) < TOLERANCE
+    keep = real[:, None, :, None] & real[:, None, None, :]  # real query and key positions
+    for layer, (a, b) in enumerate(zip(mine.attentions, theirs.attentions, strict=True)):
+        assert a.shape == b.shape == (len(LENGTHS), ours.config.num_heads, 40, 40)
+        assert (a - b).abs().masked_fill(~keep, 0).max().item() < TOLERANCE, f"layer {layer}"
+        assert torch.allclose(a.sum(-1), torch.ones(()), atol=1e-5)  # rows are distributions
+
+
+@pytest.mark.parametrize("route", ["fused, no_grad", "hand-written, no_grad", "grad mode",
+                                   "inference_mode"])
+def test_readable_model_equals_reference(models, route):
+    """The modules the notebooks build are the model: every route equals the reference."""
+    ours, sdpa, eager = models
+    ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS, seed=4)
+    real = mask.bool()
+    maps = route != "fused, no_grad"
+    try:
+        ours.set_fused_attention(route != "hand-written, no_grad")
+        if route == "grad mode":
+            mine = ours(ids, mask, segments, output_attentions=maps)
+            assert mine.last_hidden_state.requires_grad, "grad mode must keep the graph"
+        else:
+            context = torch.inference_mode() if route == "inference_mode" else torch.no_grad()
+            with context:
+                mine = ours(ids, mask, segments, output_attentions=maps)
+    finally:
+        ours.set_fused_attention(True)
+    theirs = _reference_outputs(eager if maps else sdpa, ids, mask, segments,
+                                output_attentions=maps)
+    assert _gap(mine.last_hidden_state.detach(), theirs.last_hidden_state, real) < TOLERANCE
+    if maps:
+        keep = real[:, None, :, None] & real[:, None, None, :]
+        for a, b in zip(mine.attentions, theirs.attentions, strict=True):
+            assert (a.detach() - b).abs().masked_fill(~keep, 0).max().item() < TOLERANCE
+
+
+@pytest.mark.parametrize("padding_free", [False, True])
+def test_bf16_is_close_to_fp32_reference(models, padding_free):
+    """bf16: cosine similarity of every real token's vector with the fp32 reference >= 0.999."""
+    ours, sdpa, _ = models
+    ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS, seed=5)
+    real = mask.bool()
+    engine = cl.InferenceBert.from_model(ours, padding_free=padding_free, precision="bf16")
+    mine = engine(ids, mask, segments).last_hidden_state
+    with_maps = engine(ids, mask, segments, output_attentions=True)
+    theirs = _reference_outputs(sdpa, ids, mask, segments).last_hidden_state
+    assert mine.dtype == torch.float32 and with_maps.attentions[0].dtype == torch.float32
+    for vectors in (mine, with_maps.last_hidden_state):
+        cosine = F.cosine_similarity(vectors[real], theirs[real], dim=-1)
+        assert cosine.min().item() >= BF16_MIN_COSINE
+    assert _gap(mine, theirs, real) > 1e-4, "bf16 mode should really compute in bf16"
+
+
+def test_pooler_output_equals_the_model():
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny(), add_pooler=True).eval()
+    ids = torch.randint(1, 120, (3, 9))
+    expected = model(ids).pooler_output.detach()
+    assert (cl.InferenceBert.from_model(model)(ids).pooler_output - expected).abs().max() < 1e-6
+
+
+def test_precision_and_model_must_be_valid():
+    model = cl.BertModel(cl.BertConfig.tiny())
+    with pytest.raises(ValueError, match="precision must be one of 'fp32', 'bf16'"):
+        cl.InferenceBert.from_model(model, precision="float16")
+    with pytest.raises(TypeError, match="needs a cl.BertModel, got Linear"):
+        cl.InferenceBert.from_model(torch.nn.Linear(2, 2))
+
+
+def test_engine_is_a_snapshot_of_the_weights():
+    """Documented: a later change to the model is not seen until from_model runs again."""
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    ids = torch.randint(1, 120, (2, 10))
+    engine = cl.InferenceBert.from_model(model)
+    before = engine(ids).last_hidden_state
+    with torch.no_grad():
+        model.encoder.layers[0].feed_forward.output.weight.mul_(5.0)
+    assert torch.equal(engine(ids).last_hidden_state, before)
+    rebuilt = cl.InferenceBert.from_model(model)(ids).last_hidden_state
+    assert (rebuilt - model(ids).last_hidden_state.detach()).abs().max() < TOLERANCE
+    assert (rebuilt - before).abs().max() > 1e-3
+
+
+def test_model_built_under_inference_mode_runs():
+    torch.manual_seed(0)
+    ids = torch.randint(1, 120, (2, 9))
+    with torch.inference_mode():
+        model = cl.BertModel(cl.BertConfig.tiny()).eval()
+        expected = model(ids).last_hidden_state
+    quick = cl.InferenceBert.from_model(model)(ids).last_hidden_state
+    assert (quick - expected).abs().max().item() < TOLERANCE
+
+
+def test_swapped_activation_is_respected():
+    """An activation replaced by hand (e.g. the notebook's own GELU) is used by the engine."""
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    for layer in model.encoder.layers:
+        layer.feed_forward.activation = torch.tanh
+    ids = torch.randint(1, 120, (2, 9))
+    quick = cl.InferenceBert.from_model(model)(ids).last_hidden_state
+    assert (quick - model(ids).last_hidden_state.detach()).abs().max().item() < TOLERANCE
+
+
+def test_inputs_and_hidden_states_are_not_overwritten(models):
+    """The engine works in place on its own buffers only."""
+    ours = models[0]
+    engine = cl.InferenceBert.from_model(ours)
+    ids, mask, segments = padded_batch(ours.config.vocab_size, (10, 6))
+    copies = [t.clone() for t in (ids, mask, segments)]
+    out = engine(ids, mask, segments, output_hidden_states=True)
+    again = engine(ids, mask, segments, output_hidden_states=True)
+    assert all(torch.equal(a, b) for a, b in zip((ids, mask, segments), copies, strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(out.hidden_states, again.hidden_states,
+                                                   strict=True))
+    assert torch.equal(out.hidden_states[-1], out.last_hidden_state)
+
+
+def test_full_bert_base_equals_reference(random_base_folder):
+    """One check on all 12 layers of BERT-base: the model, the engine fused, packed, maps."""
+    ours = cl.load_pretrained(random_base_folder)
+    eager = reference_model(random_base_folder, "eager")  # one reference load: 440 MB
+    ids, mask, segments = padded_batch(ours.config.vocab_size, (48, 30, 11), seed=8)
+    real = mask.bool()
+    theirs_eager = _reference_outputs(eager, ids, mask, segments, output_attentions=True)
+    theirs = theirs_eager.last_hidden_state
+    with torch.no_grad():
+        readable = ours(ids, mask, segments).last_hidden_state
+    fused = cl.InferenceBert.from_model(ours, padding_free=False)(ids, mask, segments)
+    engine = cl.InferenceBert.from_model(ours)
+    del ours
+    packed = engine(ids, mask, segments).last_hidden_state
+    maps = engine(ids, mask, segments, output_attentions=True)
+    for mine in (readable, fused.last_hidden_state, packed, maps.last_hidden_state):
+        assert _gap(mine, theirs, real) < TOLERANCE
+    keep = real[:, None, :, None] & real[:, None, None, :]
+    last = (maps.attentions[-1] - theirs_eager.attentions[-1]).abs().masked_fill(~keep, 0)
+    assert last.max().item() < TOLERANCE
+
+
+def test_time_shares_cover_the_whole_forward_pass():
+    """The profiler breakdown the notebook and the benchmark print: groups that add up to 100."""
+    from course_lib.profiling import OPERATION_GROUPS, OTHER, time_shares
+
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    shares = time_shares(model, torch.randint(1, 120, (2, 16)))
+    assert list(shares) == [*OPERATION_GROUPS, OTHER]
+    assert abs(sum(shares.values()) - 100) < 1e-6
+    assert shares["matrix multiplies (Q/K/V, output, feed-forward)"] > 0
+    assert shares["attention (scores, softmax, weighted sum)"] > 0
