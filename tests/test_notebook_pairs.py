@@ -23,7 +23,7 @@ NOT_YET_RERUN = {"08_attention_explorer", "09_classifying_with_cls", "10_where_n
                  "10_where_next_solutions"}
 
 NOTEBOOKS = [
-    pytest.param(path, id=hygiene._rel(path, hygiene.REPO_ROOT),
+    pytest.param(path, id=hygiene.display_path(path),
                  marks=[pytest.mark.xfail(strict=True, reason="run `make notebooks`, then remove "
                                           "it from NOT_YET_RERUN in tests/test_notebook_pairs.py")]
                  if path.stem in NOT_YET_RERUN else [])
@@ -50,7 +50,7 @@ def test_notebook_and_twin_in_sync(notebook):
 def test_saved_outputs_are_clean(notebook):
     problems = hygiene.output_problems(nbformat.read(notebook, as_version=4))
     assert not problems, (
-        f"{hygiene._rel(notebook, hygiene.REPO_ROOT)}:\n  " + "\n  ".join(problems)
+        f"{hygiene.display_path(notebook)}:\n  " + "\n  ".join(problems)
         + "\nRe-run it with `make notebooks` (or clean it: `python tools/clean_notebooks.py`)."
     )
 

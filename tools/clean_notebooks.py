@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     dirty = 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        label = hygiene._rel(path, hygiene.REPO_ROOT)
+        label = hygiene.display_path(path)
         if args.check:
             problems = hygiene.output_problems(nb)
             dirty += bool(problems)

@@ -65,7 +65,8 @@ def twin_of(notebook: Path) -> Path:
     return notebook.with_suffix(".py")
 
 
-def _rel(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path = REPO_ROOT) -> str:
+    """The path relative to the repository, as messages show it (absolute if outside)."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -97,7 +98,7 @@ def twin_problem(notebook: Path, root: Path = REPO_ROOT) -> str | None:
 
     The message names the files and the command that fixes them.
     """
-    twin, nb_rel = twin_of(notebook), _rel(notebook, root)
+    twin, nb_rel = twin_of(notebook), display_path(notebook, root)
     if not twin.exists():
         return (f"{nb_rel} has no .py twin: create it with `jupytext --sync {nb_rel}` "
                 "and commit both")
@@ -107,7 +108,7 @@ def twin_problem(notebook: Path, root: Path = REPO_ROOT) -> str | None:
     return (
         f"{nb_rel} and {twin.name} are out of sync ({_first_difference(expected, actual)}). "
         f"Run `jupytext --sync {nb_rel}`: it keeps the more recently edited of the two (to force "
-        f"a direction: `jupytext --to ipynb --update {_rel(twin, root)}` takes the .py, "
+        f"a direction: `jupytext --to ipynb --update {display_path(twin, root)}` takes the .py, "
         f"`jupytext --to py:percent {nb_rel}` takes the notebook), then commit both"
     )
 
@@ -115,9 +116,9 @@ def twin_problem(notebook: Path, root: Path = REPO_ROOT) -> str | None:
 def orphan_twin_problems(root: Path = REPO_ROOT) -> list[str]:
     """One message per .py in the notebook folders that has no notebook beside it."""
     return [
-        f"{_rel(twin, root)} has no notebook {twin.with_suffix('.ipynb').name}: create it with "
-        f"`jupytext --sync {_rel(twin, root)}` (then `make notebooks` for its outputs), or "
-        "delete the .py if the notebook was removed or renamed"
+        f"{display_path(twin, root)} has no notebook {twin.with_suffix('.ipynb').name}: create it "
+        f"with `jupytext --sync {display_path(twin, root)}` (then `make notebooks` for its "
+        "outputs), or delete the .py if the notebook was removed or renamed"
         for twin in twin_paths(root)
         if not twin.with_suffix(".ipynb").exists()
     ]

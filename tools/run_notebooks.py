@@ -36,10 +36,11 @@ def execute(path: Path) -> None:
 
     nb = nbformat.read(path, as_version=4)
     # Kernel "python3" is this interpreter (jupyter_client maps the spec's "python" to it).
-    # (ipykernel may warn that the kernel talks over local TCP without encryption: harmless.)
     client = NotebookClient(
         nb,
         kernel_name="python3",
+        # Kernel log at ERROR: its warning that local TCP is unencrypted tells a reader nothing.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         timeout=CELL_TIMEOUT_S,
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,  # no timestamps in cell metadata
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     failed, start = [], time.perf_counter()
     for number, path in enumerate(paths, start=1):
-        label = hygiene._rel(path, hygiene.REPO_ROOT)
+        label = hygiene.display_path(path)
         print(f"[{number}/{len(paths)}] {label} ...", end=" ", flush=True)
         t0 = time.perf_counter()
         try:
