@@ -238,6 +238,7 @@ text = "Tokenization isn't hard: BERT splits rare words!"
 print("pieces:", my_tokenize(text))
 print("IDs:   ", my_encode(text))
 print("same as cl.WordPieceTokenizer.encode:", my_encode(text) == list(tok.encode(text)))
+assert my_encode(text) == list(tok.encode(text)), "expected: same as cl.WordPieceTokenizer.encode"
 
 # %% [markdown]
 # ### Why every ID must be below the vocabulary size
@@ -362,6 +363,7 @@ length_slider.value = 10
 for row in token_rows(text_box.value, length_slider.value):
     print(row)
 print("the widget shows 'hello':", "<b>hello</b>" in table_view.value)
+assert "<b>hello</b>" in table_view.value, "expected: the widget shows 'hello'"
 print("the widget says:", table_view.value.split("</p>")[0].removeprefix("<p>"))
 
 # %% [markdown]

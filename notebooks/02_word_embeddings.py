@@ -40,7 +40,9 @@ looked_up = tiny_table(ids)  # (seq, 4)
 one_hot = F.one_hot(ids, num_classes=10).float()  # (seq, 10)
 print("table:", tuple(tiny_table.weight.shape), " ids:", tuple(ids.shape), " vectors:", tuple(looked_up.shape))
 print("lookup == one-hot @ table:", torch.allclose(looked_up, one_hot @ tiny_table.weight))
+assert torch.allclose(looked_up, one_hot @ tiny_table.weight), "expected: lookup == one-hot @ table"
 print("same ID, same vector:", torch.equal(looked_up[0], looked_up[2]))
+assert torch.equal(looked_up[0], looked_up[2]), "expected: same ID, same vector"
 
 # %% [markdown]
 # The table's rows are **learned**: training moves them so that tokens used alike end up with similar vectors (section 5 shows it). In BERT-base the token table has 30,522 rows of 768 numbers: a fifth of the model's parameters.
@@ -120,7 +122,7 @@ with torch.no_grad():
 print("output:", tuple(reference.shape))
 difference = (by_hand - reference).abs().max().item()
 print("by hand == cl.BertEmbeddings:", difference < 1e-5)
-assert difference < 1e-5
+assert difference < 1e-5, f"our embeddings differ from cl.BertEmbeddings by {difference:.1e}"
 
 # %% [markdown]
 # ## 4. Exercises: LayerNorm and the embedding layer

@@ -71,6 +71,7 @@ print("x:", tuple(x.shape), " q:", tuple(q.shape), " k:", tuple(k.shape), " v:",
 scores = q @ k.T  # (seq, 64) @ (64, seq) -> (seq, seq)
 print("scores:", tuple(scores.shape))
 print("scores[2, 4] == q[2] . k[4]:", torch.allclose(scores[2, 4], q[2] @ k[4]))
+assert torch.allclose(scores[2, 4], q[2] @ k[4]), "expected: scores[2, 4] == q[2] . k[4]"
 
 # %% [markdown]
 # ## 3. Why divide by √d
@@ -109,7 +110,9 @@ weights = torch.softmax(q @ k.T / math.sqrt(d), dim=-1)  # (seq, seq)
 output = weights @ v  # (seq, seq) @ (seq, 64) -> (seq, 64)
 print("weights:", tuple(weights.shape), " output:", tuple(output.shape))
 print("each row sums to 1:", torch.allclose(weights.sum(dim=-1), torch.ones(seq_len)))
+assert torch.allclose(weights.sum(dim=-1), torch.ones(seq_len)), "expected: each row sums to 1"
 print("output[0] == sum_j weights[0, j] * v[j]:", torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6))
+assert torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6), "expected: output[0] == sum_j weights[0, j] * v[j]"
 
 
 # %% [markdown]
@@ -134,7 +137,9 @@ mask = torch.tensor([True] * seq_len + [False, False])  # (seq + 2,)
 padded_out, padded_weights = one_head_by_hand(to_query(padded_x), to_key(padded_x), to_value(padded_x), mask)
 plain_out, _ = one_head_by_hand(q, k, v)
 print("padded keys get weight 0:", bool((padded_weights[:, ~mask] == 0).all()))
+assert bool((padded_weights[:, ~mask] == 0).all()), "expected: padded keys get weight 0"
 print("real tokens' outputs unchanged:", torch.allclose(padded_out[:seq_len], plain_out, atol=1e-6))
+assert torch.allclose(padded_out[:seq_len], plain_out, atol=1e-6), "expected: real tokens' outputs unchanged"
 
 # %% [markdown]
 # `float("-inf")` works as long as each row has at least one real key (there is always [CLS]). The course library uses the most negative float instead, which never gives NaN. Both give the same weights.
@@ -146,8 +151,18 @@ print("real tokens' outputs unchanged:", torch.allclose(padded_out[:seq_len], pl
 lib_out, lib_weights = cl.scaled_dot_product_attention(to_query(padded_x), to_key(padded_x), to_value(padded_x), mask)
 print("cl.scaled_dot_product_attention:", tuple(lib_out.shape), tuple(lib_weights.shape))
 print("same weights:", torch.allclose(padded_weights, lib_weights, atol=1e-6))
+assert torch.allclose(padded_weights, lib_weights, atol=1e-6), "expected: same weights"
 print("same output: ", torch.allclose(padded_out, lib_out, atol=1e-6))
-assert torch.allclose(padded_out, lib_out, atol=1e-6)
+assert torch.allclose(padded_out, lib_out, atol=1e-6), "expected: same output as the library"
+
+# %% [markdown]
+# Here is the library's version, printed from the module that is loaded (`inspect.getsource`), so what you read is the code that runs: `cl.BertModel` calls `attention_weights` in every layer whenever attention maps are asked for (notebook 04 shows the fused path it takes otherwise). Compare it with `one_head_by_hand` above.
+
+# %%
+import inspect
+
+print(inspect.getsource(cl.attention_weights))
+print(inspect.getsource(cl.scaled_dot_product_attention))
 
 # %% [markdown]
 # ## 6. Exercises
@@ -203,6 +218,7 @@ with torch.no_grad():
 reported = out.attentions[layer_index][0, head]  # (seq, seq) from the model
 print("q, k, v:", tuple(q_real.shape), " map:", tuple(head_weights.shape))
 print("our map == the model's map:", torch.allclose(head_weights, reported, atol=1e-5))
+assert torch.allclose(head_weights, reported, atol=1e-5), "expected: our map == the model's map"
 print("what each token looks at most:")
 for token, row in zip(encoding.tokens, head_weights, strict=True):
     print(f"  {token:8} -> {encoding.tokens[int(row.argmax())]:8} ({row.max().item():.2f})")
@@ -309,6 +325,8 @@ print("cosine similarity of 'bank' after the encoder:")
 print("         " + "".join(f"{label:>9}" for label in labels))
 for label, row in zip(labels, cosine.tolist(), strict=True):
     print(f"{label:9}" + "".join(f"{value:9.2f}" for value in row))
+assert cosine[0, 1] > cosine[0, 2:].max() and cosine[2, 3] > cosine[2, :2].max(), (
+    "expected: each 'bank' closest to the one with the same meaning")
 
 # %% [markdown]
 # The two river banks are closer to each other than to either money bank, and the two money banks are closer to each other: the same token now has **context-dependent** vectors. That is what attention adds.

@@ -66,6 +66,8 @@ print("transpose:", tuple(q_heads.shape))
 head = 5
 print(f"head {head} == features {head * head_size}..{(head + 1) * head_size - 1}:",
       torch.equal(q_heads[:, head], q_all[..., head * head_size:(head + 1) * head_size]))
+assert torch.equal(q_heads[:, head], q_all[..., head * head_size:(head + 1) * head_size]), (
+    "expected: head h holds features h*64 to (h+1)*64 - 1")
 
 
 def split(t: torch.Tensor) -> torch.Tensor:
@@ -91,6 +93,7 @@ weights = torch.softmax(scores, dim=-1)  # (batch, 12, seq, seq)
 context = weights @ v_heads  # (batch, 12, seq, 64)
 print("mask:", tuple(mask.shape), " scores / weights:", tuple(weights.shape), " context:", tuple(context.shape))
 print("padding gets weight 0 in every head:", bool((weights[1, :, :, 3:] == 0).all()))
+assert bool((weights[1, :, :, 3:] == 0).all()), "expected: padding gets weight 0 in every head"
 
 # %% [markdown]
 # ## 4. Merge the heads and project
@@ -103,6 +106,7 @@ merged = context.transpose(1, 2).reshape(batch, seq_len, hidden)  # (batch, seq,
 print("merged:", tuple(merged.shape))
 round_trip = split(q_all).transpose(1, 2).reshape(batch, seq_len, hidden)
 print("split then merge gives back the input:", torch.equal(round_trip, q_all))
+assert torch.equal(round_trip, q_all), "expected: split then merge gives back the input"
 
 to_output = nn.Linear(hidden, hidden)  # the output projection
 attended = to_output(merged)  # (batch, seq, 768)
@@ -139,7 +143,7 @@ for h in range(num_heads):
 looped = to_output(torch.cat(outputs, dim=-1))  # (batch, seq, 768)
 print("loop over 12 heads:", tuple(looped.shape))
 print("loop == batched:", torch.allclose(looped, attended, atol=1e-5))
-assert torch.allclose(looped, attended, atol=1e-5)
+assert torch.allclose(looped, attended, atol=1e-5), "expected: loop over heads == batched"
 
 
 # %% [markdown]
@@ -183,7 +187,7 @@ with torch.no_grad():
     library_out, library_maps = library(x, keep[:, None, None, :], output_attentions=True)
 print("ours:", tuple(ours_out.shape), " library:", tuple(library_out.shape), " maps:", tuple(library_maps.shape))
 print("ours == cl.MultiHeadSelfAttention:", torch.allclose(ours_out, library_out, atol=1e-5))
-assert torch.allclose(ours_out, library_out, atol=1e-5)
+assert torch.allclose(ours_out, library_out, atol=1e-5), "expected: ours == the library's module"
 
 # %% [markdown]
 # And with **trained** weights: MiniLM's first layer (12 heads of 32; its input is the embeddings' output):
@@ -204,6 +208,17 @@ with torch.no_grad():
     library_real, _ = model.encoder.layers[0].attention(embedded)
 print("MiniLM heads:", model.config.num_heads, "x", model.config.head_size, " output:", tuple(ours_real.shape))
 print("ours == MiniLM's layer-0 attention:", torch.allclose(ours_real, library_real, atol=1e-5))
+assert torch.allclose(ours_real, library_real, atol=1e-5), "expected: ours == MiniLM's layer-0 attention"
+
+# %% [markdown]
+# The library's module, printed from the code that is loaded (`inspect.getsource`): the same split, attention and merge as `MyMultiHeadAttention`. Its one addition sits in the open, next to the hand-written path: when no maps are asked for, the attention itself runs in PyTorch's fused `scaled_dot_product_attention`, which computes the same result without storing the `(seq, seq)` maps.
+
+# %%
+import inspect
+
+print(inspect.getsource(cl.split_heads))
+print(inspect.getsource(cl.merge_heads))
+print(inspect.getsource(cl.MultiHeadSelfAttention))
 
 # %% [markdown]
 # ## 7. Exercises

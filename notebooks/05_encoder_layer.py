@@ -70,7 +70,9 @@ def gelu_by_hand(x: torch.Tensor) -> torch.Tensor:
 xs = torch.linspace(-4, 4, 801)  # (801,)
 print("gelu(-1), gelu(0), gelu(1):", [round(v, 4) for v in gelu_by_hand(torch.tensor([-1.0, 0.0, 1.0])).tolist()])
 print("by hand == torch.nn.functional.gelu:", torch.allclose(gelu_by_hand(xs), F.gelu(xs), atol=1e-6))
+assert torch.allclose(gelu_by_hand(xs), F.gelu(xs), atol=1e-6), "expected: by hand == torch.nn.functional.gelu"
 print("by hand == cl.gelu:                ", torch.allclose(gelu_by_hand(xs), cl.gelu(xs), atol=1e-6))
+assert torch.allclose(gelu_by_hand(xs), cl.gelu(xs), atol=1e-6), "expected: by hand == cl.gelu"
 print("largest gap to the tanh approximation:", round((gelu_by_hand(xs) - F.gelu(xs, approximate="tanh")).abs().max().item(), 5))
 
 # %%
@@ -116,6 +118,7 @@ print(f"parameters: {sum(p.numel() for p in [*intermediate.parameters(), *output
 
 one_token = output(gelu_by_hand(intermediate(x[1, 3])))  # (768,): token 3 of input 1, alone
 print("each token on its own:", torch.allclose(one_token, ff_out[1, 3], atol=1e-6))
+assert torch.allclose(one_token, ff_out[1, 3], atol=1e-6), "expected: each token on its own"
 
 
 # %% [markdown]
@@ -179,7 +182,7 @@ with torch.no_grad():
     library_out, _ = library(x, mask)
 print("in:", tuple(x.shape), " out:", tuple(ours_out.shape))
 print("ours == cl.EncoderLayer:", torch.allclose(ours_out, library_out, atol=1e-5))
-assert torch.allclose(ours_out, library_out, atol=1e-5)
+assert torch.allclose(ours_out, library_out, atol=1e-5), "expected: ours == cl.EncoderLayer"
 print(f"parameters of one BERT-base layer: {sum(p.numel() for p in ours.parameters()):,}")
 
 # %% [markdown]
@@ -199,6 +202,17 @@ with torch.no_grad():
     layer_out = minilm_layer(states[0])  # the embeddings' output goes in
 print("hidden states:", len(states), "x", tuple(states[0].shape))
 print("ours == MiniLM's layer 0:", torch.allclose(layer_out, states[1], atol=1e-5))
+assert torch.allclose(layer_out, states[1], atol=1e-5), "expected: ours == MiniLM's layer 0"
+
+# %% [markdown]
+# The library's layer, printed from the code that is loaded (`inspect.getsource`): the same post-LN order as `MyEncoderLayer`, with dropout on the two sublayer outputs (active only in training mode). The feed-forward module calls `cl.gelu`, BERT's activation: replace it, and every model built afterwards uses your version.
+
+# %%
+import inspect
+
+print(inspect.getsource(cl.gelu))
+print(inspect.getsource(cl.FeedForward))
+print(inspect.getsource(cl.EncoderLayer))
 
 
 # %% [markdown]
@@ -250,6 +264,7 @@ lengths = {name: t.norm(dim=-1).mean().item() for name, t in steps.items()}  # a
 for name, length in lengths.items():
     print(f"{name:20} {length:6.1f}")
 print("the last step == MiniLM's layer 0 output:", torch.allclose(steps["out = output_norm"], states[1], atol=1e-5))
+assert torch.allclose(steps["out = output_norm"], states[1], atol=1e-5), "expected: the last step == MiniLM's layer 0 output"
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.4))

@@ -73,8 +73,14 @@ print("our loop == cl.BertModel:", same)
 assert same, "the hand-written stack should give cl.BertModel's output"
 
 # %% [markdown]
-# That loop is all `cl.BertEncoder` does (see `course_lib/model.py`): its layers sit in an `nn.ModuleList`, so PyTorch registers each layer's weights as part of the model. A plain Python list would hide them from `model.parameters()`, from `.to(device)` and from `state_dict()`.
-#
+# That loop is all `cl.BertEncoder` does; here is its source, printed from the code that is loaded. Its layers sit in an `nn.ModuleList`, so PyTorch registers each layer's weights as part of the model. A plain Python list would hide them from `model.parameters()`, from `.to(device)` and from `state_dict()`.
+
+# %%
+import inspect
+
+print(inspect.getsource(cl.BertEncoder))
+
+# %% [markdown]
 # Each layer mixes information across tokens (attention) and then transforms each token on its own (feed-forward). After twelve rounds, every output vector depends on the whole input.
 #
 # ## 2. The BERT-base configuration
@@ -466,7 +472,7 @@ plt.show()
 # %% [markdown]
 # ### 5.6 Where the time goes, measured
 #
-# The counts say the dense layers dominate up to 512 tokens. PyTorch's profiler can check: it records each operation of one forward pass with its CPU time, and `time_shares` adds those up by kind. Under `torch.no_grad()`, `cl.BertModel` runs the library's inference fast path (`course_lib/fast.py`): the same maths with fewer passes over memory.
+# The counts say the dense layers dominate up to 512 tokens. PyTorch's profiler can check: it records each operation of one forward pass with its CPU time, and `time_shares` adds those up by kind. What it profiles is `cl.BertModel` itself: the embeddings, attention, feed-forward and LayerNorm modules of notebooks 02 to 05, and nothing else.
 
 # %%
 from course_lib.profiling import time_shares
@@ -478,7 +484,11 @@ for n in (32, 128, 512):
                                          for name, share in shares.items()))
 
 # %% [markdown]
-# At 128 tokens about 90% of the time is matrix multiplies and about 4% is attention; at 512 attention rises to about 13%, close to its 10% share of the operations counted in 5.2. Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every layer. `set_padding_free(True)` sends only the real tokens through: the vectors of real tokens stay the same, padded positions come back as zeros.
+# Matrix multiplies take most of the time at every length, and attention's share grows with the length, as the FLOP counts of 5.2 predict (attention 2.7% of the operations at 128 tokens, 10% at 512); the measured shares sit above the counted ones because softmax and masking move more memory per FLOP than a matrix multiply.
+#
+# ### 5.7 The explicit engine: padding-free batches
+#
+# Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every layer. For inference where speed matters the library has a separate engine, `cl.InferenceBert` (`course_lib/inference.py`): built from a model's weights, called like the model, returning the same `BertOutput`, and used only when you ask for it by name. It computes the same numbers with fewer passes over memory (Q, K and V in one matrix multiply, in-place residual additions, fused attention) and, by default, **padding-free**: only the real tokens go through the layers, each text attending within itself; the vectors of real tokens stay the same, padded positions come back as zeros. The next two cells use the engine. (Its timings, like all in this notebook, depend on this machine and whatever else runs on it: printed, never checked.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -490,14 +500,17 @@ for row, length in enumerate(lengths_in_batch):
     batch_mask[row, :length] = 1
 batch_ids = batch_ids * batch_mask  # padding holds ID 0, [PAD]
 real = batch_mask.bool()  # (4, 128)
+engine = cl.InferenceBert.from_model(model, padding_free=True, precision="fp32")  # the engine
+print(engine)
 with torch.no_grad():
-    padded_out = model(batch_ids, batch_mask).last_hidden_state  # (4, 128, 768)
-    model.set_padding_free(True)
-    packed_out = model(batch_ids, batch_mask).last_hidden_state  # (4, 128, 768)
-    model.set_padding_free(False)
+    padded_out = model(batch_ids, batch_mask).last_hidden_state  # the readable model: (4, 128, 768)
+packed_out = engine(batch_ids, batch_mask).last_hidden_state  # padding-free: (4, 128, 768)
 print("output shape, both ways:", tuple(padded_out.shape), tuple(packed_out.shape))
 print("real tokens agree:", torch.allclose(padded_out[real], packed_out[real], atol=1e-5))
 print("padding-free output at padded positions is zero:", bool((packed_out[~real] == 0).all()))
+assert torch.allclose(padded_out[real], packed_out[real], atol=1e-5), (
+    "the engine must give the readable model's vectors on real tokens")
+assert bool((packed_out[~real] == 0).all()), "padding-free output must be zero at padding"
 print(f"token vectors computed per layer: padded {batch_mask.numel()}, padding-free {int(batch_mask.sum())}")
 
 
@@ -511,13 +524,16 @@ def best_of(repeats, function):
     return min(times)
 
 
+padded_engine = cl.InferenceBert.from_model(model, padding_free=False)  # same kernels, with padding
 with torch.no_grad():
-    padded_s = best_of(2, lambda: model(batch_ids, batch_mask))
-    model.set_padding_free(True)
-    packed_s = best_of(2, lambda: model(batch_ids, batch_mask))
-    model.set_padding_free(False)
-print(f"padded batch: {padded_s * 1000:.0f} ms, padding-free: {packed_s * 1000:.0f} ms "
-      f"({packed_s / padded_s:.2f}x the time for {int(batch_mask.sum()) / batch_mask.numel():.2f}x the tokens)")
+    model_s = best_of(2, lambda: model(batch_ids, batch_mask))
+engine_padded_s = best_of(2, lambda: padded_engine(batch_ids, batch_mask))
+engine_s = best_of(2, lambda: engine(batch_ids, batch_mask))
+share = int(batch_mask.sum()) / batch_mask.numel()
+print(f"cl.BertModel, padded batch:           {model_s * 1000:5.0f} ms")
+print(f"cl.InferenceBert, padded batch:       {engine_padded_s * 1000:5.0f} ms")
+print(f"cl.InferenceBert, padding-free batch: {engine_s * 1000:5.0f} ms "
+      f"({engine_s / model_s:.2f}x the model's time, for {share:.2f}x the tokens)")
 
 # %% [markdown]
 # ## 6. Exercises
@@ -582,6 +598,8 @@ print(check_growth_exponent(growth_exponent_by_hand))
 # - BERT-base is embeddings + **12 identical encoder layers** in an `nn.ModuleList`; the shape stays `(batch, seq, 768)` from the embeddings to the output.
 # - **108,891,648 parameters** without the pooler, **109,482,240** with it ("about 110M"): 22% embeddings, 26% attention, 52% feed-forward, 0.03% LayerNorms. Counted by hand, by the library, and on the real model: all agree.
 # - The block's **CLS** output is row 0 of the **Sequence** output; the Sequence output is followed by **global average or max pooling**, which must leave padding out (sum over real tokens / their count; -inf before the max).
+# - A pretrained model's raw [CLS] vector is not yet a summary of the input: next-sentence prediction through the pooler and, above all, fine-tuning make it one (Devlin et al. 2019); the shipped MiniLM was trained for mean pooling (Reimers & Gurevych 2019).
 # - The attention maps grow as **n²** (exponent 2, counted). The arithmetic of attention is `4n²h` against `24nh²` for the dense layers: equal only at **n = 4,608**, so BERT-base's *time* is dominated by the dense layers up to 512 tokens and its measured growth is near-linear; the *memory* of the maps is what grows quadratically first.
+# - For fast inference, `cl.InferenceBert.from_model(model)` is a separate, explicit engine: the same outputs on real tokens, padding-free batches by default.
 #
 # **Next:** [07 · Pretrained weights](07_pretrained_weights.ipynb): the same model, with weights that have learned something.

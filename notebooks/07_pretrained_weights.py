@@ -63,7 +63,9 @@ with tempfile.TemporaryDirectory() as folder:
 print("header entry:", header["embeddings.word_embeddings.weight"]["dtype"],
       header["embeddings.word_embeddings.weight"]["shape"])
 print("same names:", sorted(back) == sorted(state))
+assert sorted(back) == sorted(state), "expected: same names"
 print("same numbers:", all(torch.equal(back[name], state[name]) for name in state))
+assert all(torch.equal(back[name], state[name]) for name in state), "expected: same numbers"
 
 # %% [markdown]
 # ## 2. The Hugging Face layout
@@ -110,7 +112,7 @@ actual = sha256_of(weights_file)
 print("published:", published)
 print("this file:", actual)
 print("same:", actual == published)
-assert actual == published
+assert actual == published, "the file on disk is not the published one"
 
 # %% [markdown]
 # ## 3. Reading the checkpoint
@@ -185,6 +187,7 @@ for name, tensor in checkpoint.items():
     plan[target] = tensor
 missing = sorted(set(ours) - set(plan))
 print("to load:", len(plan), "| set aside:", set_aside, "| missing:", missing)
+assert not missing, f"the checkpoint has no tensor for {missing}"
 
 with torch.no_grad():
     for target, tensor in plan.items():
@@ -209,7 +212,8 @@ with torch.no_grad():
 gap = (by_hand - by_library).abs().max().item()  # two runs of the same sums: equal, or ~1e-7
 print("output shape:", tuple(by_hand.shape))
 print("outputs agree (largest difference below 1e-6):", gap < 1e-6)
-assert identical and gap < 1e-6
+assert identical, "every parameter should be the checkpoint's, unchanged"
+assert gap < 1e-6, f"by hand and the library differ by {gap:.1e}"
 
 # %% [markdown]
 # ### 5.1 Agreement with the reference implementation

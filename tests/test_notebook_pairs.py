@@ -78,8 +78,10 @@ def _dirty_notebook():
         traceback=["\x1b[32m/work/main/course_lib/block.py\x1b[39m:77",
                    "File /tmp/venv/lib/python3.11/site-packages/torch/nn/modules/module.py:1"])]
     failing.metadata["execution"] = {"iopub.execute_input": "2026-12-01T19:46:00.000Z"}
-    shown = nbformat.v4.new_code_cell("model", execution_count=9)
-    shown.outputs = [nbformat.v4.new_output(
+    shown = nbformat.v4.new_code_cell("print(1)\nprint(2)\nmodel", execution_count=9)
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                     nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+                     nbformat.v4.new_output(
         "execute_result", execution_count=9,
         data={"text/plain": "<course_lib.model.BertModel object at 0x7f3a2b1c0d90>",
               "application/vnd.jupyter.widget-view+json": {"model_id": "16f018f8afc5"}})]
@@ -90,7 +92,8 @@ def _dirty_notebook():
 def test_output_rules_catch_each_kind_of_noise():
     problems = "\n".join(hygiene.output_problems(_dirty_notebook()))
     for expected in ("widget state of", "execution timing", "an absolute machine path",
-                     "a memory address", "a widget view", "execution count 7, expected 1"):
+                     "a memory address", "a widget view", "execution count 7, expected 1",
+                     "cut into several outputs"):
         assert expected in problems, f"not reported: {expected!r} in\n{problems}"
 
 
@@ -100,7 +103,8 @@ def test_cleaner_leaves_nothing_to_report():
     traceback = nb.cells[1].outputs[0]["traceback"]
     assert traceback[0] == "\x1b[32mcourse_lib/block.py\x1b[39m:77", traceback
     assert traceback[1] == "File .../site-packages/torch/nn/modules/module.py:1", traceback
-    assert nb.cells[2].outputs[0]["data"] == {
+    assert nb.cells[2].outputs[0]["text"] == "1\n2\n"
+    assert nb.cells[2].outputs[1]["data"] == {
         "text/plain": "<course_lib.model.BertModel object at 0x...>"}
     assert [c.get("execution_count") for c in nb.cells[1:]] == [1, 2]
 

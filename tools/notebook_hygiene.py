@@ -10,7 +10,9 @@ What "clean" means, and why:
 - no memory addresses (`<function f at 0x7f...>`): they change on every run;
 - no execution timestamps in cell metadata, no saved widget state and no widget model IDs
   (random on every run; a static viewer shows the text fallback instead);
-- execution counts 1, 2, 3, ... in cell order, the same on a cell and on its result.
+- execution counts 1, 2, 3, ... in cell order, the same on a cell and on its result;
+- consecutive pieces of one stream (stdout, stderr) joined into one output: how a stream is cut
+  into pieces depends on when the kernel flushed it, not on what the cell printed.
 """
 
 from __future__ import annotations
@@ -163,6 +165,10 @@ def _clean_strings(value, prefixes):
     return value
 
 
+def _joined(text) -> str:
+    return "".join(text) if isinstance(text, list) else text
+
+
 def _is_text_mime(mime: str) -> bool:
     return mime.startswith("text/") or mime.endswith("json") or mime.endswith("+xml")
 
@@ -190,6 +196,12 @@ def clean_notebook(nb: dict) -> dict:
             for key in ("text", "traceback", "evalue"):
                 if key in output:
                     output[key] = _clean_strings(output[key], prefixes)
+            previous = outputs[-1] if outputs else None
+            if (output.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream"
+                    and previous.get("name") == output.get("name")):
+                previous["text"] = _joined(previous["text"]) + _joined(output["text"])
+                continue
             outputs.append(output)
         cell["outputs"] = outputs
         # Cells that ran are numbered 1, 2, 3, ... in order; the result carries its cell's number.
@@ -263,6 +275,12 @@ def output_problems(nb: dict) -> list[str]:
             if cell["execution_count"] != expected_count:
                 problems.append(f"{where}: execution count {cell['execution_count']}, expected "
                                 f"{expected_count} (cells run top to bottom once)")
+        for previous, output in zip(outputs, outputs[1:], strict=False):
+            if (previous.get("output_type") == output.get("output_type") == "stream"
+                    and previous.get("name") == output.get("name")):
+                problems.append(f"{where}: its {output.get('name')} is cut into several outputs "
+                                "(depends on flush timing; the cleaner joins them)")
+                break
         for output in outputs:
             if WIDGET_VIEW in (output.get("data") or {}):
                 problems.append(f"{where}: a widget view saved (its model ID is random per run)")
