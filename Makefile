@@ -87,8 +87,9 @@ bench: $(STAMP_DEV)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # Re-execute every notebook (notebooks/ and notebooks/solutions/) top to bottom in a fresh
-# kernel, offline, with the tests' environment; save the outputs cleaned (no machine paths,
-# memory addresses, timestamps or widget state) and rewrite each .py twin from its notebook.
+# kernel, offline, with the tests' environment (each first synced with its .py twin: the more
+# recently edited of the two wins); save the outputs cleaned (no machine paths, memory
+# addresses, timestamps or widget state) and rewrite each .py twin (tools/run_notebooks.py).
 # NOTEBOOKS="notebooks/03_self_attention.ipynb ..." runs only those. Prints the time taken.
 NOTEBOOKS ?=
 notebooks: $(STAMP_DEV)

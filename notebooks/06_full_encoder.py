@@ -484,7 +484,7 @@ for n in (32, 128, 512):
                                          for name, share in shares.items()))
 
 # %% [markdown]
-# Matrix multiplies take most of the time at every length, and attention's share grows with the length, as the FLOP counts of 5.2 predict (attention 2.7% of the operations at 128 tokens, 10% at 512); the measured shares sit above the counted ones because softmax and masking move more memory per FLOP than a matrix multiply.
+# Matrix multiplies take most of the time at every length, and attention's share grows with the length, as the FLOP counts of 5.2 predict (attention 2.7% of the operations at 128 tokens, 10% at 512); the measured shares sit a little above the counted ones (our reading: softmax and masking move more memory per FLOP than a matrix multiply does).
 #
 # ### 5.7 The explicit engine: padding-free batches
 #

@@ -3,12 +3,15 @@
     python tools/run_notebooks.py                 # every notebook (what `make notebooks` runs)
     python tools/run_notebooks.py notebooks/03_self_attention.ipynb ...
 
-Each notebook runs in a fresh kernel with its own folder as the working directory (as in
+Each notebook is first synced with its .py twin as `jupytext --sync` does (the more recently
+edited of the two gives the cells' sources, so an edit made in the .py is kept), then runs in a
+fresh kernel with its own folder as the working directory (as in
 JupyterLab and under nbval), offline. Cells tagged "raises-exception" are executed like any
 other and keep the error the current code raises; any other error stops that notebook, leaves
 its file untouched, and makes the script exit non-zero after the others have run. The saved
 outputs are then cleaned (tools/notebook_hygiene.py) and the .py twin rewritten from the
-notebook (the notebook is the source here: sync first if you edited a .py).
+executed notebook. A .py twin left
+without its notebook (a renamed or deleted notebook) is reported at the end, to delete.
 
 `make notebooks` runs this with the tests' environment; run directly, it sets the offline
 variables itself. Prints the time of each notebook and the total.
@@ -32,8 +35,11 @@ CELL_TIMEOUT_S = 600
 def execute(path: Path) -> None:
     """Run one notebook in a fresh kernel, clean it and write it (and its twin) back."""
     import nbformat
+    from jupytext.cli import jupytext as jupytext_cli
     from nbclient import NotebookClient
 
+    if hygiene.twin_problem(path) is not None:  # out of sync, or no twin yet
+        jupytext_cli(["--sync", "--quiet", str(path)])
     nb = nbformat.read(path, as_version=4)
     # Kernel "python3" is this interpreter (jupyter_client maps the spec's "python" to it).
     client = NotebookClient(
@@ -77,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - start
     print(f"{len(paths) - len(failed)} of {len(paths)} notebooks executed and saved "
           f"in {total / 60:.1f} min ({total:.0f} s)")
+    orphans = hygiene.orphan_twin_problems()  # e.g. the twin of a renamed notebook
+    for problem in orphans:
+        print("WARNING:", problem)
     if failed:
         print("not saved (fix the error above, then run them again):", *failed, sep="\n    ")
         return 1
