@@ -14,6 +14,10 @@ What makes it fast (each is measured in the benchmark and the appendix notebook)
 - the attention output and the feed-forward output are added into the residual stream in place
   (``addmm_``: bias and residual already sit in the output buffer), GELU runs in place, and
   every layer reuses the same output buffers: fewer passes over memory, fewer allocations;
+- on CPUs, fp32 weights are prepacked once for oneDNN (the kernel library behind
+  ``torch.ops.mkldnn``), and the bias + GELU and the residual add run fused into the matrix
+  multiply that precedes them: at BERT's small shapes (128 x 768 x 3072) this is about twice as
+  fast as PyTorch's default ``addmm``;
 - attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
 - padding-free batches (on by default): padded tokens are dropped before the first layer and each
   text attends within itself, so no work is spent on padding. Padded positions of the output are
@@ -55,6 +59,18 @@ def in_place_activation(activation):
     return activation  # an activation swapped in by hand: called as it is, not in place
 
 
+# oneDNN's post-operations for the named activations: (name, algorithm) for _linear_pointwise.
+FUSED_ACTIVATIONS = {layers.gelu: ("gelu", "none"), layers.gelu_tanh: ("gelu", "tanh"),
+                     F.relu: ("relu", "")}
+
+
+def can_prepack(weight: torch.Tensor, dtype: torch.dtype) -> bool:
+    """oneDNN prepacking is used for fp32 weights on a CPU build that has oneDNN."""
+    return (dtype == torch.float32 and weight.device.type == "cpu"
+            and torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
+
+
 @dataclass
 class Norm:
     """A LayerNorm's parameters, applied without a module call."""
@@ -73,19 +89,48 @@ class Norm:
 
 @dataclass
 class Dense:
-    """A Linear layer's weight (out, in) and bias (out,), in the matrix multiplies' dtype."""
+    """A Linear layer for inference: weight (out, in) and bias (out,) in the matrix multiplies'
+    dtype, and the same weight prepacked for oneDNN (or None: plain ``addmm``)."""
 
     weight: torch.Tensor
     bias: torch.Tensor
+    packed: torch.Tensor | None = None
 
     @classmethod
-    def of(cls, *linears: nn.Linear, dtype: torch.dtype) -> Dense:
+    def of(cls, *linears: nn.Linear, dtype: torch.dtype, prepack: bool) -> Dense:
         """One Linear, or several stacked into one: Q, K, V -> (3 * hidden, hidden)."""
         weight = torch.cat([linear.weight.detach() for linear in linears]).to(dtype)
         bias = torch.cat([linear.bias.detach() for linear in linears]).to(dtype)
+        if prepack and can_prepack(weight, dtype):
+            return cls(weight, bias, torch.ops.mkldnn._reorder_linear_weight(weight))
         if dtype == torch.float32:  # MKL's fp32 GEMM is a few % faster with W^T contiguous
             weight = weight.t().contiguous().t()  # same values and shape, column-major
         return cls(weight, bias)  # torch.cat made copies: the model's own tensors stay apart
+
+    def __call__(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """x W^T + b for x (tokens, in) -> (tokens, out); ``out`` is a buffer it may reuse."""
+        if self.packed is not None:
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        return torch.addmm(self.bias, x.to(self.weight.dtype), self.weight.t(), out=out)
+
+    def activated(self, x: torch.Tensor, activation, out: torch.Tensor | None = None):
+        """activation(x W^T + b): fused into the matrix multiply when oneDNN knows it."""
+        if self.packed is not None and activation in FUSED_ACTIVATIONS:
+            name, algorithm = FUSED_ACTIVATIONS[activation]
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, name, [],
+                                                      algorithm)
+        return in_place_activation(activation)(self(x, out))
+
+    def add_to(self, residual: torch.Tensor, x: torch.Tensor, in_place: bool) -> torch.Tensor:
+        """residual + x W^T + b, (tokens, out). Fused with oneDNN; with ``addmm_`` written into
+        the residual itself when ``in_place`` (bias and residual already sit in the output)."""
+        if self.packed is not None:
+            return torch.ops.mkldnn._linear_pointwise.binary(x, residual, self.packed, self.bias,
+                                                             "add")
+        residual = residual if in_place else residual.clone()
+        if residual.dtype == self.weight.dtype:
+            return residual.add_(self.bias).addmm_(x, self.weight.t())
+        return residual.add_(F.linear(x, self.weight, self.bias))  # bf16 product, fp32 stream
 
 
 @dataclass
@@ -97,7 +142,7 @@ class Layer:
     attention_output: Dense
     attention_norm: Norm
     intermediate: Dense
-    activation_: object  # in place where possible
+    activation: object  # the function the model's feed-forward calls
     output: Dense
     output_norm: Norm
 
@@ -154,7 +199,8 @@ class InferenceBert:
     positions of the hidden states are zeros.
     """
 
-    def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32"):
+    def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32",
+                 prepack: bool = True):
         if not isinstance(model, BertModel):
             raise TypeError(f"InferenceBert.from_model needs a cl.BertModel, got "
                             f"{type(model).__name__}")
@@ -166,6 +212,10 @@ class InferenceBert:
         self.precision = precision
         dtype = PRECISIONS[precision]
         self.dtype = dtype
+
+        def dense(*linears):
+            return Dense.of(*linears, dtype=dtype, prepack=prepack)
+
         emb = model.embeddings
         self.word = emb.word_embeddings.weight.detach().clone()  # (vocab, hidden)
         self.position = emb.position_embeddings.weight.detach().clone()  # (positions, hidden)
@@ -174,28 +224,38 @@ class InferenceBert:
         self.layers = [
             Layer(
                 heads=layer.attention.num_heads,
-                qkv=Dense.of(layer.attention.query, layer.attention.key, layer.attention.value,
-                             dtype=dtype),
-                attention_output=Dense.of(layer.attention.output, dtype=dtype),
+                qkv=dense(layer.attention.query, layer.attention.key, layer.attention.value),
+                attention_output=dense(layer.attention.output),
                 attention_norm=Norm.of(layer.attention_norm),
-                intermediate=Dense.of(layer.feed_forward.intermediate, dtype=dtype),
-                activation_=in_place_activation(layer.feed_forward.activation),
-                output=Dense.of(layer.feed_forward.output, dtype=dtype),
+                intermediate=dense(layer.feed_forward.intermediate),
+                activation=layer.feed_forward.activation,
+                output=dense(layer.feed_forward.output),
                 output_norm=Norm.of(layer.output_norm),
             )
             for layer in model.encoder.layers
         ]
-        self.pooler = Dense.of(model.pooler.dense, dtype=torch.float32) if model.pooler else None
+        pooler = model.pooler
+        self.pooler = Dense.of(pooler.dense, dtype=torch.float32, prepack=False) if pooler else None
 
     @classmethod
-    def from_model(cls, model: BertModel, padding_free: bool = True,
-                   precision: str = "fp32") -> InferenceBert:
-        """Build the engine from a model's current weights (see the class docstring)."""
-        return cls(model, padding_free, precision)
+    def from_model(cls, model: BertModel, padding_free: bool = True, precision: str = "fp32",
+                   prepack: bool = True) -> InferenceBert:
+        """Build the engine from a model's current weights (see the class docstring).
+
+        ``prepack=False`` keeps PyTorch's plain matrix multiplies instead of prepacked oneDNN
+        ones (to measure that lever on its own; on GPUs and for bf16 they are never used)."""
+        return cls(model, padding_free, precision, prepack)
 
     def __repr__(self) -> str:
+        kernels = "oneDNN prepacked" if self.prepacked else "torch addmm"
         return (f"InferenceBert({len(self.layers)} layers, hidden {self.config.hidden_size}, "
-                f"padding_free={self.padding_free}, precision={self.precision!r})")
+                f"padding_free={self.padding_free}, precision={self.precision!r}, "
+                f"matrix multiplies: {kernels})")
+
+    @property
+    def prepacked(self) -> bool:
+        """True when the dense layers run as prepacked oneDNN matrix multiplies."""
+        return all(layer.qkv.packed is not None for layer in self.layers)
 
     # --- the forward pass ----------------------------------------------------------------------
 
@@ -273,8 +333,7 @@ class InferenceBert:
         """Multi-head self-attention on (tokens, hidden) up to the merged heads (before the
         output projection): (tokens, hidden), and the maps (batch, heads, seq, seq) or None."""
         heads, hidden = layer.heads, x.shape[-1]
-        out = scratch.get("qkv", x.shape[0], 3 * hidden, layer.qkv.bias)
-        qkv = torch.addmm(layer.qkv.bias, x.to(self.dtype), layer.qkv.weight.t(), out=out)
+        qkv = layer.qkv(x, out=scratch.get("qkv", x.shape[0], 3 * hidden, layer.qkv.bias))
         if not layout.packed:
             qkv = qkv.view(layout.batch, layout.seq, 3, heads, hidden // heads)  # (b, s, 3, h, d)
             q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (batch, heads, seq, head_size), a view
@@ -296,23 +355,13 @@ class InferenceBert:
             start += length
         return context, None
 
-    def _add_projection_(self, residual: torch.Tensor, x: torch.Tensor, dense: Dense) -> None:
-        """residual += x W^T + b, in place: in fp32 one ``addmm_`` into the residual itself."""
-        if residual.dtype == self.dtype:
-            residual.add_(dense.bias).addmm_(x, dense.weight.t())  # (tokens, hidden)
-        else:  # a low-precision product added into the fp32 stream
-            residual.add_(F.linear(x, dense.weight, dense.bias))
-
     def _layer(self, layer: Layer, x, layout, output_attentions, keep_input, scratch):
         """One post-LayerNorm encoder layer on (tokens, hidden); ``keep_input`` leaves x as is."""
         context, weights = self._attend(layer, x, layout, output_attentions, scratch)
-        h = x.clone() if keep_input else x  # the residual stream, updated in place below
-        self._add_projection_(h, context, layer.attention_output)
-        h = layer.attention_norm(h)  # (tokens, hidden)
-        out = scratch.get("inner", x.shape[0], layer.intermediate.bias.shape[0],
-                          layer.intermediate.bias)
-        inner = torch.addmm(layer.intermediate.bias, h.to(self.dtype),
-                            layer.intermediate.weight.t(), out=out)  # (tokens, intermediate)
-        inner = layer.activation_(inner)
-        self._add_projection_(h, inner, layer.output)
+        h = layer.attention_output.add_to(x, context, in_place=not keep_input)  # (tokens, hidden)
+        h = layer.attention_norm(h)
+        buffer = scratch.get("inner", x.shape[0], layer.intermediate.bias.shape[0],
+                             layer.intermediate.bias)
+        inner = layer.intermediate.activated(h, layer.activation, out=buffer)  # (tokens, 4 * h)
+        h = layer.output.add_to(h, inner, in_place=True)  # (tokens, hidden)
         return layer.output_norm(h), weights

@@ -50,9 +50,11 @@ def _gap(ours: torch.Tensor, theirs: torch.Tensor, real: torch.Tensor) -> float:
     return (ours - theirs)[real].abs().max().item()
 
 
-def test_uniform_batch_equals_sdpa_reference(models):
+@pytest.mark.parametrize("prepack", [True, False])
+def test_uniform_batch_equals_sdpa_reference(models, prepack):
     ours, sdpa, _ = models
-    engine = cl.InferenceBert.from_model(ours)
+    engine = cl.InferenceBert.from_model(ours, prepack=prepack)
+    assert engine.prepacked == (prepack and torch.backends.mkldnn.is_available())
     ids = torch.randint(1000, 30000, (2, 33), generator=torch.Generator().manual_seed(1))
     segments = torch.zeros_like(ids)
     segments[:, 20:] = 1
@@ -65,10 +67,11 @@ def test_uniform_batch_equals_sdpa_reference(models):
     assert _gap(single, theirs_single, everything[:1]) < TOLERANCE
 
 
+@pytest.mark.parametrize("prepack", [True, False])
 @pytest.mark.parametrize("padding_free", [False, True])
-def test_padded_batch_equals_reference(models, padding_free):
+def test_padded_batch_equals_reference(models, padding_free, prepack):
     ours, sdpa, _ = models
-    engine = cl.InferenceBert.from_model(ours, padding_free=padding_free)
+    engine = cl.InferenceBert.from_model(ours, padding_free=padding_free, prepack=prepack)
     ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS)
     real = mask.bool()
     mine = engine(ids, mask, segments, output_hidden_states=True)
@@ -112,9 +115,10 @@ def test_padding_free_refuses_a_hidden_cls_position(models):
     assert _gap(padded.last_hidden_state, reference, mask.bool()) < TOLERANCE
 
 
-def test_attention_maps_equal_eager_reference(models):
+@pytest.mark.parametrize("prepack", [True, False])
+def test_attention_maps_equal_eager_reference(models, prepack):
     ours, _, eager = models
-    engine = cl.InferenceBert.from_model(ours)  # maps need the square: this run stays padded
+    engine = cl.InferenceBert.from_model(ours, prepack=prepack)  # maps: this run stays padded
     ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS, seed=2)
     real = mask.bool()
     mine = engine(ids, mask, segments, output_attentions=True)
@@ -213,14 +217,20 @@ def test_model_built_under_inference_mode_runs():
     assert (quick - expected).abs().max().item() < TOLERANCE
 
 
-def test_swapped_activation_is_respected():
-    """An activation replaced by hand (e.g. the notebook's own GELU) is used by the engine."""
+@pytest.mark.parametrize("prepack", [True, False])
+@pytest.mark.parametrize("activation", ["tanh", "gelu_new", "relu"])
+def test_every_activation_is_respected(activation, prepack):
+    """A named activation (fused where oneDNN knows it) or one replaced by hand (e.g. the
+    notebook's own GELU) is what the engine computes."""
     torch.manual_seed(0)
-    model = cl.BertModel(cl.BertConfig.tiny()).eval()
-    for layer in model.encoder.layers:
-        layer.feed_forward.activation = torch.tanh
+    if activation == "tanh":
+        model = cl.BertModel(cl.BertConfig.tiny()).eval()
+        for layer in model.encoder.layers:
+            layer.feed_forward.activation = torch.tanh
+    else:
+        model = cl.BertModel(cl.BertConfig.tiny(hidden_act=activation)).eval()
     ids = torch.randint(1, 120, (2, 9))
-    quick = cl.InferenceBert.from_model(model)(ids).last_hidden_state
+    quick = cl.InferenceBert.from_model(model, prepack=prepack)(ids).last_hidden_state
     assert (quick - model(ids).last_hidden_state.detach()).abs().max().item() < TOLERANCE
 
 
