@@ -501,7 +501,6 @@ for row, length in enumerate(lengths_in_batch):
 batch_ids = batch_ids * batch_mask  # padding holds ID 0, [PAD]
 real = batch_mask.bool()  # (4, 128)
 engine = cl.InferenceBert.from_model(model, padding_free=True, precision="fp32")  # the engine
-print(engine)
 with torch.no_grad():
     padded_out = model(batch_ids, batch_mask).last_hidden_state  # the readable model: (4, 128, 768)
 packed_out = engine(batch_ids, batch_mask).last_hidden_state  # padding-free: (4, 128, 768)
@@ -525,6 +524,7 @@ def best_of(repeats, function):
 
 
 padded_engine = cl.InferenceBert.from_model(model, padding_free=False)  # same kernels, with padding
+print(engine)  # which matrix-multiply kernels it uses depends on this machine
 with torch.no_grad():
     model_s = best_of(2, lambda: model(batch_ids, batch_mask))
 engine_padded_s = best_of(2, lambda: padded_engine(batch_ids, batch_mask))
