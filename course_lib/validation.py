@@ -122,13 +122,13 @@ def check_tensor_layout(tensor: torch.Tensor, name: str) -> None:
     """A plain dense tensor with values: not sparse, not nested, not on the ``meta`` device."""
     if getattr(tensor, "is_nested", False):
         raise TypeError(
-            f"{name} is a nested tensor (rows of different lengths); the model takes a dense "
-            "(batch, seq) tensor: pad the rows to one length and pass an attention_mask"
+            f"{name} is a nested tensor (rows of different lengths); only dense tensors are "
+            "accepted: pad the rows to one length and pass an attention_mask"
         )
     if tensor.layout != torch.strided:
         raise TypeError(
-            f"{name} has layout {tensor.layout}; the model takes a dense tensor "
-            "(torch.strided): convert it with .to_dense()"
+            f"{name} has layout {tensor.layout}; only dense tensors (torch.strided) are "
+            "accepted: convert it with .to_dense()"
         )
     if tensor.device.type == "meta":
         raise ValueError(
