@@ -289,15 +289,18 @@ def check_fits_in_memory(
 
     ``extra_bytes``: what else must fit at the same time (a checkpoint being read, for example).
     """
-    need = estimated_model_bytes(config, with_pooler) + extra_bytes
+    model_bytes = estimated_model_bytes(config, with_pooler)
+    need = model_bytes + extra_bytes
     free = available_memory_bytes()
     if free is not None and need > free:
         parameters = count_bert_parameters(config, with_pooler)["total"]
+        extra = f", plus {_size(extra_bytes)} of weights being read" if extra_bytes else ""
         raise ValueError(
-            f"this config describes a model that needs about {_size(need)} of memory "
-            f"({parameters:,} parameters in float32), more than the {_size(free)} available; "
-            f"check its sizes (vocab_size={config.vocab_size}, hidden_size={config.hidden_size}, "
-            f"num_layers={config.num_layers}, intermediate_size={config.intermediate_size}, "
+            f"this config describes a model that needs about {_size(model_bytes)} of memory "
+            f"({parameters:,} parameters in float32{extra}), more than the {_size(free)} "
+            f"available; check its sizes (vocab_size={config.vocab_size}, "
+            f"hidden_size={config.hidden_size}, num_layers={config.num_layers}, "
+            f"intermediate_size={config.intermediate_size}, "
             f"max_position_embeddings={config.max_position_embeddings})"
         )
 

@@ -50,13 +50,17 @@ class CheckedInputs:
     vocab_size: int
     max_length: int
     type_vocab_size: int
+    min_length: int
 
-    def fits(self, vocab_size: int, max_length: int, type_vocab_size: int, device) -> bool:
+    def fits(
+        self, vocab_size: int, max_length: int, type_vocab_size: int, min_length: int, device
+    ) -> bool:
         """True when these inputs also satisfy these (possibly tighter) limits."""
         return (
             self.vocab_size <= vocab_size
             and self.max_length <= max_length
             and self.type_vocab_size <= type_vocab_size
+            and self.min_length >= min_length
             and (device is None or self.input_ids.device == torch.device(device))
         )
 
@@ -81,7 +85,7 @@ def check_inputs(
     if isinstance(input_ids, CheckedInputs):
         given = input_ids
         if attention_mask is None and token_type_ids is None:
-            if given.fits(vocab_size, max_length, type_vocab_size, device):
+            if given.fits(vocab_size, max_length, type_vocab_size, min_length, device):
                 return given
         input_ids = given.input_ids  # checked for other limits: check again, for these
         attention_mask = given.attention_mask if attention_mask is None else attention_mask
@@ -112,7 +116,9 @@ def check_inputs(
         keep = check_attention_mask(mask, ids)
         if bool(keep.all()):
             keep = None
-    return CheckedInputs(ids, keep, segments, single, vocab_size, max_length, type_vocab_size)
+    return CheckedInputs(
+        ids, keep, segments, single, vocab_size, max_length, type_vocab_size, min_length
+    )
 
 
 # ---- single checks (check_inputs is made of these) -------------------------------------------

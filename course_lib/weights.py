@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,24 +77,17 @@ def read_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, to
     """Tensors from ``model.safetensors`` or ``pytorch_model.bin`` (never unpickling code).
 
     ``data``: the file's bytes when the caller already read (and checked) them. The result is a
-    flat dict of name -> dense tensor; anything else in the file is refused, naming the entry.
+    flat dict of name -> tensor; anything else in the file is refused, naming the entry.
     """
-    path = Path(path)
-    if data is None and not path.is_file():
-        raise FileNotFoundError(f"weight file not found: {path}")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load, load_file
+    path = _existing(path, data)
+    if path.suffix != ".safetensors":
+        return _torch_load(path, data, mmap=False)
+    from safetensors.torch import load, load_file
 
-            state = load(data) if data is not None else load_file(str(path))
-        else:
-            source = io.BytesIO(data) if data is not None else path
-            state = torch.load(source, map_location="cpu", weights_only=True)
+    try:
+        state = load(data) if data is not None else load_file(str(path))
     except Exception as error:  # a truncated or foreign file: say which file, and why
-        raise ValueError(
-            f"could not read weight file {path}: it is corrupt or not a "
-            f"checkpoint ({type(error).__name__}: {_short(str(error), 300)})"
-        ) from None
+        raise _unreadable(path, error) from None
     check_state_structure(state, path)
     return state
 
@@ -104,43 +98,61 @@ def read_tensor_shapes(path: str | Path, data: bytes | None = None) -> dict[str,
     safetensors: its JSON header (8 bytes of length, then the header). pytorch_model.bin: opened
     memory-mapped, so that only the pages of the index are read.
     """
+    path = _existing(path, data)
+    if path.suffix == ".safetensors":
+        with io.BytesIO(data) if data is not None else open(path, "rb") as file:
+            return _safetensors_shapes(file, path)
+    state = _torch_load(path, data, mmap=True)
+    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+
+
+def _existing(path: str | Path, data: bytes | None) -> Path:
     path = Path(path)
     if data is None and not path.is_file():
         raise FileNotFoundError(f"weight file not found: {path}")
-    if path.suffix == ".safetensors":
-        source = io.BytesIO(data) if data is not None else open(path, "rb")
-        with source:
-            return _safetensors_shapes(source, path)
+    return path
+
+
+def _torch_load(path: Path, data: bytes | None, mmap: bool) -> dict[str, torch.Tensor]:
+    """A ``torch.save`` file read with ``weights_only=True`` (tensors and plain containers only,
+    never code); memory-mapped when asked and the file has the zip format of torch >= 1.6."""
     try:
         if data is not None:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as error:
-        raise ValueError(
-            f"could not read weight file {path}: it is corrupt or not a "
-            f"checkpoint ({type(error).__name__}: {_short(str(error), 300)})"
-        ) from None
+            mmap = mmap and zipfile.is_zipfile(path)  # the older format cannot be mapped
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as error:  # a truncated or foreign file, or one that would run code
+        raise _unreadable(path, error) from None
     check_state_structure(state, path)
-    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+    return state
+
+
+def _unreadable(path: Path, error: Exception | str) -> ValueError:
+    detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return ValueError(
+        f"could not read weight file {path}: it is corrupt or not a checkpoint "
+        f"({_short(str(detail), 300)})"
+    )
 
 
 def _safetensors_shapes(file, path: Path) -> dict[str, tuple]:
     """Shapes from a safetensors header; a header that is not the format's is an error."""
-    problem = f"could not read weight file {path}: it is corrupt or not a checkpoint"
     prefix = file.read(8)
     if len(prefix) < 8:
-        raise ValueError(f"{problem} (shorter than the 8-byte header length)")
+        raise _unreadable(path, "shorter than the 8-byte header length")
     size = int.from_bytes(prefix, "little")
     if size > MAX_HEADER_BYTES:
-        raise ValueError(f"{problem} (its header claims {size:,} bytes)")
+        raise _unreadable(path, f"its header claims {size:,} bytes")
     raw = file.read(size)
+    if len(raw) < size:
+        raise _unreadable(path, "the file ends inside its header")
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ValueError(f"{problem} (its header is not UTF-8 JSON)") from None
-    if len(raw) < size or not isinstance(header, dict):
-        raise ValueError(f"{problem} (truncated or malformed header)")
+        raise _unreadable(path, "its header is not UTF-8 JSON") from None
+    if not isinstance(header, dict):
+        raise _unreadable(path, "its header is not a JSON object")
     shapes = {}
     for name, entry in header.items():
         if name == "__metadata__":
@@ -149,7 +161,7 @@ def _safetensors_shapes(file, path: Path) -> dict[str, tuple]:
         if not isinstance(shape, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
         ):
-            raise ValueError(f"{problem} (tensor {_short(name)} has no valid shape)")
+            raise _unreadable(path, f"tensor {_short(name)} has no valid shape")
         shapes[name] = tuple(shape)
     return shapes
 
@@ -166,8 +178,8 @@ def check_state_structure(state: object, path: str | Path = "the checkpoint") ->
         if isinstance(value, dict):
             raise ValueError(
                 f"{path}: {_short(name)!r} holds a nested dict, not a tensor; a checkpoint is "
-                "a flat dict of name -> tensor (a training checkpoint keeps the model's under "
-                "a key such as 'state_dict': save that inner dict instead)"
+                "a flat dict of name -> tensor (a training checkpoint often keeps the model's "
+                "tensors under a key such as 'state_dict': save that inner dict instead)"
             )
         if not isinstance(value, torch.Tensor):
             raise ValueError(

@@ -382,6 +382,18 @@ def test_other_float_checkpoints_load_into_float32(tmp_path, model, dtype):
     assert torch.equal(weight, state["embeddings.word_embeddings.weight"].float())
 
 
+def test_an_old_format_pytorch_bin_still_loads(tmp_path, model):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(model.config.to_hf_dict()))
+    torch.save(_state(model), folder / "pytorch_model.bin", _use_new_zipfile_serialization=False)
+    loaded = cl.load_pretrained(folder)
+    for (name, ours), theirs in zip(
+        loaded.state_dict().items(), model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(ours, theirs), name
+
+
 def test_a_clean_tiny_folder_loads_exactly(folder, model):
     loaded = cl.load_pretrained(folder)
     ids = torch.tensor([[2, 5, 6, 3]])
@@ -527,6 +539,12 @@ def test_checked_inputs_for_a_larger_vocabulary_are_checked_again(model):
     assert isinstance(inputs, CheckedInputs) and inputs.attention_mask is None
     with pytest.raises(ValueError, match="token ID 150 is not below the vocabulary size 100"):
         model(inputs)
+
+
+def test_checked_inputs_of_the_model_are_checked_again_by_the_block(block):
+    inputs = check_inputs([[2, 3]], config=TINY)  # the model takes 2 tokens, the block 3 or more
+    with pytest.raises(ValueError, match="input length 2 is below the minimum of 3 tokens"):
+        block(inputs)
 
 
 def test_checked_inputs_are_frozen():
