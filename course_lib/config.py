@@ -1,4 +1,4 @@
-"""The numbers that define a BERT model, with named presets."""
+"""The numbers that define a BERT model, with named presets; every field is checked when built."""
 
 from __future__ import annotations
 

@@ -272,7 +272,7 @@ def check_fits_config(
 
 
 def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) -> LoadReport:
-    """Copy every tensor into the model; list every missing, unexpected or mis-shaped one.
+    """Copy every tensor into the model, or refuse (see ``match_checkpoint``) and copy nothing.
 
     The pooler and the pre-training heads ("cls.*") are set aside unless the model has a pooler.
     Every tensor loaded is checked first (see ``check_tensor_values``); float16 and bfloat16
