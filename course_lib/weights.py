@@ -22,7 +22,7 @@ import torch
 from .config import BertConfig
 from .model import BertModel
 
-LISTED_NAMES = 5  # an error lists the first few names and a count, never thousands
+LISTED_NAMES = 3  # an error lists the first few names and a count, never thousands
 MAX_HEADER_BYTES = 100 << 20  # a safetensors header of 100 MB would describe millions of tensors
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -296,7 +296,7 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def _listing(items: list[str], separator: str = ", ") -> str:
-    """The first few items and how many more: "a, b, c, d, e and 295 more (300 in all)"."""
+    """The first few items and how many more: "a, b, c and 297 more (300 in all)"."""
     shown = separator.join(items[:LISTED_NAMES])
     rest = len(items) - LISTED_NAMES
     return shown if rest <= 0 else f"{shown} and {rest:,} more ({len(items):,} in all)"
