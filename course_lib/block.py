@@ -34,6 +34,13 @@ class BertEncoderBlock(nn.Module):
     ):
         super().__init__()
         self.output, self.pooling = _check_output(output, pooling)
+        if config is not None and not isinstance(config, BertConfig):
+            raise TypeError(f"config must be a cl.BertConfig, got {type(config).__name__}")
+        if model is not None and not isinstance(model, BertModel):
+            raise TypeError(
+                f"model must be a cl.BertModel (e.g. cl.load_pretrained('minilm')), "
+                f"got {type(model).__name__}"
+            )
         if model is None:
             config = config or BertConfig.base(vocab_size=vocab_size)
             if config.vocab_size != vocab_size:

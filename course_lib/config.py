@@ -67,7 +67,7 @@ class BertConfig:
             raise _invalid(
                 kind,
                 "hidden_act",
-                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {self.hidden_act!r}",
+                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {_shown(self.hidden_act)}",
             )
         eps = _finite_number("layer_norm_eps", self.layer_norm_eps)
         if eps <= 0:
@@ -133,12 +133,12 @@ class BertConfig:
         model_type = hf.get("model_type", "bert")
         if model_type != "bert":
             raise ValueError(
-                f"config.json describes a {model_type!r} model; only 'bert' is supported"
+                f"config.json describes a {_shown(model_type)} model; only 'bert' is supported"
             )
         positions = hf.get("position_embedding_type", "absolute")
         if positions != "absolute":
             raise ValueError(
-                f"config.json asks for {positions!r} position embeddings; only BERT's "
+                f"config.json asks for {_shown(positions)} position embeddings; only BERT's "
                 "'absolute' (learned, one vector per position) are supported"
             )
         values = {ours: hf[theirs] for theirs, ours in HF_NAMES.items() if theirs in hf}
@@ -190,6 +190,12 @@ HF_NAMES = {
 }
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut short: a field holding a huge string must not flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _invalid(kind: type[Exception], field: str, message: str) -> Exception:
     """An error of ``kind`` whose ``.field`` names the config field it is about."""
     error = kind(message)
@@ -201,7 +207,9 @@ def _integer(name: str, value) -> int:
     """An int (a NumPy integer too), never a bool or a float such as 768.0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise _invalid(
-            TypeError, name, f"{name} must be an integer, got {value!r} ({type(value).__name__})"
+            TypeError,
+            name,
+            f"{name} must be an integer, got {_shown(value)} ({type(value).__name__})",
         )
     return int(value)
 
@@ -217,7 +225,9 @@ def _finite_number(name: str, value) -> float:
     """A real number (int or float, not bool) that is neither NaN nor infinite."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _invalid(
-            TypeError, name, f"{name} must be a number, got {value!r} ({type(value).__name__})"
+            TypeError,
+            name,
+            f"{name} must be a number, got {_shown(value)} ({type(value).__name__})",
         )
     value = float(value)
     if not math.isfinite(value):

@@ -50,7 +50,7 @@ def global_max_pooling(sequence: torch.Tensor, mask=None) -> torch.Tensor:
 def average_over(vectors: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
     """(batch, seq, hidden), a checked (batch, seq[, 1]) bool mask or None -> (batch, hidden)."""
     if keep is None:
-        return vectors.mean(dim=1)
+        return vectors.sum(dim=1) / vectors.shape[1]  # (batch, hidden)
     keep = keep.reshape(*vectors.shape[:2], 1)  # (batch, seq, 1)
     summed = (vectors * keep).sum(dim=1)  # (batch, hidden)
     return summed / keep.sum(dim=1).to(vectors.dtype)  # (batch, hidden)

@@ -149,6 +149,24 @@ def test_config_field_rules(fields, error, rule):
     assert info.value.field in fields  # the error says which field it is about
 
 
+def test_a_huge_value_does_not_flood_the_message():
+    with pytest.raises(ValueError, match="hidden_act must be .*got 'xxx+\\.\\.\\.") as info:
+        cl.BertConfig(hidden_act="x" * 100_000)
+    assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rule"),
+    [
+        ({"config": {"hidden_size": 64}}, "config must be a cl.BertConfig, got dict"),
+        ({"model": "minilm"}, "model must be a cl.BertModel .* got str"),
+    ],
+)
+def test_block_settings_of_the_wrong_type(kwargs, rule):
+    with pytest.raises(TypeError, match=rule):
+        cl.BertEncoderBlock(**kwargs)
+
+
 def test_config_takes_numpy_integers_and_stores_python_ones():
     config = cl.BertConfig.tiny(hidden_size=np.int64(64), hidden_dropout=np.float32(0.25))
     assert type(config.hidden_size) is int and config.hidden_size == 64
