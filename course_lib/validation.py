@@ -82,8 +82,10 @@ def check_inputs(
     """
     vocab_size, max_length = config.vocab_size, config.max_position_embeddings
     type_vocab_size = config.type_vocab_size
+    single = False
     if isinstance(input_ids, CheckedInputs):
         given = input_ids
+        single = given.single
         if attention_mask is None and token_type_ids is None:
             if given.fits(vocab_size, max_length, type_vocab_size, min_length, device):
                 return given
@@ -91,15 +93,14 @@ def check_inputs(
         attention_mask = given.attention_mask if attention_mask is None else attention_mask
         token_type_ids = given.token_type_ids if token_type_ids is None else token_type_ids
     ids = as_id_tensor(input_ids)
-    single = False
     if allow_single:
         if ids.dim() not in (1, 2):
             raise ValueError(
                 f"the block's input must be a 1-dimensional vector of token IDs (or a batch of "
                 f"them, 2-D); got {ids.dim()} dimensions {tuple(ids.shape)}"
             )
-        single = ids.dim() == 1
-        ids = ids.unsqueeze(0) if single else ids  # (batch, seq)
+        single = single or ids.dim() == 1
+        ids = ids.unsqueeze(0) if ids.dim() == 1 else ids  # (batch, seq)
     check_input_ids(ids, vocab_size, max_length, min_length)
     if device is not None:
         check_same_device(ids, device)

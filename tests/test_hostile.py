@@ -565,6 +565,14 @@ def test_checked_inputs_of_the_model_are_checked_again_by_the_block(block):
         block(inputs)
 
 
+def test_a_single_sequence_stays_single_when_checked_again(block):
+    wider = cl.BertConfig.tiny(vocab_size=200)
+    inputs = check_inputs([2, 5, 3], config=wider, min_length=3, allow_single=True)
+    assert inputs.single and inputs.input_ids.shape == (1, 3)
+    with torch.no_grad():
+        assert torch.equal(block(inputs), block([2, 5, 3]))  # checked again, still one vector
+
+
 def test_checked_inputs_are_frozen():
     inputs = check_inputs([[2, 5, 3]], [[1, 1, 0]], config=TINY)
     assert inputs.attention_mask.dtype == torch.bool and inputs.token_type_ids.dtype == torch.long
