@@ -106,7 +106,6 @@ class BertModel(nn.Module):
             device=self.embeddings.word_embeddings.weight.device,
         )
         ids, segments, keep = inputs.input_ids, inputs.token_type_ids, inputs.attention_mask
-
         mask = None if keep is None else keep[:, None, None, :]  # (batch, 1, 1, seq)
         x = self.embeddings(ids, segments)  # (batch, seq, hidden)
         x, attentions, hidden_states = self.encoder(x, mask, output_attentions,
