@@ -1,7 +1,10 @@
 """The attention explorer in a real browser: JupyterLab on a free localhost port, headless Debian
 Chromium driven by Playwright, notebook 08 run with Run > Run All Cells, the widget's picture
-found, the layer changed, the picture checked to have changed. Screenshots are kept in
-test-artifacts/browser/ at the repository root.
+found, the layer changed, the picture checked to have changed. Then, at 900 px wide, the
+controls must fit (wrap, nothing cut) and the picture must be shown at its natural size (never
+stretched), in JupyterLab's light and dark themes, with every text of the explorer measured to
+keep a readable contrast (WCAG ratio). Screenshots are kept in test-artifacts/browser/ at the
+repository root.
 
 Skips only when no Chromium is installed (`.ci/run` installs it, so CI always runs this).
 Playwright's own browser download is not used: it drives the system Chromium.
@@ -33,6 +36,8 @@ SERVER_START_S = 60  # JupyterLab up and answering
 PAGE_LOAD_S = 60  # the notebook open in JupyterLab with its kernel idle
 RUN_ALL_S = 120  # every cell of the notebook run
 REDRAW_S = 30  # the picture replaced after a new layer is chosen
+THEME_S = 30  # the dark theme applied
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -206,6 +211,7 @@ def test_explorer_renders_and_redraws_in_jupyterlab(jupyter_lab):
             picture.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "03_after_layer_change.png"))
             picture.screenshot(path=str(ARTIFACTS / "04_picture_after_layer_change.png"))
+            check_narrow_window_and_themes(page)
         finally:
             browser.close()
     assert not [e for e in console_errors if "widget" in e.lower()], console_errors
@@ -225,3 +231,72 @@ def wait_until_run_finished(page, timeout_s: float) -> None:
             return done && ({KERNEL_IDLE})();
         }}""",
         timeout=timeout_s * 1000, polling=500)
+
+
+def check_narrow_window_and_themes(page) -> None:
+    """900 px wide, light then dark theme: layout, natural-size picture, text contrast."""
+    page.set_viewport_size({"width": 900, "height": 900})
+    explorer = page.locator(".attention-explorer").first
+    explorer.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the layout settles
+    layout = explorer.evaluate(LAYOUT_FACTS)
+    assert not layout["cut"], f"controls reach past the explorer's right edge: {layout['cut']}"
+    assert layout["picture_scale"] == 1.0, f"the picture is stretched: {layout}"
+    explorer.screenshot(path=str(ARTIFACTS / "05_light_900px.png"))
+    light = explorer.evaluate(TEXT_CONTRAST)
+    assert light["checked"] > 10 and light["worst"] >= MIN_CONTRAST, light
+
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
+                 has_text="JupyterLab Dark").first.click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=THEME_S * 1000)
+    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
+    explorer.scroll_into_view_if_needed()
+    explorer.screenshot(path=str(ARTIFACTS / "06_dark_900px.png"))
+    dark = explorer.evaluate(TEXT_CONTRAST)
+    (ARTIFACTS / "contrast.json").write_text(
+        json.dumps({"layout_900px": layout, "light": light, "dark": dark}, indent=1))
+    assert dark["checked"] > 10 and dark["worst"] >= MIN_CONTRAST, dark
+
+
+# Controls whose right edge passes the explorer's, and the picture's shown / natural width.
+LAYOUT_FACTS = """root => {
+    const right = root.getBoundingClientRect().right + 1;
+    const cut = [...root.querySelectorAll('input, select, button, textarea')]
+        .filter(el => el.getBoundingClientRect().right > right)
+        .map(el => el.outerHTML.slice(0, 80));
+    const img = root.querySelector('img.explorer-picture');
+    const box = img.parentElement.getBoundingClientRect();
+    return {cut, picture_scale: img.getBoundingClientRect().width / img.naturalWidth,
+            box_width: box.width, natural: img.naturalWidth};
+}"""
+
+# The lowest WCAG contrast ratio between a text and the background behind it, over every
+# visible text node of the explorer (the backgrounds found by walking up the page).
+TEXT_CONTRAST = """root => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = el => {
+        for (; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    let worst = 99, where = '', checked = 0;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const el = node.parentElement;
+        if (!node.textContent.trim() || !el.getClientRects().length) continue;
+        if (getComputedStyle(el).visibility === 'hidden') continue;
+        const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        checked += 1;
+        if (ratio < worst) { worst = ratio; where = node.textContent.trim().slice(0, 60); }
+    }
+    return {worst, where, checked};
+}"""

@@ -73,7 +73,7 @@ class AttentionExplorer(widgets.VBox):
             style=wide, layout=widgets.Layout(width="300px"))
         self.view_select = widgets.ToggleButtons(
             options=[(label, key) for key, label in VIEWS.items()], value="model",
-            style={"button_width": "112px"})
+            style={"button_width": "120px"})
         self.text_box = widgets.Text(  # Enter (or leaving the box) shows the new text
             value=text, description="Sentence A", continuous_update=False, style=wide,
             layout=widgets.Layout(width="460px", max_width="100%"))
