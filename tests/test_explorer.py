@@ -963,3 +963,53 @@ def test_text_that_is_not_a_string_is_named_as_such(minilm, text):
         AttentionExplorer(*minilm, text=text)
     with pytest.raises(TypeError, match="text_pair must be a string or None"):
         AttentionExplorer(*minilm, text="fine", text_pair=42)
+
+
+def test_heads_by_tokens_maps_keep_readable_rows_at_512_tokens():
+    looks = np.full((12, 512), 1 / 512, dtype=np.float32)  # token focus: heads x tokens
+    image = render_attention_map(looks, [f"head {h}" for h in range(1, 13)],
+                                 ["w"] * 512, max_extent=640, bar=False)
+    assert image.height > 12 * 20  # rows stay 24 px tall, columns 1 px wide
+    assert image.width < 800
+
+
+def test_characters_no_font_can_draw_are_named():
+    from course_lib.explorer.render import _coverage, font_for, get_font, missing_glyphs
+
+    primary = get_font(10)
+    if _coverage(getattr(primary, "path", "")) is None:
+        pytest.skip("font coverage cannot be read here (no fontTools or no DejaVu Sans)")
+    assert missing_glyphs(["[CLS]", "cat", "Привет", "ελ"]) == ""
+    if missing_glyphs(["日"]):  # no CJK font installed: the explorer says so
+        presenter_maps = maps_from_weights(np.full((1, 1, 3, 3), 1 / 3), ["[CLS]", "日", "[SEP]"])
+        from course_lib.explorer import ExplorerState, Presenter
+
+        summary = Presenter(presenter_maps).draw(ExplorerState()).summary
+        assert "No font on this machine can draw 日" in summary
+    else:  # a fallback font draws it
+        assert font_for("日", 10) is not primary
+
+
+def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch):
+    from course_lib.explorer import render
+
+    primary = render.get_font(10)
+    if render._coverage(getattr(primary, "path", "")) is None:
+        pytest.skip("font coverage cannot be read here")
+    fake_path = "/fonts/has-everything.ttf"
+
+    class FakeFont:
+        path = fake_path
+
+    monkeypatch.setattr(render, "FALLBACK_FONTS", ("has-everything.ttf",))
+    monkeypatch.setattr(render, "_truetype", lambda name, size: FakeFont())
+    monkeypatch.setattr(render, "_coverage",
+                        lambda path: frozenset({ord("日")}) if path == fake_path else
+                        frozenset(map(ord, "abc")))
+    render.font_for.cache_clear()
+    try:
+        assert isinstance(render.font_for("日", 10), FakeFont)
+        assert render.missing_glyphs(["日", "abc"]) == ""
+        assert render.missing_glyphs(["日x"]) == "日x"  # no font has both: named
+    finally:
+        render.font_for.cache_clear()

@@ -15,7 +15,14 @@ from PIL import Image
 
 from .maps import AttentionMaps
 from .patterns import HeadPatterns, head_pattern_scores
-from .render import GridPicture, message_image, render_attention_map, render_grid, stack
+from .render import (
+    GridPicture,
+    message_image,
+    missing_glyphs,
+    render_attention_map,
+    render_grid,
+    stack,
+)
 from .state import SCALES, ExplorerState
 from .tables import LABEL_SHORT, head_summary, head_value, links_html, pattern_table_html
 from .views import MapView, select_view
@@ -96,6 +103,7 @@ class Presenter:
         self.patterns = patterns or head_pattern_scores(maps.weights, maps.tokens)
         self._views: dict[tuple, MapView] = {}
         self._grids: dict[tuple, GridPicture] = {}
+        self.missing_glyphs = missing_glyphs(maps.tokens)  # characters no font here can draw
 
     # ----- the maps as the options show them -------------------------------------------------
 
@@ -133,9 +141,12 @@ class Presenter:
         maps = self.maps
         pair = (" The magenta line separates sentence A from sentence B." if maps.has_pair
                 and state.view != "patterns" else "")
+        fonts = (f" No font on this machine can draw {' '.join(self.missing_glyphs)} in the "
+                 "picture (shown as boxes); the lists and the Token menu show them as text."
+                 if self.missing_glyphs else "")
         summary = (f"{maps.num_layers} layers x {maps.num_heads} heads, {maps.length} tokens. "
                    f"Showing {view.description}. Colours: {SCALES[state.scale]} "
-                   f"(see the colour bar).{pair}")
+                   f"(see the colour bar).{pair}{fonts}")
         return Shown(image, details, summary)
 
     def title(self, state: ExplorerState) -> str:

@@ -37,13 +37,73 @@ TITLE_SIZE = 12
 MARGIN = 4
 
 
+PRIMARY_FONT = "DejaVuSans.ttf"  # wide script coverage: Latin, Greek, Cyrillic, Arabic, ...
+# Tried in order for labels the primary font cannot draw (CJK, more scripts), when installed.
+FALLBACK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
+                  "NotoSansCJKjp-Regular.otf", "DroidSansFallbackFull.ttf", "wqy-microhei.ttc",
+                  "wqy-zenhei.ttc", "NotoSans-Regular.ttf", "unifont.ttf")
+
+
+@lru_cache(maxsize=64)
+def _truetype(name: str, size: int):
+    """A font file found on this system by name, or None."""
+    try:
+        return ImageFont.truetype(name, size)
+    except OSError:
+        return None
+
+
 @lru_cache(maxsize=8)
 def get_font(size: int) -> ImageFont.ImageFont:
     """DejaVu Sans when the system has it (wide script coverage), else Pillow's own font."""
+    return _truetype(PRIMARY_FONT, size) or ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=16)
+def _coverage(path: str) -> frozenset[int] | None:
+    """The code points a font file has glyphs for (None when this cannot be read)."""
     try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default(size=size)
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        return None
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap())
+    except Exception:  # an unreadable font file: treat its coverage as unknown
+        return None
+
+
+def _drawable(font, text: str) -> bool:
+    """True when ``font`` has a glyph for every visible character of ``text`` (or we cannot
+    tell, e.g. Pillow's built-in font or no fontTools)."""
+    cmap = _coverage(getattr(font, "path", "")) if getattr(font, "path", None) else None
+    return cmap is None or all(ord(ch) in cmap for ch in text if not ch.isspace())
+
+
+@lru_cache(maxsize=4096)
+def font_for(text: str, size: int):
+    """The first font that can draw all of ``text``: DejaVu Sans, then the installed fallbacks;
+    DejaVu Sans again when none can (``missing_glyphs`` says which characters)."""
+    primary = get_font(size)
+    if _drawable(primary, text):
+        return primary
+    for name in FALLBACK_FONTS:
+        font = _truetype(name, size)
+        if font is not None and _drawable(font, text):
+            return font
+    return primary
+
+
+def missing_glyphs(texts, size: int = LABEL_SIZE) -> str:
+    """The characters of ``texts`` that no installed font can draw (they would show as boxes)."""
+    missing = {}
+    for text in texts:
+        text = label_text(text, max_chars=10**6)
+        font = font_for(text, size)
+        for ch in text:
+            if not ch.isspace() and not _drawable(font, ch):
+                missing[ch] = None
+    return "".join(missing)
 
 
 def label_text(token: str, max_chars: int = 12) -> str:
@@ -53,7 +113,7 @@ def label_text(token: str, max_chars: int = 12) -> str:
 
 
 def text_width(text: str, size: int) -> int:
-    return math.ceil(get_font(size).getlength(text))
+    return math.ceil(font_for(text, size).getlength(text))
 
 
 def check_drawable(values: np.ndarray, what: str = "map") -> None:
@@ -132,28 +192,26 @@ def _row_label_strip(labels: tuple[str, ...], pitch: int, step: int) -> Image.Im
     The strip is a mask (text 255 on 0) reaching LABEL_PAD px beyond the rows at both ends,
     so no label is cut and strips never hide each other.
     """
-    font = get_font(LABEL_SIZE)
     shown = [(i, labels[i]) for i in range(0, len(labels), step)]
     width = max((text_width(text, LABEL_SIZE) for _, text in shown), default=0) + 3
     strip = Image.new("L", (width, pitch * len(labels) + 2 * LABEL_PAD), 0)
     draw = ImageDraw.Draw(strip)
     for i, text in shown:
         y = LABEL_PAD + i * pitch + pitch / 2
-        draw.text((width - 2, y), text, fill=255, font=font, anchor="rm")
+        draw.text((width - 2, y), text, fill=255, font=font_for(text, LABEL_SIZE), anchor="rm")
     return strip
 
 
 @lru_cache(maxsize=32)
 def _column_label_strip(labels: tuple[str, ...], pitch: int, step: int) -> Image.Image:
     """Labels written upwards (rotated 90 degrees), one every ``step`` columns of ``pitch`` px."""
-    font = get_font(LABEL_SIZE)
     shown = [(i, labels[i]) for i in range(0, len(labels), step)]
     height = max((text_width(text, LABEL_SIZE) for _, text in shown), default=0) + 3
     sideways = Image.new("L", (height, pitch * len(labels) + 2 * LABEL_PAD), 0)
     draw = ImageDraw.Draw(sideways)
     for i, text in shown:  # left-aligned: after the turn each label starts next to the map
         y = LABEL_PAD + i * pitch + pitch / 2
-        draw.text((2, y), text, fill=255, font=font, anchor="lm")
+        draw.text((2, y), text, fill=255, font=font_for(text, LABEL_SIZE), anchor="lm")
     return sideways.transpose(Image.Transpose.ROTATE_90)
 
 
@@ -214,7 +272,9 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
                          row_divider: int | None = None, col_divider: int | None = None,
                          bar: bool = True, bar_caption: str = "weight") -> Image.Image:
     """A heatmap of a (rows, cols) matrix with labels on both axes and a colour bar, as a PIL
-    image at its natural size (each cell ``cell`` px, at most 24, no resampling).
+    image at its natural size (each cell a whole number of pixels, no resampling): ``cell`` px
+    square, or by default as large as fits ``max_extent`` on each axis, at most 24 px, so a
+    12 x 512 map (heads x tokens) keeps readable rows.
 
     Colours: 0 = white to ``vmax`` = dark blue (default 1: the shared scale of attention
     weights); ``vmax=None`` scales the map to its own largest value (per-map contrast). The
@@ -233,15 +293,17 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
     if len(row_labels) != rows or len(col_labels) != cols:
         raise ValueError(f"{rows}x{cols} map needs {rows} row and {cols} column labels, got "
                          f"{len(row_labels)} and {len(col_labels)}")
-    if cell is None:
-        cell = max(1, min(24, max_extent // max(rows, cols, 1)))
+    if cell is None:  # (width, height) of one cell in pixels
+        cw, ch = (max(1, min(24, max_extent // max(count, 1))) for count in (cols, rows))
+    else:
+        cw = ch = cell
     top_value = scale_top(matrix, vmax)
     colours = Image.fromarray(colorize(matrix, top_value))
-    heat = colours.resize((cols * cell, rows * cell), Image.Resampling.NEAREST)  # whole pixels
+    heat = colours.resize((cols * cw, rows * ch), Image.Resampling.NEAREST)  # whole pixels
 
-    row_step, col_step = label_step(rows, cell), label_step(cols, cell)
-    left_strip = _row_label_strip(thinned(row_labels, row_step, row_positions), cell, row_step)
-    top_strip = _column_label_strip(thinned(col_labels, col_step, col_positions), cell, col_step)
+    row_step, col_step = label_step(rows, ch), label_step(cols, cw)
+    left_strip = _row_label_strip(thinned(row_labels, row_step, row_positions), ch, row_step)
+    top_strip = _column_label_strip(thinned(col_labels, col_step, col_positions), cw, col_step)
     title_height = TITLE_SIZE + 6 if title else 0
     left = MARGIN + left_strip.width
     top = MARGIN + title_height + top_strip.height
@@ -259,35 +321,35 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
         image.paste(scale_bar, (left + heat.width + 12, max(MARGIN + title_height, bar_top)))
     draw = ImageDraw.Draw(image)
     if title:
-        draw.text((MARGIN, MARGIN), title, fill=TEXT, font=get_font(TITLE_SIZE))
+        draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font_for(title, TITLE_SIZE))
     if cell_text is not None:
-        _write_in_cells(draw, matrix, cell_text, left, top, cell, top_value)
+        _write_in_cells(draw, matrix, cell_text, left, top, cw, ch, top_value)
     if row_divider is not None and 0 < row_divider < rows:
-        y = top + row_divider * cell
+        y = top + row_divider * ch
         draw.line((left - 6, y - 1, left + heat.width + 2, y - 1), fill=DIVIDER, width=2)
     if col_divider is not None and 0 < col_divider < cols:
-        x = left + col_divider * cell
+        x = left + col_divider * cw
         draw.line((x - 1, top - 6, x - 1, top + heat.height + 2), fill=DIVIDER, width=2)
     for r in highlight_rows:
-        draw.rectangle((left - 1, top + r * cell - 1, left + heat.width, top + (r + 1) * cell),
+        draw.rectangle((left - 1, top + r * ch - 1, left + heat.width, top + (r + 1) * ch),
                        outline=HIGHLIGHT)
     for c in highlight_cols:
-        draw.rectangle((left + c * cell - 1, top - 1, left + (c + 1) * cell, top + heat.height),
+        draw.rectangle((left + c * cw - 1, top - 1, left + (c + 1) * cw, top + heat.height),
                        outline=HIGHLIGHT)
     if highlight_cell is not None:
         r, c = highlight_cell
-        draw.rectangle((left + c * cell - 2, top + r * cell - 2, left + (c + 1) * cell + 1,
-                        top + (r + 1) * cell + 1), outline=HIGHLIGHT, width=2)
+        draw.rectangle((left + c * cw - 2, top + r * ch - 2, left + (c + 1) * cw + 1,
+                        top + (r + 1) * ch + 1), outline=HIGHLIGHT, width=2)
     return image
 
 
-def _write_in_cells(draw, matrix, cell_text, left, top, cell, top_value) -> None:
+def _write_in_cells(draw, matrix, cell_text, left, top, cw, ch, top_value) -> None:
     """Short texts centred in the cells, light on dark cells and dark on light ones."""
-    font = get_font(max(7, min(LABEL_SIZE, cell // 3)))
+    font = get_font(max(7, min(LABEL_SIZE, min(cw, ch) // 3)))
     for r, row in enumerate(cell_text):
         for c, text in enumerate(row):
             dark = top_value > 0 and matrix[r, c] / top_value > 0.55
-            centre = (left + c * cell + cell / 2, top + r * cell + cell / 2)
+            centre = (left + c * cw + cw / 2, top + r * ch + ch / 2)
             draw.text(centre, str(text), fill="white" if dark else TEXT, font=font, anchor="mm")
 
 
