@@ -259,6 +259,32 @@ def check_narrow_window_and_themes(page) -> None:
     (ARTIFACTS / "contrast.json").write_text(
         json.dumps({"layout_900px": layout, "light": light, "dark": dark}, indent=1))
     assert dark["checked"] > 10 and dark["worst"] >= MIN_CONTRAST, dark
+    check_pair_and_download(page, explorer)
+
+
+def check_pair_and_download(page, explorer) -> None:
+    """Enter in Sentence B shows the pair; Token focus draws; the PNG button offers a download."""
+    picture = explorer.locator("img.explorer-picture")
+    before = picture.get_attribute("src")
+    box = explorer.locator(".explorer-text-b input")
+    box.fill("It was tired.")
+    box.press("Enter")
+    page.wait_for_function(
+        "old => document.querySelector('img.explorer-picture').src !== old",
+        arg=before, timeout=REDRAW_S * 1000)
+    explorer.locator("button", has_text="Token focus").first.click()
+    page.wait_for_timeout(1500)
+    explorer.screenshot(path=str(ARTIFACTS / "07_dark_pair_token_focus.png"))
+    explorer.locator(".explorer-save-png").first.click()
+    link = explorer.locator("a.explorer-download")
+    link.wait_for(state="visible", timeout=REDRAW_S * 1000)
+    with page.expect_download(timeout=REDRAW_S * 1000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "attention.png"
+    saved = ARTIFACTS / "downloaded_attention.png"
+    download.save_as(str(saved))
+    assert saved.read_bytes().startswith(b"\x89PNG"), "the download is not a PNG"
 
 
 # Controls whose right edge passes the explorer's, and the picture's shown / natural width.

@@ -437,6 +437,8 @@ def test_export_buttons_write_png_and_html(explorer, tmp_path):
     assert "data:image/png;base64," in page and "<table" in page
     status = explorer.export_status.value
     assert "saved" in status and "picture.html" in status
+    assert "download='picture.html'" in status and "href='data:text/html;base64," in status
+    assert "<h2>The view when saved</h2>" in page  # the picture with its token labels
     explorer.save_html_button.click()
     assert "replaced the earlier file" in explorer.export_status.value
 

@@ -97,10 +97,18 @@ def save_png(png: bytes, path: str | os.PathLike) -> Path:
     return target
 
 
+def data_url(data: bytes, mime: str) -> str:
+    """``data:`` URL of some bytes: a link that downloads them, with no server behind it."""
+    return f"data:{mime};base64,{base64.b64encode(bytes(data)).decode('ascii')}"
+
+
 def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPatterns,
-                     title: str, description: str) -> str:
-    """The text of a standalone page: the grid as an embedded PNG, the tokens, the table."""
+                     title: str, description: str, view_png: bytes | None = None) -> str:
+    """The text of a standalone page: the view shown when saved (``view_png``, with its token
+    labels), the grid as an embedded PNG, the tokens with their places, the table."""
     picture = base64.b64encode(bytes(grid_png)).decode("ascii")
+    view = ("<h2>The view when saved</h2>\n<img alt=\"the attention view shown when saved\" "
+            f"src=\"{data_url(view_png, 'image/png')}\">" if view_png else "")
     tokens = " ".join(f"<code>{i + 1}&nbsp;{html.escape(t)}</code>"
                       for i, t in enumerate(maps.tokens))
     note = f"<p><b>Note:</b> {html.escape(maps.note)}</p>" if maps.note else ""
@@ -111,7 +119,7 @@ def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPattern
 <title>{html.escape(title)}</title>
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; color: #1f1f1f; background: #ffffff; }}
-img {{ max-width: 100%; height: auto; image-rendering: pixelated; }}
+img {{ display: block; max-width: 100%; height: auto; image-rendering: pixelated; }}
 code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; }}
 </style>
 </head>
@@ -123,6 +131,7 @@ token places are counted from 1.</p>
 {note}
 <h2>Tokens ({maps.length})</h2>
 <p>{tokens}</p>
+{view}
 <h2>Every head of every layer</h2>
 <img alt="attention maps of all layers and heads" src="data:image/png;base64,{picture}">
 <h2>Head patterns</h2>
@@ -134,9 +143,9 @@ token places are counted from 1.</p>
 
 def write_static_html(path: str | os.PathLike, grid_png: bytes, maps: AttentionMaps,
                       patterns: HeadPatterns, title: str = "Attention explorer",
-                      description: str = "attention") -> Path:
+                      description: str = "attention", view_png: bytes | None = None) -> Path:
     """Write the standalone page to ``path`` (``.html`` added when missing); returns the path."""
     target = checked_target(path, "html")
-    target.write_text(static_html_page(grid_png, maps, patterns, title, description),
+    target.write_text(static_html_page(grid_png, maps, patterns, title, description, view_png),
                       encoding="utf-8")
     return target

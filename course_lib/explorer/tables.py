@@ -16,8 +16,10 @@ LABEL_SHORT = {"[CLS]": "CLS", "[SEP]": "SEP", "previous": "prev", "same": "self
                "next": "next", "broad": "broad", "mixed": "mix"}
 INK = "#1f1f1f"  # text colour of every block, on the light backgrounds below
 PAPER = "#ffffff"
-NOTE_STYLE = "background:#fff4d6;color:#3d2e00;border:1px solid #e6c200;padding:4px 8px"
-CARD_STYLE = f"background:{PAPER};color:{INK};padding:4px 8px;font-family:sans-serif"
+NOTE_STYLE = ("background:#fff4d6;color:#3d2e00;border:1px solid #e6c200;padding:4px 8px;"
+              "line-height:1.4")
+CARD_STYLE = (f"background:{PAPER};color:{INK};padding:4px 8px;font-family:sans-serif;"
+              "line-height:1.4")
 CODE_STYLE = f"background:#eef0f3;color:{INK};padding:0 2px"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..pretrained import load_tokenizer
-from .export import checked_target, path_in_folder, save_png, write_static_html
+from .export import checked_target, data_url, path_in_folder, save_png, write_static_html
 from .maps import AttentionMaps, compute_attention_maps
 from .models import CHOICE_NAMES, GIVEN, MINILM, available_choices, load_choice
 from .patterns import HeadPatterns
@@ -60,6 +60,7 @@ class AttentionExplorer(widgets.VBox):
         self.export_folder = export_folder
         self._presenter: Presenter | None = None
         self._holding = False
+        self._tallest = 0  # px: the tallest picture shown for this text
         self.message = ""
         self._build_controls(choices, text, text_pair)
         self._safely(self._load_model, self.model_choice.value)
@@ -119,6 +120,9 @@ class AttentionExplorer(widgets.VBox):
         self.layer_select.add_class("explorer-layer")
         self.head_select.add_class("explorer-head")
         self.picture.add_class("explorer-picture")
+        self.text_box.add_class("explorer-text-a")
+        self.pair_box.add_class("explorer-text-b")
+        self.save_png_button.add_class("explorer-save-png")
         self.status.add_class("explorer-status")
         self.details.add_class("explorer-details")
 
@@ -269,7 +273,8 @@ class AttentionExplorer(widgets.VBox):
         title = f"Attention of {CHOICE_NAMES[self.model_choice.value]}"
         return write_static_html(target, image_to_png(grid.image), self._presenter.maps,
                                  self._presenter.patterns, title,
-                                 self._presenter.view(state).description)
+                                 self._presenter.view(state).description,
+                                 view_png=self.current_png())
 
     # ----- reacting to the controls ----------------------------------------------------------
 
@@ -302,6 +307,7 @@ class AttentionExplorer(widgets.VBox):
     def _load_text(self, redraw: bool = True) -> None:
         """Compute every map of the text once; later control changes only redraw."""
         self._presenter = None
+        self._tallest = 0
         key = self.model_choice.value
         if key not in self._models:
             raise ValueError(f"{CHOICE_NAMES[key]} could not be loaded; choose another model")
@@ -323,8 +329,8 @@ class AttentionExplorer(widgets.VBox):
             self._redraw()
 
     def _save_from_button(self, kind: str) -> None:
-        """Write into ``export_folder``; a bad name or folder is reported beside the buttons
-        (the picture stays as it is)."""
+        """Write into ``export_folder`` and offer the file as a browser download; a bad name or
+        folder is reported beside the buttons (the picture stays as it is)."""
         try:
             path = path_in_folder(self.export_folder or Path.cwd(), self.file_stem.value, kind)
             existed = path.exists()
@@ -333,8 +339,12 @@ class AttentionExplorer(widgets.VBox):
             self.export_status.value = note_html(f"not saved: {error}")
             return
         again = " (replaced the earlier file)" if existed else ""
+        mime = "image/png" if kind == "png" else "text/html"
+        link = (f"<a class='explorer-download' download='{html.escape(written.name, quote=True)}'"
+                f" href='{data_url(written.read_bytes(), mime)}' style='color:#0b57d0'>"
+                "download it</a>")
         self.export_status.value = card(f"saved {code(written.name)} in "
-                                        f"{code(str(written.parent.resolve()))}{again}")
+                                        f"{code(str(written.parent.resolve()))}{again}: {link}")
 
     # ----- drawing -----------------------------------------------------------------------
 
@@ -348,6 +358,10 @@ class AttentionExplorer(widgets.VBox):
         self.picture.value = image_to_png(image)
         self.picture.layout.width = f"{image.width}px"  # natural size: one image pixel a pixel
         self.picture.layout.min_width = f"{image.width}px"
+        # The area keeps the tallest picture of this text, so the page does not jump when a
+        # shorter view is chosen (a new text starts again from its first picture).
+        self._tallest = max(self._tallest, image.height)
+        self.picture_box.layout.min_height = f"{self._tallest}px"
 
     def _redraw(self) -> None:
         if self._presenter is None:
