@@ -326,3 +326,79 @@ TEXT_CONTRAST = """root => {
     }
     return {worst, where, checked};
 }"""
+
+
+def test_exported_page_is_interactive_offline(tmp_path):
+    """The HTML page, opened as a file with every network request blocked: hovering a cell
+    names the link the right way round with its weight, clicking a thumbnail picks that head,
+    and the console stays clean."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.explorer import head_pattern_scores, maps_from_weights, render_grid
+    from course_lib.explorer.export import write_static_html
+    from course_lib.explorer.render import image_to_png
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    targets = [0, 4, 5, 3, 1, 2, 6]  # 'a' (2) looks at 'c' (5), 'b' (3) at 'd' (6), ...
+    one = np.zeros((7, 7), dtype=np.float32)
+    one[np.arange(7), targets] = 1.0
+    weights = np.stack([np.stack([one, np.full((7, 7), 1 / 7, dtype=np.float32)])] * 2)
+    maps = maps_from_weights(weights, ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"],
+                             [0, 0, 0, 0, 1, 1, 1])
+    page_path = write_static_html(tmp_path / "page.html",
+                                  image_to_png(render_grid(maps.weights).image), maps,
+                                  head_pattern_scores(maps.weights, maps.tokens))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            problems, blocked = [], []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+
+            def only_local(route):
+                if route.request.url.startswith(("file:", "data:")):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", only_local)
+            page.goto(page_path.as_uri())
+            hover = page.locator(".viewer-map canvas").nth(1)
+            hover.wait_for(state="visible", timeout=REDRAW_S * 1000)
+            drawn = page.locator(".viewer-map canvas").first
+            before = hover.screenshot()
+            geometry = page.evaluate(VIEWER_GEOMETRY)
+            cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+            hover.hover(position={"x": left + 4 * cell + cell / 2, "y": top + 1 * cell + cell / 2})
+            readout = page.locator(".viewer-readout")
+            assert readout.inner_text() == "layer 1, head 1: 'a' (2) \u2192 'c' (5): 1.0000"
+            assert hover.screenshot() != before, "hovering did not change the picture"
+            map_before = drawn.screenshot()
+            grid = page.locator(".viewer-grid")
+            grid.click(position={"x": geometry["grid_left"] + geometry["pitch"] + 5,
+                                 "y": geometry["grid_top"] + geometry["pitch"] + 5})
+            assert page.locator(".viewer-head").input_value() == "1"  # head 2, from 0
+            assert page.locator(".viewer-layer").input_value() == "1"
+            assert drawn.screenshot() != map_before, "clicking a thumbnail did not redraw"
+            hover.hover(position={"x": left + 0 * cell + 2, "y": top + 1 * cell + 2})
+            assert readout.inner_text().endswith(": 0.1429")  # uniform head: 1/7
+            page.screenshot(path=str(ARTIFACTS / "08_exported_page.png"))
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not blocked, f"the page asked the network for {blocked}"
+
+
+# Where the viewer drew its map (cell size, margins) and its grid, as it records them.
+VIEWER_GEOMETRY = """() => {
+    const map = document.querySelector('.viewer-map').dataset;
+    const grid = document.querySelector('.viewer-grid').dataset;
+    return {cell: +map.cell, left: +map.left, top: +map.top, grid_left: +grid.left,
+            grid_top: +grid.top, pitch: +grid.pitch};
+}"""

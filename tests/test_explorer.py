@@ -256,7 +256,10 @@ def test_static_html_page_embeds_the_grid_and_needs_no_script(tmp_path):
     grid_png = image_to_png(render_grid(maps.weights).image)
     page = static_html_page(grid_png, maps, patterns, "title <&>", "attention")
     assert "data:image/png;base64," in page
-    assert "<script" not in page.lower() and "http" not in page
+    assert "http" not in page and "src=\"//" not in page  # nothing from the network
+    assert "AttentionViewer.mount(" in page and "<script src" not in page  # the viewer inline
+    static = static_html_page(grid_png, maps, patterns, "t", "attention", interactive=False)
+    assert "<script" not in static.lower()
     assert "title &lt;&amp;&gt;" in page
     assert page.count("<tr>") == 1 + 1  # header + one layer
     assert "prev" in page and "broad" in page
@@ -1015,3 +1018,31 @@ def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch)
         assert render.missing_glyphs(["日x"]) == "日x"  # no font has both: named
     finally:
         render.font_for.cache_clear()
+
+
+# ----- the interactive page: data carried inline ------------------------------------------
+
+def test_viewer_data_carries_the_maps_exactly_enough():
+    import base64
+
+    from course_lib.explorer.interactive import viewer_data
+
+    maps = pair_maps()
+    data = viewer_data(maps, layer=1, head=2)
+    assert data["included"] == [0, 1] and (data["layer"], data["head"]) == (1, 2)
+    values = np.frombuffer(base64.b64decode(data["weights"]), dtype="<u2") / 65535
+    np.testing.assert_allclose(values.reshape(maps.weights.shape), maps.weights, atol=1e-5)
+    assert data["tokens"] == list(maps.tokens) and data["segments"] == [0, 0, 0, 0, 1, 1, 1]
+    small = viewer_data(maps, layer=1, head=0, max_values=100)  # too long: the chosen layer only
+    assert small["included"] == [1]
+    assert len(base64.b64decode(small["weights"])) == 2 * 3 * 7 * 7
+
+
+def test_tokens_cannot_break_out_of_the_pages_script():
+    tokens = ["[CLS]", "</script><script>alert(1)</script>", "&amp;", "[SEP]"]
+    maps = maps_from_weights(np.full((1, 1, 4, 4), 0.25), tokens)
+    patterns = head_pattern_scores(maps.weights, maps.tokens)
+    page = static_html_page(image_to_png(render_grid(maps.weights).image), maps, patterns, "t",
+                            "attention")
+    assert "alert(1)</script>" not in page and "<script>alert" not in page
+    assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else

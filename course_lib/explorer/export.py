@@ -1,5 +1,7 @@
-"""Saving what the explorer shows: a PNG file, or one self-contained HTML page (no script, no
-kernel, no internet) with the layers x heads grid and the head-pattern table.
+"""Saving what the explorer shows: a PNG file, or one self-contained HTML page (no kernel, no
+internet) with a live viewer (hover, click; its code and the maps inline, see
+``interactive.py``), the view as saved, the layers x heads grid and the head-pattern table as
+pictures that need no script.
 
 File names are checked before anything is written: a blank name, a hidden file (".html"), a
 name that leaves the chosen folder, or characters that some file system or encoder cannot take
@@ -14,6 +16,7 @@ import os
 import unicodedata
 from pathlib import Path
 
+from .interactive import interactive_section
 from .maps import AttentionMaps
 from .patterns import HeadPatterns
 from .tables import pattern_table_html
@@ -103,9 +106,12 @@ def data_url(data: bytes, mime: str) -> str:
 
 
 def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPatterns,
-                     title: str, description: str, view_png: bytes | None = None) -> str:
-    """The text of a standalone page: the view shown when saved (``view_png``, with its token
-    labels), the grid as an embedded PNG, the tokens with their places, the table."""
+                     title: str, description: str, view_png: bytes | None = None,
+                     interactive: bool = True, layer: int = 0, head: int = 0) -> str:
+    """The text of a standalone page: the live viewer (``interactive``, opening on ``layer`` and
+    ``head``, counted from 0), the view shown when saved (``view_png``, with its token labels),
+    the grid as an embedded PNG, the tokens with their places, the table."""
+    live = interactive_section(maps, layer, head) if interactive else ""
     picture = base64.b64encode(bytes(grid_png)).decode("ascii")
     view = ("<h2>The view when saved</h2>\n<img alt=\"the attention view shown when saved\" "
             f"src=\"{data_url(view_png, 'image/png')}\">" if view_png else "")
@@ -121,6 +127,9 @@ def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPattern
 body {{ font-family: sans-serif; margin: 1.5em; color: #1f1f1f; background: #ffffff; }}
 img {{ display: block; max-width: 100%; height: auto; image-rendering: pixelated; }}
 code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; }}
+.viewer-controls label {{ margin-right: 1em; }}
+.viewer-readout {{ font-family: monospace; min-height: 1.5em; margin: 0.4em 0; }}
+.viewer-body {{ display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }}
 </style>
 </head>
 <body>
@@ -131,6 +140,7 @@ token places are counted from 1.</p>
 {note}
 <h2>Tokens ({maps.length})</h2>
 <p>{tokens}</p>
+{live}
 {view}
 <h2>Every head of every layer</h2>
 <img alt="attention maps of all layers and heads" src="data:image/png;base64,{picture}">
@@ -143,9 +153,11 @@ token places are counted from 1.</p>
 
 def write_static_html(path: str | os.PathLike, grid_png: bytes, maps: AttentionMaps,
                       patterns: HeadPatterns, title: str = "Attention explorer",
-                      description: str = "attention", view_png: bytes | None = None) -> Path:
+                      description: str = "attention", view_png: bytes | None = None,
+                      interactive: bool = True, layer: int = 0, head: int = 0) -> Path:
     """Write the standalone page to ``path`` (``.html`` added when missing); returns the path."""
     target = checked_target(path, "html")
-    target.write_text(static_html_page(grid_png, maps, patterns, title, description, view_png),
-                      encoding="utf-8")
+    page = static_html_page(grid_png, maps, patterns, title, description, view_png,
+                            interactive, layer, head)
+    target.write_text(page, encoding="utf-8")
     return target

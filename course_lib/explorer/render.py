@@ -476,12 +476,18 @@ def _fixed_palette() -> Image.Image:
 
 
 PALETTE = _fixed_palette()
+_WHITE_ONLY = [0] * 255 + [255]  # a lookup table: grey level 255 -> 255, anything else -> 0
 
 
 def image_to_png(image: Image.Image) -> bytes:
     """PNG bytes of a picture, fast: mapped onto a fixed 256-colour palette (one byte a pixel,
     about 4x quicker to compress than RGB), light compression."""
-    indexed = image.convert("RGB").quantize(palette=PALETTE, dither=Image.Dither.NONE)
+    rgb = image.convert("RGB")
+    indexed = rgb.quantize(palette=PALETTE, dither=Image.Dither.NONE)
+    # Pillow's palette lookup is approximate (white comes out as 252 grey): keep white white.
+    # (In C, via Pillow: a mask of the white pixels, then palette entry 0, COLORS[0], pasted.)
+    white = rgb.convert("L").point(_WHITE_ONLY)
+    indexed.paste(0, mask=white)
     buffer = io.BytesIO()
     indexed.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

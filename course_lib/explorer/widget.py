@@ -263,8 +263,9 @@ class AttentionExplorer(widgets.VBox):
         return save_png(self.current_png(), path)
 
     def save_html(self, path: str | os.PathLike) -> Path:
-        """Write a standalone HTML page (no kernel, no internet) with the grid and the table
-        (``.html`` added when missing)."""
+        """Write a standalone HTML page (no kernel, no internet): a live viewer of every head
+        (hover, click), the view shown now, the grid and the table (``.html`` added when
+        missing)."""
         target = checked_target(path, "html")  # a bad name is refused before anything else
         if self._presenter is None:
             raise ValueError(f"nothing to export: {self.message}")
@@ -274,7 +275,8 @@ class AttentionExplorer(widgets.VBox):
         return write_static_html(target, image_to_png(grid.image), self._presenter.maps,
                                  self._presenter.patterns, title,
                                  self._presenter.view(state).description,
-                                 view_png=self.current_png())
+                                 view_png=self.current_png(), layer=state.layer,
+                                 head=self._presenter.head_index(state))
 
     # ----- reacting to the controls ----------------------------------------------------------
 
