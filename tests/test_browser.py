@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -285,6 +286,27 @@ def check_pair_and_download(page, explorer) -> None:
     saved = ARTIFACTS / "downloaded_attention.png"
     download.save_as(str(saved))
     assert saved.read_bytes().startswith(b"\x89PNG"), "the download is not a PNG"
+    check_live_view(page, explorer)
+
+
+def check_live_view(page, explorer) -> None:
+    """The live view (anywidget) opens, answers a hover in the browser, and stays readable."""
+    explorer.get_by_text("Live view: hover").first.click()
+    live_map = explorer.locator(".explorer-live .viewer-map canvas").nth(1)
+    live_map.wait_for(state="visible", timeout=REDRAW_S * 1000)
+    live_map.scroll_into_view_if_needed()
+    geometry = explorer.locator(".explorer-live .viewer-map").first.evaluate(
+        "el => ({cell: +el.dataset.cell, left: +el.dataset.left, top: +el.dataset.top})")
+    cell = geometry["cell"]
+    live_map.hover(position={"x": geometry["left"] + 2 * cell + cell / 2,
+                             "y": geometry["top"] + 3 * cell + cell / 2})
+    readout = explorer.locator(".explorer-live .viewer-readout").first
+    text = readout.inner_text()
+    assert re.fullmatch(r"layer \d+, head \d+: '.+' \(4\) \u2192 '.+' \(3\): [01]\.\d{4}",
+                        text), text
+    explorer.locator(".explorer-live").first.screenshot(path=str(ARTIFACTS / "09_live_view.png"))
+    contrast = explorer.locator(".explorer-live").first.evaluate(TEXT_CONTRAST)
+    assert contrast["worst"] >= MIN_CONTRAST, contrast
 
 
 # Controls whose right edge passes the explorer's, and the picture's shown / natural width.

@@ -635,7 +635,8 @@ def test_import_course_lib_does_not_import_ipywidgets():
             "assert cl.head_view_png and cl.render_attention_map\n"
             "assert 'ipywidgets' not in sys.modules, 'the pictures loaded ipywidgets'\n"
             "assert cl.AttentionExplorer.__name__ == 'AttentionExplorer'\n"
-            "assert 'ipywidgets' in sys.modules\n")
+            "assert 'ipywidgets' in sys.modules\n"
+            "assert 'anywidget' not in sys.modules, 'the live view is loaded when opened'\n")
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -1046,3 +1047,20 @@ def test_tokens_cannot_break_out_of_the_pages_script():
                             "attention")
     assert "alert(1)</script>" not in page and "<script>alert" not in page
     assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else
+
+
+def test_live_view_gets_the_maps_when_opened_and_a_message_when_too_long(minilm):
+    pytest.importorskip("anywidget")
+    explorer = AttentionExplorer(*minilm, text="The cat sat.")
+    assert explorer.live_view is None  # nothing built or sent while closed
+    explorer.live_panel.selected_index = 0
+    data = explorer.live_view.data
+    assert data["seq"] == 6 and data["included"] == list(range(6))
+    explorer.set_view(text="Dogs bark loudly.")
+    assert explorer.live_view.data["tokens"] == list(explorer.tokens)
+    explorer.set_view(text="word " * 300)
+    assert "too many for the live view" in explorer.live_view.data["message"]
+    from course_lib.explorer.live import live_data
+
+    partial = live_data(explorer.maps, layer=4, max_values=12 * 302 * 302)
+    assert partial["included"] == [4]

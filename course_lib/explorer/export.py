@@ -127,9 +127,6 @@ def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPattern
 body {{ font-family: sans-serif; margin: 1.5em; color: #1f1f1f; background: #ffffff; }}
 img {{ display: block; max-width: 100%; height: auto; image-rendering: pixelated; }}
 code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; }}
-.viewer-controls label {{ margin-right: 1em; }}
-.viewer-readout {{ font-family: monospace; min-height: 1.5em; margin: 0.4em 0; }}
-.viewer-body {{ display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }}
 </style>
 </head>
 <body>

@@ -28,6 +28,7 @@ from .views import MapView
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 FILTER_LABELS = {"all": "all", "A->A": "A→A", "A->B": "A→B", "B->A": "B→A", "B->B": "B→B"}
 WRAP = {"flex_flow": "row wrap", "align_items": "center"}  # rows wrap on narrow screens
+LIVE_TITLE = "Live view: hover a cell for its weight, click a small map (drawn in the browser)"
 
 
 class AttentionExplorer(widgets.VBox):
@@ -115,11 +116,19 @@ class AttentionExplorer(widgets.VBox):
         self.picture_box = widgets.Box([self.picture], layout=widgets.Layout(
             overflow="auto", max_width="100%", align_items="flex-start"))
         self.details = widgets.HTML()
+        # The live view (anywidget): built when first opened, so a closed one costs nothing.
+        self.live_panel = widgets.Accordion(
+            children=[widgets.HTML(card("Open to load the live view."))],
+            titles=(LIVE_TITLE,))
+        self.live_panel.selected_index = None
+        self.live_view = None
+        self._live_layers: list[int] = []
         # CSS classes: stable handles for browser tests and for styling.
         self.add_class("attention-explorer")
         self.layer_select.add_class("explorer-layer")
         self.head_select.add_class("explorer-head")
         self.picture.add_class("explorer-picture")
+        self.live_panel.add_class("explorer-live")
         self.text_box.add_class("explorer-text-a")
         self.pair_box.add_class("explorer-text-b")
         self.save_png_button.add_class("explorer-save-png")
@@ -136,6 +145,7 @@ class AttentionExplorer(widgets.VBox):
         self.show_button.on_click(lambda _: self._safely(self._load_text))
         self.save_png_button.on_click(lambda _: self._save_from_button("png"))
         self.save_html_button.on_click(lambda _: self._save_from_button("html"))
+        self.live_panel.observe(lambda _: self._safely(self._update_live), names="selected_index")
 
         def row(children):
             return widgets.HBox(children, layout=widgets.Layout(**WRAP))
@@ -151,6 +161,7 @@ class AttentionExplorer(widgets.VBox):
             self.status,
             self.picture_box,
             self.details,
+            self.live_panel,
         ]
 
     # ----- the state the controls hold -----------------------------------------------------
@@ -327,8 +338,31 @@ class AttentionExplorer(widgets.VBox):
             self._show_state(state)
         finally:
             self._holding = was_holding
+        self._live_layers = []  # the live view's data is for the old text
         if redraw:
             self._redraw()
+
+    def _update_live(self) -> None:
+        """Send the maps to the live view when it is open and does not have them yet."""
+        if self.live_panel.selected_index is None or self._presenter is None:
+            return
+        if self.live_view is None:
+            try:
+                from .live import LiveAttentionView
+            except ImportError:  # anywidget missing: the pictures above still work
+                self.live_panel.children = [widgets.HTML(note_html(
+                    "The live view needs the anywidget package: pip install anywidget"))]
+                return
+            self.live_view = LiveAttentionView()
+            self.live_panel.children = [self.live_view]
+        state, maps = self.state, self._presenter.maps
+        if state.layer in self._live_layers:
+            return  # already there: the browser answers hovers and clicks by itself
+        from .live import live_data
+
+        data = live_data(maps, state.layer, self._presenter.head_index(state))
+        self._live_layers = data.get("included", list(range(maps.num_layers)))
+        self.live_view.data = data
 
     def _save_from_button(self, kind: str) -> None:
         """Write into ``export_folder`` and offer the file as a browser download; a bad name or
@@ -380,6 +414,7 @@ class AttentionExplorer(widgets.VBox):
         note = note_html(maps.note) if maps.note else ""
         model_name = html.escape(CHOICE_NAMES[self.model_choice.value])
         self.status.value = note + card(f"{model_name}: {html.escape(shown.summary)}")
+        self._update_live()
 
 
 def _tokenizer_for(model, tokenizer):

@@ -70,13 +70,16 @@
 
     // ----- controls and readout -----------------------------------------------------------
     root.classList.add("attention-viewer");
+    Object.assign(root.style, { background: "#fff", color: INK, padding: "4px 8px",
+                                fontFamily: "sans-serif", overflowX: "auto",
+                                maxWidth: "100%" });  // readable in dark themes too
     const controls = element("div", { class: "viewer-controls" }, root);
     const layerSelect = element("select", { class: "viewer-layer", "aria-label": "layer" });
     const headSelect = element("select", { class: "viewer-head", "aria-label": "head" });
     const scaleSelect = element("select", { class: "viewer-scale", "aria-label": "colours" });
     [["Layer ", layerSelect], [" Head ", headSelect], [" Colours ", scaleSelect]]
       .forEach(([label, select]) => {
-        const wrap = element("label", {}, controls);
+        const wrap = element("label", { style: "margin-right:1em" }, controls);
         wrap.appendChild(document.createTextNode(label));
         wrap.appendChild(select);
       });
@@ -88,8 +91,10 @@
     }
     element("option", { value: "shared", text: "shared 0..1" }, scaleSelect);
     element("option", { value: "per-map", text: "per-map contrast" }, scaleSelect);
-    const readout = element("div", { class: "viewer-readout", text: "\u00a0" }, root);
-    const body = element("div", { class: "viewer-body" }, root);
+    const readout = element("div", { class: "viewer-readout", text: "\u00a0",
+      style: "font-family:monospace;min-height:1.5em;margin:0.4em 0" }, root);
+    const body = element("div", { class: "viewer-body",
+      style: "display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start" }, root);
 
     // ----- the grid of thumbnails: click one to show it -----------------------------------
     const thumb = Math.max(16, Math.min(48, Math.floor(480 / data.heads) - 4));
