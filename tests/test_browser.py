@@ -411,6 +411,16 @@ def test_exported_page_is_interactive_offline(tmp_path):
             hover.hover(position={"x": left + 0 * cell + 2, "y": top + 1 * cell + 2})
             assert readout.inner_text().endswith(": 0.1429")  # uniform head: 1/7
             page.screenshot(path=str(ARTIFACTS / "08_exported_page.png"))
+            page.locator(".viewer-layer").select_option("0")
+            page.locator(".viewer-head").select_option("0")
+            page.locator(".viewer-mode").select_option("lines")
+            lines = page.locator("canvas.viewer-lines")
+            assert lines.is_visible() and not drawn.is_visible()
+            rows = lines.evaluate("c => ({top: +c.dataset.top, row: +c.dataset.rowHeight})")
+            lines.hover(position={"x": 20, "y": rows["top"] + 1 * rows["row"] + rows["row"] / 2})
+            assert readout.inner_text() == ("layer 1, head 1: 'a' (2) looks most at 'c' (5): "
+                                            "1.0000")
+            page.screenshot(path=str(ARTIFACTS / "08b_exported_page_lines.png"))
         finally:
             browser.close()
     assert not problems, problems

@@ -58,7 +58,8 @@ def interactive_section(maps: AttentionMaps, layer: int = 0, head: int = 0) -> s
     data = viewer_data(maps, layer, head)
     partial = "" if len(data["included"]) == maps.num_layers else (
         f"<p>The text is long: this page carries the maps of layer {layer + 1} only.</p>")
-    return (f"<h2>Explore (hover a cell, click a small map)</h2>\n{partial}"
+    return ("<h2>Explore: hover a cell or a token, click a small map, draw as heatmap or "
+            f"lines</h2>\n{partial}"
             "<div id=\"attention-viewer\"></div>\n"
             "<noscript><p>The interactive view needs JavaScript; the pictures below do not."
             "</p></noscript>\n"

@@ -77,7 +77,9 @@
     const layerSelect = element("select", { class: "viewer-layer", "aria-label": "layer" });
     const headSelect = element("select", { class: "viewer-head", "aria-label": "head" });
     const scaleSelect = element("select", { class: "viewer-scale", "aria-label": "colours" });
-    [["Layer ", layerSelect], [" Head ", headSelect], [" Colours ", scaleSelect]]
+    const modeSelect = element("select", { class: "viewer-mode", "aria-label": "draw as" });
+    [["Layer ", layerSelect], [" Head ", headSelect], [" Colours ", scaleSelect],
+     [" Draw as ", modeSelect]]
       .forEach(([label, select]) => {
         const wrap = element("label", { style: "margin-right:1em" }, controls);
         wrap.appendChild(document.createTextNode(label));
@@ -91,6 +93,8 @@
     }
     element("option", { value: "shared", text: "shared 0..1" }, scaleSelect);
     element("option", { value: "per-map", text: "per-map contrast" }, scaleSelect);
+    element("option", { value: "heatmap", text: "heatmap" }, modeSelect);
+    element("option", { value: "lines", text: "lines" }, modeSelect);
     const readout = element("div", { class: "viewer-readout", text: "\u00a0",
       style: "font-family:monospace;min-height:1.5em;margin:0.4em 0" }, root);
     const body = element("div", { class: "viewer-body",
@@ -263,6 +267,88 @@
       drawHover();
     });
 
+    // ----- the same map as lines between two token columns (weight = opacity) ------------
+    const MAX_LINES_SEQ = 160;  // beyond this the lines are a solid block: use the heatmap
+    const rowH = 18;
+    const gap = 170;  // px between the two columns
+    const lineLabels = data.tokens.map((t, i) => (i + 1) + " " + shortLabel(t));
+    const lineRoom = Math.ceil(8 + Math.max(...lineLabels.map((t) => measure.measureText(t).width)));
+    const linesCanvas = element("canvas", { class: "viewer-lines", style: "display:none" }, body);
+    linesCanvas.width = 2 * lineRoom + gap + 8;
+    linesCanvas.height = 24 + Math.min(seq, MAX_LINES_SEQ) * rowH;
+    Object.assign(linesCanvas.dataset, { rowHeight: rowH, top: 24, left: lineRoom });
+
+    function drawLines(focus) {  // focus: the looking token to show alone, or null
+      const g = linesCanvas.getContext("2d");
+      g.fillStyle = "#fff";
+      g.fillRect(0, 0, linesCanvas.width, linesCanvas.height);
+      g.fillStyle = INK;
+      g.font = LABEL_FONT;
+      const map = mapOf(state.layer, state.head);
+      if (!map || seq > MAX_LINES_SEQ) {
+        g.fillText(map ? "Too many tokens for lines: use the heatmap." :
+          "This layer is not in the export.", 4, 16);
+        return;
+      }
+      const peak = topOf(map);
+      g.fillText("looking token", 4, 12);
+      g.textAlign = "right";
+      g.fillText("token looked at", linesCanvas.width - 4, 12);
+      const y = (i) => 24 + i * rowH + rowH / 2;
+      const x0 = lineRoom + 2;
+      const x1 = lineRoom + gap - 2;
+      g.lineWidth = 2;
+      for (let i = 0; i < seq; i += 1) {
+        if (focus !== null && i !== focus) continue;
+        for (let j = 0; j < seq; j += 1) {
+          const alpha = map[i * seq + j] / peak;
+          if (alpha < 0.01) continue;
+          g.strokeStyle = "rgba(40,96,170," + Math.min(alpha, 1).toFixed(3) + ")";
+          g.beginPath();
+          g.moveTo(x0, y(i));
+          g.lineTo(x1, y(j));
+          g.stroke();
+        }
+      }
+      g.textBaseline = "middle";
+      for (let i = 0; i < seq; i += 1) {
+        g.font = (i === focus ? "bold " : "") + LABEL_FONT;
+        g.fillStyle = i === focus ? HIGHLIGHT : INK;
+        g.textAlign = "right";
+        g.fillText(lineLabels[i], lineRoom - 4, y(i));
+        g.fillStyle = INK;
+        g.textAlign = "left";
+        g.font = LABEL_FONT;
+        g.fillText(lineLabels[i], lineRoom + gap + 4, y(i));
+      }
+      if (divider > 0) {
+        g.strokeStyle = DIVIDER;
+        g.lineWidth = 1;
+        g.beginPath();
+        g.moveTo(0, 24 + divider * rowH); g.lineTo(lineRoom, 24 + divider * rowH);
+        g.moveTo(lineRoom + gap, 24 + divider * rowH);
+        g.lineTo(linesCanvas.width, 24 + divider * rowH);
+        g.stroke();
+      }
+    }
+
+    linesCanvas.addEventListener("mousemove", (event) => {
+      const box = linesCanvas.getBoundingClientRect();
+      const i = Math.floor((event.clientY - box.top - 24) / rowH);
+      const map = mapOf(state.layer, state.head);
+      if (!map || seq > MAX_LINES_SEQ || i < 0 || i >= seq) return;
+      let best = 0;
+      for (let j = 1; j < seq; j += 1) if (map[i * seq + j] > map[i * seq + best]) best = j;
+      readout.textContent = "layer " + (state.layer + 1) + ", head " + (state.head + 1) + ": '"
+        + data.tokens[i] + "' (" + (i + 1) + ") looks most at '" + data.tokens[best] + "' ("
+        + (best + 1) + "): " + map[i * seq + best].toFixed(4);
+      drawLines(i);
+    });
+    linesCanvas.addEventListener("mouseleave", () => {
+      readout.textContent = "\u00a0";
+      drawLines(null);
+    });
+
     function select(layer, head) {
       state.layer = layer;
       state.head = head;
@@ -271,12 +357,19 @@
       drawGrid();
       drawMap();
       drawHover();
+      drawLines(null);
     }
 
     layerSelect.addEventListener("change", () => select(Number(layerSelect.value), state.head));
     headSelect.addEventListener("change", () => select(state.layer, Number(headSelect.value)));
     scaleSelect.addEventListener("change", () => {
       state.scale = scaleSelect.value;
+      select(state.layer, state.head);
+    });
+    modeSelect.addEventListener("change", () => {
+      const lines = modeSelect.value === "lines";
+      stack.style.display = lines ? "none" : "block";
+      linesCanvas.style.display = lines ? "block" : "none";
       select(state.layer, state.head);
     });
     select(state.layer, state.head);
