@@ -26,6 +26,18 @@
     return ANCHORS[i].map((low, c) => Math.round(low + f * (ANCHORS[i + 1][c] - low)));
   }
 
+  const LUT = new Uint8ClampedArray(256 * 4);  // colour(i / 255) as RGBA, for fast filling
+  for (let i = 0; i < 256; i += 1) LUT.set([...colour(i / 255), 255], 4 * i);
+
+  function paint(image, values, scale) {  // ImageData pixels <- colours of values * scale
+    const out = image.data;
+    for (let i = 0; i < values.length; i += 1) {
+      const k = 4 * Math.min(255, Math.max(0, Math.round(values[i] * scale * 255)));
+      out[4 * i] = LUT[k]; out[4 * i + 1] = LUT[k + 1]; out[4 * i + 2] = LUT[k + 2];
+      out[4 * i + 3] = 255;
+    }
+  }
+
   function decode(base64) {  // -> Float32Array of weights in [0, 1]
     const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
     const view = new DataView(bytes.buffer);
@@ -193,7 +205,7 @@
       }
       const peak = topOf(map);
       const image = new ImageData(seq, seq);
-      for (let i = 0; i < size; i += 1) image.data.set([...colour(map[i] / peak), 255], 4 * i);
+      paint(image, map, 1 / peak);
       pixels.getContext("2d").putImageData(image, 0, 0);
       g.imageSmoothingEnabled = false;
       g.drawImage(pixels, left, top, extent, extent);
