@@ -1064,3 +1064,16 @@ def test_live_view_gets_the_maps_when_opened_and_a_message_when_too_long(minilm)
 
     partial = live_data(explorer.maps, layer=4, max_values=12 * 302 * 302)
     assert partial["included"] == [4]
+
+
+def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
+    explorer.set_view(view="model", text="The cat sat on the mat.")
+    grid_width, _ = png_size(bytes(explorer.picture.value))
+    map_width, _ = png_size(bytes(explorer.picture_more.value))
+    whole_width, _ = png_size(explorer.current_png())  # the PNG of everything shown
+    assert explorer.picture_more.layout.display is None
+    assert whole_width == grid_width + 12 + map_width
+    assert explorer.picture_box.layout.flex_flow == "row wrap"
+    explorer.set_view(view="head")
+    assert explorer.picture_more.layout.display == "none"
+    assert explorer.current_png() == bytes(explorer.picture.value)

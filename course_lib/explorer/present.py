@@ -44,11 +44,20 @@ class Link:
 
 @dataclass(frozen=True)
 class Shown:
-    """What one state shows: a picture, HTML details under it, and a one-line summary."""
+    """What one state shows: a picture, HTML details under it, and a one-line summary.
+
+    parts: the pictures the image is made of (the grid and the enlarged map, say), for a page
+    that lays them out side by side and wraps them on a narrow screen; empty: just ``image``.
+    """
 
     image: Image.Image
     details: str
     summary: str
+    parts: tuple = ()
+
+    @property
+    def pieces(self) -> tuple:
+        return self.parts or (self.image,)
 
 
 def strongest_links(view: MapView, matrix: np.ndarray, count: int = 10) -> list[Link]:
@@ -137,7 +146,7 @@ class Presenter:
         view = self.view(state)
         draw = {"model": self.model_view, "head": self.head_view, "token": self.token_view,
                 "patterns": self.patterns_view}[state.view]
-        image, details = draw(state, view)
+        image, details, *parts = draw(state, view)  # parts: the pieces of a composite
         maps = self.maps
         pair = (" The magenta line separates sentence A from sentence B." if maps.has_pair
                 and state.view != "patterns" else "")
@@ -147,7 +156,7 @@ class Presenter:
         summary = (f"{maps.num_layers} layers x {maps.num_heads} heads, {maps.length} tokens. "
                    f"Showing {view.description}. Colours: {SCALES[state.scale]} "
                    f"(see the colour bar).{pair}{fonts}")
-        return Shown(image, details, summary)
+        return Shown(image, details, summary, tuple(parts[0]) if parts else ())
 
     def title(self, state: ExplorerState) -> str:
         if state.rollout:
@@ -167,11 +176,11 @@ class Presenter:
         head = self.head_index(state)
         grid = self.grid(state).with_selection(state.layer, head)
         enlarged = self._map_picture(state, view, view.weights[state.layer, head],
-                                     self.title(state), max_extent=380)
+                                     self.title(state), max_extent=280)
         details = "" if state.rollout else (
             f"<b>{html.escape(self.title(state))}</b>: "
             f"{html.escape(head_summary(self.patterns, state.layer, state.head))}")
-        return stack([grid, enlarged], horizontal=True), details
+        return stack([grid, enlarged], horizontal=True), details, (grid, enlarged)
 
     def head_view(self, state: ExplorerState, view: MapView):
         matrix = self.shown_map(state)
@@ -214,7 +223,7 @@ class Presenter:
                                       f"Tokens that look most at {label} (mean of the heads)"))
         else:
             parts.append(message_image(f"{label} is not looked at with these options."))
-        return stack(parts), "".join(details)
+        return stack(parts), "".join(details), tuple(parts)
 
     def patterns_view(self, state: ExplorerState, view: MapView):
         patterns, score = self.patterns, state.score

@@ -392,7 +392,7 @@ def render_grid(weights, layer_names=None, head_names=None, thumb: int | None = 
     layer_names = layer_names or [str(i + 1) for i in range(layers)]
     head_names = head_names or [str(i + 1) for i in range(heads)]
     if thumb is None:
-        thumb = max(16, min(64, 500 // heads - 4, 500 // layers - 4))
+        thumb = max(16, min(64, 440 // heads - 4, 440 // layers - 4))
     gap = 4
     pitch = thumb + gap
     tiles = np.full((layers, pitch, heads, pitch, 3), 255, dtype=np.uint8)  # white gaps

@@ -113,9 +113,14 @@ class AttentionExplorer(widgets.VBox):
         self.export_status = widgets.HTML()
         self.status = widgets.HTML()
         # Drawn at its natural size (never stretched: no blur); wide pictures scroll.
+        # Two pieces (the model view's grid and enlarged map) sit side by side and wrap.
         self.picture = widgets.Image(format="png")
-        self.picture_box = widgets.Box([self.picture], layout=widgets.Layout(
-            overflow="auto", max_width="100%", align_items="flex-start"))
+        self.picture_more = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+        self.picture_box = widgets.Box([self.picture, self.picture_more], layout=widgets.Layout(
+            overflow="auto", max_width="100%", align_items="flex-start", flex_flow="row wrap",
+            grid_gap="12px"))
+        self._composite = None  # the whole picture shown, as one image (for current_png)
+        self._composite_png: bytes | None = None
         self.details = widgets.HTML()
         # The live view (anywidget): built when first opened, so a closed one costs nothing.
         self.live_panel = widgets.Accordion(
@@ -129,6 +134,7 @@ class AttentionExplorer(widgets.VBox):
         self.layer_select.add_class("explorer-layer")
         self.head_select.add_class("explorer-head")
         self.picture.add_class("explorer-picture")
+        self.picture_more.add_class("explorer-picture-more")
         self.live_panel.add_class("explorer-live")
         self.text_box.add_class("explorer-text-a")
         self.pair_box.add_class("explorer-text-b")
@@ -267,8 +273,11 @@ class AttentionExplorer(widgets.VBox):
         return self._presenter.shown_map(self.state) if self._presenter else None
 
     def current_png(self) -> bytes:
-        """The PNG bytes of the picture now shown."""
-        return bytes(self.picture.value)
+        """The PNG bytes of the picture now shown (all its pieces in one image)."""
+        if self._composite_png is None:
+            self._composite_png = (bytes(self.picture.value) if self._composite is None
+                                   else image_to_png(self._composite))
+        return self._composite_png
 
     def save_png(self, path: str | os.PathLike) -> Path:
         """Save the picture now shown as a PNG file (``.png`` added when missing)."""
@@ -388,16 +397,22 @@ class AttentionExplorer(widgets.VBox):
     def _show_message(self, text: str) -> None:
         self.message = text
         self.status.value = note_html(text)
-        self._show_image(message_image(text))
+        self._show_pictures((message_image(text),))
         self.details.value = ""
 
-    def _show_image(self, image) -> None:
-        self.picture.value = image_to_png(image)
-        self.picture.layout.width = f"{image.width}px"  # natural size: one image pixel a pixel
-        self.picture.layout.min_width = f"{image.width}px"
+    def _show_pictures(self, pieces, composite=None) -> None:
+        """Show one or two pieces at their natural size; ``composite``: all of them as one
+        image (what current_png returns), when there are two."""
+        for widget, piece in zip((self.picture, self.picture_more), pieces, strict=False):
+            widget.value = image_to_png(piece)
+            widget.layout.width = f"{piece.width}px"  # natural size: one image pixel a pixel
+            widget.layout.min_width = f"{piece.width}px"
+        self.picture_more.layout.display = None if len(pieces) > 1 else "none"
+        self._composite = composite if len(pieces) > 1 else None
+        self._composite_png = None
         # The area keeps the tallest picture of this text, so the page does not jump when a
         # shorter view is chosen (a new text starts again from its first picture).
-        self._tallest = max(self._tallest, image.height)
+        self._tallest = max(self._tallest, max(piece.height for piece in pieces))
         self.picture_box.layout.min_height = f"{self._tallest}px"
 
     def _redraw(self) -> None:
@@ -408,7 +423,7 @@ class AttentionExplorer(widgets.VBox):
         self.score_select.layout.display = None if state.view == "patterns" else "none"
         self.head_select.disabled = state.rollout
         shown = self._presenter.draw(state)
-        self._show_image(shown.image)
+        self._show_pictures(shown.pieces[:2], shown.image)
         self.details.value = card(shown.details) if shown.details else ""
         maps = self._presenter.maps
         self.message = maps.note
