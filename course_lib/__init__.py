@@ -10,7 +10,6 @@ from .attention import (
 from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
-from .explorer import AttentionExplorer, head_view_png, render_attention_map
 from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
@@ -20,6 +19,18 @@ from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
 
 __version__ = "0.1.0"
+
+# The explorer (Pillow pictures, ipywidgets) is loaded on first use, so `import course_lib`
+# stays light and never needs ipywidgets.
+_EXPLORER_NAMES = ("AttentionExplorer", "head_view_png", "render_attention_map")
+
+
+def __getattr__(name: str):
+    if name in _EXPLORER_NAMES:
+        from . import explorer
+
+        return getattr(explorer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AttentionExplorer",
