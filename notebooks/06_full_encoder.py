@@ -364,23 +364,9 @@ print("fitted exponent, 128 to 512: ", round(growth_exponent(timed_lengths[4:], 
 # PyTorch's profiler records every allocation and every release made during a forward pass; adding them up in order gives the memory in use at each moment, and its **peak**. Layers run one after the other and each releases its temporary tensors before the next starts, so the peak of the whole model is the peak of one layer (plus the vectors passed along). We therefore profile one BERT-base layer, which is twelve times quicker.
 
 # %%
-import contextlib
-import os
-
 from torch.profiler import ProfilerActivity, profile
 
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """The profiler writes two log lines per run straight to the process's stderr: hide them."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+from course_lib.profiling import quiet_stderr  # the profiler logs to stderr; this hides it
 
 
 def peak_bytes(layer: torch.nn.Module, length: int) -> int:
@@ -488,7 +474,7 @@ for n in (32, 128, 512):
 #
 # ### 5.7 The explicit engine: padding-free batches
 #
-# Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every layer. For inference where speed matters the library has a separate engine, `cl.InferenceBert` (`course_lib/inference.py`): built from a model's weights, called like the model, returning the same `BertOutput`, and used only when you ask for it by name. It computes the same numbers with fewer passes over memory (Q, K and V in one matrix multiply, in-place residual additions, fused attention) and, by default, **padding-free**: only the real tokens go through the layers, each text attending within itself; the vectors of real tokens stay the same, padded positions come back as zeros. The next two cells use the engine. (Its timings, like all in this notebook, depend on this machine and whatever else runs on it: printed, never checked.)
+# Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every layer. For inference where speed matters the library has a separate engine, `cl.InferenceBert` (`course_lib/inference.py`): built from a model's weights, called like the model, returning the same `BertOutput`, and used only when you ask for it by name. It computes the same numbers with less work (Q, K and V in one matrix multiply; on CPUs, weights prepacked for oneDNN with the bias + GELU and the residual add fused into the matrix multiplies; fused attention) and, by default, **padding-free**: only the real tokens go through the layers, each text attending within itself; the vectors of real tokens stay the same, padded positions come back as zeros. The next two cells use the engine. (Its timings, like all in this notebook, depend on this machine and whatever else runs on it: printed, never checked.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
