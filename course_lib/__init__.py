@@ -11,12 +11,15 @@ from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
 from .explorer import AttentionExplorer, head_view_png, render_attention_map
+from .heads import BertForMaskedLM, BertForPreTraining, MaskedLMOutput, masked_lm_loss
 from .layers import EncoderLayer, FeedForward, gelu
+from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
+from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
 
@@ -24,6 +27,14 @@ __all__ = [
     "AttentionExplorer",
     "BertConfig",
     "BertEmbeddings",
+    "BertForMaskedLM",
+    "BertForPreTraining",
+    "MaskedLMOutput",
+    "bidirectional_mask",
+    "causal_mask",
+    "mask_tokens",
+    "masked_lm_loss",
+    "train_wordpiece",
     "BertEncoder",
     "BertEncoderBlock",
     "BertModel",

@@ -64,6 +64,26 @@ def minilm_folder() -> Path:
     return folder
 
 
+# The small masked-LM model trained in notebook 09 (assets/models/train_course_mlm.py).
+COURSE_MLM_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "models" / "course-mlm"
+COURSE_MLM_SHA256 = {
+    "model.safetensors": "TBD",
+    "vocab.txt": "TBD",
+}
+
+
+def course_mlm_folder() -> Path:
+    """The folder of the course's own masked-LM checkpoint ("course-mlm"), hashes checked."""
+    if not (COURSE_MLM_FOLDER / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the course-mlm checkpoint is not in {COURSE_MLM_FOLDER}; it ships with the course "
+            "repository (retrain it with: python assets/models/train_course_mlm.py)"
+        )
+    for name, expected in COURSE_MLM_SHA256.items():
+        verify_sha256(COURSE_MLM_FOLDER / name, expected)
+    return COURSE_MLM_FOLDER
+
+
 def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""
     if not isinstance(source, (str, os.PathLike)):
@@ -74,6 +94,8 @@ def resolve_source(source: str | os.PathLike) -> Path:
         raise ValueError("source is empty: give 'minilm', a folder path or a model name")
     if str(source).lower() == "minilm":
         return minilm_folder()
+    if str(source).lower() == "course-mlm":
+        return course_mlm_folder()
     source = ALIASES.get(str(source).lower(), source)
     path = Path(source).expanduser()
     if path.is_dir():
