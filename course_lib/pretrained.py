@@ -67,8 +67,8 @@ def minilm_folder() -> Path:
 # The small masked-LM model trained in notebook 09 (assets/models/train_course_mlm.py).
 COURSE_MLM_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "models" / "course-mlm"
 COURSE_MLM_SHA256 = {
-    "model.safetensors": "TBD",
-    "vocab.txt": "TBD",
+    "model.safetensors": "ccbd13c86c4913473017e58c8eb311f3b713c33fd0862ff825a4ec0f9c0bb954",
+    "vocab.txt": "15a6dbf7295e2ea3e9d19b72b1ae804f790eb422e80d04502b8aebf9045ad4ec",
 }
 
 
