@@ -10,13 +10,16 @@ from .attention import (
 from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
+from .heads import BertForMaskedLM, BertForPreTraining, MaskedLMOutput, masked_lm_loss
 from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
+from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
+from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
 
@@ -36,6 +39,14 @@ __all__ = [
     "AttentionExplorer",
     "BertConfig",
     "BertEmbeddings",
+    "BertForMaskedLM",
+    "BertForPreTraining",
+    "MaskedLMOutput",
+    "bidirectional_mask",
+    "causal_mask",
+    "mask_tokens",
+    "masked_lm_loss",
+    "train_wordpiece",
     "BertEncoder",
     "BertEncoderBlock",
     "BertModel",

@@ -131,6 +131,36 @@ def read_checked(folder: Path, name: str) -> bytes | None:
     return data
 
 
+# The small masked-LM model trained in notebook 09 (assets/models/train_course_mlm.py).
+COURSE_MLM_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "models" / "course-mlm"
+COURSE_MLM_SHA256 = {
+    "model.safetensors": "ccbd13c86c4913473017e58c8eb311f3b713c33fd0862ff825a4ec0f9c0bb954",
+    "vocab.txt": "15a6dbf7295e2ea3e9d19b72b1ae804f790eb422e80d04502b8aebf9045ad4ec",
+    "config.json": "3c8c8e4b21f57932232a328ae1026501cdcaa3135e4c2f43fbf0e2685da4e863",
+}
+
+
+def _locate_course_mlm() -> Path:
+    """Where the course's own masked-LM checkpoint lives (it ships with the repository)."""
+    if not (COURSE_MLM_FOLDER / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the course-mlm checkpoint is not in {COURSE_MLM_FOLDER}; it ships with the course "
+            "repository (retrain it with: python assets/models/train_course_mlm.py)"
+        )
+    return COURSE_MLM_FOLDER
+
+
+SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: _locate_course_mlm(), COURSE_MLM_SHA256)
+
+
+def course_mlm_folder() -> Path:
+    """The folder of the course's masked-LM checkpoint ("course-mlm"), every file hash-checked."""
+    folder = _locate_course_mlm()
+    for name, expected in COURSE_MLM_SHA256.items():
+        check_sha256(folder / name, (folder / name).read_bytes(), expected)
+    return folder
+
+
 def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""
     if not isinstance(source, (str, os.PathLike)):
@@ -203,14 +233,11 @@ def load_config(folder: Path) -> BertConfig:
         raise type(error)(f"{path}: {error}") from None
 
 
-def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = False) -> BertModel:
-    """A BertModel with trained weights, in eval mode.
+def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
+    """Everything loading checks before it builds a model: (folder, config, checkpoint state).
 
-    source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
-    hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
-    "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
-    Nothing is allocated before the config, the memory it needs and the checkpoint's names and
-    shapes have been checked.
+    In order: the config (every field), whether the model fits in memory, the shipped files'
+    hashes, the checkpoint's names and shapes from its header, then the tensors themselves.
     """
     folder = resolve_source(source)
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
@@ -221,7 +248,19 @@ def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = Fal
     check_fits_in_memory(config, add_pooler, extra_bytes=file_size)
     data = read_checked(folder, weights.name)  # the shipped file's bytes, hash checked
     check_fits_config(config, read_tensor_shapes(weights, data), add_pooler)
-    state = read_checkpoint(weights, data)
+    return folder, config, read_checkpoint(weights, data)
+
+
+def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = False) -> BertModel:
+    """A BertModel with trained weights, in eval mode.
+
+    source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
+    hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
+    "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
+    Nothing is allocated before the config, the memory it needs and the checkpoint's names and
+    shapes have been checked.
+    """
+    _, config, state = read_pretrained(source, add_pooler)
     model = BertModel(config, add_pooler=add_pooler)
     load_checkpoint_into(model, state)
     return model.eval()
