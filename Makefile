@@ -3,6 +3,7 @@
 #   make lab     create .venv (first time), install, start JupyterLab on notebooks/
 #   make test    create .venv (first time), install with test tools, run every check
 #   make bench   full speed benchmark (benchmarks/run.py)
+#   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
 #   make clean   remove .venv and caches
 #
 # Variables you may override on the command line:
@@ -17,6 +18,9 @@
 #   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
 #
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
+#
+# Every notebook has a jupytext twin (notebooks/NN_x.py, see jupytext.toml); `make test`
+# fails when a pair is out of sync (tests/test_notebook_pairs.py says how to fix it).
 
 SHELL := /bin/bash
 
@@ -42,11 +46,13 @@ STAMP_DEV := $(VENV)/.installed-dev
 TORCH_SPEC := $(VENV)/.torch-spec
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
-# The tests never touch the network and never depend on the hash seed.
-TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
+# The tests and `make notebooks` never touch the network and never depend on the hash seed;
+# they import course_lib from this checkout (also when .venv was installed from another one).
+TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
 	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: lab test lint pytest bench clean FORCE
+.PHONY: lab test lint pytest bench notebooks clean FORCE
 
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
@@ -79,6 +85,15 @@ lint: $(STAMP_DEV)
 bench: $(STAMP_DEV)
 	@if [ ! -f benchmarks/run.py ]; then echo "benchmarks/run.py not found"; exit 1; fi
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Re-execute every notebook (notebooks/ and notebooks/solutions/) top to bottom in a fresh
+# kernel, offline, with the tests' environment (each first synced with its .py twin: the more
+# recently edited of the two wins); save the outputs cleaned (no machine paths, memory
+# addresses, timestamps or widget state) and rewrite each .py twin (tools/run_notebooks.py).
+# NOTEBOOKS="notebooks/03_self_attention.ipynb ..." runs only those. Prints the time taken.
+NOTEBOOKS ?=
+notebooks: $(STAMP_DEV)
+	$(TEST_ENV) $(PY) tools/run_notebooks.py $(NOTEBOOKS)
 
 # --- the virtual environment -------------------------------------------------------------
 

@@ -5,6 +5,12 @@ text under 1 s with the shipped MiniLM, and 512 tokens still usable.
 
     python benchmarks/explorer_redraw.py            # 64 and 512 tokens
     python benchmarks/explorer_redraw.py --smoke    # a few repeats at 64 tokens only
+    python benchmarks/explorer_redraw.py --browser  # the exported page's viewer in Chromium
+
+In the browser (headless Debian Chromium via Playwright, the page opened as a file): the time a
+hover takes to be answered (its handler, synchronous) and a layer change, at 64 and 512 tokens
+on 12 x 12 random maps. Targets: a hover within one frame (16 ms) at 64 tokens and under 50 ms
+at 512; a layer change under 100 ms.
 """
 
 from __future__ import annotations
@@ -113,11 +119,106 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
+HOVER_TARGET_MS = {64: 16.0, 512: 50.0}
+BROWSER_TIMINGS = """async ([repeats]) => {
+    const map = document.querySelector('.viewer-map');
+    const canvas = map.querySelectorAll('canvas')[1];
+    const box = canvas.getBoundingClientRect();
+    const {cell, left, top} = map.dataset;
+    const hover = [];
+    for (let i = 0; i < repeats; i += 1) {
+        const x = box.left + (+left) + ((i * 7) % 60) * (+cell) + 0.5;
+        const y = box.top + (+top) + ((i * 13) % 60) * (+cell) + 0.5;
+        const start = performance.now();
+        canvas.dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: y, bubbles: true}));
+        hover.push(performance.now() - start);
+    }
+    const select = document.querySelector('.viewer-layer');
+    const layer = [];
+    for (let i = 0; i < Math.min(repeats, 20); i += 1) {
+        select.value = String((i + 1) % select.options.length);
+        const start = performance.now();
+        select.dispatchEvent(new Event('change'));
+        layer.push(performance.now() - start);
+    }
+    select.value = select.options[0].value;  // back to a layer the page carries
+    select.dispatchEvent(new Event('change'));
+    const heads = document.querySelector('.viewer-head');
+    const head = [];
+    for (let i = 0; i < Math.min(repeats, 20); i += 1) {
+        heads.value = String((i + 1) % heads.options.length);
+        const start = performance.now();
+        heads.dispatchEvent(new Event('change'));
+        head.push(performance.now() - start);
+    }
+    const median = (v) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    return {hover_ms: median(hover), layer_change_ms: median(layer),
+            head_change_ms: median(head)};
+}"""
+
+
+def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr/bin/chromium"):
+    """Median milliseconds of a hover and of a layer change in the exported page's viewer."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.explorer import head_pattern_scores, maps_from_weights, render_grid
+    from course_lib.explorer.export import write_static_html
+    from course_lib.explorer.render import image_to_png
+    from course_lib.explorer.rollout import renormalise_rows
+
+    rng = np.random.default_rng(0)
+    weights = renormalise_rows(rng.random((12, 12, n_tokens, n_tokens), dtype=np.float32) ** 8)
+    tokens = ["[CLS]"] + [f"w{i}" for i in range(1, n_tokens - 1)] + ["[SEP]"]
+    maps = maps_from_weights(weights, tokens)
+    with tempfile.TemporaryDirectory() as folder:
+        page_path = write_static_html(Path(folder) / "bench.html",
+                                      image_to_png(render_grid(maps.weights).image), maps,
+                                      head_pattern_scores(maps.weights, maps.tokens))
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(page_path.as_uri())
+                page.wait_for_selector(".viewer-map canvas")
+                result = page.evaluate(BROWSER_TIMINGS, [repeats])
+            finally:
+                browser.close()
+        page_mb = page_path.stat().st_size / 1e6
+    return {"n_tokens": n_tokens, **result, "page_mb": page_mb,
+            "hover_target_ms": HOVER_TARGET_MS.get(n_tokens, 50.0)}
+
+
+def browser_report(result: dict) -> str:
+    hover_ok = "within" if result["hover_ms"] < result["hover_target_ms"] else "OVER"
+    lines = [f"viewer in Chromium at {result['n_tokens']} tokens, 12 x 12 heads "
+             f"(page {result['page_mb']:.1f} MB):",
+             f"  hover                  {result['hover_ms']:8.2f} ms   ({hover_ok} the "
+             f"{result['hover_target_ms']:.0f} ms target)"]
+    for key, name in (("layer_change_ms", "layer change"), ("head_change_ms", "head change")):
+        verdict = "within" if result[key] < REDRAW_TARGET_MS else "OVER"
+        lines.append(f"  {name:<22} {result[key]:8.2f} ms   ({verdict} the "
+                     f"{REDRAW_TARGET_MS:.0f} ms target)")
+    if result["n_tokens"] * result["n_tokens"] * 144 > 4_000_000:
+        lines.append("  (a long text's page carries one layer: the layer change shows a note)")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a few repeats at 64 tokens only")
     parser.add_argument("--repeats", type=int, default=None, help="redraws per measurement")
+    parser.add_argument("--browser", action="store_true",
+                        help="time the exported page's viewer in headless Chromium")
     args = parser.parse_args(argv)
+    if args.browser:
+        for n_tokens in (64,) if args.smoke else (64, 512):
+            print(browser_report(measure_browser(n_tokens)))
+        return 0
     repeats = args.repeats or (3 if args.smoke else 20)
     base = load_choice(RANDOM_BASE)  # built once, used at every size
     sizes = (64,) if args.smoke else (64, 512)

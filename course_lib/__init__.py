@@ -10,21 +10,43 @@ from .attention import (
 from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
-from .explorer import AttentionExplorer, head_view_png, render_attention_map
+from .heads import BertForMaskedLM, BertForPreTraining, MaskedLMOutput, masked_lm_loss
 from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
+from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
+from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
+
+# The explorer (Pillow pictures, ipywidgets) is loaded on first use, so `import course_lib`
+# stays light and never needs ipywidgets.
+_EXPLORER_NAMES = ("AttentionExplorer", "head_view_png", "render_attention_map")
+
+
+def __getattr__(name: str):
+    if name in _EXPLORER_NAMES:
+        from . import explorer
+
+        return getattr(explorer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AttentionExplorer",
     "BertConfig",
     "BertEmbeddings",
+    "BertForMaskedLM",
+    "BertForPreTraining",
+    "MaskedLMOutput",
+    "bidirectional_mask",
+    "causal_mask",
+    "mask_tokens",
+    "masked_lm_loss",
+    "train_wordpiece",
     "BertEncoder",
     "BertEncoderBlock",
     "BertModel",

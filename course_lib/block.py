@@ -5,19 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import BertConfig
+from .config import BertConfig, check_fits_in_memory
 from .model import BertModel
-from .pooling import global_average_pooling, global_max_pooling
-from .validation import (
-    MIN_BLOCK_LENGTH,
-    as_id_tensor,
-    as_mask_tensor,
-    check_attention_mask,
-    check_input_ids,
-)
+from .pooling import average_over, max_over
+from .validation import MIN_BLOCK_LENGTH, SHIPPED_VOCAB_SIZE, check_inputs
 
 OUTPUTS = ("cls", "sequence")
-POOLINGS = {"average": global_average_pooling, "max": global_max_pooling}
+POOLINGS = {"average": average_over, "max": max_over}  # on checked vectors and masks
 
 
 class BertEncoderBlock(nn.Module):
@@ -32,7 +26,7 @@ class BertEncoderBlock(nn.Module):
 
     def __init__(
         self,
-        vocab_size: int = 30522,
+        vocab_size: int = SHIPPED_VOCAB_SIZE,
         output: str = "cls",
         pooling: str | None = None,
         config: BertConfig | None = None,
@@ -40,12 +34,20 @@ class BertEncoderBlock(nn.Module):
     ):
         super().__init__()
         self.output, self.pooling = _check_output(output, pooling)
+        if config is not None and not isinstance(config, BertConfig):
+            raise TypeError(f"config must be a cl.BertConfig, got {type(config).__name__}")
+        if model is not None and not isinstance(model, BertModel):
+            raise TypeError(
+                f"model must be a cl.BertModel (e.g. cl.load_pretrained('minilm')), "
+                f"got {type(model).__name__}"
+            )
         if model is None:
             config = config or BertConfig.base(vocab_size=vocab_size)
             if config.vocab_size != vocab_size:
                 raise ValueError(
                     f"vocab_size {vocab_size} differs from config.vocab_size {config.vocab_size}"
                 )
+            check_fits_in_memory(config)  # before a single weight is allocated
             model = BertModel(config)
         self.model = model
 
@@ -72,30 +74,23 @@ class BertEncoderBlock(nn.Module):
     def forward(self, input_ids, attention_mask=None) -> torch.Tensor:
         """IDs (seq,) -> (hidden,) or (seq, hidden); a batch (batch, seq) -> (batch, hidden) or
         (batch, seq, hidden)."""
-        ids = as_id_tensor(input_ids)
-        if ids.dim() not in (1, 2):
-            raise ValueError(
-                f"the block's input must be a 1-dimensional vector of token IDs (or a batch of "
-                f"them, 2-D); got {ids.dim()} dimensions {tuple(ids.shape)}"
-            )
-        single = ids.dim() == 1
-        batch_ids = ids.unsqueeze(0) if single else ids  # (batch, seq)
-        check_input_ids(batch_ids, self.vocab_size, self.max_length, MIN_BLOCK_LENGTH)
-        mask = None
-        if attention_mask is not None:
-            mask = as_mask_tensor(attention_mask)
-            mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
-            mask = check_attention_mask(mask, batch_ids).long()
-        hidden = self.model(
-            batch_ids, attention_mask=mask
-        ).last_hidden_state  # (batch, seq, hidden)
+        inputs = check_inputs(  # the one boundary: the model trusts what passes here
+            input_ids,
+            attention_mask,
+            config=self.model.config,
+            min_length=MIN_BLOCK_LENGTH,
+            allow_single=True,
+            device=self.model.embeddings.word_embeddings.weight.device,
+        )
+        hidden = self.model(inputs).last_hidden_state  # (batch, seq, hidden)
+        mask = inputs.attention_mask  # (batch, seq) bool, or None without padding
         if self.output == "cls":
             result = hidden[:, 0]  # (batch, hidden)
         elif self.pooling is not None:
             result = POOLINGS[self.pooling](hidden, mask)  # (batch, hidden)
         else:
             result = hidden  # (batch, seq, hidden)
-        return result[0] if single else result
+        return result[0] if inputs.single else result
 
 
 def _check_output(output: str, pooling: str | None) -> tuple[str, str | None]:

@@ -37,13 +37,7 @@ from torch import nn
 from . import layers
 from .attention import attention_weights
 from .model import BertModel, BertOutput
-from .validation import (
-    as_id_tensor,
-    check_attention_mask,
-    check_input_ids,
-    check_same_device,
-    check_token_type_ids,
-)
+from .validation import check_inputs
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the matrix multiplies' dtype
 
@@ -287,17 +281,10 @@ class InferenceBert:
         )
 
     def _checked(self, input_ids, attention_mask, token_type_ids):
-        """The model's own input rules; returns (ids, segments, keep or None)."""
-        ids = as_id_tensor(input_ids)
-        check_input_ids(ids, self.config.vocab_size, self.config.max_position_embeddings)
-        check_same_device(ids, self.word)
-        segments = (torch.zeros_like(ids) if token_type_ids is None
-                    else check_token_type_ids(token_type_ids, ids, self.config.type_vocab_size))
-        keep = None  # (batch, seq): True for real tokens; None when nothing is padding
-        if attention_mask is not None:
-            keep = check_attention_mask(attention_mask, ids)
-            if bool(keep.all()):
-                keep = None
+        """The model's own input rules (one boundary); returns (ids, segments, keep or None)."""
+        inputs = check_inputs(input_ids, attention_mask, token_type_ids, config=self.config,
+                              device=self.word.device)
+        keep = inputs.attention_mask  # (batch, seq) bool, True for real tokens; None: no padding
         if keep is not None and self.padding_free and not bool(keep[:, 0].all()):
             text = int((~keep[:, 0]).nonzero()[0]) + 1
             raise ValueError(
@@ -305,7 +292,7 @@ class InferenceBert:
                 "the output there would be zeros. Pad on the right, as the course's tokenizer "
                 "does, or build the engine with padding_free=False"
             )
-        return ids, segments, keep
+        return inputs.input_ids, inputs.token_type_ids, keep
 
     @staticmethod
     def _layout(keep, batch: int, seq: int, packed: bool) -> TokenLayout:

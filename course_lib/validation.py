@@ -1,35 +1,172 @@
-"""Checks on what users pass in, so that a mistake gets a message naming the rule it broke."""
+"""One boundary for what users pass in: the shared rules and constants, and the checks.
+
+Everything the model, the block, the tokenizer and the pooling functions accept is checked here,
+once, so that a mistake gets one message naming the rule it broke, wherever it was made:
+
+- ``check_inputs`` turns token IDs, a mask and segment IDs into a :class:`CheckedInputs` (the
+  model and the block both call it; a ``CheckedInputs`` handed on is not checked again);
+- ``read_json_object`` reads a settings file (config.json, tokenizer_config.json) or says why not;
+- the constants below are the course's numbers: lengths, special tokens, the shipped vocabulary.
+"""
 
 from __future__ import annotations
 
+import json
 import numbers
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-MIN_BLOCK_LENGTH = 3  # [CLS], at least one token, [SEP]
+# ---- the shared rules and constants (defined here only; everything else imports them) ----------
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
+REQUIRED_TOKENS = (CLS, SEP, PAD, UNK)  # [MASK] is only needed for masked-LM pre-training
+MIN_BLOCK_LENGTH = 3  # [CLS], at least one token, [SEP]: the shortest input of the block
+MIN_PAIR_LENGTH = 5  # [CLS], a token of text a, [SEP], a token of text b, [SEP]
+MAX_POSITIONS = 512  # BERT-base and the shipped model have 512 position embeddings
+SHIPPED_VOCAB_SIZE = 30522  # the bert-base-uncased vocabulary, also the shipped model's
+MAX_SETTINGS_FILE_BYTES = 4 << 20  # config.json is under 1 KB; 4 MB is far beyond any real one
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class CheckedInputs:
+    """Model inputs that passed every rule; the model and the block trust them as they are.
+
+    input_ids: (batch, seq) long, each in [0, vocab_size), on the model's device.
+    attention_mask: (batch, seq) bool, True for real tokens; None when no position is padding.
+    token_type_ids: (batch, seq) long, each in [0, type_vocab_size) (zeros when none were given).
+    single: the caller gave one 1-D sequence (the block returns one result, not a batch).
+    The limits they were checked against travel with them, so that handing them to a model with
+    tighter limits checks them again.
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor | None
+    token_type_ids: torch.Tensor
+    single: bool
+    vocab_size: int
+    max_length: int
+    type_vocab_size: int
+    min_length: int
+
+    def fits(
+        self, vocab_size: int, max_length: int, type_vocab_size: int, min_length: int, device
+    ) -> bool:
+        """True when these inputs also satisfy these (possibly tighter) limits."""
+        return (
+            self.vocab_size <= vocab_size
+            and self.max_length <= max_length
+            and self.type_vocab_size <= type_vocab_size
+            and self.min_length >= min_length
+            and (device is None or self.input_ids.device == torch.device(device))
+        )
+
+
+def check_inputs(
+    input_ids,
+    attention_mask=None,
+    token_type_ids=None,
+    *,
+    config,
+    min_length: int = 1,
+    allow_single: bool = False,
+    device=None,
+) -> CheckedInputs:
+    """Check model inputs against ``config`` (a BertConfig) once, and return them ready to use.
+
+    ``allow_single``: a 1-D vector of IDs is one sequence (the block's contract); otherwise the
+    IDs must be (batch, seq), the model's. ``device``: where the model's weights are.
+    """
+    vocab_size, max_length = config.vocab_size, config.max_position_embeddings
+    type_vocab_size = config.type_vocab_size
+    single = False
+    if isinstance(input_ids, CheckedInputs):
+        given = input_ids
+        single = given.single
+        if attention_mask is None and token_type_ids is None:
+            if given.fits(vocab_size, max_length, type_vocab_size, min_length, device):
+                return given
+        input_ids = given.input_ids  # checked for other limits: check again, for these
+        attention_mask = given.attention_mask if attention_mask is None else attention_mask
+        token_type_ids = given.token_type_ids if token_type_ids is None else token_type_ids
+    ids = as_id_tensor(input_ids)
+    if allow_single:
+        if ids.dim() not in (1, 2):
+            raise ValueError(
+                f"the block's input must be a 1-dimensional vector of token IDs (or a batch of "
+                f"them, 2-D); got {ids.dim()} dimensions {tuple(ids.shape)}"
+            )
+        single = single or ids.dim() == 1
+        ids = ids.unsqueeze(0) if ids.dim() == 1 else ids  # (batch, seq)
+    check_input_ids(ids, vocab_size, max_length, min_length)
+    if device is not None:
+        check_same_device(ids, device)
+    if token_type_ids is None:
+        segments = torch.zeros_like(ids)  # (batch, seq): every token in segment A
+    else:
+        segments = as_id_tensor(token_type_ids, "token_type_ids")
+        segments = segments.unsqueeze(0) if single and segments.dim() == 1 else segments
+        segments = check_token_type_ids(segments, ids, type_vocab_size)
+    keep = None  # (batch, seq): True for real tokens; None when nothing is padding
+    if attention_mask is not None:
+        mask = as_mask_tensor(attention_mask)
+        mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
+        keep = check_attention_mask(mask, ids)
+        if bool(keep.all()):
+            keep = None
+    return CheckedInputs(
+        ids, keep, segments, single, vocab_size, max_length, type_vocab_size, min_length
+    )
+
+
+# ---- single checks (check_inputs is made of these) -------------------------------------------
+
+
+def check_tensor_layout(tensor: torch.Tensor, name: str) -> None:
+    """A plain dense tensor with values: not sparse, not nested, not on the ``meta`` device."""
+    if getattr(tensor, "is_nested", False):
+        raise TypeError(
+            f"{name} is a nested tensor (rows of different lengths); only dense tensors are "
+            "accepted: pad the rows to one length and pass an attention_mask"
+        )
+    if tensor.layout != torch.strided:
+        raise TypeError(
+            f"{name} has layout {tensor.layout}; only dense tensors (torch.strided) are "
+            "accepted: convert it with .to_dense()"
+        )
+    if tensor.device.type == "meta":
+        raise ValueError(
+            f"{name} is on the 'meta' device, which holds shapes but no values; "
+            "create it on 'cpu' (or the model's device)"
+        )
 
 
 def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
     """Turn ``ids`` (a tensor, NumPy array or list of ints) into a long tensor, or say why not."""
     if isinstance(ids, torch.Tensor):
         tensor = ids
+        check_tensor_layout(tensor, name)
     elif isinstance(ids, (str, bytes)):
         raise TypeError(
             f"{name} must be token IDs (integers), got text {type(ids).__name__}; "
             "turn text into IDs with a tokenizer first, e.g. tok.encode(text)"
         )
-    elif isinstance(ids, (list, tuple)) or hasattr(ids, "__array__"):
-        is_list = isinstance(ids, (list, tuple))  # else a NumPy array, its dtype checked below
-        if is_list:
-            for value in _non_integers(ids):  # the first one found is reported
-                raise TypeError(f"{name} must hold integers only, got {value!r}")
-        try:
-            tensor = torch.as_tensor(ids, dtype=torch.long) if is_list else torch.as_tensor(ids)
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise ValueError(
-                f"{name} could not be read as a tensor of integers (rows of "
-                f"different lengths need padding and a mask): {error}"
-            ) from None
+    elif isinstance(ids, (list, tuple)):
+        for value in _non_integers(ids):  # the first one found is reported
+            raise TypeError(f"{name} must hold integers only, got {value!r}")
+        _check_rectangular(ids, name)
+        for value in _integers(ids):
+            if not -INT64_MAX - 1 <= value <= INT64_MAX:
+                raise ValueError(
+                    f"{name} holds {value}, too large for a 64-bit integer; token IDs must be "
+                    "in [0, vocab_size)"
+                )
+        tensor = torch.as_tensor(ids, dtype=torch.long)
+    elif hasattr(ids, "__array__"):
+        tensor = _from_array(ids, name)
     else:
         raise TypeError(
             f"{name} must be a torch.Tensor of integer token IDs, got {type(ids).__name__}"
@@ -39,7 +176,31 @@ def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
             f"{name} must have an integer dtype (token IDs are indices), got {tensor.dtype}; "
             "use .long() only if the values really are whole numbers"
         )
+    if tensor.dtype == getattr(torch, "uint64", None) and tensor.numel():
+        if int(tensor.max()) > INT64_MAX:  # .long() would wrap it round to a negative ID
+            raise ValueError(
+                f"{name} holds {int(tensor.max())}, too large for a 64-bit integer; "
+                "token IDs must be in [0, vocab_size)"
+            )
     return tensor.long()
+
+
+def _from_array(values, name: str) -> torch.Tensor:
+    """A tensor from a NumPy array (any strides, reversed ones too) or an array-like object."""
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":  # bool, int, uint, float: the rest cannot be IDs
+        raise TypeError(
+            f"{name} must be an array of integers, got a NumPy array of dtype {array.dtype}"
+        )
+    if array.dtype == np.uint64 and array.size and int(array.max()) > INT64_MAX:
+        raise ValueError(
+            f"{name} holds {int(array.max())}, too large for a 64-bit integer; token IDs must "
+            "be in [0, vocab_size)"
+        )
+    # A view with negative strides (a[::-1]) is copied into a plain array: same values, in order.
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _non_integers(values):
@@ -49,6 +210,35 @@ def _non_integers(values):
             yield from _non_integers(value)
         elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
             yield value
+
+
+def _integers(values):
+    """Every integer of a (nested) list or tuple, as a Python int."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _integers(value)
+        else:
+            yield int(value)
+
+
+def _check_rectangular(rows, name: str) -> None:
+    """Nested lists must form a grid: every row as long as the first (padding makes them so)."""
+    if not rows or not isinstance(rows[0], (list, tuple)):
+        if any(isinstance(row, (list, tuple)) for row in rows):
+            raise ValueError(f"{name} mixes numbers and lists at the same level")
+        return
+    if not all(isinstance(row, (list, tuple)) for row in rows):
+        raise ValueError(f"{name} mixes numbers and lists at the same level")
+    lengths = [len(row) for row in rows]
+    for index, length in enumerate(lengths):
+        if length != lengths[0]:
+            raise ValueError(
+                f"{name} could not be read as a tensor of integers: row 0 has {lengths[0]} "
+                f"values, row {index} has {length}; rows of different lengths need padding "
+                "and a mask (tok.encode_batch does both)"
+            )
+    for row in rows:
+        _check_rectangular(row, name)
 
 
 def check_input_ids(
@@ -85,10 +275,7 @@ def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
             f"attention_mask shape {tuple(mask.shape)} must match input_ids shape "
             f"{tuple(ids.shape)}"
         )
-    if mask.is_floating_point():
-        values = mask
-    else:
-        values = mask.long()
+    values = mask if mask.is_floating_point() else mask.long()
     if not bool(((values == 0) | (values == 1)).all()):
         raise ValueError("attention_mask must hold only 0 (padding) and 1 (real token)")
     if not bool((values == 1).any(dim=-1).all()):
@@ -113,22 +300,107 @@ def check_token_type_ids(token_type_ids, ids: torch.Tensor, type_vocab_size: int
     return segments.to(ids.device)
 
 
-def check_same_device(ids: torch.Tensor, weight: torch.Tensor) -> None:
-    """The IDs must live where the model's weights live."""
-    if ids.device != weight.device:
+def check_same_device(ids: torch.Tensor, device) -> None:
+    """The IDs must live where the model's weights live (``device``: a device or a tensor)."""
+    device = device.device if isinstance(device, torch.Tensor) else torch.device(device)
+    if ids.device != device:
         raise ValueError(
-            f"input_ids are on {ids.device} but the model is on {weight.device}; "
-            f"move them with ids.to('{weight.device}')"
+            f"input_ids are on {ids.device} but the model is on {device}; "
+            f"move them with ids.to('{device}')"
         )
 
 
 def as_mask_tensor(values, name: str = "attention_mask") -> torch.Tensor:
-    """A tensor from a mask given as a tensor, NumPy array or list; a TypeError otherwise."""
+    """A dense tensor of numbers from a mask given as a tensor, NumPy array or list."""
     if isinstance(values, torch.Tensor):
-        return values
-    if isinstance(values, (list, tuple)) or hasattr(values, "__array__"):
+        tensor = values
+        check_tensor_layout(tensor, name)
+    elif isinstance(values, (list, tuple)) or hasattr(values, "__array__"):
+        if isinstance(values, (list, tuple)):
+            _check_rectangular(values, name)
         try:
-            return torch.as_tensor(values)
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise TypeError(f"{name} could not be read as a tensor: {error}") from None
-    raise TypeError(f"{name} must be a torch.Tensor, got {type(values).__name__}")
+            tensor = (
+                torch.as_tensor(values)
+                if isinstance(values, (list, tuple))
+                else _from_array(values, name)
+            )
+        except (TypeError, ValueError, RuntimeError, OverflowError) as error:
+            raise TypeError(f"{name} could not be read as a tensor of 0s and 1s: {error}") from None
+    else:
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(values).__name__}")
+    if tensor.is_complex():
+        raise TypeError(f"{name} must hold 0s and 1s (bool, int or float), got {tensor.dtype}")
+    return tensor
+
+
+# ---- settings files ----------------------------------------------------------------------------
+
+
+def read_json_object(path: str | Path, data: bytes | None = None) -> dict:
+    """The JSON object ({...}) of a settings file, or an error naming the file and the rule.
+
+    ``data``: the file's bytes when the caller already read (and checked) them. Refused: files over
+    4 MB, bytes that are not UTF-8, invalid JSON, JSON nested too deeply to read, a key given
+    twice, and any top-level value that is not an object.
+    """
+    path = Path(path)
+    if data is None:
+        size = path.stat().st_size
+        if size > MAX_SETTINGS_FILE_BYTES:
+            raise ValueError(
+                f"{path} is {size:,} bytes; a settings file is a few KB at most "
+                f"(limit {MAX_SETTINGS_FILE_BYTES:,} bytes): is it the right file?"
+            )
+        data = path.read_bytes()
+    elif len(data) > MAX_SETTINGS_FILE_BYTES:
+        raise ValueError(f"{path} is {len(data):,} bytes; a settings file is a few KB at most")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not valid UTF-8 text (byte 0x{data[error.start]:02x} at position "
+            f"{error.start}); JSON settings files must be UTF-8"
+        ) from None
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except _DuplicateKeyError as error:
+        raise ValueError(f"{path}: {error}") from None
+    except RecursionError:
+        raise ValueError(
+            f"{path} is nested too deeply to read (thousands of levels of [ or {{); "
+            "a settings file is a flat JSON object"
+        ) from None
+    if not isinstance(value, dict):
+        raise TypeError(
+            f'{path} must hold a JSON object ({{"name": value, ...}}), got a JSON '
+            f"{_json_type(value)}"
+        )
+    return value
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (json.loads would silently keep the last value)."""
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(
+                f"the key {key!r} appears twice; each setting must appear once"
+            )
+        seen[key] = value
+    return seen
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type: object, array, string, number, boolean, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)

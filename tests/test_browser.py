@@ -1,7 +1,10 @@
 """The attention explorer in a real browser: JupyterLab on a free localhost port, headless Debian
 Chromium driven by Playwright, notebook 08 run with Run > Run All Cells, the widget's picture
-found, the layer changed, the picture checked to have changed. Screenshots are kept in
-test-artifacts/browser/ at the repository root.
+found, the layer changed, the picture checked to have changed. Then, at 900 px wide, the
+controls must fit (wrap, nothing cut) and the picture must be shown at its natural size (never
+stretched), in JupyterLab's light and dark themes, with every text of the explorer measured to
+keep a readable contrast (WCAG ratio). Screenshots are kept in test-artifacts/browser/ at the
+repository root.
 
 Skips only when no Chromium is installed (`.ci/run` installs it, so CI always runs this).
 Playwright's own browser download is not used: it drives the system Chromium.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -33,6 +37,8 @@ SERVER_START_S = 60  # JupyterLab up and answering
 PAGE_LOAD_S = 60  # the notebook open in JupyterLab with its kernel idle
 RUN_ALL_S = 120  # every cell of the notebook run
 REDRAW_S = 30  # the picture replaced after a new layer is chosen
+THEME_S = 30  # the dark theme applied
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -206,6 +212,7 @@ def test_explorer_renders_and_redraws_in_jupyterlab(jupyter_lab):
             picture.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "03_after_layer_change.png"))
             picture.screenshot(path=str(ARTIFACTS / "04_picture_after_layer_change.png"))
+            check_narrow_window_and_themes(page)
         finally:
             browser.close()
     assert not [e for e in console_errors if "widget" in e.lower()], console_errors
@@ -225,3 +232,205 @@ def wait_until_run_finished(page, timeout_s: float) -> None:
             return done && ({KERNEL_IDLE})();
         }}""",
         timeout=timeout_s * 1000, polling=500)
+
+
+def check_narrow_window_and_themes(page) -> None:
+    """900 px wide, light then dark theme: layout, natural-size picture, text contrast."""
+    page.set_viewport_size({"width": 900, "height": 900})
+    explorer = page.locator(".attention-explorer").first
+    explorer.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the layout settles
+    layout = explorer.evaluate(LAYOUT_FACTS)
+    assert not layout["cut"], f"controls reach past the explorer's right edge: {layout['cut']}"
+    assert layout["picture_scale"] == 1.0, f"the picture is stretched: {layout}"
+    explorer.screenshot(path=str(ARTIFACTS / "05_light_900px.png"))
+    light = explorer.evaluate(TEXT_CONTRAST)
+    assert light["checked"] > 10 and light["worst"] >= MIN_CONTRAST, light
+
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
+                 has_text="JupyterLab Dark").first.click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=THEME_S * 1000)
+    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
+    explorer.scroll_into_view_if_needed()
+    explorer.screenshot(path=str(ARTIFACTS / "06_dark_900px.png"))
+    dark = explorer.evaluate(TEXT_CONTRAST)
+    (ARTIFACTS / "contrast.json").write_text(
+        json.dumps({"layout_900px": layout, "light": light, "dark": dark}, indent=1))
+    assert dark["checked"] > 10 and dark["worst"] >= MIN_CONTRAST, dark
+    check_pair_and_download(page, explorer)
+
+
+def check_pair_and_download(page, explorer) -> None:
+    """Enter in Sentence B shows the pair; Token focus draws; the PNG button offers a download."""
+    picture = explorer.locator("img.explorer-picture")
+    before = picture.get_attribute("src")
+    box = explorer.locator(".explorer-text-b input")
+    box.fill("It was tired.")
+    box.press("Enter")
+    page.wait_for_function(
+        "old => document.querySelector('img.explorer-picture').src !== old",
+        arg=before, timeout=REDRAW_S * 1000)
+    explorer.locator("button", has_text="Token focus").first.click()
+    page.wait_for_timeout(1500)
+    explorer.screenshot(path=str(ARTIFACTS / "07_dark_pair_token_focus.png"))
+    explorer.locator(".explorer-save-png").first.click()
+    link = explorer.locator("a.explorer-download")
+    link.wait_for(state="visible", timeout=REDRAW_S * 1000)
+    with page.expect_download(timeout=REDRAW_S * 1000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "attention.png"
+    saved = ARTIFACTS / "downloaded_attention.png"
+    download.save_as(str(saved))
+    assert saved.read_bytes().startswith(b"\x89PNG"), "the download is not a PNG"
+    check_live_view(page, explorer)
+
+
+def check_live_view(page, explorer) -> None:
+    """The live view (anywidget) opens, answers a hover in the browser, and stays readable."""
+    explorer.get_by_text("Live view: hover").first.click()
+    live_map = explorer.locator(".explorer-live .viewer-map canvas").nth(1)
+    live_map.wait_for(state="visible", timeout=REDRAW_S * 1000)
+    live_map.scroll_into_view_if_needed()
+    geometry = explorer.locator(".explorer-live .viewer-map").first.evaluate(
+        "el => ({cell: +el.dataset.cell, left: +el.dataset.left, top: +el.dataset.top})")
+    cell = geometry["cell"]
+    live_map.hover(position={"x": geometry["left"] + 2 * cell + cell / 2,
+                             "y": geometry["top"] + 3 * cell + cell / 2})
+    readout = explorer.locator(".explorer-live .viewer-readout").first
+    text = readout.inner_text()
+    assert re.fullmatch(r"layer \d+, head \d+: '.+' \(4\) \u2192 '.+' \(3\): [01]\.\d{4}",
+                        text), text
+    explorer.locator(".explorer-live").first.screenshot(path=str(ARTIFACTS / "09_live_view.png"))
+    contrast = explorer.locator(".explorer-live").first.evaluate(TEXT_CONTRAST)
+    assert contrast["worst"] >= MIN_CONTRAST, contrast
+
+
+# Controls whose right edge passes the explorer's, and the picture's shown / natural width.
+LAYOUT_FACTS = """root => {
+    const right = root.getBoundingClientRect().right + 1;
+    const cut = [...root.querySelectorAll('input, select, button, textarea')]
+        .filter(el => el.getBoundingClientRect().right > right)
+        .map(el => el.outerHTML.slice(0, 80));
+    const img = root.querySelector('img.explorer-picture');
+    const box = img.parentElement.getBoundingClientRect();
+    return {cut, picture_scale: img.getBoundingClientRect().width / img.naturalWidth,
+            box_width: box.width, natural: img.naturalWidth};
+}"""
+
+# The lowest WCAG contrast ratio between a text and the background behind it, over every
+# visible text node of the explorer (the backgrounds found by walking up the page).
+TEXT_CONTRAST = """root => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = el => {
+        for (; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    let worst = 99, where = '', checked = 0;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const el = node.parentElement;
+        if (!node.textContent.trim() || !el.getClientRects().length) continue;
+        if (getComputedStyle(el).visibility === 'hidden') continue;
+        const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        checked += 1;
+        if (ratio < worst) { worst = ratio; where = node.textContent.trim().slice(0, 60); }
+    }
+    return {worst, where, checked};
+}"""
+
+
+def test_exported_page_is_interactive_offline(tmp_path):
+    """The HTML page, opened as a file with every network request blocked: hovering a cell
+    names the link the right way round with its weight, clicking a thumbnail picks that head,
+    and the console stays clean."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.explorer import head_pattern_scores, maps_from_weights, render_grid
+    from course_lib.explorer.export import write_static_html
+    from course_lib.explorer.render import image_to_png
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    targets = [0, 4, 5, 3, 1, 2, 6]  # 'a' (2) looks at 'c' (5), 'b' (3) at 'd' (6), ...
+    one = np.zeros((7, 7), dtype=np.float32)
+    one[np.arange(7), targets] = 1.0
+    weights = np.stack([np.stack([one, np.full((7, 7), 1 / 7, dtype=np.float32)])] * 2)
+    maps = maps_from_weights(weights, ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"],
+                             [0, 0, 0, 0, 1, 1, 1])
+    page_path = write_static_html(tmp_path / "page.html",
+                                  image_to_png(render_grid(maps.weights).image), maps,
+                                  head_pattern_scores(maps.weights, maps.tokens))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            problems, blocked = [], []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+
+            def only_local(route):
+                if route.request.url.startswith(("file:", "data:")):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", only_local)
+            page.goto(page_path.as_uri())
+            hover = page.locator(".viewer-map canvas").nth(1)
+            hover.wait_for(state="visible", timeout=REDRAW_S * 1000)
+            drawn = page.locator(".viewer-map canvas").first
+            before = hover.screenshot()
+            geometry = page.evaluate(VIEWER_GEOMETRY)
+            cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+            hover.hover(position={"x": left + 4 * cell + cell / 2, "y": top + 1 * cell + cell / 2})
+            readout = page.locator(".viewer-readout")
+            assert readout.inner_text() == "layer 1, head 1: 'a' (2) \u2192 'c' (5): 1.0000"
+            assert hover.screenshot() != before, "hovering did not change the picture"
+            map_before = drawn.screenshot()
+            grid = page.locator(".viewer-grid")
+            grid.click(position={"x": geometry["grid_left"] + geometry["pitch"] + 5,
+                                 "y": geometry["grid_top"] + geometry["pitch"] + 5})
+            assert page.locator(".viewer-head").input_value() == "1"  # head 2, from 0
+            assert page.locator(".viewer-layer").input_value() == "1"
+            assert drawn.screenshot() != map_before, "clicking a thumbnail did not redraw"
+            hover.hover(position={"x": left + 0 * cell + 2, "y": top + 1 * cell + 2})
+            assert readout.inner_text().endswith(": 0.1429")  # uniform head: 1/7
+            page.screenshot(path=str(ARTIFACTS / "08_exported_page.png"))
+            page.locator(".viewer-layer").select_option("0")
+            page.locator(".viewer-head").select_option("0")
+            page.locator(".viewer-mode").select_option("lines")
+            lines = page.locator("canvas.viewer-lines")
+            assert lines.is_visible() and not drawn.is_visible()
+            rows = lines.evaluate("c => ({top: +c.dataset.top, row: +c.dataset.rowHeight})")
+            lines.hover(position={"x": 20, "y": rows["top"] + 1 * rows["row"] + rows["row"] / 2})
+            assert readout.inner_text() == ("layer 1, head 1: 'a' (2) looks most at 'c' (5): "
+                                            "1.0000")
+            page.screenshot(path=str(ARTIFACTS / "08b_exported_page_lines.png"))
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not blocked, f"the page asked the network for {blocked}"
+
+
+# Where the viewer drew its map (cell size, margins) and its grid, as it records them.
+VIEWER_GEOMETRY = """() => {
+    const map = document.querySelector('.viewer-map').dataset;
+    const grid = document.querySelector('.viewer-grid').dataset;
+    return {cell: +map.cell, left: +map.left, top: +map.top, grid_left: +grid.left,
+            grid_top: +grid.top, pitch: +grid.pitch};
+}"""

@@ -166,7 +166,8 @@ def test_block_input_rule_right():
      ["negative", "must not be negative"]),
     (lambda ids, v: 3 <= ids.shape[-1] <= 512 and 0 <= int(ids.min()) and int(ids.max()) < v
      and not ids.is_floating_point(), ["2-D", "1-D vector"]),
-    (lambda ids, v: 3 < len(ids) <= 512, ["the shortest input, 3 IDs is a valid input"]),
+    (lambda ids, v: 3 < len(ids) <= 512,
+     ["the shortest input, 3 IDs: expected True, got False: it is a valid input"]),
     (lambda ids, v: 1, ["return True or False"]),
 ])
 def test_block_input_rule_wrong(wrong, words):
@@ -473,7 +474,8 @@ def test_one_head_right():
     (lambda q, k, v, mask: one_head(q * math.sqrt(q.shape[-1]), k, v, mask),
      ["not divided by sqrt(d)"]),
     (lambda q, k, v, mask: (v, attention_weights(q, k, mask)), ["values were not weighted"]),
-    (lambda q, k, v, mask: one_head(q, k, v, mask)[0], ["two tensors"]),
+    (lambda q, k, v, mask: one_head(q, k, v, mask)[0],
+     ["2 results: (the output, the attention map)"]),
 ])
 def test_one_head_wrong(wrong, words):
     assert_fails_naming(attention.check_one_head(wrong), *words)

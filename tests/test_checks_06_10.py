@@ -441,7 +441,7 @@ def test_standardize_per_sentence():
 
 
 def test_standardize_wrong_return_value():
-    assert_fails_with(check_standardize(lambda train, test: train), "pair")
+    assert_fails_with(check_standardize(lambda train, test: train), "2 results")
 
 
 # ---------------------------------------------------------------- 09: held-out accuracy

@@ -21,6 +21,7 @@ from course_lib.explorer import (
     head_view_png,
     label_head,
     maps_from_weights,
+    pattern_table_html,
     render_attention_map,
     render_grid,
     renormalise_rows,
@@ -255,7 +256,10 @@ def test_static_html_page_embeds_the_grid_and_needs_no_script(tmp_path):
     grid_png = image_to_png(render_grid(maps.weights).image)
     page = static_html_page(grid_png, maps, patterns, "title <&>", "attention")
     assert "data:image/png;base64," in page
-    assert "<script" not in page.lower() and "http" not in page
+    assert "http" not in page and "src=\"//" not in page  # nothing from the network
+    assert "AttentionViewer.mount(" in page and "<script src" not in page  # the viewer inline
+    static = static_html_page(grid_png, maps, patterns, "t", "attention", interactive=False)
+    assert "<script" not in static.lower()
     assert "title &lt;&amp;&gt;" in page
     assert page.count("<tr>") == 1 + 1  # header + one layer
     assert "prev" in page and "broad" in page
@@ -427,13 +431,19 @@ def test_callbacks_print_nothing(explorer, capsys):
 
 
 def test_export_buttons_write_png_and_html(explorer, tmp_path):
-    explorer.file_stem.value = str(tmp_path / "picture")
+    explorer.export_folder = tmp_path
+    explorer.file_stem.value = "picture"
     explorer.save_png_button.click()
     explorer.save_html_button.click()
     assert (tmp_path / "picture.png").read_bytes() == explorer.current_png()
     page = (tmp_path / "picture.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "<table" in page
-    assert "saved" in explorer.status.value
+    status = explorer.export_status.value
+    assert "saved" in status and "picture.html" in status
+    assert "download='picture.html'" in status and "href='data:text/html;base64," in status
+    assert "<h2>The view when saved</h2>" in page  # the picture with its token labels
+    explorer.save_html_button.click()
+    assert "replaced the earlier file" in explorer.export_status.value
 
 
 def test_model_choice_lists_only_local_models(monkeypatch):
@@ -609,3 +619,461 @@ def test_measure_redraw_returns_every_timing():
     assert "ms" in bench.report(result)
     with pytest.raises(ValueError, match="between 5 and 512"):
         bench.measure_redraw(n_tokens=600)
+
+
+# ----- shape of the package: state, pure views, lazy widget (issue 8) -----------------------
+
+def test_import_course_lib_does_not_import_ipywidgets():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, course_lib as cl\n"
+            "assert 'ipywidgets' not in sys.modules, 'import course_lib loaded ipywidgets'\n"
+            "assert 'course_lib.explorer' not in sys.modules\n"
+            "assert cl.head_view_png and cl.render_attention_map\n"
+            "assert 'ipywidgets' not in sys.modules, 'the pictures loaded ipywidgets'\n"
+            "assert cl.AttentionExplorer.__name__ == 'AttentionExplorer'\n"
+            "assert 'ipywidgets' in sys.modules\n"
+            "assert 'anywidget' not in sys.modules, 'the live view is loaded when opened'\n")
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_state_checks_names_and_types():
+    from course_lib.explorer import ExplorerState
+
+    state = ExplorerState()
+    assert state.vmax == 1.0 and state.replace(scale="per-map").vmax is None
+    assert state.replace(layer=np.int64(2)).layer == 2
+    assert type(state.replace(layer=np.int64(2)).layer) is int
+    with pytest.raises(ValueError, match="view must be one of"):
+        state.replace(view="grid")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        state.replace(scale="log")
+    with pytest.raises(TypeError, match="head must be an integer"):
+        state.replace(head="2")
+    with pytest.raises(TypeError, match="rollout must be True or False"):
+        state.replace(rollout=1)
+    with pytest.raises(ValueError, match="at least 0"):
+        state.replace(token=-1)
+    maps = pair_maps()
+    with pytest.raises(ValueError, match="layer must be between 0 and 1"):
+        state.replace(layer=2).check_against(maps)
+    single = maps_from_weights(maps.weights[..., :4, :4], maps.tokens[:4])
+    assert state.replace(pair_filter="A->B", token=6).fitted_to(single) == state.replace(token=3)
+
+
+# ----- pure views on hand-made maps (issue 10: directions, places, scales) ------------------
+
+def focus_maps():
+    """One layer, two heads over '[CLS] a b [SEP] c d [SEP]': row i looks only at target[i].
+
+    Head 1 and head 2 are the same, so the mean of the heads is the map itself.
+    """
+    targets = [0, 4, 5, 3, 1, 2, 6]  # a -> c, b -> d, c -> a, d -> b
+    head = one_hot_rows(targets, 7)
+    weights = np.stack([head, head])[None]  # (1 layer, 2 heads, 7, 7)
+    return maps_from_weights(weights, ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"],
+                             [0, 0, 0, 0, 1, 1, 1])
+
+
+def test_token_focus_points_from_the_looking_token_to_the_token_looked_at():
+    from course_lib.explorer import token_focus
+
+    view = select_view(focus_maps())
+    looks_at, looked_at_by = token_focus(view, layer=0, token=1)  # 'a', place 2 in the text
+    best = looks_at[0]
+    assert (best.source_token, best.source, best.target_token, best.target) == ("a", 2, "c", 5)
+    assert best.weight == pytest.approx(1.0)
+    who = looked_at_by[0]  # 'c' (place 5) looks at 'a' (place 2)
+    assert (who.source_token, who.source, who.target_token, who.target) == ("c", 5, "a", 2)
+
+
+def test_token_focus_places_are_places_in_the_text_not_in_the_filtered_view():
+    from course_lib.explorer import token_focus
+
+    view = select_view(focus_maps(), pair_filter="B->A", hide_special=True)
+    assert list(view.col_positions) == [1, 2]  # 'a', 'b' only
+    looks_at, looked_at_by = token_focus(view, layer=0, token=5)  # 'd', place 6
+    assert (looks_at[0].source, looks_at[0].target, looks_at[0].target_token) == (6, 3, "b")
+    assert looked_at_by is None  # 'd' is not a column of B->A
+    looks_at, looked_at_by = token_focus(view, layer=0, token=2)  # 'b' is only looked at
+    assert looks_at is None
+    assert (looked_at_by[0].source, looked_at_by[0].source_token) == (6, "d")
+    assert looked_at_by[0].target == 3
+
+
+def test_strongest_links_and_their_text_count_places_from_one():
+    from course_lib.explorer import strongest_links
+    from course_lib.explorer.tables import links_html
+
+    view = select_view(focus_maps(), pair_filter="A->B")
+    links = strongest_links(view, view.weights[0, 0], count=2)
+    assert {(link.source, link.target) for link in links} == {(2, 5), (3, 6)}  # a->c, b->d
+    text = links_html(links, "heading")
+    assert "a</code> (2) &rarr; <code" in text and "c</code> (5)" in text
+
+
+def test_every_view_shows_rows_that_sum_to_one_after_filters():
+    from course_lib.explorer import ExplorerState, Presenter
+
+    presenter = Presenter(pair_maps())
+    for pair_filter in ("all", "A->A", "A->B", "B->A", "B->B"):
+        for hide in (False, True):
+            for rollout in (False, True):
+                state = ExplorerState(pair_filter=pair_filter, hide_special=hide,
+                                      rollout=rollout, layer=1, head=2)
+                np.testing.assert_allclose(presenter.shown_map(state).sum(-1), 1.0, atol=1e-5)
+                for view in ("model", "head", "token", "patterns"):
+                    shown = presenter.draw(state.replace(view=view, token=4))
+                    assert shown.image.width > 0 and view_summary_ok(shown.summary)
+
+
+def view_summary_ok(summary: str) -> bool:
+    return "Colours: shared 0..1" in summary and "tokens" in summary
+
+
+def test_presenter_rollout_equals_the_formula():
+    from course_lib.explorer import ExplorerState, Presenter
+
+    maps = pair_maps()
+    state = ExplorerState(rollout=True, layer=1)
+    expected = attention_rollout(maps.weights)[1]
+    np.testing.assert_allclose(Presenter(maps).shown_map(state), expected, atol=1e-6)
+
+
+def test_patterns_picture_is_coloured_by_the_number_in_the_table():
+    from course_lib.explorer import ExplorerState, Presenter
+    from course_lib.explorer.render import colorize
+    from course_lib.explorer.tables import head_value
+
+    maps = maps_from_weights(pattern_maps(), TOKENS)
+    presenter = Presenter(maps)
+    image = presenter.draw(ExplorerState(view="patterns")).image
+    table = pattern_table_html(presenter.patterns)
+    for head in range(7):
+        value = head_value(presenter.patterns, 0, head)
+        assert f"{value:.2f}</td>" in table
+        colour = tuple(int(v) for v in colorize(np.array([value]), 1.0)[0])
+        pixels = {tuple(p) for p in np.asarray(image).reshape(-1, 3)}
+        assert colour in pixels, f"head {head + 1}: no cell has the colour of {value:.2f}"
+
+
+def cell_colour(image, left_fraction=0.5):
+    """The colour at the middle of a picture's first map cell row (helper for scale tests)."""
+    return np.asarray(image)[image.height // 2, int(image.width * left_fraction)]
+
+
+def test_shared_scale_draws_uniform_attention_pale_and_per_map_contrast_dark():
+    from course_lib.explorer.render import COLORS, colorize
+
+    uniform = np.full((6, 6), 1 / 6, dtype=np.float32)
+    shared = np.asarray(render_attention_map(uniform, TOKENS, cell=20, bar=False))
+    contrast = np.asarray(render_attention_map(uniform, TOKENS, cell=20, vmax=None, bar=False))
+    pale = tuple(colorize(np.array([1 / 6]), 1.0)[0])
+    colours_shared = {tuple(p) for p in shared.reshape(-1, 3)}
+    colours_contrast = {tuple(p) for p in contrast.reshape(-1, 3)}
+    assert pale in colours_shared and tuple(COLORS[-1]) not in colours_shared
+    assert tuple(COLORS[-1]) in colours_contrast  # per-map: its own max is darkest
+    # the grid follows the same rule
+    grid = np.asarray(render_grid(np.full((1, 2, 6, 6), 1 / 6, dtype=np.float32),
+                                  bar=False).image)
+    assert tuple(COLORS[-1]) not in {tuple(p) for p in grid.reshape(-1, 3)}
+
+
+def test_maps_carry_a_colour_bar_with_real_values():
+    from course_lib.explorer import colour_bar
+
+    with_bar = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20)
+    without = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20, bar=False)
+    assert with_bar.width > without.width + 20
+    small = colour_bar(100, 0.031)  # per-map contrast: the bar's top is the map's max
+    assert small.height >= 100
+    assert render_grid(pattern_maps()).image.width > render_grid(pattern_maps(),
+                                                                  bar=False).image.width
+
+
+def test_thumbnails_keep_row_sums_when_shrinking():
+    from course_lib.explorer.render import shrink_map
+
+    rng = np.random.default_rng(3)
+    maps = renormalise_rows(rng.random((2, 100, 100)).astype(np.float32))
+    small = shrink_map(maps, 16)
+    assert small.shape == (2, 16, 16)
+    np.testing.assert_allclose(small.sum(-1), 1.0, atol=1e-5)
+
+
+def test_pictures_are_drawn_at_natural_size_and_shown_unstretched(explorer):
+    image = render_attention_map(np.eye(13), [str(i) for i in range(13)], bar=False)
+    assert image.height < 13 * 24 + 80  # 24 px cells at most, plus labels
+    explorer.set_view(view="head")
+    width, _ = png_size(explorer.current_png())
+    assert explorer.picture.layout.width == f"{width}px"
+
+
+def test_sentence_pairs_get_a_divider_line():
+    from course_lib.explorer import ExplorerState, Presenter
+    from course_lib.explorer.render import DIVIDER
+
+    pair = Presenter(pair_maps()).draw(ExplorerState(view="head")).image
+    single_maps = maps_from_weights(pattern_maps(), TOKENS)
+    single = Presenter(single_maps).draw(ExplorerState(view="head")).image
+    has = lambda image: DIVIDER in {tuple(p) for p in np.asarray(image).reshape(-1, 3)}  # noqa: E731
+    assert has(pair) and not has(single)
+
+
+def test_html_blocks_set_their_own_colours_for_dark_themes(explorer):
+    import re
+
+    explorer.set_view(view="patterns", text="The cat sat.", text_pair="")
+    blocks = [explorer.details.value, explorer.status.value,
+              pattern_table_html(explorer.patterns)]
+    explorer.set_view(view="head")
+    blocks.append(explorer.details.value)
+    explorer.set_view(text="")  # the message note
+    blocks.append(explorer.status.value)
+    for block in blocks:
+        styles = re.findall(r"style='([^']*)'", block)
+        assert styles
+        for style in styles:
+            if "background" in style:
+                assert re.search(r"(^|;)color:", style), f"background without colour: {style}"
+
+
+def test_scale_option_changes_the_picture(explorer):
+    explorer.set_view(view="head", text="The cat sat on the mat.", layer=1, head=1)
+    before = explorer.current_png()
+    explorer.set_view(scale="per-map")
+    assert explorer.current_png() != before and explorer.scale_select.value == "per-map"
+    assert "per-map contrast" in explorer.status.value
+    explorer.scale_select.value = "shared"
+    assert explorer.current_png() == before
+
+
+# ----- hostile input to the explorer and its export (issue 11) -----------------------------
+
+@pytest.mark.parametrize("name,rule", [
+    ("", "empty"), ("   ", "empty"), ("\t\n", "empty"),
+    (".html", "hidden"), (".secret", "hidden"), (" .png", "hidden"),
+    ("../up", "path, not a file name"), ("a/b", "path, not a file name"),
+    ("..", "path, not a file name"), ("a\\b", "path, not a file name"),
+    ("nul\x00byte", "cannot take"), ("bell\x07", "cannot take"), ("what?", "cannot take"),
+    ("a:b", "cannot take"), ("pipe|", "cannot take"), ("\ud800half", "cannot take"),
+    ("star*", "cannot take"), ("ends.", "ends with a dot"), ("CON", "reserved"),
+    ("nul.txt", "reserved"), ("x" * 300, "bytes long"),
+])
+def test_bad_file_names_are_refused_naming_the_rule(name, rule):
+    from course_lib.explorer import check_file_name
+
+    with pytest.raises(ValueError, match=rule):
+        check_file_name(name, "html")
+
+
+@pytest.mark.parametrize("name,expected", [("attention", "attention.html"),
+                                           ("  spaced  ", "spaced.html"),
+                                           ("page.HTML", "page.HTML"),
+                                           ("layer 3, head 2", "layer 3, head 2.html"),
+                                           ("注意", "注意.html"), ("v1.2", "v1.2.html")])
+def test_good_file_names_get_their_suffix(name, expected):
+    from course_lib.explorer import check_file_name
+
+    assert check_file_name(name, "html") == expected
+
+
+def test_file_name_must_be_a_string():
+    from course_lib.explorer import check_file_name
+
+    with pytest.raises(TypeError, match="must be a string"):
+        check_file_name(None, "png")
+
+
+@pytest.mark.parametrize("stem", ["", "   ", ".html", "../outside", "sub/inner", "a\x00b",
+                                  "bad?name"])
+def test_export_buttons_refuse_bad_names_in_the_widget(explorer, tmp_path, stem):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    explorer.export_folder = folder
+    explorer.file_stem.value = stem
+    picture = explorer.current_png()
+    explorer.save_html_button.click()
+    explorer.save_png_button.click()
+    assert "not saved" in explorer.export_status.value
+    assert list(folder.iterdir()) == [] and list(tmp_path.iterdir()) == [folder]
+    assert explorer.current_png() == picture  # the picture stays; the message is beside it
+
+
+def test_export_buttons_report_a_missing_folder(explorer, tmp_path):
+    explorer.export_folder = tmp_path / "missing"
+    explorer.save_png_button.click()
+    assert "not saved" in explorer.export_status.value
+    assert "does not exist" in explorer.export_status.value
+
+
+@pytest.mark.parametrize("path,error,rule", [
+    ("", ValueError, "no file name"), ("   ", ValueError, "no file name"),
+    ("{tmp}/.html", ValueError, "hidden"), ("{tmp}/", ValueError, "no file name"),
+    ("{tmp}/missing/x.html", FileNotFoundError, "does not exist"),
+    ("{tmp}/bad\x00.html", ValueError, "cannot take"), ("{tmp}", ValueError, "is a folder"),
+    (42, TypeError, "string or a pathlib.Path"),
+])
+def test_save_from_python_refuses_bad_paths(explorer, tmp_path, path, error, rule):
+    target = path.format(tmp=tmp_path) if isinstance(path, str) else path
+    for save in (explorer.save_html, explorer.save_png):
+        with pytest.raises(error, match=rule):
+            save(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_from_python_adds_the_suffix(explorer, tmp_path):
+    assert explorer.save_png(tmp_path / "pic").name == "pic.png"
+    assert explorer.save_html(tmp_path / "page").name == "page.html"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html", "pic.png"]
+
+
+def test_maps_with_nan_are_refused_naming_the_head():
+    weights = np.full((2, 3, 4, 4), 0.25, dtype=np.float32)
+    weights[1, 2, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"NaN \(first in layer 2, head 3\)"):
+        maps_from_weights(weights, ["a", "b", "c", "d"])
+    weights[1, 2, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        maps_from_weights(weights, ["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="holds NaN: it is not drawn"):
+        render_attention_map(np.full((2, 2), np.nan), ["a", "b"])
+    with pytest.raises(ValueError, match="holds NaN"):
+        head_view_png(np.array([[np.nan, 1.0], [0.5, 0.5]]), ["a", "b"])
+    with pytest.raises(ValueError, match="holds NaN"):
+        render_grid(np.full((1, 1, 2, 2), np.nan))
+
+
+def test_a_model_that_gives_nan_shows_a_message_not_a_picture_of_nan():
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny())
+    with torch.no_grad():
+        model.encoder.layers[0].attention.query.weight.fill_(float("nan"))
+    explorer = AttentionExplorer(model, cl.load_tokenizer("minilm"), text="nan inside")
+    assert explorer.maps is None
+    assert "NaN" in explorer.message and "not drawn" in explorer.message
+    assert "NaN" in explorer.status.value
+    assert explorer.current_png().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize("text", [42, None, ["a list"], b"bytes"])
+def test_text_that_is_not_a_string_is_named_as_such(minilm, text):
+    with pytest.raises(TypeError, match="text must be a string"):
+        AttentionExplorer(*minilm, text=text)
+    with pytest.raises(TypeError, match="text_pair must be a string or None"):
+        AttentionExplorer(*minilm, text="fine", text_pair=42)
+
+
+def test_heads_by_tokens_maps_keep_readable_rows_at_512_tokens():
+    looks = np.full((12, 512), 1 / 512, dtype=np.float32)  # token focus: heads x tokens
+    image = render_attention_map(looks, [f"head {h}" for h in range(1, 13)],
+                                 ["w"] * 512, max_extent=640, bar=False)
+    assert image.height > 12 * 20  # rows stay 24 px tall, columns 1 px wide
+    assert image.width < 800
+
+
+def test_characters_no_font_can_draw_are_named():
+    from course_lib.explorer.render import _coverage, font_for, get_font, missing_glyphs
+
+    primary = get_font(10)
+    if _coverage(getattr(primary, "path", "")) is None:
+        pytest.skip("font coverage cannot be read here (no fontTools or no DejaVu Sans)")
+    assert missing_glyphs(["[CLS]", "cat", "Привет", "ελ"]) == ""
+    if missing_glyphs(["日"]):  # no CJK font installed: the explorer says so
+        presenter_maps = maps_from_weights(np.full((1, 1, 3, 3), 1 / 3), ["[CLS]", "日", "[SEP]"])
+        from course_lib.explorer import ExplorerState, Presenter
+
+        summary = Presenter(presenter_maps).draw(ExplorerState()).summary
+        assert "No font on this machine can draw 日" in summary
+    else:  # a fallback font draws it
+        assert font_for("日", 10) is not primary
+
+
+def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch):
+    from course_lib.explorer import render
+
+    primary = render.get_font(10)
+    if render._coverage(getattr(primary, "path", "")) is None:
+        pytest.skip("font coverage cannot be read here")
+    fake_path = "/fonts/has-everything.ttf"
+
+    class FakeFont:
+        path = fake_path
+
+    monkeypatch.setattr(render, "FALLBACK_FONTS", ("has-everything.ttf",))
+    monkeypatch.setattr(render, "_truetype", lambda name, size: FakeFont())
+    monkeypatch.setattr(render, "_coverage",
+                        lambda path: frozenset({ord("日")}) if path == fake_path else
+                        frozenset(map(ord, "abc")))
+    render.font_for.cache_clear()
+    try:
+        assert isinstance(render.font_for("日", 10), FakeFont)
+        assert render.missing_glyphs(["日", "abc"]) == ""
+        assert render.missing_glyphs(["日x"]) == "日x"  # no font has both: named
+    finally:
+        render.font_for.cache_clear()
+
+
+# ----- the interactive page: data carried inline ------------------------------------------
+
+def test_viewer_data_carries_the_maps_exactly_enough():
+    import base64
+
+    from course_lib.explorer.interactive import viewer_data
+
+    maps = pair_maps()
+    data = viewer_data(maps, layer=1, head=2)
+    assert data["included"] == [0, 1] and (data["layer"], data["head"]) == (1, 2)
+    values = np.frombuffer(base64.b64decode(data["weights"]), dtype="<u2") / 65535
+    np.testing.assert_allclose(values.reshape(maps.weights.shape), maps.weights, atol=1e-5)
+    assert data["tokens"] == list(maps.tokens) and data["segments"] == [0, 0, 0, 0, 1, 1, 1]
+    small = viewer_data(maps, layer=1, head=0, max_values=100)  # too long: the chosen layer only
+    assert small["included"] == [1]
+    assert len(base64.b64decode(small["weights"])) == 2 * 3 * 7 * 7
+
+
+def test_tokens_cannot_break_out_of_the_pages_script():
+    tokens = ["[CLS]", "</script><script>alert(1)</script>", "&amp;", "[SEP]"]
+    maps = maps_from_weights(np.full((1, 1, 4, 4), 0.25), tokens)
+    patterns = head_pattern_scores(maps.weights, maps.tokens)
+    page = static_html_page(image_to_png(render_grid(maps.weights).image), maps, patterns, "t",
+                            "attention")
+    assert "alert(1)</script>" not in page and "<script>alert" not in page
+    assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else
+
+
+def test_live_view_gets_the_maps_when_opened_and_a_message_when_too_long(minilm):
+    pytest.importorskip("anywidget")
+    explorer = AttentionExplorer(*minilm, text="The cat sat.")
+    assert explorer.live_view is None  # nothing built or sent while closed
+    explorer.live_panel.selected_index = 0
+    data = explorer.live_view.data
+    assert data["seq"] == 6 and data["included"] == list(range(6))
+    explorer.set_view(text="Dogs bark loudly.")
+    assert explorer.live_view.data["tokens"] == list(explorer.tokens)
+    explorer.set_view(text="word " * 300)
+    assert "too many for the live view" in explorer.live_view.data["message"]
+    from course_lib.explorer.live import live_data
+
+    partial = live_data(explorer.maps, layer=4, max_values=12 * 302 * 302)
+    assert partial["included"] == [4]
+
+
+def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
+    explorer.set_view(view="model", text="The cat sat on the mat.")
+    grid_width, _ = png_size(bytes(explorer.picture.value))
+    map_width, _ = png_size(bytes(explorer.picture_more.value))
+    whole_width, _ = png_size(explorer.current_png())  # the PNG of everything shown
+    assert explorer.picture_more.layout.display is None
+    assert whole_width == grid_width + 12 + map_width
+    assert explorer.picture_box.layout.flex_flow == "row wrap"
+    explorer.set_view(view="head")
+    assert explorer.picture_more.layout.display == "none"
+    assert explorer.current_png() == bytes(explorer.picture.value)

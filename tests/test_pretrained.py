@@ -12,7 +12,7 @@ from course_lib import pretrained
 
 
 def test_shipped_files_match_published_hashes(minilm_folder):
-    for name, expected in pretrained.MINILM_SHA256.items():
+    for name, expected in pretrained.SHIPPED_MODELS["minilm"].sha256.items():
         assert pretrained.sha256_of(minilm_folder / name) == expected
 
 

@@ -1,4 +1,12 @@
-"""Checkers for notebooks 03 and 04: one head of attention, then splitting, merging, many heads."""
+"""Checkers for notebooks 03 and 04: one head of attention, then splitting, merging, many heads.
+
+The tensor exercises of notebook 04 run at two sizes (``fixtures.SMALL`` then ``fixtures.OTHER``)
+so that sizes written into the code are caught. ``merge_heads`` is given what it really gets in
+multi-head attention, the contiguous output of ``weights @ v``, as well as the non-contiguous
+output of ``split_heads``: a version that only works on one of them (``.view`` after a
+transpose) fails here, at its own exercise, with a message saying why, not later inside
+``multi_head_attention``.
+"""
 
 from __future__ import annotations
 
@@ -8,80 +16,96 @@ import torch
 
 from ..attention import MultiHeadSelfAttention, attention_weights, merge_heads, split_heads
 from ..config import BertConfig
-from ._learner import call_learner, clones, seeded
-from .core import CheckReport, compare_tensors
+from .cases import Case, check_cases
+from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
+from .report import CheckReport
 
 SEQ, HEAD_SIZE = 6, 8
 PADDING_MASK = torch.tensor([True, True, True, True, False, False])  # (seq,): last 2 are [PAD]
-SMALL = BertConfig(vocab_size=50, hidden_size=16, num_layers=1, num_heads=4, intermediate_size=32)
 
 
 def head_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Queries, keys and values of one head, (6, 8) each, seeded."""
-    with seeded(6):
-        q, k, v = (torch.randn(SEQ, HEAD_SIZE) for _ in range(3))  # (seq, head_size) each
+    q, k, v = randn(6, 3, SEQ, HEAD_SIZE)  # (seq, head_size) each
     return q, k, v
 
 
-def _scores_softmax(q, k, mask, scale: float, dim: int = -1) -> torch.Tensor:
-    """The weights a variant of attention would give: used to recognise typical mistakes."""
-    scores = q @ k.transpose(-1, -2) / scale  # (seq_q, seq_k)
-    if mask is not None:
+# ---- the catalogue of attention mistakes, shared by one head and many heads ------------------
+
+def attention_variant(q, k, mask, scale: float | None = None, dim: int = -1,
+                      mask_after_softmax: bool = False) -> torch.Tensor:
+    """The weights a variant of attention gives (the right one by default): used to recognise
+    the typical mistakes. mask: broadcastable to (..., seq_q, seq_k), True for keys to see."""
+    scale = math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ k.transpose(-1, -2) / scale  # (..., seq_q, seq_k)
+    if mask is not None and not mask_after_softmax:
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
-    return torch.softmax(scores, dim=dim)
+    weights = torch.softmax(scores, dim=dim)
+    if mask is not None and mask_after_softmax:
+        weights = weights.masked_fill(~mask, 0.0)  # zeroed, but the rows no longer sum to 1
+    return weights
 
 
-def _weight_hints(q, k, mask) -> dict[str, torch.Tensor]:
+def weight_mistakes(q, k, mask, hidden_size: int | None = None) -> dict[str, torch.Tensor]:
+    """The catalogue for attention weights: a typical mistake -> the weights it gives."""
     d = q.shape[-1]
-    hints = {
-        "the scores were not divided by sqrt(d) (the head size)":
-            _scores_softmax(q, k, mask, 1.0),
-        "the scores were divided by d instead of sqrt(d)": _scores_softmax(q, k, mask, d),
+    mistakes = {
+        "the scores were not divided by sqrt(d) (the head size)": attention_variant(q, k, mask, 1),
+        "the scores were divided by d instead of sqrt(d)": attention_variant(q, k, mask, d),
         "the softmax ran over the wrong axis: each query's row (the last axis, the keys) "
-        "must sum to 1": _scores_softmax(q, k, mask, math.sqrt(d), dim=-2),
+        "must sum to 1": attention_variant(q, k, mask, dim=-2),
     }
+    if hidden_size is not None and hidden_size != d:
+        mistakes["the scores were divided by sqrt(hidden_size); divide by sqrt(head_size), the "
+                 "size of one head's vectors"] = attention_variant(q, k, mask,
+                                                                   math.sqrt(hidden_size))
     if mask is not None:
-        hints["the mask was ignored: padded keys must get weight 0"] = _scores_softmax(
-            q, k, None, math.sqrt(d))
-    return hints
+        mistakes["the mask was ignored: padded keys must get weight 0"] = attention_variant(
+            q, k, None)
+        mistakes["the mask was applied after the softmax: set the padded keys' scores to a very "
+                 "negative number before the softmax, so the rest still sums to 1"] = (
+            attention_variant(q, k, mask, mask_after_softmax=True))
+    return mistakes
 
 
-def _weight_properties(report: CheckReport, name: str, weights, mask) -> None:
-    """Plain-word checks that hold for any correct attention map: rows sum to 1, padding gets 0."""
-    if not isinstance(weights, torch.Tensor) or weights.dim() < 2:
+def inspect_weights(report: CheckReport, case: Case, weights) -> None:
+    """Plain-word checks that hold for any correct attention map: rows sum to 1, padding gets 0.
+    The mask is the case's last argument."""
+    mask, name = case.args[-1], case.label
+    if case.parts:  # (output, weights): look at the weights only
+        if not (isinstance(weights, (tuple, list)) and len(weights) == len(case.parts)):
+            return
+        weights, name = weights[-1], case.parts[-1]
+    if not isinstance(weights, torch.Tensor) or weights.dim() < 2 or weights.is_complex():
         return
-    weights = weights.detach().float()
+    weights = weights.detach().to("cpu", torch.float64)
     if torch.isnan(weights).any():
-        report.fail(f"{name} contains NaN: is a whole row masked, or the softmax over the wrong "
-                    "axis? each query's row (the last axis) must sum to 1")
+        report.fail(f"{name} contains NaN: is a whole row masked, or the softmax over the "
+                    "wrong axis? each query's row (the last axis) must sum to 1")
         return
-    if torch.allclose(weights.sum(dim=-1), torch.ones(weights.shape[:-1]), atol=1e-5):
+    if torch.allclose(weights.sum(dim=-1), torch.ones(weights.shape[:-1],
+                                                      dtype=torch.float64), atol=1e-5):
         report.ok(f"every row of {name} sums to 1")
     else:
-        report.fail(f"the rows of {name} do not sum to 1: take the softmax over the last axis "
-                    "(the keys)")
+        report.fail(f"the rows of {name} do not sum to 1: the softmax over the last axis "
+                    "(the keys) must come after the scaling and the mask")
     if mask is not None and weights.shape[-1] == mask.shape[-1]:
-        padded = weights[..., ~mask]
-        if padded.abs().max().item() < 1e-6:
+        padded = weights[..., ~mask].abs().max().item()
+        if padded < 1e-6:
             report.ok(f"padded keys get weight 0 in {name}")
         else:
-            report.fail(f"padded keys get weight up to {padded.abs().max().item():.3f} in {name}: "
-                        "the mask must set their scores to a very negative number before softmax")
+            report.fail(f"padded keys get weight up to {padded:.3f} in {name}: the mask must "
+                        "set their scores to a very negative number before softmax")
 
 
 def check_attention_weights(attention_weights_fn) -> CheckReport:
     """Run ``attention_weights(q, k, mask)`` without and with a padding mask."""
     report = CheckReport("attention_weights")
     q, k, _ = head_inputs()
-    for mask, case in ((None, "without a mask"), (PADDING_MASK, "with 2 padded keys")):
-        finished, answer = call_learner(report, f"attention_weights {case}", attention_weights_fn,
-                                        *clones(q, k, mask))
-        if not finished:
-            return report
-        name = f"the attention map {case}"
-        _weight_properties(report, name, answer, mask)
-        expected = attention_weights(q, k, mask)  # (seq, seq)
-        compare_tensors(report, name, answer, expected, hints=_weight_hints(q, k, mask))
+    cases = [Case(f"the attention map {case}", (q, k, mask), attention_weights(q, k, mask),
+                  weight_mistakes(q, k, mask), call=f"attention_weights {case}")
+             for mask, case in ((None, "without a mask"), (PADDING_MASK, "with 2 padded keys"))]
+    check_cases(report, "attention_weights", attention_weights_fn, cases, inspect=inspect_weights)
     return report
 
 
@@ -90,99 +114,107 @@ def check_one_head(one_head) -> CheckReport:
     report = CheckReport("one_head")
     q, k, v = head_inputs()
     mask = PADDING_MASK
-    finished, answer = call_learner(report, "one_head", one_head, *clones(q, k, v, mask))
-    if not finished:
-        return report
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        report.fail("one_head should return two tensors: (output, weights)")
-        return report
-    output, weights = answer
-    expected_weights = attention_weights(q, k, mask)  # (seq, seq)
-    _weight_properties(report, "the attention map", weights, mask)
-    compare_tensors(report, "the attention map", weights, expected_weights,
-                    hints=_weight_hints(q, k, mask))
-    hints = {f"({mistake})": wrong @ v for mistake, wrong in _weight_hints(q, k, mask).items()}
-    hints["the keys were averaged instead of the values: output = weights @ v"] = (
-        expected_weights @ k)
-    hints["the values were not weighted: output = weights @ v"] = v
-    compare_tensors(report, "the output", output, expected_weights @ v, hints=hints)
+    weights = attention_weights(q, k, mask)  # (seq, seq)
+    wrong_weights = weight_mistakes(q, k, mask)
+    output_mistakes = {f"({mistake})": wrong @ v for mistake, wrong in wrong_weights.items()}
+    output_mistakes["the keys were averaged instead of the values: output = weights @ v"] = (
+        weights @ k)
+    output_mistakes["the values were not weighted: output = weights @ v"] = v
+    case = Case("one_head", (q, k, v, mask), (weights @ v, weights),
+                (output_mistakes, wrong_weights), parts=("the output", "the attention map"),
+                call="one_head")
+    check_cases(report, "one_head", one_head, [case], inspect=inspect_weights)
     return report
 
 
 # ---- notebook 04: many heads ------------------------------------------------------------------
 
-def hidden_inputs() -> torch.Tensor:
-    """Vectors (batch 2, seq 5, hidden 16), seeded."""
-    with seeded(7):
-        return torch.randn(2, 5, SMALL.hidden_size)  # (batch, seq, hidden)
+def hidden_inputs(config: BertConfig = SMALL) -> torch.Tensor:
+    """Vectors (batch 2, seq 5, hidden) at SMALL, (batch 3, seq 4, hidden) at another size."""
+    batch, seq = (2, 5) if config is SMALL else (3, 4)
+    return randn(7, batch, seq, config.hidden_size)  # (batch, seq, hidden)
 
 
-def check_split_heads(split_heads_fn) -> CheckReport:
-    """Run ``split_heads(x, num_heads)``: (batch, seq, hidden) -> (batch, heads, seq, head_size)."""
-    report = CheckReport("split_heads")
-    x = hidden_inputs()
-    heads = SMALL.num_heads
-    finished, answer = call_learner(report, "split_heads", split_heads_fn, x.clone(), heads)
-    if not finished:
-        return report
+def split_mistakes(x: torch.Tensor, heads: int) -> dict[str, torch.Tensor]:
     batch, seq, hidden = x.shape
     size = hidden // heads
-    if isinstance(answer, torch.Tensor) and tuple(answer.shape) == (batch, seq, heads, size):
-        report.fail(f"shape {(batch, seq, heads, size)} is (batch, seq, heads, head_size): "
-                    ".transpose(1, 2) brings the heads axis before the sequence axis")
-        return report
-    hints = {
+    return {
+        "the heads axis is not before the sequence axis: (batch, seq, heads, head_size) needs "
+        ".transpose(1, 2) to become (batch, heads, seq, head_size)":
+            x.view(batch, seq, heads, size),
         "the heads were cut straight out of the memory: view as (batch, seq, heads, head_size) "
         "first, then transpose(1, 2)": x.reshape(batch, heads, seq, size),
         "each head must take a contiguous block of head_size features (head h: features "
         "h*head_size to (h+1)*head_size), not every heads-th feature":
             x.view(batch, seq, size, heads).permute(0, 3, 1, 2),
     }
-    compare_tensors(report, "the split result", answer, split_heads(x, heads), hints=hints)
+
+
+def check_split_heads(split_heads_fn) -> CheckReport:
+    """Run ``split_heads(x, num_heads)``: (batch, seq, hidden) -> (batch, heads, seq, head_size)."""
+    report = CheckReport("split_heads")
+    cases = []
+    for config in (SMALL, OTHER):
+        x, heads = hidden_inputs(config), config.num_heads
+        label = "the split result" + ("" if config is SMALL else f" at {sizes_of(config)}")
+        cases.append(Case(label, (x, heads), split_heads(x, heads), split_mistakes(x, heads),
+                          call=f"split_heads at {sizes_of(config)}", sizes=sizes_of(config)))
+    check_cases(report, "split_heads", split_heads_fn, cases)
     return report
+
+
+def merge_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    batch, heads, seq, size = x.shape
+    return {
+        "the heads were merged in the wrong order: transpose(1, 2) back to (batch, seq, heads, "
+        "head_size) before reshaping to (batch, seq, hidden)": x.reshape(batch, seq, heads * size),
+        "the heads were interleaved feature by feature; put them side by side, head 1's "
+        "head_size features first": x.permute(0, 2, 3, 1).reshape(batch, seq, heads * size),
+        "the heads were moved back but not joined: reshape (batch, seq, heads, head_size) to "
+        "(batch, seq, hidden)": x.transpose(1, 2),
+    }
 
 
 def check_merge_heads(merge_heads_fn) -> CheckReport:
-    """Run ``merge_heads(x)``: (batch, heads, seq, head_size) -> (batch, seq, hidden)."""
+    """Run ``merge_heads(x)``: (batch, heads, seq, head_size) -> (batch, seq, hidden), on the
+    contiguous output of ``weights @ v`` (what multi-head attention gives it) and on the
+    non-contiguous output of ``split_heads``."""
     report = CheckReport("merge_heads")
-    x = split_heads(hidden_inputs(), SMALL.num_heads)  # (batch, heads, seq, head_size)
-    finished, answer = call_learner(report, "merge_heads", merge_heads_fn, x.clone())
-    if not finished:
-        return report
-    batch, heads, seq, size = x.shape
-    hints = {
-        "the heads were merged in the wrong order: transpose(1, 2) back to (batch, seq, heads, "
-        "head_size) before reshaping to (batch, seq, hidden)": x.reshape(batch, seq, heads * size),
-        "the heads were interleaved feature by feature; put them side by side, head 0's "
-        "head_size features first": x.permute(0, 2, 3, 1).reshape(batch, seq, heads * size),
-    }
-    compare_tensors(report, "the merged result", answer, merge_heads(x), hints=hints)
+    from_attention = split_heads(hidden_inputs(SMALL), SMALL.num_heads).contiguous()
+    from_split = split_heads(hidden_inputs(OTHER), OTHER.num_heads)  # a transposed view
+    cases = [Case("the merged result", (x,), merge_heads(x), merge_mistakes(x), call=call,
+                  sizes=sizes_of(config))
+             for x, config, call in (
+                 (from_attention, SMALL, "merge_heads on the output of weights @ v "
+                                         "(contiguous, as in multi-head attention)"),
+                 (from_split, OTHER, f"merge_heads on the output of split_heads at "
+                                     f"{sizes_of(OTHER)}"))]
+    check_cases(report, "merge_heads", merge_heads_fn, cases)
     return report
 
 
-def small_attention() -> MultiHeadSelfAttention:
-    """A seeded 4-head, 16-wide attention layer in eval mode (no dropout)."""
-    with seeded(8):
-        return MultiHeadSelfAttention(SMALL).eval()
+def small_attention(config: BertConfig = SMALL) -> MultiHeadSelfAttention:
+    """A seeded attention layer in eval mode (no dropout): 4 heads, 16 wide at SMALL."""
+    return seeded_module(MultiHeadSelfAttention, config, seed=8)
 
 
-def batch_padding_mask() -> torch.Tensor:
-    """(batch 2, seq 5) bool, True for real tokens: the second input ends with 2 padding tokens."""
-    return torch.tensor([[True] * 5, [True, True, True, False, False]])
+def batch_padding_mask(config: BertConfig = SMALL) -> torch.Tensor:
+    """(batch, seq) bool, True for real tokens: the last input ends with padding tokens."""
+    if config is SMALL:
+        return keep_mask([5, 3], 5)
+    return keep_mask([4, 2, 3], 4)
 
 
-def _multi_head_variant(x, attention, mask, scale=True, projection=True, wrong_merge=False):
+def multi_head_variant(x, attention, mask, scale=None, projection=True, wrong_merge=False,
+                       mask_after_softmax=False) -> torch.Tensor:
     """What multi-head attention gives with one typical mistake: used to recognise it."""
     heads = attention.num_heads
     q = split_heads(attention.query(x), heads)  # (batch, heads, seq, head_size)
     k = split_heads(attention.key(x), heads)  # (batch, heads, seq, head_size)
     v = split_heads(attention.value(x), heads)  # (batch, heads, seq, head_size)
-    scores = q @ k.transpose(-1, -2)  # (batch, heads, seq, seq)
-    if scale:
-        scores = scores / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(~mask[:, None, None, :], torch.finfo(scores.dtype).min)
-    context = torch.softmax(scores, dim=-1) @ v  # (batch, heads, seq, head_size)
+    keys = None if mask is None else mask[:, None, None, :]  # (batch, 1, 1, seq)
+    weights = attention_variant(q, k, keys, scale, mask_after_softmax=mask_after_softmax)
+    context = weights @ v  # (batch, heads, seq, head_size)
     batch, _, seq, size = context.shape
     if wrong_merge:
         merged = context.reshape(batch, seq, heads * size)  # no transpose: wrong order
@@ -191,26 +223,38 @@ def _multi_head_variant(x, attention, mask, scale=True, projection=True, wrong_m
     return attention.output(merged) if projection else merged
 
 
+def multi_head_mistakes(x, attention, mask) -> dict[str, torch.Tensor]:
+    hidden = x.shape[-1]
+    return {
+        "the output projection (attention.output) was left out":
+            multi_head_variant(x, attention, mask, projection=False),
+        "the scores were not divided by sqrt(head_size)":
+            multi_head_variant(x, attention, mask, scale=1.0),
+        "the scores were divided by sqrt(hidden_size); divide by sqrt(head_size), the size of "
+        "one head's vectors": multi_head_variant(x, attention, mask, scale=math.sqrt(hidden)),
+        "the mask was ignored: padded keys must get weight 0":
+            multi_head_variant(x, attention, None),
+        "the mask was applied after the softmax: mask the scores before the softmax":
+            multi_head_variant(x, attention, mask, mask_after_softmax=True),
+        "the heads were merged in the wrong order (transpose back before reshaping)":
+            multi_head_variant(x, attention, mask, wrong_merge=True),
+    }
+
+
+def _multi_head_case(config: BertConfig) -> Case:
+    attention = small_attention(config)
+    x, mask = hidden_inputs(config), batch_padding_mask(config)
+    with torch.no_grad():
+        expected, _ = attention(x, mask[:, None, None, :], output_attentions=True)
+        mistakes = multi_head_mistakes(x, attention, mask)
+    label = "the attention output" + ("" if config is SMALL else f" at {sizes_of(config)}")
+    return Case(label, (x, attention, mask), expected, mistakes,
+                call=f"multi_head_attention at {sizes_of(config)}", sizes=sizes_of(config))
+
+
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""
     report = CheckReport("multi_head_attention")
-    attention = small_attention()
-    x, mask = hidden_inputs(), batch_padding_mask()
-    finished, answer = call_learner(report, "multi_head_attention", multi_head_attention,
-                                    x.clone(), attention, mask.clone())
-    if not finished:
-        return report
-    with torch.no_grad():
-        expected, _ = attention(x, mask[:, None, None, :], output_attentions=True)
-        hints = {
-            "the output projection (attention.output) was left out":
-                _multi_head_variant(x, attention, mask, projection=False),
-            "the scores were not divided by sqrt(head_size)":
-                _multi_head_variant(x, attention, mask, scale=False),
-            "the mask was ignored: padded keys must get weight 0":
-                _multi_head_variant(x, attention, None),
-            "the heads were merged in the wrong order (transpose back before reshaping)":
-                _multi_head_variant(x, attention, mask, wrong_merge=True),
-        }
-    compare_tensors(report, "the attention output", answer, expected, hints=hints)
+    check_cases(report, "multi_head_attention", multi_head_attention,
+                [_multi_head_case(SMALL), _multi_head_case(OTHER)])
     return report

@@ -8,18 +8,22 @@ import math
 
 import torch
 
-from ._learner import call_learner, clones, seeded
-from .core import CheckReport, compare_tensors
+from . import calling
+from .calling import call_learner
+from .cases import Case, check_cases
+from .compare import as_number
+from .fixtures import clones, keep_mask, randn, seeded
+from .report import CheckReport
 
 POOLINGS = ("cls", "average", "max")
+TRAINING_ALLOWANCE = 6  # training a classifier may take longer than the usual time limit
 
 
 def _padded_hidden() -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder-like output for 3 sentences of 6, 4 and 3 real tokens, padded to 6; the padding
     holds large values so that pooling which includes it is visibly wrong."""
-    with seeded(9):
-        hidden = torch.randn(3, 6, 8)  # (batch, seq, hidden)
-    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]])
+    hidden = randn(9, 3, 6, 8)  # (batch, seq, hidden)
+    mask = keep_mask([6, 4, 3], 6).long()  # (batch, seq)
     hidden[mask == 0] = 20.0
     return hidden, mask
 
@@ -40,6 +44,10 @@ def _feature_hints(hidden: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.
         "padding was included in the max (it holds 20.0 here)": hidden.max(dim=1).values,
         "padding was set to 0 before the max; fill it with -inf instead":
             (hidden * keep).max(dim=1).values,
+        "it pooled over the hidden features (dim=-1), giving (batch, seq); pool over the "
+        "tokens (dim=1)": hidden.max(dim=-1).values,
+        "it averaged over the hidden features (dim=-1), giving (batch, seq); average over the "
+        "tokens (dim=1)": hidden.mean(dim=-1),
     }
 
 
@@ -54,18 +62,11 @@ def check_sentence_features(sentence_features) -> CheckReport:
         "average": (hidden * keep).sum(dim=1) / keep.sum(dim=1),
         "max": hidden.masked_fill(~keep, float("-inf")).max(dim=1).values,
     }
-    for pooling in POOLINGS:
-        ran, result = call_learner(report, f"sentence_features(hidden, mask, {pooling!r})",
-                                   sentence_features, *clones(hidden, mask), pooling)
-        if not ran:
-            return report
-        if isinstance(result, torch.Tensor) and tuple(result.shape) == tuple(mask.shape):
-            report.fail(f"{pooling!r}: shape {tuple(result.shape)} = (batch, seq): it pooled over "
-                        "the hidden features; pool over the tokens (dim=1)")
-            continue
-        hints = {why: wrong for why, wrong in _feature_hints(hidden, mask).items()
-                 if not torch.allclose(wrong, expected[pooling])}
-        compare_tensors(report, f"{pooling!r} features", result, expected[pooling], hints=hints)
+    cases = [Case(f"{pooling!r} features", (hidden, mask, pooling), expected[pooling],
+                  _feature_hints(hidden, mask),
+                  call=f"sentence_features(hidden, mask, {pooling!r})")
+             for pooling in POOLINGS]
+    check_cases(report, "sentence_features", sentence_features, cases)
     return report
 
 
@@ -83,19 +84,23 @@ def check_standardize(standardize) -> CheckReport:
     by the training standard deviation, feature by feature, for both splits."""
     report = CheckReport("standardising features with the training statistics")
     train, test = _standardize_inputs()
-    ran, result = call_learner(report, "standardize(train, test)", standardize,
-                               *clones(train, test))
-    if not ran:
-        return report
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        report.fail("return a pair (train_z, test_z)")
-        return report
-    train_z, test_z = result
     both = torch.cat([train, test])  # (n_train + n_test, features)
-    right_mean = train.mean(dim=0)
-    # Either standard deviation convention is fine: divide by n - 1 (torch) or by n (NumPy).
-    options = [train.std(dim=0), train.std(dim=0, correction=0)]
-    expected = [((train - right_mean) / std, (test - right_mean) / std) for std in options]
+    mean = train.mean(dim=0)  # (features,)
+    # Either standard deviation convention is right, used for both splits: divide by n - 1
+    # (torch's default) or by n (NumPy's).
+    right, numpy_right = (((train - mean) / std, (test - mean) / std)
+                          for std in (train.std(dim=0), train.std(dim=0, correction=0)))
+
+    def per_sentence(x):
+        return (x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, keepdim=True)
+
+    wrong_train = {
+        "the statistics were taken per sentence (dim=1) instead of per feature (dim=0)":
+            per_sentence(train),
+        "the statistics came from train and test together; use the training split only":
+            (train - both.mean(dim=0)) / both.std(dim=0),
+        "the training split was left as it was; standardise both splits": train,
+    }
     wrong_test = {
         "the test split was standardised with its own mean and std; a model must only use "
         "statistics of the training data (the test set stands for data not seen yet)":
@@ -104,25 +109,13 @@ def check_standardize(standardize) -> CheckReport:
             (test - both.mean(dim=0)) / both.std(dim=0),
         "the test split was left as it was; transform it with the training statistics too": test,
         "the statistics were taken per sentence (dim=1) instead of per feature (dim=0)":
-            (test - test.mean(dim=1, keepdim=True)) / test.std(dim=1, keepdim=True),
+            per_sentence(test),
     }
-    wrong_train = {
-        "the statistics were taken per sentence (dim=1) instead of per feature (dim=0)":
-            (train - train.mean(dim=1, keepdim=True)) / train.std(dim=1, keepdim=True),
-        "the statistics came from train and test together; use the training split only":
-            (train - both.mean(dim=0)) / both.std(dim=0),
-    }
-    for name, got, index, wrong in (("train_z", train_z, 0, wrong_train),
-                                    ("test_z", test_z, 1, wrong_test)):
-        right = min(expected, key=lambda pair: _gap(got, pair[index]))[index]
-        compare_tensors(report, name, got, right, atol=1e-3, hints=wrong)
+    case = Case("standardize", (train, test), right, (wrong_train, wrong_test),
+                also_right=(numpy_right,), parts=("train_z", "test_z"),
+                call="standardize(train, test)")
+    check_cases(report, "standardize", standardize, [case], atol=1e-3)
     return report
-
-
-def _gap(actual, expected: torch.Tensor) -> float:
-    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
-        return math.inf
-    return (actual.detach().float() - expected).abs().max().item()
 
 
 def _memorise_or_not() -> tuple[torch.Tensor, ...]:
@@ -149,9 +142,8 @@ def _separable() -> tuple[torch.Tensor, ...]:
 
 
 def _as_fraction(report: CheckReport, what: str, value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    number = as_number(value)
+    if number is None:
         report.fail(f"{what}: return one number (the accuracy), got {type(value).__name__}")
         return None
     if math.isnan(number):
@@ -171,7 +163,8 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
     the training split only, return the fraction of test examples it labels right."""
     report = CheckReport("accuracy on held-out data")
     ran, answer = call_learner(report, "held_out_accuracy on four clear clusters",
-                               held_out_accuracy, *clones(*_separable()))
+                               held_out_accuracy, *clones(*_separable()),
+                               seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
     if not ran:
         return report
     if (score := _as_fraction(report, "four clear clusters", answer)) is not None:
@@ -181,7 +174,8 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
             report.fail(f"four clear clusters: accuracy {score:.2f}, expected above 0.9: check "
                         "the training (labels, steps, learning rate) and argmax over classes")
     ran, answer = call_learner(report, "held_out_accuracy on random labels",
-                               held_out_accuracy, *clones(*_memorise_or_not()))
+                               held_out_accuracy, *clones(*_memorise_or_not()),
+                               seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
     if ran and (score := _as_fraction(report, "random labels", answer)) is not None:
         if score <= 0.5:
             report.ok(f"random labels: accuracy {score:.2f}, about chance (0.25) as it must be on "

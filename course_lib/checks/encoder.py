@@ -9,8 +9,10 @@ import torch
 
 from ..config import BertConfig
 from ..model import BertModel
-from ._learner import call_learner, clones, seeded
-from .core import CheckReport, compare_tensors
+from .cases import Case, Unreadable, check_cases, read_number
+from .compare import as_int, numbers_match
+from .fixtures import keep_mask, randn
+from .report import CheckReport
 
 # Configurations the parameter count is tried on: the two real sizes and two odd ones, so that a
 # formula that only works for 768 (or hard-codes 12 layers) is caught.
@@ -62,62 +64,62 @@ def parameter_count_mistakes(config: BertConfig) -> dict[str, int]:
     }
 
 
-def _as_int(value) -> int | None:
-    """An int, a whole float or a 0-d tensor as an int; None for anything else."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    try:  # NumPy integers
-        import numpy as np
+def _read_count(answer) -> int:
+    number = as_int(answer)
+    if number is None:
+        raise Unreadable(f"return a whole number (int), got {answer!r}")
+    return number
 
-        if isinstance(value, np.integer):
-            return int(value)
-    except ImportError:  # pragma: no cover - numpy is a course dependency
-        pass
-    return None
+
+def _explain_count(case: Case, number: int) -> str:
+    return (f"off by {number - case.expected:+,}; count embeddings, then per layer Q, K, V, "
+            "output, feed-forward and 2 LayerNorms")
 
 
 def check_parameter_count(count_parameters) -> CheckReport:
     """``count_parameters(config) -> int``: the parameters of a BERT encoder without the pooler."""
     report = CheckReport("parameter count of a BERT encoder (no pooler)")
-    for name, config in COUNT_CONFIGS.items():
-        ran, answer = call_learner(report, f"count_parameters({name})", count_parameters, config)
-        if not ran:
-            return report
-        number = _as_int(answer)
-        if number is None:
-            report.fail(f"{name}: return a whole number (int), got {answer!r}")
-            continue
-        right = true_parameter_count(config)
-        if number == right:
-            report.ok(f"{name}: {right:,} parameters")
-            continue
-        mistake = next((why for why, wrong in parameter_count_mistakes(config).items()
-                        if wrong == number), None)
-        if mistake:
-            report.fail(f"{name}: {number:,} is not right; it looks like {mistake}")
-        else:
-            report.fail(f"{name}: {number:,} is not right (off by {number - right:+,}); count "
-                        "embeddings, then per layer Q, K, V, output, feed-forward and 2 LayerNorms")
+    cases = [Case(name, (config,), true_parameter_count(config),
+                  parameter_count_mistakes(config), call=f"count_parameters({name})", sizes=name)
+             for name, config in COUNT_CONFIGS.items()]
+    check_cases(report, "count_parameters", count_parameters, cases, read=_read_count,
+                show=lambda number: f"{number:,} parameters", explain=_explain_count)
     return report
 
 
 def _pooling_inputs() -> tuple[torch.Tensor, torch.Tensor]:
     """A padded batch whose padding holds huge values (so including it shows), and one sentence
     whose real values are all negative (so padding filled with 0 would win the max)."""
-    with seeded(6):
-        vectors = torch.randn(3, 7, 5)  # (batch, seq, hidden)
-    mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1],
-                         [1, 1, 1, 1, 0, 0, 0],
-                         [1, 1, 0, 0, 0, 0, 0]])  # (batch, seq)
+    vectors = randn(6, 3, 7, 5)  # (batch, seq, hidden)
+    mask = keep_mask([7, 4, 2], 7).long()  # (batch, seq)
     vectors[mask == 0] = 50.0  # padding that is never the right answer
     vectors[2, :2] = -vectors[2, :2].abs() - 1.0  # the third sentence: only negative values
     return vectors, mask
+
+
+def max_pooling_mistakes(vectors, mask) -> dict[str, torch.Tensor]:
+    keep = mask.bool().unsqueeze(-1)  # (batch, seq, 1)
+    masked = vectors.masked_fill(~keep, float("-inf"))  # (batch, seq, hidden)
+    over_features = ("the max was taken over the hidden features (dim=-1), giving (batch, seq); "
+                     "take it over the tokens (dim=1)")
+    return {
+        "padding was included (the max of every position, 50.0 comes from padding)":
+            vectors.max(dim=1).values,
+        "padding was set to 0 before the max; a sentence whose values are all negative then "
+        "gets 0 from its padding (fill padding with -inf instead)":
+            (vectors * keep).max(dim=1).values,
+        "it returned the positions of the maxima (indices), not the values":
+            masked.max(dim=1).indices,
+        over_features: masked.max(dim=-1).values,
+        over_features + ", leaving padding out": vectors.max(dim=-1).values,
+    }
+
+
+def _read_pooled(answer):
+    if isinstance(answer, tuple) and len(answer) == 2:
+        raise Unreadable("it returned a pair (values, indices): torch.max(dim=...) gives both; "
+                         "keep .values")
+    return answer
 
 
 def check_masked_max_pooling(masked_max_pooling) -> CheckReport:
@@ -127,28 +129,9 @@ def check_masked_max_pooling(masked_max_pooling) -> CheckReport:
     vectors, mask = _pooling_inputs()
     keep = mask.bool().unsqueeze(-1)  # (batch, seq, 1)
     expected = vectors.masked_fill(~keep, float("-inf")).max(dim=1).values  # (batch, hidden)
-    ran, result = call_learner(report, "masked_max_pooling(sequence, mask)", masked_max_pooling,
-                               *clones(vectors, mask))
-    if not ran:
-        return report
-    if isinstance(result, tuple) and len(result) == 2:
-        report.fail("it returned a pair (values, indices): torch.max(dim=...) gives both; "
-                    "keep .values")
-        return report
-    if isinstance(result, torch.Tensor) and tuple(result.shape) == tuple(mask.shape):
-        report.fail(f"the result has shape {tuple(result.shape)} = (batch, seq): the max was taken "
-                    "over the hidden features; take it over the tokens (dim=1)")
-        return report
-    hints = {
-        "padding was included (the max of every position, 50.0 comes from padding)":
-            vectors.max(dim=1).values,
-        "padding was set to 0 before the max; a sentence whose values are all negative then "
-        "gets 0 from its padding (fill padding with -inf instead)":
-            (vectors * keep).max(dim=1).values,
-        "it returned the positions of the maxima (indices), not the values":
-            vectors.masked_fill(~keep, float("-inf")).max(dim=1).indices.float(),
-    }
-    compare_tensors(report, "pooled vectors", result, expected, hints=hints)
+    case = Case("pooled vectors", (vectors, mask), expected, max_pooling_mistakes(vectors, mask),
+                call="masked_max_pooling(sequence, mask)")
+    check_cases(report, "masked_max_pooling", masked_max_pooling, [case], read=_read_pooled)
     return report
 
 
@@ -191,25 +174,12 @@ def check_attention_flop_share(attention_flop_share) -> CheckReport:
     """``attention_flop_share(seq_len, config) -> float``: the fraction of one encoder layer's
     FLOPs spent in attention itself (scores and weighted sum), the rest being the Linear layers."""
     report = CheckReport("share of a layer's FLOPs spent in attention")
-    for config, n in FLOP_SHARE_CASES:
-        name = f"n={n}, hidden={config.hidden_size}, intermediate={config.intermediate_size}"
-        ran, answer = call_learner(report, f"attention_flop_share({n}, config)",
-                                   attention_flop_share, n, config)
-        if not ran:
-            return report
-        try:
-            share = float(answer)
-        except (TypeError, ValueError):
-            report.fail(f"{name}: return one number, got {type(answer).__name__}")
-            continue
-        right = reference_attention_flop_share(n, config)
-        if math.isclose(share, right, rel_tol=1e-6):
-            report.ok(f"{name}: {right:.4f}")
-            continue
-        mistake = next((why for why, wrong in _flop_share_mistakes(n, config).items()
-                        if math.isclose(share, wrong, rel_tol=1e-6)), None)
-        detail = f"; it looks like {mistake}" if mistake else ""
-        report.fail(f"{name}: got {share:.4g}, expected {right:.4g}{detail}")
+    cases = [Case(f"n={n}, hidden={config.hidden_size}, intermediate={config.intermediate_size}",
+                  (n, config), reference_attention_flop_share(n, config),
+                  _flop_share_mistakes(n, config), call=f"attention_flop_share({n}, config)")
+             for config, n in FLOP_SHARE_CASES]
+    check_cases(report, "attention_flop_share", attention_flop_share, cases, read=read_number,
+                same=numbers_match(rel_tol=1e-6), show=lambda share: f"{share:.4g}")
     return report
 
 
@@ -261,26 +231,11 @@ def check_growth_exponent(growth_exponent) -> CheckReport:
     """``growth_exponent(lengths, values) -> float``: the slope of the straight line through the
     points on log-log axes, i.e. k in value ~ c * length ** k."""
     report = CheckReport("growth exponent from a log-log fit")
-    for name, lengths, values in GROWTH_CASES:
-        ran, answer = call_learner(report, f"growth_exponent on {name}", growth_exponent,
-                                   list(lengths), list(values))
-        if not ran:
-            return report
-        try:
-            slope = float(answer)
-        except (TypeError, ValueError):
-            report.fail(f"{name}: return one number (the slope), got {type(answer).__name__}")
-            continue
-        right = reference_growth_exponent(lengths, values)
-        if math.isclose(slope, right, rel_tol=1e-4, abs_tol=1e-4):
-            report.ok(f"{name}: exponent {right:.3f}")
-            continue
-        mistake = next((why for why, wrong in _growth_mistakes(lengths, values).items()
-                        if math.isclose(slope, wrong, rel_tol=1e-4, abs_tol=1e-4)), None)
-        if mistake:
-            report.fail(f"{name}: got {slope:.4g}, expected {right:.4g}; it looks like {mistake}")
-        else:
-            report.fail(f"{name}: got {slope:.4g}, expected {right:.4g}")
+    cases = [Case(name, (list(lengths), list(values)), reference_growth_exponent(lengths, values),
+                  _growth_mistakes(lengths, values), call=f"growth_exponent on {name}")
+             for name, lengths, values in GROWTH_CASES]
+    check_cases(report, "growth_exponent", growth_exponent, cases, read=read_number,
+                same=numbers_match(rel_tol=1e-4, abs_tol=1e-4), show=lambda k: f"{k:.4g}")
     return report
 
 

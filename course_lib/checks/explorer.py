@@ -3,34 +3,23 @@ share of attention that goes to [SEP]."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ..explorer.rollout import attention_rollout
-from .core import CheckReport, call_safely, compare_tensors
+from .calling import call_learner
+from .cases import Case, check_cases
+from .compare import as_tensor, compare_tensors
+from .fixtures import seeded
+from .report import CheckReport
 
 PAIR_TOKENS = ["[CLS]", "the", "cat", "sat", "[SEP]", "it", "slept", "[SEP]"]
 
 
 def _random_maps(layers: int, heads: int, seq: int, seed: int) -> torch.Tensor:
     """Random attention maps, shape (layers, heads, seq, seq), every row summing to 1."""
-    generator = torch.Generator().manual_seed(seed)
-    scores = torch.rand(layers, heads, seq, seq, generator=generator, dtype=torch.float64) ** 3
+    with seeded(seed):
+        scores = torch.rand(layers, heads, seq, seq, dtype=torch.float64) ** 3
     return scores / scores.sum(dim=-1, keepdim=True)
-
-
-def _as_tensor(value):
-    """Accept a NumPy answer as well as a tensor."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    return value
-
-
-def _returned_something(report: CheckReport, result) -> bool:
-    """False (with a hint) when the call crashed or returned nothing."""
-    if result is None and not report.failed_points:
-        report.fail("your function returned None: is a `return` missing?")
-    return result is not None
 
 
 def _product(layer_maps: list[torch.Tensor]) -> torch.Tensor:
@@ -47,8 +36,8 @@ def check_rollout(rollout_fn) -> CheckReport:
     report = CheckReport("attention rollout")
     maps = _random_maps(layers=3, heads=4, seq=6, seed=8)
     given = maps.clone()
-    result = _as_tensor(call_safely(report, "your rollout", rollout_fn, given))
-    if not _returned_something(report, result):
+    ran, result = call_learner(report, "your rollout", rollout_fn, given)
+    if not ran:
         return report
     if not torch.equal(given, maps):
         report.fail("your rollout changed the attention maps it was given (work on a copy)")
@@ -72,7 +61,7 @@ def check_rollout(rollout_fn) -> CheckReport:
         "only the first layer was used": with_eye[0],
     }
     if compare_tensors(report, "the rollout", result, expected, atol=1e-5, hints=hints):
-        sums = result.double().sum(dim=-1)
+        sums = as_tensor(result).double().sum(dim=-1)
         if torch.allclose(sums, torch.ones_like(sums), atol=1e-5):
             report.ok("every row of the rollout sums to 1")
     return report
@@ -84,13 +73,30 @@ def check_sep_share(sep_share_fn) -> CheckReport:
     [SEP] positions (all of them): shape (layers, heads)."""
     report = CheckReport("share of attention to [SEP]")
     maps = _random_maps(layers=2, heads=3, seq=len(PAIR_TOKENS), seed=3)
-    result = _as_tensor(call_safely(report, "your function", sep_share_fn, maps.clone(),
-                                    list(PAIR_TOKENS)))
-    if not _returned_something(report, result):
-        return report
-    sep = [i for i, token in enumerate(PAIR_TOKENS) if token == "[SEP]"]
-    expected = maps[..., sep].sum(dim=-1).mean(dim=-1)  # (layers, heads)
-    hints = {
+    single = ["[CLS]", "a", "b", "[SEP]"]
+    small = _random_maps(layers=1, heads=2, seq=len(single), seed=5)
+    cases = [Case("the [SEP] share of each head", (maps, list(PAIR_TOKENS)),
+                  _sep_share(maps, PAIR_TOKENS), _sep_share_mistakes(maps, PAIR_TOKENS),
+                  call="your function"),
+             Case("the [SEP] share of each head (one sentence)", (small, single),
+                  _sep_share(small, single), call="your function (single sentence)")]
+    if check_cases(report, "sep_share", sep_share_fn, cases, atol=1e-6, stop_after_wrong=True):
+        report.ok("it finds [SEP] wherever it is, in one sentence or a pair")
+    return report
+
+
+def _sep_positions(tokens: list[str]) -> list[int]:
+    return [i for i, token in enumerate(tokens) if token == "[SEP]"]
+
+
+def _sep_share(maps: torch.Tensor, tokens: list[str]) -> torch.Tensor:
+    """(layers, heads): the attention to every [SEP], summed, averaged over looking tokens."""
+    return maps[..., _sep_positions(tokens)].sum(dim=-1).mean(dim=-1)
+
+
+def _sep_share_mistakes(maps: torch.Tensor, tokens: list[str]) -> dict[str, torch.Tensor]:
+    sep = _sep_positions(tokens)
+    return {
         "only the first [SEP] was counted (a sentence pair has two)":
             maps[..., sep[0]].mean(dim=-1),
         "only the last [SEP] was counted (a sentence pair has two)":
@@ -102,16 +108,6 @@ def check_sep_share(sep_share_fn) -> CheckReport:
         "this averages over [SEP] rows; the score averages over every looking token":
             maps[..., sep].sum(dim=-1)[..., sep].mean(dim=-1),
     }
-    if compare_tensors(report, "the [SEP] share of each head", result, expected, atol=1e-6,
-                       hints=hints):
-        single = ["[CLS]", "a", "b", "[SEP]"]
-        small = _random_maps(layers=1, heads=2, seq=4, seed=5)
-        again = _as_tensor(call_safely(report, "your function (single sentence)", sep_share_fn,
-                                       small.clone(), single))
-        if compare_tensors(report, "the [SEP] share of each head (one sentence)", again,
-                           small[..., 3].mean(dim=-1), atol=1e-6):
-            report.ok("it finds [SEP] wherever it is, in one sentence or a pair")
-    return report
 
 
 __all__ = ["check_rollout", "check_sep_share"]

@@ -1,4 +1,8 @@
-"""Checkers for notebook 05 (the encoder layer): GELU, the feed-forward network, post-LN order."""
+"""Checkers for notebook 05 (the encoder layer): GELU, the feed-forward network, post-LN order.
+
+The module exercises run at two sizes (``fixtures.SMALL`` then ``fixtures.OTHER``), so that sizes
+written into the code are caught.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,13 @@ import torch.nn.functional as F
 
 from ..config import BertConfig
 from ..layers import EncoderLayer, FeedForward, gelu
-from ._learner import call_learner, seeded
-from .core import CheckReport, compare_tensors
+from .cases import Case, check_cases
+from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
+from .report import CheckReport
 
-SMALL = BertConfig(vocab_size=50, hidden_size=16, num_layers=1, num_heads=4, intermediate_size=32)
 
-
-def check_gelu(gelu_fn) -> CheckReport:
-    """Run ``gelu(x)`` on -6..6 against the exact erf formula."""
-    report = CheckReport("gelu")
-    x = torch.linspace(-6.0, 6.0, 241, dtype=torch.float64)  # (241,): every 0.05
-    finished, answer = call_learner(report, "gelu", gelu_fn, x.clone())
-    if not finished:
-        return report
-    hints = {
+def gelu_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {
         "it is the tanh approximation; BERT uses the exact formula "
         "0.5 * x * (1 + erf(x / sqrt(2)))": F.gelu(x, approximate="tanh"),
         "it is ReLU; GELU is x times the normal CDF of x": F.relu(x),
@@ -31,56 +28,72 @@ def check_gelu(gelu_fn) -> CheckReport:
         "the division by sqrt(2) inside erf is missing": 0.5 * x * (1.0 + torch.erf(x)),
         "it is the normal CDF alone; multiply by x": 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))),
     }
-    compare_tensors(report, "gelu(x)", answer, gelu(x), atol=1e-6, hints=hints)
+
+
+def check_gelu(gelu_fn) -> CheckReport:
+    """Run ``gelu(x)`` on -6..6 against the exact erf formula."""
+    report = CheckReport("gelu")
+    x = torch.linspace(-6.0, 6.0, 241, dtype=torch.float64)  # (241,): every 0.05
+    check_cases(report, "gelu", gelu_fn, [Case("gelu(x)", (x,), gelu(x), gelu_mistakes(x),
+                                                call="gelu")], atol=1e-6)
     return report
 
 
-def small_layer_inputs() -> tuple[torch.Tensor, torch.Tensor]:
-    """Vectors (batch 2, seq 5, hidden 16) and a (batch, 1, 1, seq) mask with 2 padded keys."""
-    with seeded(9):
-        x = torch.randn(2, 5, SMALL.hidden_size)  # (batch, seq, hidden)
-    keep = torch.tensor([[True] * 5, [True, True, True, False, False]])  # (batch, seq)
+def small_layer_inputs(config: BertConfig = SMALL) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vectors (batch, seq, hidden) and a (batch, 1, 1, seq) mask; the last input is padded."""
+    lengths = [5, 3] if config is SMALL else [4, 2, 3]
+    x = randn(9, len(lengths), max(lengths), config.hidden_size)  # (batch, seq, hidden)
+    keep = keep_mask(lengths, max(lengths))  # (batch, seq)
     return x, keep[:, None, None, :]  # mask: (batch, 1, 1, seq)
 
 
-def small_feed_forward() -> FeedForward:
-    with seeded(10):
-        return FeedForward(SMALL).eval()
+def small_feed_forward(config: BertConfig = SMALL) -> FeedForward:
+    return seeded_module(FeedForward, config, seed=10)
+
+
+def feed_forward_mistakes(x, ff: FeedForward) -> dict[str, torch.Tensor]:
+    wide = ff.intermediate(x)  # (batch, seq, intermediate)
+    return {
+        "it used ReLU; BERT's activation is GELU": ff.output(F.relu(wide)),
+        "there is no activation between the two linear layers, so together they are just "
+        "one linear map": ff.output(wide),
+        "it used the tanh approximation of GELU; BERT uses the exact erf formula":
+            ff.output(F.gelu(wide, approximate="tanh")),
+        "the residual was added here; the feed-forward network alone has none": x + ff(x),
+    }
+
+
+def _module_case(name: str, label: str, module, config: BertConfig, mistakes,
+                 with_mask: bool) -> Case:
+    """One case of a module exercise at ``config``'s size: ``name(x, module[, mask])``."""
+    x, mask = small_layer_inputs(config)
+    args = (x, module, mask) if with_mask else (x, module)
+    with torch.no_grad():
+        expected = module(x, mask)[0] if with_mask else module(x)  # (batch, seq, hidden)
+        wrong = mistakes(*args)
+    shown = label + ("" if config is SMALL else f" at {sizes_of(config)}")
+    return Case(shown, args, expected, wrong, call=f"{name} at {sizes_of(config)}",
+                sizes=sizes_of(config))
+
+def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool) -> CheckReport:
+    """A module exercise at both sizes: ``build(config)`` makes the module, ``mistakes`` the
+    catalogue."""
+    report = CheckReport(name)
+    cases = [_module_case(name, label, build(config), config, mistakes, with_mask)
+             for config in (SMALL, OTHER)]
+    check_cases(report, name, fn, cases)
+    return report
 
 
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""
-    report = CheckReport("feed_forward")
-    ff = small_feed_forward()
-    x, _ = small_layer_inputs()
-    finished, answer = call_learner(report, "feed_forward", feed_forward, x.clone(), ff)
-    if not finished:
-        return report
-    with torch.no_grad():
-        wide = ff.intermediate(x)  # (batch, seq, intermediate)
-        hints = {
-            "it used ReLU; BERT's activation is GELU": ff.output(F.relu(wide)),
-            "there is no activation between the two linear layers, so together they are just "
-            "one linear map": ff.output(wide),
-            "it used the tanh approximation of GELU; BERT uses the exact erf formula":
-                ff.output(F.gelu(wide, approximate="tanh")),
-            "the residual was added here; the feed-forward network alone has none":
-                x + ff(x),
-        }
-        expected = ff(x)  # (batch, seq, hidden)
-    compare_tensors(report, "the feed-forward output", answer, expected, hints=hints)
-    return report
+    return _check_module(feed_forward, "feed_forward", "the feed-forward output",
+                         small_feed_forward, feed_forward_mistakes, with_mask=False)
 
 
-def small_encoder_layer() -> EncoderLayer:
-    """A seeded 4-head, 16-wide layer; LayerNorm scales and shifts made non-trivial; eval mode."""
-    with seeded(11):
-        layer = EncoderLayer(SMALL)
-        with torch.no_grad():
-            for norm in (layer.attention_norm, layer.output_norm):
-                norm.weight.normal_(1.0, 0.3)
-                norm.bias.normal_(0.0, 0.3)
-    return layer.eval()
+def small_encoder_layer(config: BertConfig = SMALL) -> EncoderLayer:
+    """A seeded layer; LayerNorm scales and shifts made non-trivial; eval mode."""
+    return seeded_module(EncoderLayer, config, seed=11, norms=("attention_norm", "output_norm"))
 
 
 def _layer_variant(x, layer: EncoderLayer, mask, mistake: str) -> torch.Tensor:
@@ -94,11 +107,12 @@ def _layer_variant(x, layer: EncoderLayer, mask, mistake: str) -> torch.Tensor:
         h = x + attend(norm1(x))
         return h + ff(norm2(h))
     if mistake == "no residuals":
+        return norm2(ff(norm1(attend(x))))
+    if mistake == "no first residual":
         h = norm1(attend(x))
-        return norm2(ff(h))
+        return norm2(h + ff(h))
     if mistake == "no second residual":
-        h = norm1(x + attend(x))
-        return norm2(ff(h))
+        return norm2(ff(norm1(x + attend(x))))
     if mistake == "norms swapped":
         h = norm2(x + attend(x))
         return norm1(h + ff(h))
@@ -113,6 +127,7 @@ LAYER_MISTAKES = {
               "post-LN: x = LayerNorm(x + sublayer(x))",
     "no residuals": "the residual connections are missing: add the sublayer's input to its "
                     "output before each LayerNorm",
+    "no first residual": "the first residual is missing: h = LayerNorm(x + attention(x))",
     "no second residual": "the second residual is missing: LayerNorm(h + feed_forward(h))",
     "norms swapped": "the two LayerNorms are swapped: attention_norm follows the attention, "
                      "output_norm follows the feed-forward network",
@@ -121,18 +136,13 @@ LAYER_MISTAKES = {
 }
 
 
+def layer_mistakes(x, layer: EncoderLayer, mask) -> dict[str, torch.Tensor]:
+    mistakes = {text: _layer_variant(x, layer, mask, key) for key, text in LAYER_MISTAKES.items()}
+    mistakes["the mask was ignored in the attention"] = layer(x, None)[0]
+    return mistakes
+
+
 def check_encoder_layer(encoder_layer) -> CheckReport:
     """Run ``encoder_layer(x, layer, mask)`` (layer: a course_lib EncoderLayer) against it."""
-    report = CheckReport("encoder_layer")
-    layer = small_encoder_layer()
-    x, mask = small_layer_inputs()
-    finished, answer = call_learner(report, "encoder_layer", encoder_layer, x.clone(), layer,
-                                    mask.clone())
-    if not finished:
-        return report
-    with torch.no_grad():
-        expected, _ = layer(x, mask)  # (batch, seq, hidden)
-        hints = {text: _layer_variant(x, layer, mask, key) for key, text in LAYER_MISTAKES.items()}
-        hints["the mask was ignored in the attention"] = layer(x, None)[0]
-    compare_tensors(report, "the layer output", answer, expected, hints=hints)
-    return report
+    return _check_module(encoder_layer, "encoder_layer", "the layer output",
+                         small_encoder_layer, layer_mistakes, with_mask=True)

@@ -8,8 +8,10 @@ import torch
 from ..config import BertConfig
 from ..model import BertModel
 from ..weights import checkpoint_name_to_ours, ours_to_checkpoint_state
-from ._learner import call_learner, clones, seeded
-from .core import CheckReport, compare_tensors
+from .calling import call_learner, describe_error, run_learner, timeout_message
+from .cases import Case, check_cases
+from .fixtures import seeded
+from .report import CheckReport
 
 LAYER_PARTS = ("attention.self.query", "attention.self.key", "attention.self.value",
                "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
@@ -64,11 +66,12 @@ def check_name_map(to_our_name) -> CheckReport:
     cases = name_map_cases()
     right_count = 0
     for name in cases:
-        ran, answer = _call_allowing_none(report, to_our_name, name)
+        ran, answer = call_learner(report, f"to_our_name({name!r})", to_our_name, name,
+                                   none_ok=True)  # None is a legal answer: "set it aside"
         if not ran:
             return report
         right = checkpoint_name_to_ours(name)
-        if answer == right:
+        if (answer is None or isinstance(answer, str)) and answer == right:
             right_count += 1
             continue
         why = _name_map_mistake(name, answer, right)
@@ -80,18 +83,6 @@ def check_name_map(to_our_name) -> CheckReport:
                                             else "")
         report.fail(f"{shown}: {why}")
     return report
-
-
-def _call_allowing_none(report: CheckReport, fn, name: str):
-    """Call the learner's map; None is a legal answer here, so only a crash is a failure."""
-    if not callable(fn):
-        report.fail(f"expected a function, got {type(fn).__name__}")
-        return False, None
-    try:
-        return True, fn(name)
-    except Exception as error:  # the learner's code may fail in any way; report, never crash
-        report.fail(f"to_our_name({name!r}) raised {type(error).__name__}: {error}")
-        return False, None
 
 
 LOAD_CONFIG = BertConfig.tiny(vocab_size=120, max_position_embeddings=32)
@@ -130,7 +121,8 @@ def check_load_weights(load_weights) -> CheckReport:
     report = CheckReport("loading a checkpoint by hand")
     source, checkpoint = _source_checkpoint()
     target = _fresh_target()
-    ran, _ = _call_loader(report, load_weights, target, dict(checkpoint), "a complete checkpoint")
+    ran, _ = call_learner(report, "load_weights(model, a complete checkpoint)", load_weights,
+                          target, dict(checkpoint), none_ok=True)
     if not ran:
         return report
     differ = _same_weights(target, source)
@@ -164,34 +156,36 @@ def check_load_weights(load_weights) -> CheckReport:
     return report
 
 
-def _call_loader(report, load_weights, model, checkpoint, what):
-    if not callable(load_weights):
-        report.fail(f"expected a function, got {type(load_weights).__name__}")
-        return False, None
-    try:
-        return True, load_weights(model, checkpoint)
-    except Exception as error:  # the learner's code may fail in any way; report, never crash
-        report.fail(f"load_weights(model, {what}) raised {type(error).__name__}: {error}")
-        return False, None
-
-
 def _expect_value_error(report, load_weights, model, checkpoint, kind, name) -> None:
     short = name.removeprefix("bert.")
     ours = checkpoint_name_to_ours(name)  # a message may name either side's name
-    try:
-        load_weights(model, checkpoint)
-    except ValueError as error:
-        if short in str(error) or ours in str(error):
-            report.ok(f"a {kind} tensor raises ValueError naming it")
-        else:
-            report.fail(f"a {kind} tensor raises ValueError, but the message should name it "
-                        f"({short!r}); got: {error}")
-        return
-    except Exception as error:  # any other exception type is the wrong kind of error
+    outcome = run_learner(load_weights, model, checkpoint)
+    error = outcome.error
+    if outcome.timed_out:
+        report.fail(timeout_message(f"load_weights(model, a checkpoint with a {kind} tensor)",
+                                    outcome.seconds))
+    elif isinstance(error, ValueError) and (short in str(error) or ours in str(error)):
+        report.ok(f"a {kind} tensor raises ValueError naming it")
+    elif isinstance(error, ValueError):
+        report.fail(f"a {kind} tensor raises ValueError, but the message should name it "
+                    f"({short!r}); got: {error}")
+    elif error is not None:  # any other exception type is the wrong kind of error
         report.fail(f"a {kind} tensor should raise ValueError naming it, got "
-                    f"{type(error).__name__}: {error}")
-        return
-    report.fail(f"a {kind} tensor ({short}) was accepted silently: raise ValueError naming it")
+                    f"{describe_error(error)}")
+    else:
+        report.fail(f"a {kind} tensor ({short}) was accepted silently: raise ValueError naming "
+                    "it")
+
+
+def cosine_mistakes(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
+    unit = vectors / vectors.norm(dim=1, keepdim=True)  # (n, d), every row of length 1
+    column_unit = vectors / vectors.norm(dim=0, keepdim=True)  # normalised the wrong way
+    return {
+        "the vectors were not normalised (plain dot products)": vectors @ vectors.T,
+        "the vectors were normalised over the wrong axis (dim=0, each feature instead of each "
+        "vector)": column_unit @ column_unit.T,
+        "it returned the cosine distance 1 - cos instead of the similarity": 1 - unit @ unit.T,
+    }
 
 
 def check_cosine_similarity_matrix(cosine_similarity_matrix) -> CheckReport:
@@ -201,19 +195,9 @@ def check_cosine_similarity_matrix(cosine_similarity_matrix) -> CheckReport:
     with seeded(9):
         vectors = torch.randn(5, 16) * torch.tensor([0.5, 1.0, 2.0, 3.0, 10.0])[:, None]
     unit = vectors / vectors.norm(dim=1, keepdim=True)  # (n, d), every row of length 1
-    expected = unit @ unit.T  # (n, n)
-    column_unit = vectors / vectors.norm(dim=0, keepdim=True)  # normalised the wrong way
-    hints = {
-        "the vectors were not normalised (plain dot products)": vectors @ vectors.T,
-        "the vectors were normalised over the wrong axis (dim=0, each feature instead of each "
-        "vector)": column_unit @ column_unit.T,
-        "it returned the cosine distance 1 - cos instead of the similarity": 1 - expected,
-    }
-    ran, result = call_learner(report, "cosine_similarity_matrix(vectors)",
-                               cosine_similarity_matrix, *clones(vectors))
-    if not ran:
-        return report
-    compare_tensors(report, "similarity matrix", result, expected, atol=1e-5, hints=hints)
+    case = Case("similarity matrix", (vectors,), unit @ unit.T, cosine_mistakes(vectors),
+                call="cosine_similarity_matrix(vectors)")
+    check_cases(report, "cosine_similarity_matrix", cosine_similarity_matrix, [case])
     return report
 
 

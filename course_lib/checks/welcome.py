@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..config import BertConfig
 from ..validation import MIN_BLOCK_LENGTH, as_id_tensor, check_input_ids
-from ._learner import as_shape, call_learner
-from .core import CheckReport
+from .cases import Case, Unreadable, check_cases
+from .compare import as_shape, as_tensor
+from .mistakes import name_mistake
+from .report import CheckReport
 
 SEQUENCE_LENGTH = 12  # the questions are about a 12-token input
 BATCH_SIZE = 4
@@ -40,16 +43,24 @@ def expected_shapes() -> dict[str, tuple[int, ...]]:
     }
 
 
-def _shape_hint(key: str, answer: tuple, expected: tuple, small: int, base: int) -> str:
-    """Name the likely mistake behind a wrong shape."""
-    if key == "cls" and answer == (SEQUENCE_LENGTH, small):
-        return "'cls' keeps only the first vector: one vector, no sequence axis"
-    if key == "sequence" and answer == (small,):
-        return "'sequence' returns one vector per token, so the 12 tokens stay"
-    if key == "average" and answer == (SEQUENCE_LENGTH, small):
-        return "pooling averages over the tokens, so the sequence axis disappears"
-    if key == "batch_cls" and answer == (small,):
-        return "a batch keeps its batch axis: one CLS vector per input"
+def shape_mistakes(key: str, small: int, base: int) -> dict[str, tuple[int, ...]]:
+    """The catalogue for one question: a typical mistake -> the shape it predicts."""
+    catalogue = {
+        "cls": {"'cls' keeps only the first vector: one vector, no sequence axis":
+                (SEQUENCE_LENGTH, small)},
+        "sequence": {"'sequence' returns one vector per token, so the 12 tokens stay": (small,)},
+        "average": {"pooling averages over the tokens, so the sequence axis disappears":
+                    (SEQUENCE_LENGTH, small)},
+        "batch_cls": {"a batch keeps its batch axis: one CLS vector per input": (small,)},
+    }
+    return catalogue.get(key, {})
+
+
+def _shape_hint(key: str, answer: tuple, small: int, base: int) -> str:
+    """Name the likely mistake behind a wrong shape: from the catalogue, else by its widths."""
+    named = name_mistake(answer, shape_mistakes(key, small, base))
+    if named:
+        return named
     if base in answer and key != "bert_base_cls":
         return f"MiniLM is {small} wide; {base} is BERT-base's width"
     if small in answer and key == "bert_base_cls":
@@ -80,7 +91,7 @@ def check_predicted_shapes(answers) -> CheckReport:
         elif answer == right:
             report.ok(f"'{key}' is {right}")
         else:
-            hint = _shape_hint(key, answer, right, small, base)
+            hint = _shape_hint(key, answer, small, base)
             report.fail(f"'{key}' is not {answer}: {hint}")
     return report
 
@@ -117,21 +128,24 @@ def block_accepts(ids: torch.Tensor, vocab_size: int) -> bool:
     return True
 
 
+def _read_bool(answer) -> bool:
+    """True or False; a NumPy bool or a one-element bool tensor (``(ids >= 0).all()``) counts."""
+    answer = as_tensor(answer)
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1 and answer.dtype == torch.bool:
+        return bool(answer)
+    if isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    raise Unreadable(f"return True or False, got {answer!r}")
+
+
 def check_block_input_rule(is_valid_block_input) -> CheckReport:
     """Run ``is_valid_block_input(ids, vocab_size) -> bool`` on valid and invalid inputs."""
     report = CheckReport("is_valid_block_input")
-    for description, ids, vocab_size, rule in BLOCK_INPUT_CASES:
-        expected = block_accepts(ids, vocab_size)
-        finished, answer = call_learner(report, f"is_valid_block_input on {description}",
-                                        is_valid_block_input, ids.clone(), vocab_size)
-        if not finished:
-            return report
-        if not isinstance(answer, bool):
-            report.fail(f"on {description}: return True or False, got {answer!r}")
-        elif answer == expected:
-            report.ok(f"{description}: {answer}")
-        elif expected:
-            report.fail(f"{description} is a valid input, but you said False")
-        else:
-            report.fail(f"{description} must be refused: {rule}")
+    rules = {description: rule for description, _, _, rule in BLOCK_INPUT_CASES}
+    cases = [Case(description, (ids, vocab_size), block_accepts(ids, vocab_size),
+                  call=f"is_valid_block_input on {description}")
+             for description, ids, vocab_size, _ in BLOCK_INPUT_CASES]
+    check_cases(report, "is_valid_block_input", is_valid_block_input, cases, read=_read_bool,
+                explain=lambda case, _: (f"it must be refused: {rules[case.label]}"
+                                         if rules[case.label] else "it is a valid input"))
     return report

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..tokenizer import is_cjk, strip_accents
-from ._learner import call_learner
-from .core import CheckReport
+from ..tokenizer import _CJK_RANGES, is_cjk, strip_accents
+from .cases import Case, check_cases, read_text
+from .report import CheckReport
 
 CJK_CASES = [
     "東京は大きい",  # kanji with hiragana between them
@@ -18,6 +18,11 @@ CJK_CASES = [
     "A\u3400B\uf900C",  # Extension A (U+3400) and a compatibility ideograph (U+F900)
     "plain English, no change.",
     "Un café à Tokyo: 東京.",  # accented Latin letters are not ideographs
+    # the first and last ideograph of every block BERT names (assigned since Unicode 14)
+    "main block \u4e00\u9fff, Extension A \u3400\u4dbf",
+    "Extension B \U00020000\U0002a6df, C \U0002a700\U0002b738, D \U0002b740\U0002b81d, "
+    "E \U0002b820\U0002cea1",
+    "compatibility \uf900\ufad9, supplement \U0002f800\U0002fa1d",
 ]
 ACCENT_CASES = [
     "Café Crème",
@@ -49,6 +54,9 @@ def _cjk_mistakes(text: str) -> dict[str, str]:
         name = unicodedata.name(char, "")
         return name.startswith(("HIRAGANA", "KATAKANA", "HANGUL"))
 
+    def is_compatibility(char: str) -> bool:
+        return 0xF900 <= ord(char) <= 0xFAFF or 0x2F800 <= ord(char) <= 0x2FA1F
+
     return {
         "hiragana, katakana or Hangul were split too; BERT splits only the ideograph blocks "
         "(those scripts form words like English does)": spaced(lambda c: is_cjk(c)
@@ -56,6 +64,14 @@ def _cjk_mistakes(text: str) -> dict[str, str]:
         "only the main block U+4E00-U+9FFF was handled; BERT also splits Extension A "
         "(U+3400-U+4DBF), the other extensions and the compatibility ideographs":
             spaced(lambda c: 0x4E00 <= ord(c) <= 0x9FFF),
+        "only blocks below U+10000 were handled; Extensions B to E (U+20000-U+2CEAF) and the "
+        "Compatibility Ideographs Supplement (U+2F800-U+2FA1F) are ideographs too":
+            spaced(lambda c: is_cjk(c) and ord(c) < 0x10000),
+        "the compatibility ideographs (U+F900-U+FAFF and U+2F800-U+2FA1F) were left out":
+            spaced(lambda c: is_cjk(c) and not is_compatibility(c)),
+        "the last code point of a block was left out: range(a, b) stops before b, but BERT's "
+        "blocks include their last code point":
+            spaced(lambda c: any(low <= ord(c) < high for low, high in _CJK_RANGES)),
         "every non-ASCII character was split; only ideographs are":
             spaced(lambda c: ord(c) > 127),
     }
@@ -65,21 +81,11 @@ def check_space_around_cjk(space_around_cjk) -> CheckReport:
     """``space_around_cjk(text) -> str``: the text with spaces around every CJK ideograph, so that
     splitting on whitespace makes each ideograph a word of its own. Compared word by word."""
     report = CheckReport("spaces around CJK ideographs")
-    for text in CJK_CASES:
-        ran, answer = call_learner(report, f"space_around_cjk({text!r})", space_around_cjk, text)
-        if not ran:
-            return report
-        if not isinstance(answer, str):
-            report.fail(f"{text!r}: return a str, got {type(answer).__name__}")
-            continue
-        right = reference_space_around_cjk(text).split()
-        if answer.split() == right:
-            report.ok(f"{text!r} -> {right}")
-            continue
-        mistake = next((why for why, wrong in _cjk_mistakes(text).items()
-                        if wrong.split() == answer.split() and wrong.split() != right), None)
-        detail = f"; it looks like {mistake}" if mistake else ""
-        report.fail(f"{text!r} -> {answer.split()}, expected {right}{detail}")
+    cases = [Case(repr(text), (text,), reference_space_around_cjk(text).split(),
+                  {why: wrong.split() for why, wrong in _cjk_mistakes(text).items()},
+                  call=f"space_around_cjk({text!r})") for text in CJK_CASES]
+    check_cases(report, "space_around_cjk", space_around_cjk, cases,
+                read=lambda answer: read_text(answer).split())
     return report
 
 
@@ -105,21 +111,9 @@ def _accent_mistakes(text: str) -> dict[str, str]:
 def check_uncased_normalize(uncased_normalize) -> CheckReport:
     """``uncased_normalize(text) -> str``: lowercase, then strip accents, as uncased BERT does."""
     report = CheckReport("uncased normalisation (lowercase, strip accents)")
-    for text in ACCENT_CASES:
-        ran, answer = call_learner(report, f"uncased_normalize({text!r})", uncased_normalize, text)
-        if not ran:
-            return report
-        if not isinstance(answer, str):
-            report.fail(f"{text!r}: return a str, got {type(answer).__name__}")
-            continue
-        right = reference_uncased_normalize(text)
-        if answer == right:
-            report.ok(f"{text!r} -> {right!r}")
-            continue
-        mistake = next((why for why, wrong in _accent_mistakes(text).items()
-                        if wrong == answer and wrong != right), None)
-        detail = f"; it looks like {mistake}" if mistake else ""
-        report.fail(f"{text!r} -> {answer!r}, expected {right!r}{detail}")
+    cases = [Case(repr(text), (text,), reference_uncased_normalize(text), _accent_mistakes(text),
+                  call=f"uncased_normalize({text!r})") for text in ACCENT_CASES]
+    check_cases(report, "uncased_normalize", uncased_normalize, cases, read=read_text)
     return report
 
 

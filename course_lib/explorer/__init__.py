@@ -1,27 +1,40 @@
-"""The attention explorer: every head of every layer of a BERT model, as standard ipywidgets,
-plus the pieces it is made of (maps, head patterns, rollout, NumPy/Pillow pictures, export)."""
+"""The attention explorer: every head of every layer of a BERT model.
 
-from .export import save_png, static_html_page, write_static_html
+Made of: maps (one forward pass per text), a state (``ExplorerState``: what is shown), pure views
+(``Presenter``: maps + state -> picture and text), NumPy/Pillow pictures, export, and a thin
+ipywidgets widget (``AttentionExplorer``) that binds controls to the state. The widget, and so
+ipywidgets, is imported only when ``AttentionExplorer`` is first used.
+"""
+
+from .export import check_file_name, save_png, static_html_page, write_static_html
 from .maps import AttentionMaps, compute_attention_maps, maps_from_weights
 from .patterns import HeadPatterns, head_pattern_scores, label_head
+from .present import Link, Presenter, Shown, strongest_links, token_focus
 from .render import (
+    colour_bar,
     head_view_png,
     image_to_png,
     render_attention_map,
     render_grid,
 )
 from .rollout import attention_rollout, renormalise_rows
+from .state import ExplorerState
 from .tables import pattern_table_html
 from .views import PAIR_FILTERS, MapView, select_view
-from .widget import AttentionExplorer
 
 __all__ = [
     "PAIR_FILTERS",
     "AttentionExplorer",
     "AttentionMaps",
+    "ExplorerState",
     "HeadPatterns",
+    "Link",
     "MapView",
+    "Presenter",
+    "Shown",
     "attention_rollout",
+    "check_file_name",
+    "colour_bar",
     "compute_attention_maps",
     "head_pattern_scores",
     "head_view_png",
@@ -35,5 +48,16 @@ __all__ = [
     "save_png",
     "select_view",
     "static_html_page",
+    "strongest_links",
+    "token_focus",
     "write_static_html",
 ]
+
+
+def __getattr__(name: str):
+    """``AttentionExplorer`` on first use: ipywidgets is loaded only by who needs the widget."""
+    if name == "AttentionExplorer":
+        from .widget import AttentionExplorer
+
+        return AttentionExplorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -60,8 +60,7 @@ def maps_from_weights(weights, tokens, segments=None, note: str = "") -> Attenti
     tokens = tuple(tokens)
     if len(tokens) != array.shape[2]:
         raise ValueError(f"got {len(tokens)} tokens for maps over {array.shape[2]} positions")
-    if not np.isfinite(array).all() or (array < 0).any():
-        raise ValueError("attention weights must be finite and non-negative")
+    _check_values(array)
     if segments is None:
         segment_array = np.zeros(len(tokens), dtype=np.int64)
     else:
@@ -69,6 +68,18 @@ def maps_from_weights(weights, tokens, segments=None, note: str = "") -> Attenti
         if segment_array.shape != (len(tokens),) or not np.isin(segment_array, (0, 1)).all():
             raise ValueError(f"segments must be {len(tokens)} values, each 0 (A) or 1 (B)")
     return AttentionMaps(array, tokens, segment_array, note)
+
+
+def _check_values(array: np.ndarray) -> None:
+    """Refuse maps with NaN, infinity or negative weights, naming the first head (from 1)."""
+    for bad, what in ((np.isnan(array), "NaN"), (np.isinf(array), "infinite values"),
+                      (array < 0, "negative weights")):
+        if bad.any():
+            layer, head = (int(i) + 1 for i in np.argwhere(bad)[0][:2])
+            raise ValueError(
+                f"the attention maps hold {what} (first in layer {layer}, head {head}): they "
+                "are not drawn. Attention weights must be finite and non-negative; a model "
+                "that gives NaN usually has NaN weights or an overflow")
 
 
 def compute_attention_maps(model, tokenizer, text: str, text_pair: str | None = None,

@@ -1,10 +1,12 @@
-"""The explorer's text parts as HTML: the layer x head pattern table, lists of strongest links."""
+"""The explorer's text parts as HTML: the layer x head pattern table, lists of links, notes.
+
+Every block sets its own text and background colours, so it reads the same in light and dark
+notebook themes (a dark theme would otherwise give white text on these light cells).
+"""
 
 from __future__ import annotations
 
 import html
-
-import numpy as np
 
 from .patterns import LABELS, SHARE_NAMES, HeadPatterns
 
@@ -12,6 +14,36 @@ LABEL_COLOURS = {"[CLS]": "#f4c7a1", "[SEP]": "#f7e08a", "previous": "#b9dcb0",
                  "same": "#cdc4ea", "next": "#a8d0e6", "broad": "#e2e2e2", "mixed": "#ffffff"}
 LABEL_SHORT = {"[CLS]": "CLS", "[SEP]": "SEP", "previous": "prev", "same": "self",
                "next": "next", "broad": "broad", "mixed": "mix"}
+INK = "#1f1f1f"  # text colour of every block, on the light backgrounds below
+PAPER = "#ffffff"
+NOTE_STYLE = ("background:#fff4d6;color:#3d2e00;border:1px solid #e6c200;padding:4px 8px;"
+              "line-height:1.4")
+CARD_STYLE = (f"background:{PAPER};color:{INK};padding:4px 8px;font-family:sans-serif;"
+              "line-height:1.4")
+CODE_STYLE = f"background:#eef0f3;color:{INK};padding:0 2px"
+
+
+def card(inner_html: str, size_px: int = 12) -> str:
+    """A block with explicit colours: readable whatever the notebook's theme."""
+    return f"<div style='{CARD_STYLE};font-size:{size_px}px'>{inner_html}</div>"
+
+
+def note_html(text: str) -> str:
+    """A highlighted note (truncation, refused input), with explicit colours."""
+    return f"<div style='{NOTE_STYLE}'>{html.escape(text)}</div>"
+
+
+def code(text: str) -> str:
+    return f"<code style='{CODE_STYLE}'>{html.escape(text)}</code>"
+
+
+def head_value(patterns: HeadPatterns, layer: int, head: int) -> float:
+    """The number shown with a head's label: the share of its pattern, or for broad and mixed
+    heads its broadness. The picture and the table both show this number and colour by it."""
+    label = patterns.labels[layer, head]
+    if label in ("broad", "mixed"):
+        return float(patterns.broadness[layer, head])
+    return float(patterns.shares[label][layer, head])
 
 
 def head_summary(patterns: HeadPatterns, layer: int, head: int) -> str:
@@ -25,46 +57,43 @@ def head_summary(patterns: HeadPatterns, layer: int, head: int) -> str:
 def pattern_table_html(patterns: HeadPatterns, selected: tuple[int, int] | None = None) -> str:
     """A layers x heads table: each cell the head's dominant pattern and its share, coloured.
 
-    Hovering a cell shows all its scores. Plain HTML and inline CSS, no script.
+    Hovering a cell shows all its scores. Plain HTML and inline CSS with explicit colours, no
+    script. ``selected``: (layer, head) counted from 0, framed.
     """
     layers, heads = patterns.labels.shape
-    header = "".join(f"<th style='padding:2px 6px'>{h + 1}</th>" for h in range(heads))
-    rows = [f"<tr><th style='padding:2px 6px'>layer \\ head</th>{header}</tr>"]
+    th = f"style='padding:2px 6px;background:{PAPER};color:{INK}'"
+    header = "".join(f"<th {th}>{h + 1}</th>" for h in range(heads))
+    rows = [f"<tr><th {th}>layer \\ head</th>{header}</tr>"]
     for layer in range(layers):
         cells = []
         for head in range(heads):
             label = patterns.labels[layer, head]
-            value = (patterns.broadness[layer, head] if label in ("broad", "mixed")
-                     else patterns.shares[label][layer, head])
             border = "2px solid #e65a14" if selected == (layer, head) else "1px solid #ccc"
             cells.append(
                 f"<td title='{html.escape(head_summary(patterns, layer, head), quote=True)}' "
-                f"style='background:{LABEL_COLOURS[label]};border:{border};padding:2px 4px;"
-                f"text-align:center;font-size:11px'>{LABEL_SHORT[label]}<br>{value:.2f}</td>"
+                f"style='background:{LABEL_COLOURS[label]};color:{INK};border:{border};"
+                f"padding:2px 4px;text-align:center;font-size:11px'>{LABEL_SHORT[label]}<br>"
+                f"{head_value(patterns, layer, head):.2f}</td>"
             )
-        rows.append(f"<tr><th style='padding:2px 6px'>{layer + 1}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th {th}>{layer + 1}</th>{''.join(cells)}</tr>")
     legend = " ".join(
-        f"<span style='background:{LABEL_COLOURS[name]};border:1px solid #ccc;padding:1px 4px'>"
-        f"{LABEL_SHORT[name]} = {html.escape(name)}</span>" for name in LABELS
+        f"<span style='background:{LABEL_COLOURS[name]};color:{INK};border:1px solid #ccc;"
+        f"padding:1px 4px'>{LABEL_SHORT[name]} = {html.escape(name)}</span>" for name in LABELS
     )
-    return (f"<table style='border-collapse:collapse;font-family:sans-serif'>{''.join(rows)}"
-            f"</table><p style='font-size:11px'>{legend}<br>Number under the label: the share of "
-            "attention that goes to that pattern (for broad and mixed heads: entropy / "
-            "log(length)).</p>")
-
-
-def strongest_links(matrix: np.ndarray, row_tokens, col_tokens, count: int = 10):
-    """The ``count`` largest entries of a (rows, cols) map as (row, col, from, to, weight)."""
-    flat = np.argsort(matrix, axis=None)[::-1][:count]
-    rows, cols = np.unravel_index(flat, matrix.shape)
-    return [(int(r), int(c), row_tokens[r], col_tokens[c], float(matrix[r, c]))
-            for r, c in zip(rows, cols, strict=True)]
+    return (f"<div style='background:{PAPER};color:{INK};padding:4px;display:inline-block'>"
+            f"<table style='border-collapse:collapse;font-family:sans-serif;background:{PAPER};"
+            f"color:{INK}'>{''.join(rows)}</table><p style='font-size:11px;color:{INK}'>{legend}"
+            "<br>Number under the label: the share of attention that goes to that pattern (for "
+            "broad and mixed heads: entropy / log(length)).</p></div>")
 
 
 def links_html(links, heading: str) -> str:
-    """A short ordered list: 'from -> to  weight'."""
+    """A short ordered list: 'looking token (place) -> token looked at (place): weight'.
+
+    ``links``: ``Link`` objects (see ``present``), places counted from 1 in the text.
+    """
     items = "".join(
-        f"<li><code>{html.escape(src)}</code> ({r}) &rarr; <code>{html.escape(dst)}</code> ({c}): "
-        f"{weight:.3f}</li>" for r, c, src, dst, weight in links
+        f"<li>{code(link.source_token)} ({link.source}) &rarr; {code(link.target_token)} "
+        f"({link.target}): {link.weight:.3f}</li>" for link in links
     )
     return f"<b>{html.escape(heading)}</b><ol style='margin:2px 0'>{items}</ol>"

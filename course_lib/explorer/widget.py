@@ -1,7 +1,9 @@
-"""AttentionExplorer: every head of every layer, as a widget made of standard ipywidgets only
-(no JavaScript of its own, no CDN), so it shows in JupyterLab, Notebook 7, VS Code and Colab.
+"""AttentionExplorer: a thin widget that binds standard ipywidgets controls to an
+``ExplorerState`` and shows what ``Presenter.draw(state)`` gives (no JavaScript of its own, no
+CDN), so it works in JupyterLab, Notebook 7, VS Code and Colab.
 
-The maps are computed once per text; every control change redraws one Pillow image.
+The maps are computed once per text (``compute_attention_maps``); models are found and loaded by
+``models.py``; every control change redraws one Pillow image from the maps and the state.
 """
 
 from __future__ import annotations
@@ -11,29 +13,23 @@ import os
 from pathlib import Path
 
 import ipywidgets as widgets
-import numpy as np
 
 from ..pretrained import load_tokenizer
-from .export import save_png, write_static_html
+from .export import checked_target, data_url, path_in_folder, save_png, write_static_html
 from .maps import AttentionMaps, compute_attention_maps
 from .models import CHOICE_NAMES, GIVEN, MINILM, available_choices, load_choice
-from .patterns import SHARE_NAMES, HeadPatterns, head_pattern_scores
-from .render import (
-    GridPicture,
-    image_to_png,
-    message_image,
-    render_attention_map,
-    render_grid,
-    stack,
-)
-from .tables import LABEL_SHORT, head_summary, links_html, pattern_table_html, strongest_links
-from .views import PAIR_FILTERS, MapView, select_view
+from .patterns import HeadPatterns
+from .present import Presenter
+from .render import image_to_png, message_image
+from .state import SCALES, SCORES, VIEWS, ExplorerState
+from .tables import card, code, note_html
+from .views import MapView
 
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
-VIEWS = {"model": "Model view", "head": "Head view", "token": "Token focus",
-         "patterns": "Head patterns"}
-SCORES = ("label",) + SHARE_NAMES + ("broadness",)
 FILTER_LABELS = {"all": "all", "A->A": "A→A", "A->B": "A→B", "B->A": "B→A", "B->B": "B→B"}
+WRAP = {"flex_flow": "row wrap", "align_items": "center"}  # rows wrap on narrow screens
+LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, draw as lines (drawn in "
+              "the browser)")
 
 
 class AttentionExplorer(widgets.VBox):
@@ -42,12 +38,19 @@ class AttentionExplorer(widgets.VBox):
     ``AttentionExplorer()`` uses the shipped pretrained MiniLM; or pass ``model`` (a course
     BertModel) with its ``tokenizer``. Drive it from Python with ``set_view(...)``; layers,
     heads and tokens are counted from 0 there (as in ``out.attentions[layer]``), while the
-    controls and pictures count from 1, as papers do. ``current_png()`` is the picture shown.
+    controls, lists and pictures count from 1, as papers do. ``current_png()`` is the picture
+    shown; ``save_png(path)`` and ``save_html(path)`` write it (or a standalone page) to a file.
+    ``export_folder``: where the PNG / HTML page buttons write (default: the working folder).
     """
 
     def __init__(self, model=None, tokenizer=None, text: str = DEFAULT_TEXT,
-                 text_pair: str | None = None, max_tokens: int | None = None):
+                 text_pair: str | None = None, max_tokens: int | None = None,
+                 export_folder: str | os.PathLike | None = None):
         super().__init__()
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, got {type(text).__name__}")
+        if text_pair is not None and not isinstance(text_pair, str):
+            raise TypeError(f"text_pair must be a string or None, got {type(text_pair).__name__}")
         self._models: dict[str, tuple] = {}
         choices = available_choices()
         if model is not None:
@@ -56,12 +59,10 @@ class AttentionExplorer(widgets.VBox):
         elif tokenizer is not None:
             raise TypeError("a tokenizer was given without a model: pass both, or neither")
         self.max_tokens = max_tokens
-        self._maps: AttentionMaps | None = None
-        self._patterns: HeadPatterns | None = None
-        self._views: dict[tuple, MapView] = {}
-        self._grids: dict[tuple, GridPicture] = {}
+        self.export_folder = export_folder
+        self._presenter: Presenter | None = None
         self._holding = False
-        self._note = ""
+        self._tallest = 0  # px: the tallest picture shown for this text
         self.message = ""
         self._build_controls(choices, text, text_pair)
         self._safely(self._load_model, self.model_choice.value)
@@ -72,16 +73,17 @@ class AttentionExplorer(widgets.VBox):
         wide = {"description_width": "initial"}
         self.model_choice = widgets.Dropdown(
             options=[(CHOICE_NAMES[key], key) for key in choices], description="Model",
-            style=wide)
+            style=wide, layout=widgets.Layout(width="300px"))
         self.view_select = widgets.ToggleButtons(
             options=[(label, key) for key, label in VIEWS.items()], value="model",
-            style={"button_width": "124px"})
-        self.text_box = widgets.Textarea(
-            value=text if isinstance(text, str) else "", description="Sentence A",
-            continuous_update=False, style=wide, layout=widgets.Layout(width="62%", height="48px"))
+            style={"button_width": "120px"})
+        self.text_box = widgets.Text(  # Enter (or leaving the box) shows the new text
+            value=text, description="Sentence A", continuous_update=False, style=wide,
+            layout=widgets.Layout(width="460px", max_width="100%"))
         self.pair_box = widgets.Text(
             value=text_pair or "", description="Sentence B", placeholder="optional",
-            continuous_update=False, style=wide, layout=widgets.Layout(width="30%"))
+            continuous_update=False, style=wide,
+            layout=widgets.Layout(width="340px", max_width="100%"))
         self.show_button = widgets.Button(description="Show", button_style="primary",
                                           layout=widgets.Layout(width="70px"))
         self.layer_select = widgets.Dropdown(description="Layer", style=wide,
@@ -92,9 +94,12 @@ class AttentionExplorer(widgets.VBox):
                                              layout=widgets.Layout(width="220px"))
         self.score_select = widgets.Dropdown(options=SCORES, value="label", description="Score",
                                              style=wide, layout=widgets.Layout(width="170px"))
+        self.scale_select = widgets.Dropdown(
+            options=[(label, key) for key, label in SCALES.items()], value="shared",
+            description="Colours", style=wide, layout=widgets.Layout(width="230px"))
         self.pair_filter = widgets.ToggleButtons(
             options=[(label, key) for key, label in FILTER_LABELS.items()], value="all",
-            description="Sentence pair", style={"button_width": "64px", **wide})
+            description="Sentence pair", style={"button_width": "56px", **wide})
         self.hide_special = widgets.Checkbox(value=False, description="hide [CLS]/[SEP]",
                                              indent=False, layout=widgets.Layout(width="140px"))
         self.rollout = widgets.Checkbox(value=False, description="rollout", indent=False,
@@ -105,37 +110,93 @@ class AttentionExplorer(widgets.VBox):
                                               layout=widgets.Layout(width="80px"))
         self.save_html_button = widgets.Button(description="HTML page", icon="download",
                                                layout=widgets.Layout(width="110px"))
+        self.export_status = widgets.HTML()
         self.status = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # Drawn at its natural size (never stretched: no blur); wide pictures scroll.
+        # Two pieces (the model view's grid and enlarged map) sit side by side and wrap.
+        self.picture = widgets.Image(format="png")
+        self.picture_more = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+        self.picture_box = widgets.Box([self.picture, self.picture_more], layout=widgets.Layout(
+            overflow="auto", max_width="100%", align_items="flex-start", flex_flow="row wrap",
+            grid_gap="12px"))
+        self._composite = None  # the whole picture shown, as one image (for current_png)
+        self._composite_png: bytes | None = None
         self.details = widgets.HTML()
+        # The live view (anywidget): built when first opened, so a closed one costs nothing.
+        self.live_panel = widgets.Accordion(
+            children=[widgets.HTML(card("Open to load the live view."))],
+            titles=(LIVE_TITLE,))
+        self.live_panel.selected_index = None
+        self.live_view = None
+        self._live_layers: list[int] = []
         # CSS classes: stable handles for browser tests and for styling.
         self.add_class("attention-explorer")
         self.layer_select.add_class("explorer-layer")
         self.head_select.add_class("explorer-head")
         self.picture.add_class("explorer-picture")
+        self.picture_more.add_class("explorer-picture-more")
+        self.live_panel.add_class("explorer-live")
+        self.text_box.add_class("explorer-text-a")
+        self.pair_box.add_class("explorer-text-b")
+        self.save_png_button.add_class("explorer-save-png")
+        self.status.add_class("explorer-status")
+        self.details.add_class("explorer-details")
 
         for control in (self.view_select, self.layer_select, self.head_select, self.token_select,
-                        self.score_select, self.pair_filter, self.hide_special, self.rollout):
+                        self.score_select, self.scale_select, self.pair_filter,
+                        self.hide_special, self.rollout):
             control.observe(self._on_option, names="value")
         self.model_choice.observe(self._on_model, names="value")
         self.text_box.observe(self._on_text, names="value")
         self.pair_box.observe(self._on_text, names="value")
         self.show_button.on_click(lambda _: self._safely(self._load_text))
-        self.save_png_button.on_click(lambda _: self._safely(self._save_from_button, "png"))
-        self.save_html_button.on_click(lambda _: self._safely(self._save_from_button, "html"))
+        self.save_png_button.on_click(lambda _: self._save_from_button("png"))
+        self.save_html_button.on_click(lambda _: self._save_from_button("html"))
+        self.live_panel.observe(lambda _: self._safely(self._update_live), names="selected_index")
 
-        row = widgets.HBox
+        def row(children):
+            return widgets.HBox(children, layout=widgets.Layout(**WRAP))
+
         self.children = [
             row([self.model_choice, self.view_select]),
             row([self.text_box, self.pair_box, self.show_button]),
             row([self.layer_select, self.head_select, self.token_select, self.score_select,
-                 self.hide_special, self.rollout]),
+                 self.scale_select, self.hide_special, self.rollout]),
             row([self.pair_filter]),
-            row([self.file_stem, self.save_png_button, self.save_html_button]),
+            row([self.file_stem, self.save_png_button, self.save_html_button,
+                 self.export_status]),
             self.status,
-            self.picture,
+            self.picture_box,
             self.details,
+            self.live_panel,
         ]
+
+    # ----- the state the controls hold -----------------------------------------------------
+
+    @property
+    def state(self) -> ExplorerState:
+        """What the controls are set to now, as one value."""
+        return ExplorerState(
+            view=self.view_select.value, layer=self.layer_select.value or 0,
+            head=self.head_select.value or 0, token=self.token_select.value or 0,
+            pair_filter=self.pair_filter.value, hide_special=self.hide_special.value,
+            rollout=self.rollout.value, score=self.score_select.value,
+            scale=self.scale_select.value)
+
+    def _show_state(self, state: ExplorerState) -> None:
+        """Set every control to ``state`` without a redraw per control."""
+        was_holding, self._holding = self._holding, True
+        try:
+            pairs = [(self.view_select, state.view), (self.pair_filter, state.pair_filter),
+                     (self.score_select, state.score), (self.scale_select, state.scale),
+                     (self.hide_special, state.hide_special), (self.rollout, state.rollout)]
+            if self._presenter is not None:  # without a valid text there are no layers to pick
+                pairs += [(self.layer_select, state.layer), (self.head_select, state.head),
+                          (self.token_select, state.token)]
+            for control, value in pairs:
+                control.value = value
+        finally:
+            self._holding = was_holding
 
     # ----- the Python interface ------------------------------------------------------------
 
@@ -144,28 +205,24 @@ class AttentionExplorer(widgets.VBox):
                  view: str | None = None, token: int | None = None,
                  pair_filter: str | None = None, hide_special: bool | None = None,
                  rollout: bool | None = None, score: str | None = None,
-                 model: str | None = None) -> None:
+                 model: str | None = None, scale: str | None = None) -> None:
         """Change what is shown, as the controls do, then redraw once.
 
         layer, head, token: indices from 0. view: "model", "head", "token" or "patterns".
-        pair_filter: "all", "A->A", "A->B", "B->A", "B->B". model: a key of ``model_choices``.
-        Text problems (empty, too long, ...) are shown as a message, like in the widget.
+        pair_filter: "all", "A->A", "A->B", "B->A", "B->B". scale: "shared" (one 0..1 colour
+        scale, the default) or "per-map" (contrast per map). model: a key of
+        ``model_choices``. Text problems (empty, too long, ...) are shown as a message, like
+        in the widget; wrong arguments raise an error naming the rule.
         """
-        if view is not None and view not in VIEWS:
-            raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
-        if pair_filter is not None and pair_filter not in PAIR_FILTERS:
-            raise ValueError(
-                f"pair_filter must be one of {list(PAIR_FILTERS)}, got {pair_filter!r}")
-        if score is not None and score not in SCORES:
-            raise ValueError(f"score must be one of {list(SCORES)}, got {score!r}")
+        changes = {"layer": layer, "head": head, "token": token, "view": view,
+                   "pair_filter": pair_filter, "hide_special": hide_special,
+                   "rollout": rollout, "score": score, "scale": scale}
+        self.state.replace(**changes)  # types and names checked before anything changes
         if model is not None and model not in self.model_choices:
             raise ValueError(f"model must be one of {self.model_choices}, got {model!r}")
         for name, value in (("text", text), ("text_pair", text_pair)):
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-        for name, value in (("hide_special", hide_special), ("rollout", rollout)):
-            if value is not None and not isinstance(value, bool):
-                raise TypeError(f"{name} must be True or False, got {value!r}")
 
         self._holding = True
         try:
@@ -180,34 +237,13 @@ class AttentionExplorer(widgets.VBox):
                 self.pair_box.value = text_pair
             if new_text or new_pair:
                 self._safely(self._load_text, redraw=False)
-            if self._maps is not None:
-                self._check_index("layer", layer, self._maps.num_layers)
-                self._check_index("head", head, self._maps.num_heads)
-                self._check_index("token", token, self._maps.length)
-                if pair_filter not in (None, "all") and not self._maps.has_pair:
-                    raise ValueError(f"pair_filter {pair_filter!r} needs a sentence B (text_pair)")
-            settings = [(self.view_select, view), (self.pair_filter, pair_filter),
-                        (self.score_select, score), (self.hide_special, hide_special),
-                        (self.rollout, rollout)]
-            if self._maps is not None:  # without a valid text there are no layers to pick
-                settings += [(self.layer_select, _index(layer)), (self.head_select, _index(head)),
-                             (self.token_select, _index(token))]
-            for control, value in settings:
-                if value is not None:
-                    control.value = value
+            wanted = self.state.replace(**changes)  # on the new text's maps, if any
+            if self._presenter is not None:
+                wanted.check_against(self._presenter.maps)
+            self._show_state(wanted)
         finally:
             self._holding = False
             self._safely(self._redraw)  # also after a refused value: show what is now set
-
-    @staticmethod
-    def _check_index(name: str, value, count: int) -> None:
-        if value is None:
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer index, got {value!r}")
-        if not 0 <= value < count:
-            raise ValueError(f"{name} must be between 0 and {count - 1} (counted from 0), "
-                             f"got {value}")
 
     @property
     def model_choices(self) -> list[str]:
@@ -217,50 +253,51 @@ class AttentionExplorer(widgets.VBox):
     @property
     def maps(self) -> AttentionMaps | None:
         """All the maps of the current text (None when there is no valid text)."""
-        return self._maps
+        return self._presenter.maps if self._presenter else None
 
     @property
     def patterns(self) -> HeadPatterns | None:
         """Pattern scores and labels of every head for the current text."""
-        return self._patterns
+        return self._presenter.patterns if self._presenter else None
 
     @property
     def tokens(self) -> tuple[str, ...]:
-        return self._maps.tokens if self._maps else ()
+        return self.maps.tokens if self.maps else ()
 
     def current_view(self) -> MapView | None:
         """The maps as the options (pair filter, hidden [CLS]/[SEP], rollout) show them."""
-        if self._maps is None:
-            return None
-        key = (self.pair_filter.value, self.hide_special.value, self.rollout.value)
-        if key not in self._views:
-            self._views[key] = select_view(self._maps, *key)
-        return self._views[key]
+        return self._presenter.view(self.state) if self._presenter else None
 
-    def shown_map(self) -> np.ndarray | None:
+    def shown_map(self):
         """The (rows, cols) map of the chosen layer and head as the options show it."""
-        view = self.current_view()
-        if view is None:
-            return None
-        return view.weights[self.layer_select.value, self._head_index(view)]
+        return self._presenter.shown_map(self.state) if self._presenter else None
 
     def current_png(self) -> bytes:
-        """The PNG bytes of the picture now shown."""
-        return bytes(self.picture.value)
+        """The PNG bytes of the picture now shown (all its pieces in one image)."""
+        if self._composite_png is None:
+            self._composite_png = (bytes(self.picture.value) if self._composite is None
+                                   else image_to_png(self._composite))
+        return self._composite_png
 
     def save_png(self, path: str | os.PathLike) -> Path:
-        """Save the picture now shown as a PNG file."""
+        """Save the picture now shown as a PNG file (``.png`` added when missing)."""
         return save_png(self.current_png(), path)
 
     def save_html(self, path: str | os.PathLike) -> Path:
-        """Write a standalone HTML page (no kernel, no internet) with the grid and the table."""
-        if self._maps is None:
+        """Write a standalone HTML page (no kernel, no internet): a live viewer of every head
+        (hover, click), the view shown now, the grid and the table (``.html`` added when
+        missing)."""
+        target = checked_target(path, "html")  # a bad name is refused before anything else
+        if self._presenter is None:
             raise ValueError(f"nothing to export: {self.message}")
-        view = self.current_view()
-        grid = self._grid(view)
+        state = self.state
+        grid = self._presenter.grid(state)
         title = f"Attention of {CHOICE_NAMES[self.model_choice.value]}"
-        return write_static_html(path, image_to_png(grid.image), self._maps, self._patterns,
-                                 title, view.description)
+        return write_static_html(target, image_to_png(grid.image), self._presenter.maps,
+                                 self._presenter.patterns, title,
+                                 self._presenter.view(state).description,
+                                 view_png=self.current_png(), layer=state.layer,
+                                 head=self._presenter.head_index(state))
 
     # ----- reacting to the controls ----------------------------------------------------------
 
@@ -286,180 +323,114 @@ class AttentionExplorer(widgets.VBox):
 
     def _load_model(self, key: str, redraw: bool = True) -> None:
         if key not in self._models:
-            self.status.value = f"<i>loading {html.escape(CHOICE_NAMES[key])}…</i>"
+            self.status.value = card(f"<i>loading {html.escape(CHOICE_NAMES[key])}…</i>")
             self._models[key] = load_choice(key)
         self._load_text(redraw=redraw)
 
     def _load_text(self, redraw: bool = True) -> None:
         """Compute every map of the text once; later control changes only redraw."""
-        self._maps, self._patterns = None, None
-        self._views.clear()
-        self._grids.clear()
+        self._presenter = None
+        self._tallest = 0
         key = self.model_choice.value
         if key not in self._models:
             raise ValueError(f"{CHOICE_NAMES[key]} could not be loaded; choose another model")
         model, tokenizer = self._models[key]
         maps = compute_attention_maps(model, tokenizer, self.text_box.value,
                                       self.pair_box.value or None, self.max_tokens)
-        self._patterns = head_pattern_scores(maps.weights, maps.tokens)
-        self._maps = maps
-        was_holding = self._holding
-        self._holding = True  # new options must not each trigger a redraw
+        state = self.state.fitted_to(maps)
+        self._presenter = Presenter(maps)
+        was_holding, self._holding = self._holding, True  # new options: no redraw each
         try:
-            _set_options(self.layer_select, [(str(i + 1), i) for i in range(maps.num_layers)])
-            _set_options(self.head_select, [(str(i + 1), i) for i in range(maps.num_heads)])
-            _set_options(self.token_select,
-                         [(f"{i + 1}: {t}", i) for i, t in enumerate(maps.tokens)])
-            if not maps.has_pair:
-                self.pair_filter.value = "all"
+            self.layer_select.options = [(str(i + 1), i) for i in range(maps.num_layers)]
+            self.head_select.options = [(str(i + 1), i) for i in range(maps.num_heads)]
+            self.token_select.options = [(f"{i + 1}: {t}", i) for i, t in enumerate(maps.tokens)]
             self.pair_filter.disabled = not maps.has_pair
+            self._show_state(state)
         finally:
             self._holding = was_holding
+        self._live_layers = []  # the live view's data is for the old text
         if redraw:
             self._redraw()
 
+    def _update_live(self) -> None:
+        """Send the maps to the live view when it is open and does not have them yet."""
+        if self.live_panel.selected_index is None or self._presenter is None:
+            return
+        if self.live_view is None:
+            try:
+                from .live import LiveAttentionView
+            except ImportError:  # anywidget missing: the pictures above still work
+                self.live_panel.children = [widgets.HTML(note_html(
+                    "The live view needs the anywidget package: pip install anywidget"))]
+                return
+            self.live_view = LiveAttentionView()
+            self.live_panel.children = [self.live_view]
+        state, maps = self.state, self._presenter.maps
+        if state.layer in self._live_layers:
+            return  # already there: the browser answers hovers and clicks by itself
+        from .live import live_data
+
+        data = live_data(maps, state.layer, self._presenter.head_index(state))
+        self._live_layers = data.get("included", list(range(maps.num_layers)))
+        self.live_view.data = data
+
     def _save_from_button(self, kind: str) -> None:
-        stem = (self.file_stem.value or "attention").strip()
-        path = Path(stem if stem.endswith(f".{kind}") else f"{stem}.{kind}")
-        written = self.save_png(path) if kind == "png" else self.save_html(path)
-        self.status.value += f"<br>saved <code>{html.escape(str(written.resolve()))}</code>"
+        """Write into ``export_folder`` and offer the file as a browser download; a bad name or
+        folder is reported beside the buttons (the picture stays as it is)."""
+        try:
+            path = path_in_folder(self.export_folder or Path.cwd(), self.file_stem.value, kind)
+            existed = path.exists()
+            written = self.save_png(path) if kind == "png" else self.save_html(path)
+        except (OSError, ValueError, TypeError) as error:
+            self.export_status.value = note_html(f"not saved: {error}")
+            return
+        again = " (replaced the earlier file)" if existed else ""
+        mime = "image/png" if kind == "png" else "text/html"
+        link = (f"<a class='explorer-download' download='{html.escape(written.name, quote=True)}'"
+                f" href='{data_url(written.read_bytes(), mime)}' style='color:#0b57d0'>"
+                "download it</a>")
+        self.export_status.value = card(f"saved {code(written.name)} in "
+                                        f"{code(str(written.parent.resolve()))}{again}: {link}")
 
     # ----- drawing -----------------------------------------------------------------------
 
     def _show_message(self, text: str) -> None:
         self.message = text
-        self.status.value = (f"<div style='background:#fff4d6;border:1px solid #e6c200;"
-                             f"padding:4px 8px'>{html.escape(text)}</div>")
-        self.picture.value = image_to_png(message_image(text))
+        self.status.value = note_html(text)
+        self._show_pictures((message_image(text),))
         self.details.value = ""
 
-    def _head_index(self, view: MapView) -> int:
-        return 0 if len(view.head_names) == 1 else self.head_select.value
-
-    def _grid(self, view: MapView) -> GridPicture:
-        key = (self.pair_filter.value, self.hide_special.value, self.rollout.value)
-        if key not in self._grids:
-            names = [str(i + 1) for i in range(view.weights.shape[0])]
-            self._grids[key] = render_grid(view.weights, names, list(view.head_names))
-        return self._grids[key]
+    def _show_pictures(self, pieces, composite=None) -> None:
+        """Show one or two pieces at their natural size; ``composite``: all of them as one
+        image (what current_png returns), when there are two."""
+        for widget, piece in zip((self.picture, self.picture_more), pieces, strict=False):
+            widget.value = image_to_png(piece)
+            widget.layout.width = f"{piece.width}px"  # natural size: one image pixel a pixel
+            widget.layout.min_width = f"{piece.width}px"
+        self.picture_more.layout.display = None if len(pieces) > 1 else "none"
+        self._composite = composite if len(pieces) > 1 else None
+        self._composite_png = None
+        # The area keeps the tallest picture of this text, so the page does not jump when a
+        # shorter view is chosen (a new text starts again from its first picture).
+        self._tallest = max(self._tallest, max(piece.height for piece in pieces))
+        self.picture_box.layout.min_height = f"{self._tallest}px"
 
     def _redraw(self) -> None:
-        if self._maps is None:
+        if self._presenter is None:
             self._load_text(redraw=False)
-        view = self.current_view()
-        kind = self.view_select.value
-        self.token_select.layout.display = None if kind == "token" else "none"
-        self.score_select.layout.display = None if kind == "patterns" else "none"
-        self.head_select.disabled = self.rollout.value
-        draw = {"model": self._draw_model_view, "head": self._draw_head_view,
-                "token": self._draw_token_view, "patterns": self._draw_patterns_view}[kind]
-        image, details = draw(view)
-        self.picture.value = image_to_png(image)
-        self.details.value = details
-        self.message = self._maps.note
-        note = (f"<div style='background:#fff4d6;border:1px solid #e6c200;padding:4px 8px'>"
-                f"{html.escape(self._maps.note)}</div>" if self._maps.note else "")
+        state = self.state
+        self.token_select.layout.display = None if state.view == "token" else "none"
+        self.score_select.layout.display = None if state.view == "patterns" else "none"
+        self.head_select.disabled = state.rollout
+        shown = self._presenter.draw(state)
+        self._show_pictures(shown.pieces[:2], shown.image)
+        self.details.value = card(shown.details) if shown.details else ""
+        maps = self._presenter.maps
+        self.message = maps.note
+        note = note_html(maps.note) if maps.note else ""
         model_name = html.escape(CHOICE_NAMES[self.model_choice.value])
-        self.status.value = (
-            f"{note}<span style='font-size:12px'>{model_name}: {self._maps.num_layers} layers x "
-            f"{self._maps.num_heads} heads, "
-            f"{self._maps.length} tokens. Showing {html.escape(view.description)}. "
-            "Darkest = the strongest link of each map.</span>")
-
-    def _title(self, view: MapView) -> str:
-        layer = self.layer_select.value
-        if self.rollout.value:
-            return f"Rollout up to layer {layer + 1}"
-        return f"Layer {layer + 1}, head {self.head_select.value + 1}"
-
-    def _draw_model_view(self, view: MapView):
-        layer, head = self.layer_select.value, self._head_index(view)
-        grid = self._grid(view).with_selection(layer, head)
-        enlarged = render_attention_map(view.weights[layer, head], view.row_tokens,
-                                        view.col_tokens, title=self._title(view), max_extent=380,
-                                        **_positions(view))
-        details = "" if self.rollout.value else (
-            f"<b>{html.escape(self._title(view))}</b>: "
-            f"{html.escape(head_summary(self._patterns, layer, head))}")
-        return stack([grid, enlarged], horizontal=True), details
-
-    def _draw_head_view(self, view: MapView):
-        matrix = self.shown_map()
-        image = render_attention_map(matrix, view.row_tokens, view.col_tokens,
-                                     title=f"{self._title(view)}: each row looks at the columns",
-                                     max_extent=640, **_positions(view))
-        links = strongest_links(matrix, view.row_tokens, view.col_tokens, count=10)
-        details = links_html(links, f"Strongest links ({self._title(view)}), from → to: weight")
-        if not self.rollout.value:
-            summary = head_summary(self._patterns, *self._layer_head())
-            details += f"<p>Pattern: {html.escape(summary)}</p>"
-        return image, details
-
-    def _layer_head(self) -> tuple[int, int]:
-        return self.layer_select.value, self.head_select.value
-
-    def _draw_token_view(self, view: MapView):
-        layer, token = self.layer_select.value, self.token_select.value
-        label = self._maps.tokens[token]
-        heads = [f"head {name}" for name in view.head_names]
-        parts, details = [], []
-        rows = np.flatnonzero(view.row_positions == token)
-        cols = np.flatnonzero(view.col_positions == token)
-        if len(rows):
-            looks = view.weights[layer, :, rows[0], :]  # (heads, cols)
-            parts.append(render_attention_map(
-                looks, heads, view.col_tokens, max_extent=640,
-                title=f"Where '{label}' looks, layer {layer + 1} (one row per head)",
-                highlight_cols=cols[:1], col_positions=view.col_positions))
-            mean = looks.mean(axis=0)[None]  # (1, cols)
-            details.append(links_html(strongest_links(mean, [label], view.col_tokens, 5),
-                                      f"'{label}' looks most at (mean of the heads)"))
-        else:
-            parts.append(message_image(f"'{label}' is not a looking token with this filter."))
-        if len(cols):
-            looked_at = view.weights[layer, :, :, cols[0]]  # (heads, rows)
-            parts.append(render_attention_map(
-                looked_at, heads, view.row_tokens, max_extent=640,
-                title=f"Who looks at '{label}', layer {layer + 1} (one row per head)",
-                highlight_cols=rows[:1], col_positions=view.row_positions))
-            mean = looked_at.mean(axis=0)[None]  # (1, rows)
-            details.append(links_html(strongest_links(mean, [label], view.row_tokens, 5),
-                                      f"Tokens that look most at '{label}' (mean of the heads)"))
-        else:
-            parts.append(message_image(f"'{label}' is not looked at with these options."))
-        return stack(parts), "".join(details)
-
-    def _draw_patterns_view(self, view: MapView):
-        patterns, score = self._patterns, self.score_select.value
-        if score == "label":
-            values = np.max(np.stack([patterns.shares[n] for n in SHARE_NAMES]), axis=0)
-            text = [[LABEL_SHORT[label] for label in row] for row in patterns.labels]
-        else:
-            values = patterns.score(score)
-            text = [[f"{v:.2f}" for v in row] for row in values]
-        layers, heads = values.shape
-        image = render_attention_map(
-            values, [f"layer {i + 1}" for i in range(layers)], [str(h + 1) for h in range(heads)],
-            cell=38, vmax=1.0, cell_text=text, highlight_cell=self._layer_head(),
-            title=f"Head patterns: {score} (computed on the full maps)")
-        return image, pattern_table_html(patterns, selected=self._layer_head())
-
-
-def _index(value):
-    """A NumPy integer as a plain int (what the dropdowns hold); None stays None."""
-    return None if value is None else int(value)
-
-
-def _positions(view: MapView) -> dict:
-    """The tokens' positions in the text, to number thinned labels of a filtered map."""
-    return {"row_positions": tuple(view.row_positions), "col_positions": tuple(view.col_positions)}
-
-
-def _set_options(dropdown: widgets.Dropdown, options) -> None:
-    """Replace a dropdown's options, keeping the chosen index when it still exists."""
-    keep = dropdown.value if dropdown.value is not None else 0
-    dropdown.options = options
-    dropdown.value = min(keep, len(options) - 1)
+        self.status.value = note + card(f"{model_name}: {html.escape(shown.summary)}")
+        self._update_live()
 
 
 def _tokenizer_for(model, tokenizer):

@@ -1,0 +1,37 @@
+"""The verdict on one exercise: what is right ([ok]) and what to fix ([fix]), shown as text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CheckReport:
+    """A list of passed and failed points; passed only when something passed and nothing failed."""
+
+    title: str
+    passed_points: list[str] = field(default_factory=list)
+    failed_points: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_points and bool(self.passed_points)
+
+    def ok(self, point: str) -> None:
+        self.passed_points.append(point)
+
+    def fail(self, point: str) -> None:
+        self.failed_points.append(point)
+
+    def __str__(self) -> str:
+        verdict = "all checks passed" if self.passed else "not yet right"
+        lines = [f"{self.title}: {verdict}"]
+        lines += [f"  [ok]   {p}" for p in self.passed_points]
+        lines += [f"  [fix]  {p}" for p in self.failed_points]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __bool__(self) -> bool:
+        return self.passed

@@ -1,0 +1,255 @@
+"""Pre-train a small BERT with masked LM on the course corpus, and measure what it learned.
+
+The corpus (``assets/data/pretraining_corpus.txt``, written by
+``assets/data/make_pretraining_corpus.py``) is built so that some words can be recovered only
+from their right-hand context. ``probe_accuracy`` measures exactly that on held-out sentences,
+which is how notebook 09 compares a bidirectional model with a left-to-right (causal) one.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .config import BertConfig
+from .heads import BertForMaskedLM
+from .masking import mask_tokens
+from .tokenizer import WordPieceTokenizer
+from .wordpiece_trainer import train_wordpiece
+
+DATA = Path(__file__).resolve().parent.parent / "assets" / "data"
+CORPUS_FILE = DATA / "pretraining_corpus.txt"
+PROBES_FILE = DATA / "pretraining_probes.tsv"
+COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
+
+
+def load_corpus(path: str | Path = CORPUS_FILE) -> list[str]:
+    """The course's pre-training sentences, one per line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"corpus not found: {path}; write it with python assets/data/make_pretraining_corpus.py"
+        )
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_probes(path: str | Path = PROBES_FILE) -> list[dict]:
+    """Held-out sentences with one word to predict: template, clue_side, word_position, answer."""
+    with open(path, encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file, delimiter="\t"))
+    for row in rows:
+        row["word_position"] = int(row["word_position"])
+    return rows
+
+
+def course_tokenizer(texts: list[str] | None = None) -> WordPieceTokenizer:
+    """A WordPiece tokenizer whose vocabulary is learned from the corpus by the course trainer."""
+    vocab = train_wordpiece(texts if texts is not None else load_corpus(), COURSE_VOCAB_SIZE)
+    return WordPieceTokenizer.from_vocab(vocab, model_max_length=None)
+
+
+def small_config(vocab_size: int, **overrides) -> BertConfig:
+    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout.
+
+    BERT-base uses dropout 0.1; this model is so small, and its corpus so regular, that dropout
+    only slows down what a few minutes of training can show.
+    """
+    sizes = dict(vocab_size=vocab_size, hidden_size=64, num_layers=2, num_heads=4,
+                 intermediate_size=256, max_position_embeddings=32, hidden_dropout=0.0,
+                 attention_dropout=0.0)
+    return BertConfig(**{**sizes, **overrides})
+
+
+@dataclass
+class TrainingRun:
+    """What ``train_masked_lm`` did: the loss of every step and how long it took."""
+
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+
+
+def train_masked_lm(
+    model: BertForMaskedLM,
+    tokenizer: WordPieceTokenizer,
+    texts: list[str],
+    steps: int = 600,
+    batch_size: int = 64,
+    learning_rate: float = 2e-3,
+    warmup: int = 50,
+    seed: int = 0,
+    progress: bool = True,
+    threads: int | None = 1,
+) -> TrainingRun:
+    """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step.
+
+    The learning rate warms up linearly for ``warmup`` steps, then decays linearly to 0 (as in
+    BERT); gradients are clipped to norm 1. The model is left in eval mode.
+
+    ``threads=1`` runs PyTorch on one thread while training (restored afterwards): this model's
+    matrices are so small that two threads spend more time waiting for each other than
+    computing, several times more on a busy machine. ``None`` keeps PyTorch's setting.
+    """
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, seed,
+                      progress)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, seed, progress):
+    """The loop of ``train_masked_lm``."""
+    batch = tokenizer.encode_batch(texts)  # every sentence once, padded to the longest
+    ids, keep = batch["input_ids"], batch["attention_mask"]  # (num_texts, seq)
+    generator = torch.Generator().manual_seed(seed)  # one stream: new batches and masks each step
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (steps - step) / max(1, steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    run = TrainingRun()
+    bar = _progress_bar(steps, progress)
+    start = time.perf_counter()
+    model.train()
+    for _ in range(steps):
+        rows = torch.randint(len(ids), (batch_size,), generator=generator)  # (batch,)
+        masked, labels = mask_tokens(ids[rows], tokenizer, 0.15, generator)  # (batch, seq) each
+        loss = model(masked, keep[rows], labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        run.losses.append(loss.item())
+        bar.update(loss.item())
+    bar.close()
+    run.seconds, run.steps = time.perf_counter() - start, steps
+    model.eval()
+    return run
+
+
+class _progress_bar:
+    """tqdm when it is installed (it is, with transformers), else a plain text bar."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.tqdm = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+
+                self.tqdm = tqdm(total=total, desc="training", mininterval=1.0, ncols=80)
+            except ImportError:
+                pass
+
+    def update(self, loss: float) -> None:
+        self.done += 1
+        if self.tqdm is not None:
+            self.tqdm.update(1)
+            if self.done % 50 == 0:
+                self.tqdm.set_postfix(loss=f"{loss:.2f}")
+        elif self.enabled and (self.done % max(1, self.total // 20) == 0):
+            filled = int(20 * self.done / self.total)
+            print(f"[{'#' * filled}{'.' * (20 - filled)}] step {self.done}/{self.total} "
+                  f"loss {loss:.2f}", flush=True)
+
+    def close(self) -> None:
+        if self.tqdm is not None:
+            self.tqdm.close()
+
+
+def token_position(tokenizer: WordPieceTokenizer, sentence: str, word_position: int) -> int:
+    """Where word number ``word_position`` of the sentence starts in its token IDs ([CLS] = 0)."""
+    words = sentence.split()
+    return 1 + sum(len(tokenizer.tokenize(word)) for word in words[:word_position])
+
+
+@torch.no_grad()
+def predict_masked(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, sentence: str,
+                   word_position: int, k: int = 1) -> list[str]:
+    """The model's top-k tokens for word number ``word_position`` of the sentence, hidden."""
+    ids = torch.tensor([tokenizer.encode(sentence).input_ids])  # (1, seq)
+    at = token_position(tokenizer, sentence, word_position)
+    ids[0, at] = tokenizer.mask_token_id
+    logits = model(ids).logits[0, at]  # (vocab,)
+    return tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
+
+
+def fill_in_the_blank(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, text: str,
+                      k: int = 3) -> list[tuple[str, float]]:
+    """Top-k words (with probabilities) for the first [MASK] of ``text``."""
+    ids = torch.tensor([tokenizer.encode(text).input_ids])  # (1, seq)
+    where = (ids[0] == tokenizer.mask_token_id).nonzero()
+    if len(where) == 0:
+        raise ValueError(f"text has no [MASK] to fill in: {text!r}")
+    at = where[0].item()
+    with torch.no_grad():
+        probabilities = model(ids).logits[0, at].softmax(-1)  # (vocab,)
+    top = probabilities.topk(k)
+    words = tokenizer.convert_ids_to_tokens(top.indices.tolist())
+    return list(zip(words, top.values.tolist(), strict=True))
+
+
+@torch.no_grad()
+def probe_accuracy(model: BertForMaskedLM, tokenizer: WordPieceTokenizer,
+                   probes: list[dict] | None = None) -> dict[tuple[str, str], float]:
+    """Share of probes whose hidden word is the model's top prediction, per (template, side).
+
+    Also ("all", "left") and ("all", "right"): every template together, by side of the clue.
+    All probes go through the model as one padded batch.
+    """
+    probes = load_probes() if probes is None else probes
+    batch = tokenizer.encode_batch([probe["sentence"] for probe in probes])
+    ids = batch["input_ids"].clone()  # (probes, seq)
+    at = torch.tensor([token_position(tokenizer, p["sentence"], p["word_position"])
+                       for p in probes])  # (probes,)
+    rows = torch.arange(len(probes))
+    answers = ids[rows, at].clone()  # (probes,)
+    ids[rows, at] = tokenizer.mask_token_id
+    logits = model(ids, batch["attention_mask"]).logits  # (probes, seq, vocab)
+    hits = (logits[rows, at].argmax(-1) == answers).tolist()  # (probes,)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for probe, hit in zip(probes, hits, strict=True):
+        for key in ((probe["template"], probe["clue_side"]), ("all", probe["clue_side"])):
+            groups.setdefault(key, []).append(int(hit))
+    return {key: sum(values) / len(values) for key, values in sorted(groups.items())}
+
+
+def chance_levels(probes: list[dict] | None = None) -> dict[str, float]:
+    """Accuracy of guessing uniformly among the words that can fill each template's slot."""
+    probes = load_probes() if probes is None else probes
+    answers: dict[tuple[str, str], set[str]] = {}
+    for probe in probes:
+        answers.setdefault((probe["template"], probe["clue_side"]), set()).add(probe["answer"])
+    return {f"{t} ({side} clue)": 1 / len(a) for (t, side), a in sorted(answers.items())}
+
+
+def perplexity(losses: list[float], last: int = 50) -> float:
+    """exp of the mean loss over the last steps: "how many words the model hesitates between"."""
+    tail = losses[-last:]
+    return math.exp(sum(tail) / len(tail))
+
+
+__all__ = [
+    "TrainingRun",
+    "chance_levels",
+    "course_tokenizer",
+    "fill_in_the_blank",
+    "load_corpus",
+    "load_probes",
+    "predict_masked",
+    "probe_accuracy",
+    "small_config",
+    "train_masked_lm",
+]

@@ -1,0 +1,305 @@
+# %% [markdown]
+# # 05 · The encoder layer: attention, feed-forward, residuals, LayerNorm
+#
+# Notebooks 03 and 04 built multi-head attention. An encoder layer wraps it with three more ideas: *"[the heads' output goes] through another linear projection and a feed-forward layer, which helps to utilize deep non-linearity. Residual connections from previous states are also used to increase robustness."* This notebook assembles one complete BERT layer.
+#
+# **Learning goals**
+#
+# - **residual connections**: each part *adds* its result to its input;
+# - **LayerNorm** after each addition: BERT's **post-LN** order;
+# - the **feed-forward network**: 768 → 3072 → **GELU** → 768, the same for every token; GELU written by hand with erf;
+# - assemble a layer, load the weights of `cl.EncoderLayer` (random, then MiniLM's) into it and get identical outputs;
+# - see what each part does to the vectors of a real sentence.
+#
+# **Estimated time:** 40 minutes.
+
+# %%
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from IPython.display import SVG, display
+from torch import nn
+
+import course_lib as cl
+
+_ = torch.manual_seed(0)
+DIAGRAMS = Path("..") / "assets" / "diagrams"
+config = cl.BertConfig.base()
+
+# %% [markdown]
+# ## 1. The plan of a layer
+#
+# ```
+# h   = LayerNorm(x + MultiHeadAttention(x))      # attention_norm
+# out = LayerNorm(h + FeedForward(h))             # output_norm
+# ```
+#
+# Input and output have the same shape, (batch, seq, 768), so layers can be stacked: BERT-base stacks 12 (notebook 06).
+
+# %%
+display(SVG(filename=DIAGRAMS / "encoder_layer.svg"))
+
+
+# %% [markdown]
+# ## 2. Residual connections
+#
+# A sublayer (attention, or the feed-forward network) does not *replace* its input; its output is **added** to it: `x + sublayer(x)`. Two reasons:
+#
+# - the input's information passes through unchanged; a sublayer only has to learn a *correction*. A sublayer that outputs zeros leaves the vector as it was;
+# - during training, the gradient flows straight through the `+`, across all layers, so deep stacks still train.
+#
+# The residual needs the sublayer's output to have the input's shape, which is why attention ends with the 768 → 768 output projection and the feed-forward network projects back to 768.
+#
+# ## 3. GELU, by hand
+#
+# The feed-forward network's non-linearity is **GELU**, the Gaussian Error Linear Unit: `x` times the probability that a standard normal variable is below `x`:
+#
+# $$\mathrm{GELU}(x) = x \, \Phi(x) = \tfrac{1}{2}\, x \left(1 + \operatorname{erf}\!\left(x / \sqrt{2}\right)\right)$$
+#
+# Unlike ReLU it is smooth, and slightly negative for small negative inputs. Some implementations use a tanh approximation; BERT's checkpoints were trained with the exact erf form.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def gelu_by_hand(x: torch.Tensor) -> torch.Tensor:
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+xs = torch.linspace(-4, 4, 801)  # (801,)
+print("gelu(-1), gelu(0), gelu(1):", [round(v, 4) for v in gelu_by_hand(torch.tensor([-1.0, 0.0, 1.0])).tolist()])
+print("by hand == torch.nn.functional.gelu:", torch.allclose(gelu_by_hand(xs), F.gelu(xs), atol=1e-6))
+assert torch.allclose(gelu_by_hand(xs), F.gelu(xs), atol=1e-6), "expected: by hand == torch.nn.functional.gelu"
+print("by hand == cl.gelu:                ", torch.allclose(gelu_by_hand(xs), cl.gelu(xs), atol=1e-6))
+assert torch.allclose(gelu_by_hand(xs), cl.gelu(xs), atol=1e-6), "expected: by hand == cl.gelu"
+print("largest gap to the tanh approximation:", round((gelu_by_hand(xs) - F.gelu(xs, approximate="tanh")).abs().max().item(), 5))
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.6))
+ax.plot(xs, F.relu(xs), label="ReLU", color="tab:gray", linestyle="--")
+ax.plot(xs, gelu_by_hand(xs), label="GELU (erf)", color="tab:blue")
+ax.axhline(0, color="black", linewidth=0.5)
+ax.set_xlabel("x")
+ax.set_title("GELU is a smooth ReLU, slightly negative below 0")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **Exercise 1 — GELU.** Write `gelu(x)` with the exact erf formula (not `F.gelu`).
+
+# %%
+from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
+
+
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write gelu")
+
+
+print(check_gelu(gelu))
+
+# %% [markdown]
+# ## 4. The feed-forward network
+#
+# Two linear layers with GELU between them, applied to **each token's vector on its own** (no token looks at another here; that was attention's job). The middle is 4 times wider: 3072 for BERT-base.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+intermediate = nn.Linear(config.hidden_size, config.intermediate_size)  # 768 -> 3072
+output = nn.Linear(config.intermediate_size, config.hidden_size)  # 3072 -> 768
+
+x = torch.randn(2, 5, config.hidden_size)  # (batch, seq, 768)
+wide = intermediate(x)  # (batch, seq, 3072)
+activated = gelu_by_hand(wide)  # (batch, seq, 3072)
+ff_out = output(activated)  # (batch, seq, 768)
+print("x:", tuple(x.shape), "-> wide:", tuple(wide.shape), "-> GELU:", tuple(activated.shape), "-> back:", tuple(ff_out.shape))
+print(f"parameters: {sum(p.numel() for p in [*intermediate.parameters(), *output.parameters()]):,}")
+
+one_token = output(gelu_by_hand(intermediate(x[1, 3])))  # (768,): token 3 of input 1, alone
+print("each token on its own:", torch.allclose(one_token, ff_out[1, 3], atol=1e-6))
+assert torch.allclose(one_token, ff_out[1, 3], atol=1e-6), "expected: each token on its own"
+
+
+# %% [markdown]
+# Without the activation, the two linear layers would collapse into a single linear map (a product of matrices is a matrix); GELU is what makes the network able to compute something new. The feed-forward networks hold about two thirds of BERT-base's layer parameters.
+#
+# **Exercise 2 — the feed-forward network.** Write `feed_forward(x, ff)` where `ff` is a `cl.FeedForward` (use `ff.intermediate` and `ff.output`, and your own GELU). The checker uses a small one (16 → 32 → 16).
+
+# %%
+def feed_forward(x: torch.Tensor, ff) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write feed_forward")
+
+
+print(check_feed_forward(feed_forward))
+
+
+# %% [markdown]
+# ## 5. Assemble the layer, post-LN
+#
+# Now the whole layer. It uses attention from notebook 04 (the course library's, `cl.MultiHeadSelfAttention`, which we checked against our own) and a feed-forward module like the one above. The attribute names match `cl.EncoderLayer`, so its weights load straight in.
+
+# %%
+class MyFeedForward(nn.Module):
+    def __init__(self, config: cl.BertConfig):
+        super().__init__()
+        self.intermediate = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.output = nn.Linear(config.intermediate_size, config.hidden_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(gelu_by_hand(self.intermediate(x)))  # (batch, seq, hidden)
+
+
+class MyEncoderLayer(nn.Module):
+    """Post-LN: h = LayerNorm(x + Attention(x)); out = LayerNorm(h + FeedForward(h))."""
+
+    def __init__(self, config: cl.BertConfig):
+        super().__init__()
+        self.attention = cl.MultiHeadSelfAttention(config)
+        self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.feed_forward = MyFeedForward(config)
+        self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (batch, seq, hidden); mask: (batch, 1, 1, seq) bool, True for real tokens."""
+        attended, _ = self.attention(x, mask)  # (batch, seq, hidden)
+        h = self.attention_norm(x + attended)  # residual, then LayerNorm
+        return self.output_norm(h + self.feed_forward(h))  # residual, then LayerNorm
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+keep = torch.tensor([[True] * 5, [True, True, True, False, False]])  # (batch, seq)
+mask = keep[:, None, None, :]  # (batch, 1, 1, seq)
+
+ours = MyEncoderLayer(config).eval()
+library = cl.EncoderLayer(config).eval()
+ours.load_state_dict(library.state_dict())  # same names, same shapes
+
+with torch.no_grad():
+    ours_out = ours(x, mask)  # (batch, seq, 768)
+    library_out, _ = library(x, mask)
+print("in:", tuple(x.shape), " out:", tuple(ours_out.shape))
+print("ours == cl.EncoderLayer:", torch.allclose(ours_out, library_out, atol=1e-5))
+assert torch.allclose(ours_out, library_out, atol=1e-5), "expected: ours == cl.EncoderLayer"
+print(f"parameters of one BERT-base layer: {sum(p.numel() for p in ours.parameters()):,}")
+
+# %% [markdown]
+# With **trained** weights: MiniLM's layer 0, applied to a real sentence's embeddings, must give exactly what the model computes:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+model = cl.load_pretrained("minilm")
+tok = cl.load_tokenizer("minilm")
+encoding = tok.encode("The cat sat on the mat because it was tired.")
+with torch.no_grad():
+    states = model(torch.tensor([encoding]), output_hidden_states=True).hidden_states  # 7 x (1, seq, 384)
+
+minilm_layer = MyEncoderLayer(model.config).eval()
+minilm_layer.load_state_dict(model.encoder.layers[0].state_dict())
+with torch.no_grad():
+    layer_out = minilm_layer(states[0])  # the embeddings' output goes in
+print("hidden states:", len(states), "x", tuple(states[0].shape))
+print("ours == MiniLM's layer 0:", torch.allclose(layer_out, states[1], atol=1e-5))
+assert torch.allclose(layer_out, states[1], atol=1e-5), "expected: ours == MiniLM's layer 0"
+
+# %% [markdown]
+# The library's layer, printed from the code that is loaded (`inspect.getsource`): the same post-LN order as `MyEncoderLayer`, with dropout on the two sublayer outputs (active only in training mode). The feed-forward module calls `cl.gelu`, BERT's activation: replace it, and every model built afterwards uses your version.
+
+# %%
+import inspect
+
+print(inspect.getsource(cl.gelu))
+print(inspect.getsource(cl.FeedForward))
+print(inspect.getsource(cl.EncoderLayer))
+
+
+# %% [markdown]
+# **Exercise 3 — the encoder layer.** Write `encoder_layer(x, layer, mask)` where `layer` is a `cl.EncoderLayer` (use `layer.attention(x, mask)`, which returns `(output, maps)`, `layer.attention_norm`, `layer.feed_forward`, `layer.output_norm`) and `mask` is (batch, 1, 1, seq). Keep BERT's post-LN order.
+
+# %%
+def encoder_layer(x: torch.Tensor, layer, mask: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write encoder_layer")
+
+
+print(check_encoder_layer(encoder_layer))
+
+# %% [markdown]
+# ## 6. Post-LN vs pre-LN
+#
+# BERT, like the original Transformer, puts each LayerNorm **after** the residual addition (*post-LN*). Most later models (GPT-2 and on) put it **before** the sublayer, inside the residual branch (*pre-LN*): `x + Attention(LayerNorm(x))`. Pre-LN trains deep stacks more stably, which is why it won; but a checkpoint only works in the order it was trained with. MiniLM's layer 0 in the wrong order gives very different vectors:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+layer0 = model.encoder.layers[0]
+x0 = states[0]  # (1, seq, 384)
+with torch.no_grad():
+    pre = x0 + layer0.attention(layer0.attention_norm(x0))[0]  # pre-LN order, same weights
+    pre = pre + layer0.feed_forward(layer0.output_norm(pre))
+post = states[1]
+print("average cosine(pre-LN output, post-LN output):", round(F.cosine_similarity(pre, post, dim=-1).mean().item(), 1))
+print("average length of the vectors: post-LN", round(post.norm(dim=-1).mean().item()), " pre-LN", round(pre.norm(dim=-1).mean().item()))
+
+# %% [markdown]
+# Note also the lengths: post-LN ends every layer with a LayerNorm, so vectors keep a steady size; pre-LN lets the residual stream grow, and needs one final LayerNorm after the last layer.
+#
+# ## 7. What each part does to the vectors
+#
+# Follow a real sentence through MiniLM's layer 0 and measure the average length of the token vectors after each step:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.no_grad():
+    steps = {"input x": x0}
+    attended, _ = layer0.attention(x0)
+    steps["attention(x)"] = attended
+    steps["x + attention"] = x0 + attended
+    steps["h = attention_norm"] = layer0.attention_norm(steps["x + attention"])
+    steps["feed_forward(h)"] = layer0.feed_forward(steps["h = attention_norm"])
+    steps["h + feed_forward"] = steps["h = attention_norm"] + steps["feed_forward(h)"]
+    steps["out = output_norm"] = layer0.output_norm(steps["h + feed_forward"])
+lengths = {name: t.norm(dim=-1).mean().item() for name, t in steps.items()}  # average over tokens
+for name, length in lengths.items():
+    print(f"{name:20} {length:6.1f}")
+print("the last step == MiniLM's layer 0 output:", torch.allclose(steps["out = output_norm"], states[1], atol=1e-5))
+assert torch.allclose(steps["out = output_norm"], states[1], atol=1e-5), "expected: the last step == MiniLM's layer 0 output"
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.4))
+colours = ["tab:gray", "tab:blue", "tab:blue", "tab:purple", "tab:orange", "tab:orange", "tab:purple"]
+ax.bar(range(len(lengths)), list(lengths.values()), color=colours)
+ax.set_xticks(range(len(lengths)), list(lengths), rotation=25, ha="right", fontsize=9)
+ax.set_ylabel("average vector length")
+ax.set_title("MiniLM layer 0: what each step does to the token vectors")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the numbers say:
+#
+# - **attention** produces a vector smaller than its input; added back by the residual, it *nudges* each token's vector with information from the other tokens;
+# - the **feed-forward** network produces a large update, token by token;
+# - each **LayerNorm** resets the vectors to a steady size (set by its learned scale), so the next layer gets inputs on the same scale whatever happened before.
+#
+# How much does one whole layer change each token's vector? The cosine between a layer's input and output, for every layer:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for index in range(model.config.num_layers):
+    cosine = F.cosine_similarity(states[index], states[index + 1], dim=-1).mean().item()  # average over tokens
+    print(f"layer {index}: cosine(input, output) = {cosine:.1f}")
+
+# %% [markdown]
+# Each layer keeps most of the direction of its input (the residuals at work) and adds context; stacked, the small changes add up: notebook 03 showed "bank" ending with different vectors in different sentences.
+#
+# ## Summary
+#
+# - An encoder layer: `h = LayerNorm(x + Attention(x))`, `out = LayerNorm(h + FeedForward(h))`: **post-LN**, as in BERT. Shapes stay (batch, seq, hidden), so layers stack.
+# - **Residual connections** add each sublayer's output to its input: information and gradients flow straight through.
+# - The **feed-forward network** (768 → 3072 → GELU → 768) works on each token alone; **GELU** = ½·x·(1 + erf(x/√2)).
+# - **LayerNorm** keeps the vectors on a steady scale after each addition.
+# - Our layer equals `cl.EncoderLayer` with random weights and MiniLM's layer 0 with trained ones; one BERT-base layer has 7,087,872 parameters.
+#
+# **Next:** [06 · The full encoder](06_full_encoder.ipynb): twelve of these layers make BERT-base.

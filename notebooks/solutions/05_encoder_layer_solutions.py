@@ -1,0 +1,55 @@
+# %% [markdown]
+# # 05 · The encoder layer — solutions
+#
+# The exercises of [05_encoder_layer.ipynb](../05_encoder_layer.ipynb), solved. Try them yourself first.
+
+# %%
+import math
+
+import torch
+
+from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
+
+_ = torch.manual_seed(0)
+
+
+# %% [markdown]
+# ## Exercise 1 — GELU
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+print(check_gelu(gelu))
+
+
+# %% [markdown]
+# ## Exercise 2 — the feed-forward network
+#
+# No residual here: the layer adds it (exercise 3).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def feed_forward(x: torch.Tensor, ff) -> torch.Tensor:
+    return ff.output(gelu(ff.intermediate(x)))  # (batch, seq, hidden) -> (batch, seq, 4 * hidden) -> back
+
+
+print(check_feed_forward(feed_forward))
+
+
+# %% [markdown]
+# ## Exercise 3 — the encoder layer
+#
+# Post-LN: add, then normalise; the second residual adds `h`, the feed-forward network's input.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def encoder_layer(x: torch.Tensor, layer, mask: torch.Tensor) -> torch.Tensor:
+    attended, _ = layer.attention(x, mask)  # (batch, seq, hidden)
+    h = layer.attention_norm(x + attended)
+    return layer.output_norm(h + feed_forward(h, layer.feed_forward))
+
+
+print(check_encoder_layer(encoder_layer))
