@@ -1,0 +1,51 @@
+# %% [markdown]
+# # 11 · Where next — solutions
+#
+# The exercises of [11_where_next.ipynb](../11_where_next.ipynb), solved. Try them yourself first.
+
+# %%
+import unicodedata
+
+from course_lib.checks.where_next import check_space_around_cjk, check_uncased_normalize
+
+# %% [markdown]
+# ## Exercise 1 — spaces around CJK ideographs
+#
+# Test each character's code point against the eight blocks; only ideographs get spaces.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+CJK_BLOCKS = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
+              (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
+
+
+def is_ideograph(char: str) -> bool:
+    return any(low <= ord(char) <= high for low, high in CJK_BLOCKS)
+
+
+def space_around_cjk(text: str) -> str:
+    return "".join(f" {char} " if is_ideograph(char) else char for char in text)
+
+
+print(check_space_around_cjk(space_around_cjk))
+
+
+# %% [markdown]
+# ## Exercise 2 — the uncased normalisation
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def uncased_normalize(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())  # "é" -> "e" + combining acute
+    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
+
+
+print(check_uncased_normalize(uncased_normalize))
+
+# %% [markdown]
+# Both on one sentence:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sample = "Café im Tōkyō: 東京は雨です"
+print(uncased_normalize(space_around_cjk(sample)).split())
