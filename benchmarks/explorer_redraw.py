@@ -168,10 +168,10 @@ def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr
     from course_lib.explorer import head_pattern_scores, maps_from_weights, render_grid
     from course_lib.explorer.export import write_static_html
     from course_lib.explorer.render import image_to_png
-    from course_lib.explorer.rollout import renormalise_rows
+    from course_lib.explorer.rollout import renormalize_rows
 
     rng = np.random.default_rng(0)
-    weights = renormalise_rows(rng.random((12, 12, n_tokens, n_tokens), dtype=np.float32) ** 8)
+    weights = renormalize_rows(rng.random((12, 12, n_tokens, n_tokens), dtype=np.float32) ** 8)
     tokens = ["[CLS]"] + [f"w{i}" for i in range(1, n_tokens - 1)] + ["[SEP]"]
     maps = maps_from_weights(weights, tokens)
     with tempfile.TemporaryDirectory() as folder:

@@ -83,10 +83,10 @@ class Norm:
 
 @dataclass
 class Dense:
-    """A Linear layer for inference: weight (out, in) and bias (out,) in the matrix multiplies'
-    dtype, and the same weight prepacked for oneDNN (or None: plain ``addmm``)."""
+    """A Linear layer for inference: bias (out,) and either the weight (out, in) in the matrix
+    multiplies' dtype (plain ``addmm``) or the same weight prepacked for oneDNN (``packed``)."""
 
-    weight: torch.Tensor
+    weight: torch.Tensor | None  # None when packed: one copy of each weight is enough
     bias: torch.Tensor
     packed: torch.Tensor | None = None
 
@@ -96,7 +96,7 @@ class Dense:
         weight = torch.cat([linear.weight.detach() for linear in linears]).to(dtype)
         bias = torch.cat([linear.bias.detach() for linear in linears]).to(dtype)
         if prepack and can_prepack(weight, dtype):
-            return cls(weight, bias, torch.ops.mkldnn._reorder_linear_weight(weight))
+            return cls(None, bias, torch.ops.mkldnn._reorder_linear_weight(weight))
         if dtype == torch.float32:  # MKL's fp32 GEMM is a few % faster with W^T contiguous
             weight = weight.t().contiguous().t()  # same values and shape, column-major
         return cls(weight, bias)  # torch.cat made copies: the model's own tensors stay apart

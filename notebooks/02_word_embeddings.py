@@ -111,11 +111,11 @@ print("sum     ", tuple(summed.shape))
 # NBVAL_CHECK_OUTPUT
 mean = summed.mean(dim=-1, keepdim=True)  # (1, seq, 1): one mean per token
 var = summed.var(dim=-1, keepdim=True, unbiased=False)  # (1, seq, 1)
-normalised = (summed - mean) / torch.sqrt(var + emb.layer_norm.eps)  # (1, seq, 384)
-by_hand = normalised * emb.layer_norm.weight.detach() + emb.layer_norm.bias.detach()  # (1, seq, 384)
+normalized = (summed - mean) / torch.sqrt(var + emb.layer_norm.eps)  # (1, seq, 384)
+by_hand = normalized * emb.layer_norm.weight.detach() + emb.layer_norm.bias.detach()  # (1, seq, 384)
 
 print(f"before LayerNorm, token 1: mean {summed[0, 1].mean().item():+.3f}, std {summed[0, 1].std(unbiased=False).item():.3f}")
-print(f"after normalising, token 1: mean {normalised[0, 1].mean().item():+.3f}, std {normalised[0, 1].std(unbiased=False).item():.3f}")
+print(f"after normalising, token 1: mean {normalized[0, 1].mean().item():+.3f}, std {normalized[0, 1].std(unbiased=False).item():.3f}")
 
 with torch.no_grad():
     reference = emb(input_ids, token_type_ids)  # cl.BertEmbeddings.forward
@@ -235,22 +235,22 @@ groups = {
 }
 words = [word for members in groups.values() for word in members]
 vectors = table[[tok.vocab[word] for word in words]]  # (35, 384)
-centred = vectors - vectors.mean(dim=0)  # (35, 384)
-_, singular_values, directions = torch.linalg.svd(centred, full_matrices=False)  # directions: (35, 384)
+centered = vectors - vectors.mean(dim=0)  # (35, 384)
+_, singular_values, directions = torch.linalg.svd(centered, full_matrices=False)  # directions: (35, 384)
 axes = directions[:2]  # (2, 384): the two main directions
 axes = axes * torch.sign(axes[torch.arange(2), axes.abs().argmax(dim=1)]).unsqueeze(1)  # fixed signs
-points = centred @ axes.T  # (35, 2)
+points = centered @ axes.T  # (35, 2)
 explained = (singular_values[:2] ** 2 / (singular_values ** 2).sum()).tolist()
 print("vectors:", tuple(vectors.shape), "-> points:", tuple(points.shape))
 print(f"share of the spread the two axes show: {explained[0]:.2f} + {explained[1]:.2f}")
 
 # %%
-colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
 fig, ax = plt.subplots(figsize=(7, 5.5))
 start = 0
-for (group, members), colour in zip(groups.items(), colours, strict=True):
+for (group, members), color in zip(groups.items(), colors, strict=True):
     chunk = points[start:start + len(members)]
-    ax.scatter(chunk[:, 0], chunk[:, 1], color=colour, label=group)
+    ax.scatter(chunk[:, 0], chunk[:, 1], color=color, label=group)
     for word, (x, y) in zip(members, chunk.tolist(), strict=True):
         ax.annotate(word, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=9)
     start += len(members)

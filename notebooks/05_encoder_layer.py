@@ -268,8 +268,8 @@ assert torch.allclose(steps["out = output_norm"], states[1], atol=1e-5), "expect
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.4))
-colours = ["tab:gray", "tab:blue", "tab:blue", "tab:purple", "tab:orange", "tab:orange", "tab:purple"]
-ax.bar(range(len(lengths)), list(lengths.values()), color=colours)
+colors = ["tab:gray", "tab:blue", "tab:blue", "tab:purple", "tab:orange", "tab:orange", "tab:purple"]
+ax.bar(range(len(lengths)), list(lengths.values()), color=colors)
 ax.set_xticks(range(len(lengths)), list(lengths), rotation=25, ha="right", fontsize=9)
 ax.set_ylabel("average vector length")
 ax.set_title("MiniLM layer 0: what each step does to the token vectors")

@@ -107,7 +107,7 @@ for weights, by_pooling in features.items():
 # Each feature is **standardised** (minus its mean, divided by its standard deviation, both from the training sentences only), then a linear classifier is trained full-batch for 200 Adam steps.
 
 # %%
-def standardise(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mean = train.mean(dim=0)  # (h,): one mean per feature, from the training split only
     std = train.std(dim=0) + 1e-6  # (h,): + 1e-6 guards a feature that never changes
     return (train - mean) / std, (test - mean) / std
@@ -118,18 +118,18 @@ def train_linear_classifier(x: torch.Tensor, y: torch.Tensor, steps: int = 200,
     """Full-batch training: every step sees all training sentences."""
     torch.manual_seed(seed)
     classifier = nn.Linear(x.shape[1], len(label_names))  # (h,) -> (4,)
-    optimiser = torch.optim.Adam(classifier.parameters(), lr=0.01)
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
     for _ in range(steps):
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         loss = F.cross_entropy(classifier(x), y)  # scores (n, 4) against labels (n,)
         loss.backward()
-        optimiser.step()
+        optimizer.step()
     return classifier
 
 
 def probe_accuracy(x: torch.Tensor, chosen: torch.Tensor) -> float:
     """Train on the sentences `chosen` (indices into all 360), test on the 120 held-out ones."""
-    x_train, x_test = standardise(x[chosen], x[~is_train])
+    x_train, x_test = standardize(x[chosen], x[~is_train])
     classifier = train_linear_classifier(x_train, labels[chosen])
     with torch.no_grad():
         return (classifier(x_test).argmax(dim=1) == y_test).float().mean().item()
@@ -168,7 +168,7 @@ print("final LayerNorm scale below 1e-6 at features", dead.tolist(),
       "| smallest other |scale|:", round(scale.abs().sort().values[len(dead)].item(), 2))
 print("features with std below 1e-6 over the training sentences:",
       torch.nonzero(spread < 1e-6).flatten().tolist())
-x_train, _ = standardise(features["pretrained"]["average"][is_train], features["pretrained"]["average"][~is_train])
+x_train, _ = standardize(features["pretrained"]["average"][is_train], features["pretrained"]["average"][~is_train])
 stds = x_train.std(dim=0)
 print("after standardising: std ~1 for", int(((stds - 1).abs() < 1e-2).sum()), "features, ~0 for",
       int((stds < 1e-2).sum()))

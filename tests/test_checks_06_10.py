@@ -450,11 +450,11 @@ def test_standardize_wrong_return_value():
 def train_classifier(x, y, steps=150):
     torch.manual_seed(0)
     classifier = torch.nn.Linear(x.shape[1], 4)
-    optimiser = torch.optim.Adam(classifier.parameters(), lr=0.02)
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=0.02)
     for _ in range(steps):
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         torch.nn.functional.cross_entropy(classifier(x), y).backward()
-        optimiser.step()
+        optimizer.step()
     return classifier
 
 

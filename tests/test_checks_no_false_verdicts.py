@@ -324,11 +324,11 @@ def test_layer_norm_written_differently_and_the_wrong_axis():
 
 
 def test_nearest_neighbours_with_normalize():
-    def normalised(query, table, k):
+    def normalized(query, table, k):
         scores = F.normalize(table, dim=-1) @ F.normalize(query, dim=0)
         return torch.argsort(scores, descending=True)[:k].numpy()
 
-    assert_passes(embeddings.check_nearest_neighbours(normalised))
+    assert_passes(embeddings.check_nearest_neighbours(normalized))
 
 
 def masked_scores(q, k, mask, fill=float("-inf")):
@@ -342,15 +342,15 @@ def test_attention_weights_with_any_very_negative_fill(fill):
         lambda q, k, mask: torch.softmax(masked_scores(q, k, mask, fill), dim=-1)))
 
 
-def test_attention_weights_renormalised_after_the_softmax_is_right_too():
-    def renormalised(q, k, mask):
+def test_attention_weights_renormalized_after_the_softmax_is_right_too():
+    def renormalized(q, k, mask):
         weights = torch.softmax(masked_scores(q, k, None), dim=-1)
         if mask is not None:
             weights = weights * mask
             weights = weights / weights.sum(dim=-1, keepdim=True)
         return weights
 
-    assert_passes(attention.check_attention_weights(renormalised))
+    assert_passes(attention.check_attention_weights(renormalized))
 
 
 def test_attention_weights_mask_after_the_softmax_is_named():

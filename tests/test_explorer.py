@@ -24,7 +24,7 @@ from course_lib.explorer import (
     pattern_table_html,
     render_attention_map,
     render_grid,
-    renormalise_rows,
+    renormalize_rows,
     save_png,
     select_view,
     static_html_page,
@@ -66,7 +66,7 @@ def test_pattern_labels_on_hand_made_maps():
     patterns = head_pattern_scores(pattern_maps(), TOKENS)
     assert list(patterns.labels[0]) == ["[CLS]", "[SEP]", "previous", "same", "next", "broad",
                                         "mixed"]
-    assert patterns.heads_labelled("previous") == [(0, 2)]
+    assert patterns.heads_labeled("previous") == [(0, 2)]
 
 
 def test_pattern_shares_have_the_defined_values():
@@ -128,7 +128,7 @@ def test_rollout_equals_the_formula_on_a_small_case():
 
 def test_rollout_rows_sum_to_one_and_shape():
     rng = np.random.default_rng(0)
-    maps = renormalise_rows(rng.random((4, 3, 7, 7)))
+    maps = renormalize_rows(rng.random((4, 3, 7, 7)))
     rollout = attention_rollout(maps)
     assert rollout.shape == (4, 7, 7)
     np.testing.assert_allclose(rollout.sum(-1), 1.0, atol=1e-5)
@@ -136,9 +136,9 @@ def test_rollout_rows_sum_to_one_and_shape():
         attention_rollout(maps[0])
 
 
-def test_renormalise_rows_keeps_zero_rows_zero():
+def test_renormalize_rows_keeps_zero_rows_zero():
     rows = np.array([[1.0, 3.0], [0.0, 0.0]])
-    np.testing.assert_allclose(renormalise_rows(rows), [[0.25, 0.75], [0.0, 0.0]])
+    np.testing.assert_allclose(renormalize_rows(rows), [[0.25, 0.75], [0.0, 0.0]])
 
 
 # ----- views: filters and hiding renormalise rows ---------------------------------------------
@@ -147,11 +147,11 @@ def pair_maps():
     tokens = ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"]
     segments = [0, 0, 0, 0, 1, 1, 1]
     rng = np.random.default_rng(1)
-    weights = renormalise_rows(rng.random((2, 3, 7, 7))).astype(np.float32)
+    weights = renormalize_rows(rng.random((2, 3, 7, 7))).astype(np.float32)
     return maps_from_weights(weights, tokens, segments)
 
 
-def test_hiding_special_tokens_drops_their_columns_and_renormalises():
+def test_hiding_special_tokens_drops_their_columns_and_renormalizes():
     maps = pair_maps()
     view = select_view(maps, hide_special=True)
     assert view.col_tokens == ("a", "b", "c", "d")
@@ -165,7 +165,7 @@ def test_hiding_special_tokens_drops_their_columns_and_renormalises():
                                             ("A->B", [0, 1, 2, 3], [4, 5, 6]),
                                             ("B->A", [4, 5, 6], [0, 1, 2, 3]),
                                             ("B->B", [4, 5, 6], [4, 5, 6])])
-def test_pair_filters_pick_rows_and_columns_and_renormalise(name, rows, cols):
+def test_pair_filters_pick_rows_and_columns_and_renormalize(name, rows, cols):
     maps = pair_maps()
     view = select_view(maps, pair_filter=name)
     assert list(view.row_positions) == rows and list(view.col_positions) == cols
@@ -344,7 +344,7 @@ def test_widget_controls_redraw_like_set_view(explorer):
     assert explorer.maps.has_pair
 
 
-def test_shown_map_rows_are_renormalised(explorer):
+def test_shown_map_rows_are_renormalized(explorer):
     explorer.set_view(text="The cat sat.", text_pair="It slept.", layer=2, head=5)
     full = explorer.shown_map()
     np.testing.assert_allclose(full.sum(-1), 1.0, atol=1e-5)
@@ -527,7 +527,7 @@ def rollout_wrong_order(attentions):
     return joint
 
 
-def rollout_not_renormalised(attentions):
+def rollout_not_renormalized(attentions):
     joint = torch.eye(attentions.shape[-1], dtype=attentions.dtype)
     for layer in attentions:
         joint = (layer.mean(dim=0) + torch.eye(attentions.shape[-1])) @ joint
@@ -542,7 +542,7 @@ def test_check_rollout_accepts_right_answers():
 @pytest.mark.parametrize("wrong,phrase", [
     (rollout_without_identity, "identity"),
     (rollout_wrong_order, "wrong order"),
-    (rollout_not_renormalised, "renormalised"),
+    (rollout_not_renormalized, "renormalised"),
     (lambda a: right_rollout(a[-1:]), "only the last layer"),
     (lambda a: a[-1].mean(0), "wrong values"),
     (lambda a: a.mean(1), "shape"),
@@ -747,7 +747,7 @@ def test_presenter_rollout_equals_the_formula():
     np.testing.assert_allclose(Presenter(maps).shown_map(state), expected, atol=1e-6)
 
 
-def test_patterns_picture_is_coloured_by_the_number_in_the_table():
+def test_patterns_picture_is_colored_by_the_number_in_the_table():
     from course_lib.explorer import ExplorerState, Presenter
     from course_lib.explorer.render import colorize
     from course_lib.explorer.tables import head_value
@@ -759,12 +759,12 @@ def test_patterns_picture_is_coloured_by_the_number_in_the_table():
     for head in range(7):
         value = head_value(presenter.patterns, 0, head)
         assert f"{value:.2f}</td>" in table
-        colour = tuple(int(v) for v in colorize(np.array([value]), 1.0)[0])
+        color = tuple(int(v) for v in colorize(np.array([value]), 1.0)[0])
         pixels = {tuple(p) for p in np.asarray(image).reshape(-1, 3)}
-        assert colour in pixels, f"head {head + 1}: no cell has the colour of {value:.2f}"
+        assert color in pixels, f"head {head + 1}: no cell has the colour of {value:.2f}"
 
 
-def cell_colour(image, left_fraction=0.5):
+def cell_color(image, left_fraction=0.5):
     """The colour at the middle of a picture's first map cell row (helper for scale tests)."""
     return np.asarray(image)[image.height // 2, int(image.width * left_fraction)]
 
@@ -776,23 +776,23 @@ def test_shared_scale_draws_uniform_attention_pale_and_per_map_contrast_dark():
     shared = np.asarray(render_attention_map(uniform, TOKENS, cell=20, bar=False))
     contrast = np.asarray(render_attention_map(uniform, TOKENS, cell=20, vmax=None, bar=False))
     pale = tuple(colorize(np.array([1 / 6]), 1.0)[0])
-    colours_shared = {tuple(p) for p in shared.reshape(-1, 3)}
-    colours_contrast = {tuple(p) for p in contrast.reshape(-1, 3)}
-    assert pale in colours_shared and tuple(COLORS[-1]) not in colours_shared
-    assert tuple(COLORS[-1]) in colours_contrast  # per-map: its own max is darkest
+    colors_shared = {tuple(p) for p in shared.reshape(-1, 3)}
+    colors_contrast = {tuple(p) for p in contrast.reshape(-1, 3)}
+    assert pale in colors_shared and tuple(COLORS[-1]) not in colors_shared
+    assert tuple(COLORS[-1]) in colors_contrast  # per-map: its own max is darkest
     # the grid follows the same rule
     grid = np.asarray(render_grid(np.full((1, 2, 6, 6), 1 / 6, dtype=np.float32),
                                   bar=False).image)
     assert tuple(COLORS[-1]) not in {tuple(p) for p in grid.reshape(-1, 3)}
 
 
-def test_maps_carry_a_colour_bar_with_real_values():
-    from course_lib.explorer import colour_bar
+def test_maps_carry_a_color_bar_with_real_values():
+    from course_lib.explorer import color_bar
 
     with_bar = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20)
     without = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20, bar=False)
     assert with_bar.width > without.width + 20
-    small = colour_bar(100, 0.031)  # per-map contrast: the bar's top is the map's max
+    small = color_bar(100, 0.031)  # per-map contrast: the bar's top is the map's max
     assert small.height >= 100
     assert render_grid(pattern_maps()).image.width > render_grid(pattern_maps(),
                                                                   bar=False).image.width
@@ -802,7 +802,7 @@ def test_thumbnails_keep_row_sums_when_shrinking():
     from course_lib.explorer.render import shrink_map
 
     rng = np.random.default_rng(3)
-    maps = renormalise_rows(rng.random((2, 100, 100)).astype(np.float32))
+    maps = renormalize_rows(rng.random((2, 100, 100)).astype(np.float32))
     small = shrink_map(maps, 16)
     assert small.shape == (2, 16, 16)
     np.testing.assert_allclose(small.sum(-1), 1.0, atol=1e-5)
@@ -827,7 +827,7 @@ def test_sentence_pairs_get_a_divider_line():
     assert has(pair) and not has(single)
 
 
-def test_html_blocks_set_their_own_colours_for_dark_themes(explorer):
+def test_html_blocks_set_their_own_colors_for_dark_themes(explorer):
     import re
 
     explorer.set_view(view="patterns", text="The cat sat.", text_pair="")

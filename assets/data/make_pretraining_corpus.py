@@ -33,7 +33,7 @@ ANIMAL_SOUNDS = {
     "dog": "barked", "cat": "meowed", "cow": "mooed", "duck": "quacked",
     "lion": "roared", "owl": "hooted", "horse": "neighed", "sheep": "bleated",
 }
-FRUIT_COLOURS = {
+FRUIT_COLORS = {
     "banana": "yellow", "cherry": "red", "lime": "green", "grape": "purple",
     "blueberry": "blue", "coconut": "brown",
 }
@@ -64,8 +64,8 @@ def animal_sentence(rng: random.Random) -> tuple[list[str], dict[str, int]]:
 
 
 def fruit_sentence(rng: random.Random) -> tuple[list[str], dict[str, int]]:
-    fruit = rng.choice(sorted(FRUIT_COLOURS))
-    words = [rng.choice(PEOPLE), "bought", "a", FRUIT_COLOURS[fruit], fruit,
+    fruit = rng.choice(sorted(FRUIT_COLORS))
+    words = [rng.choice(PEOPLE), "bought", "a", FRUIT_COLORS[fruit], fruit,
              *rng.choice(WHERE_SHOP).split(), "."]
     return words, {"right": 3, "left": 4}
 

@@ -20,7 +20,7 @@ FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
 TOKEN, POSITION, SEGMENT_A, SEGMENT_B = "#cfe2ff", "#d1f2d9", "#ffe5b4", "#ffd0d0"
 QUERY, KEY, VALUE = "#cfe2ff", "#d1f2d9", "#ffe5b4"
 NORM, FFN, ATTENTION, PLAIN = "#e8dcf5", "#ffe5b4", "#cfe2ff", "#f2f2f2"
-HEAD_COLOURS = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+HEAD_COLORS = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                 "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"]
 INK = "#222222"
 
@@ -38,7 +38,7 @@ class Drawing:
         if label:
             self.text(x + w / 2, y + h / 2, label, size=size, bold=bold)
 
-    def text(self, x, y, label, size=13, bold=False, anchor="middle", colour=INK, italic=False):
+    def text(self, x, y, label, size=13, bold=False, anchor="middle", color=INK, italic=False):
         weight = " font-weight='bold'" if bold else ""
         style = " font-style='italic'" if italic else ""
         lines = str(label).split("\n")
@@ -46,19 +46,19 @@ class Drawing:
         for number, line in enumerate(lines):
             self.parts.append(
                 f"<text x='{x}' y='{first + number * size * 1.2:.1f}' {FONT} font-size='{size}'"
-                f"{weight}{style} fill='{colour}' text-anchor='{anchor}' "
+                f"{weight}{style} fill='{color}' text-anchor='{anchor}' "
                 f"dominant-baseline='central'>{escape(line)}</text>")
 
-    def arrow(self, x1, y1, x2, y2, colour=INK, dashed=False):
+    def arrow(self, x1, y1, x2, y2, color=INK, dashed=False):
         dash = " stroke-dasharray='5,4'" if dashed else ""
-        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{colour}' "
+        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{color}' "
                           f"stroke-width='1.5'{dash} marker-end='url(#head)'/>")
 
-    def path(self, points, colour=INK, dashed=False, arrow=True):
+    def path(self, points, color=INK, dashed=False, arrow=True):
         dash = " stroke-dasharray='5,4'" if dashed else ""
         coords = " ".join(f"{x},{y}" for x, y in points)
         marker = " marker-end='url(#head)'" if arrow else ""
-        self.parts.append(f"<polyline points='{coords}' fill='none' stroke='{colour}' "
+        self.parts.append(f"<polyline points='{coords}' fill='none' stroke='{color}' "
                           f"stroke-width='1.5'{dash}{marker}/>")
 
     def circle_plus(self, x, y, r=11):
@@ -104,8 +104,8 @@ def embeddings_sum() -> Drawing:
         d.box(x, top, cell, 40, "white", token, size=12, bold=True)
         d.box(x, top + 74, cell, 40, TOKEN, f"E({token})", size=10)
         d.box(x, top + 148, cell, 40, POSITION, f"P{column}", size=12)
-        colour = SEGMENT_A if segment == "A" else SEGMENT_B
-        d.box(x, top + 222, cell, 40, colour, f"S{segment}", size=12)
+        color = SEGMENT_A if segment == "A" else SEGMENT_B
+        d.box(x, top + 222, cell, 40, color, f"S{segment}", size=12)
         d.box(x, top + 296, cell, 40, NORM, f"x{column}", size=12)
     d.text(width / 2, 410, "The same word gets the same token embedding anywhere; the position "
            "row tells where it is; the segment row tells which sentence (A or B).", size=12,
@@ -151,7 +151,7 @@ def heads_split_merge() -> Drawing:
     x0, y0, block = 20, 70, 22
     d.text(x0 + 6 * block, y0 - 18, "one token's Q vector: 768 = 12 x 64", size=12)
     for head in range(12):
-        d.box(x0 + head * block, y0, block, 30, HEAD_COLOURS[head], "", rx=0, stroke="#555")
+        d.box(x0 + head * block, y0, block, 30, HEAD_COLORS[head], "", rx=0, stroke="#555")
     d.text(x0 + 6 * block, y0 + 48, "(batch, seq, 768)", size=12, bold=True)
     d.arrow(x0 + 12 * block + 10, y0 + 15, x0 + 12 * block + 60, y0 + 15)
     d.text(x0 + 12 * block + 35, y0 - 6, "view", size=11, italic=True)
@@ -159,7 +159,7 @@ def heads_split_merge() -> Drawing:
     x1 = 350
     d.text(x1 + 60, y0 - 18, "(batch, seq, 12, 64)", size=12, bold=True)
     for head in range(12):
-        d.box(x1, y0 - 4 + head * 13, 120, 11, HEAD_COLOURS[head], "", rx=0, stroke="#555")
+        d.box(x1, y0 - 4 + head * 13, 120, 11, HEAD_COLORS[head], "", rx=0, stroke="#555")
     d.arrow(x1 + 130, y0 + 70, x1 + 200, y0 + 70)
     d.text(x1 + 165, y0 + 45, "transpose\n(1, 2)", size=11, italic=True)
     # (12, seq, 64): one panel per head, each attends on its own
@@ -169,14 +169,14 @@ def heads_split_merge() -> Drawing:
     for head in range(12):
         col, row = head % 6, head // 6
         x, y = x2 + col * 68, y0 + row * 80
-        d.box(x, y, 60, 64, HEAD_COLOURS[head], f"head {head}\nsoftmax(\nQK^T/8) V", size=9)
+        d.box(x, y, 60, 64, HEAD_COLORS[head], f"head {head}\nsoftmax(\nQK^T/8) V", size=9)
     # merge back
     y3 = 290
     d.path([(x2 + 200, y0 + 150), (x2 + 200, y3 - 40), (x1 + 60, y3 - 40), (x1 + 60, y3 - 10)])
     d.text(x1 + 330, y3 - 54, "transpose(1, 2), then reshape: heads side by side again",
            size=11, italic=True)
     for head in range(12):
-        d.box(x1 - 72 + head * block, y3, block, 30, HEAD_COLOURS[head], "", rx=0, stroke="#555")
+        d.box(x1 - 72 + head * block, y3, block, 30, HEAD_COLORS[head], "", rx=0, stroke="#555")
     d.text(x1 + 60, y3 + 48, "merged (batch, seq, 768)", size=12, bold=True)
     d.arrow(x1 - 72 + 12 * block + 10, y3 + 15, x1 + 260, y3 + 15)
     d.box(x1 + 260, y3 - 10, 180, 50, ATTENTION, "output projection\nLinear 768 -> 768",

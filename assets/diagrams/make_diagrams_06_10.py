@@ -42,21 +42,21 @@ class Svg:
             weight = "bold" if bold_first and i == 0 else "normal"
             self.text(x + w / 2, top + i * step, line, size=size, weight=weight)
 
-    def text(self, x, y, content, size=13, weight="normal", anchor="middle", colour=LINE,
+    def text(self, x, y, content, size=13, weight="normal", anchor="middle", color=LINE,
              italic=False):
         style = " font-style='italic'" if italic else ""
         self.parts.append(f"<text x='{x}' y='{y}' {FONT} font-size='{size}' "
-                          f"font-weight='{weight}' text-anchor='{anchor}' fill='{colour}'"
+                          f"font-weight='{weight}' text-anchor='{anchor}' fill='{color}'"
                           f"{style}>{escape(content)}</text>")
 
-    def arrow(self, x1, y1, x2, y2, colour=LINE, dashed=False):
+    def arrow(self, x1, y1, x2, y2, color=LINE, dashed=False):
         dash = " stroke-dasharray='5,3'" if dashed else ""
-        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{colour}' "
+        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{color}' "
                           f"stroke-width='1.5' marker-end='url(#head)'{dash}/>")
 
-    def path(self, d, colour=LINE, dashed=False):
+    def path(self, d, color=LINE, dashed=False):
         dash = " stroke-dasharray='5,3'" if dashed else ""
-        self.parts.append(f"<path d='{d}' fill='none' stroke='{colour}' stroke-width='1.5' "
+        self.parts.append(f"<path d='{d}' fill='none' stroke='{color}' stroke-width='1.5' "
                           f"marker-end='url(#head)'{dash}/>")
 
     def write(self, path: Path) -> None:
@@ -73,17 +73,17 @@ def encoder_stack() -> Svg:
     svg = Svg(820, 930)
     svg.text(410, 28, "BERT-base: 12 encoder layers, 768 wide, 12 heads", size=17, weight="bold")
     left, width = 70, 330
-    centre = left + width / 2
+    center = left + width / 2
     svg.box(left, 50, width, 46, ["token IDs: a 1-D vector of 3..512 integers",
                                   "[CLS] w1 w2 ... [SEP], each < 30,522"], INPUT)
-    svg.arrow(centre, 96, centre, 116)
+    svg.arrow(center, 96, center, 116)
     svg.box(left, 116, width, 58, ["embeddings: word + position + segment",
                                    "then LayerNorm  ->  (seq, 768)",
                                    "23.8M parameters"], EMBED)
     top, height, gap = 198, 30, 10
     for index in range(12):
         y = top + index * (height + gap)
-        svg.arrow(centre, y - gap, centre, y)
+        svg.arrow(center, y - gap, center, y)
         fill = ATTENTION if index == 0 else "#fbefe2"
         svg.box(left, y, width, height, f"encoder layer {index + 1}   (seq, 768) -> (seq, 768)",
                 fill, size=12)
@@ -92,12 +92,12 @@ def encoder_stack() -> Svg:
 
     # The two outputs of the block.
     out_y = bottom + 40
-    svg.arrow(centre, bottom, centre, out_y - 8)
+    svg.arrow(center, bottom, center, out_y - 8)
     svg.box(left, out_y - 8, width, 30, "last hidden state: (seq, 768)", OUTPUT)
     cls_x, seq_x, branch_w = left, left + 175, 155
     branch_y = out_y + 60
-    svg.arrow(centre - 40, out_y + 22, cls_x + branch_w / 2, branch_y)
-    svg.arrow(centre + 40, out_y + 22, seq_x + branch_w / 2, branch_y)
+    svg.arrow(center - 40, out_y + 22, cls_x + branch_w / 2, branch_y)
+    svg.arrow(center + 40, out_y + 22, seq_x + branch_w / 2, branch_y)
     svg.box(cls_x, branch_y, branch_w, 64, ["CLS output", "vector 0 only", "-> (768,)"], OUTPUT,
             bold_first=True)
     svg.box(seq_x, branch_y, branch_w, 64, ["Sequence output", "all vectors", "-> (seq, 768)"],

@@ -133,11 +133,11 @@ def _memorise_or_not() -> tuple[torch.Tensor, ...]:
 def _separable() -> tuple[torch.Tensor, ...]:
     """Four well separated clusters: any working classifier scores above 0.9 on held-out data."""
     with seeded(12):
-        centres = torch.randn(4, 16) * 4.0  # (classes, features)
+        centers = torch.randn(4, 16) * 4.0  # (classes, features)
         train_y = torch.arange(4).repeat(20)  # (80,)
         test_y = torch.arange(4).repeat(25)  # (100,)
-        train_x = centres[train_y] + torch.randn(80, 16)
-        test_x = centres[test_y] + torch.randn(100, 16)
+        train_x = centers[train_y] + torch.randn(80, 16)
+        test_x = centers[test_y] + torch.randn(100, 16)
     return train_x, train_y, test_x, test_y
 
 

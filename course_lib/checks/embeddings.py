@@ -83,7 +83,7 @@ def layer_norm_inputs(shape: tuple[int, ...] = (2, 5, 8)) -> tuple[torch.Tensor,
     return x, weight, bias
 
 
-def _normalise(x: torch.Tensor, dim, unbiased: bool = False, eps: float = 1e-12) -> torch.Tensor:
+def _normalize(x: torch.Tensor, dim, unbiased: bool = False, eps: float = 1e-12) -> torch.Tensor:
     mean = x.mean(dim=dim, keepdim=True)
     var = x.var(dim=dim, keepdim=True, unbiased=unbiased)
     return (x - mean) / torch.sqrt(var + eps)
@@ -94,15 +94,15 @@ def layer_norm_mistakes(x, weight, bias, eps) -> dict[str, torch.Tensor]:
     mean = x.mean(dim=-1, keepdim=True)
     var = x.var(dim=-1, keepdim=True, unbiased=False)
     wrong_axes = {f"the wrong axis (dim={dim}) was normalised; use the last axis (dim=-1), each "
-                  "token's vector on its own": _normalise(x, dim=dim) * weight + bias
+                  "token's vector on its own": _normalize(x, dim=dim) * weight + bias
                   for dim in range(x.dim() - 1)}
     return {
         **wrong_axes,
         "the whole tensor was normalised at once; normalise each token's vector (dim=-1)":
-            _normalise(x, dim=tuple(range(x.dim()))) * weight + bias,
+            _normalize(x, dim=tuple(range(x.dim()))) * weight + bias,
         "it used the unbiased variance (divides by n - 1); LayerNorm divides by n "
-        "(unbiased=False)": _normalise(x, dim=-1, unbiased=True) * weight + bias,
-        "the learned scale and shift (weight, bias) were left out": _normalise(x, dim=-1),
+        "(unbiased=False)": _normalize(x, dim=-1, unbiased=True) * weight + bias,
+        "the learned scale and shift (weight, bias) were left out": _normalize(x, dim=-1),
         "it divided by the variance instead of the standard deviation (its square root)":
             (x - mean) / (var + eps) * weight + bias,
         "it only subtracted the mean; divide by the standard deviation too":

@@ -11,13 +11,13 @@ from .maps import AttentionMaps, compute_attention_maps, maps_from_weights
 from .patterns import HeadPatterns, head_pattern_scores, label_head
 from .present import Link, Presenter, Shown, strongest_links, token_focus
 from .render import (
-    colour_bar,
+    color_bar,
     head_view_png,
     image_to_png,
     render_attention_map,
     render_grid,
 )
-from .rollout import attention_rollout, renormalise_rows
+from .rollout import attention_rollout, renormalize_rows
 from .state import ExplorerState
 from .tables import pattern_table_html
 from .views import PAIR_FILTERS, MapView, select_view
@@ -34,7 +34,7 @@ __all__ = [
     "Shown",
     "attention_rollout",
     "check_file_name",
-    "colour_bar",
+    "color_bar",
     "compute_attention_maps",
     "head_pattern_scores",
     "head_view_png",
@@ -44,7 +44,7 @@ __all__ = [
     "pattern_table_html",
     "render_attention_map",
     "render_grid",
-    "renormalise_rows",
+    "renormalize_rows",
     "save_png",
     "select_view",
     "static_html_page",

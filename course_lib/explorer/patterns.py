@@ -40,7 +40,7 @@ class HeadPatterns:
         raise ValueError(f"unknown score {name!r}; choose from {list(SHARE_NAMES)}, "
                          "'entropy' or 'broadness'")
 
-    def heads_labelled(self, label: str) -> list[tuple[int, int]]:
+    def heads_labeled(self, label: str) -> list[tuple[int, int]]:
         """(layer, head) pairs, counted from 0, whose dominant pattern is ``label``."""
         if label not in LABELS:
             raise ValueError(f"unknown label {label!r}; choose from {list(LABELS)}")

@@ -238,7 +238,7 @@ def tick_text(value: float) -> str:
     return f"{value:.2g}" if value else "0"
 
 
-def colour_bar(height: int, vmax: float, caption: str = "") -> Image.Image:
+def color_bar(height: int, vmax: float, caption: str = "") -> Image.Image:
     """A vertical colour bar ``height`` px tall (0 at the bottom, ``vmax`` at the top) with its
     values written beside it, on white."""
     height = max(height, BAR_MIN_HEIGHT)
@@ -298,8 +298,8 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
     else:
         cw = ch = cell
     top_value = scale_top(matrix, vmax)
-    colours = Image.fromarray(colorize(matrix, top_value))
-    heat = colours.resize((cols * cw, rows * ch), Image.Resampling.NEAREST)  # whole pixels
+    colors = Image.fromarray(colorize(matrix, top_value))
+    heat = colors.resize((cols * cw, rows * ch), Image.Resampling.NEAREST)  # whole pixels
 
     row_step, col_step = label_step(rows, ch), label_step(cols, cw)
     left_strip = _row_label_strip(thinned(row_labels, row_step, row_positions), ch, row_step)
@@ -307,7 +307,7 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
     title_height = TITLE_SIZE + 6 if title else 0
     left = MARGIN + left_strip.width
     top = MARGIN + title_height + top_strip.height
-    scale_bar = colour_bar(heat.height, top_value, bar_caption) if bar else None
+    scale_bar = color_bar(heat.height, top_value, bar_caption) if bar else None
     bar_room = scale_bar.width + 12 if scale_bar else 0
     width = max(left + heat.width + bar_room, MARGIN + text_width(title, TITLE_SIZE)) + MARGIN
     width = max(width, left - LABEL_PAD + top_strip.width + MARGIN)
@@ -349,8 +349,8 @@ def _write_in_cells(draw, matrix, cell_text, left, top, cw, ch, top_value) -> No
     for r, row in enumerate(cell_text):
         for c, text in enumerate(row):
             dark = top_value > 0 and matrix[r, c] / top_value > 0.55
-            centre = (left + c * cw + cw / 2, top + r * ch + ch / 2)
-            draw.text(centre, str(text), fill="white" if dark else TEXT, font=font, anchor="mm")
+            center = (left + c * cw + cw / 2, top + r * ch + ch / 2)
+            draw.text(center, str(text), fill="white" if dark else TEXT, font=font, anchor="mm")
 
 
 @dataclass(frozen=True)
@@ -408,7 +408,7 @@ def render_grid(weights, layer_names=None, head_names=None, thumb: int | None = 
     scale_bar = None
     if bar:
         caption = "weight" if vmax is not None else "share of max"
-        scale_bar = colour_bar(min(body.height, 240), vmax if vmax is not None else 1.0, caption)
+        scale_bar = color_bar(min(body.height, 240), vmax if vmax is not None else 1.0, caption)
     bar_room = scale_bar.width + 12 if scale_bar else 0
     width = max(left + body.width + bar_room, MARGIN + text_width(title, TITLE_SIZE)) + MARGIN
     height = max(top + body.height, top + (scale_bar.height if scale_bar else 0))
@@ -467,11 +467,11 @@ def stack(images, horizontal: bool = False, gap: int = 12) -> Image.Image:
 def _fixed_palette() -> Image.Image:
     """256 colours that cover every picture drawn here: the colour scale, greys, the highlight."""
     scale = COLORS[np.linspace(0, 255, 150).round().astype(int)]  # (150, 3)
-    greys = np.repeat(np.linspace(0, 255, 103).round().astype(np.uint8)[:, None], 3, axis=1)
+    grays = np.repeat(np.linspace(0, 255, 103).round().astype(np.uint8)[:, None], 3, axis=1)
     accents = np.array([HIGHLIGHT, DIVIDER, TEXT], dtype=np.uint8)
-    colours = np.concatenate([scale, greys, accents]).astype(np.uint8)  # (256, 3)
+    colors = np.concatenate([scale, grays, accents]).astype(np.uint8)  # (256, 3)
     palette = Image.new("P", (1, 1))
-    palette.putpalette(colours.reshape(-1).tolist())
+    palette.putpalette(colors.reshape(-1).tolist())
     return palette
 
 

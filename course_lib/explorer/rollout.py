@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def renormalise_rows(weights: np.ndarray) -> np.ndarray:
+def renormalize_rows(weights: np.ndarray) -> np.ndarray:
     """Divide every row by its sum so it sums to 1 again; rows that sum to 0 stay 0."""
     sums = weights.sum(axis=-1, keepdims=True)
     return np.divide(weights, sums, out=np.zeros_like(weights), where=sums > 0)
@@ -25,7 +25,7 @@ def attention_rollout(weights) -> np.ndarray:
             f"rollout needs maps of shape (layers, heads, seq, seq), got {array.shape}")
     seq = array.shape[2]
     per_layer = array.mean(axis=1, dtype=np.float64) + np.eye(seq)  # (layers, seq, seq)
-    per_layer = renormalise_rows(per_layer)
+    per_layer = renormalize_rows(per_layer)
     rollout = np.empty_like(per_layer)
     current = np.eye(seq)
     for layer, layer_map in enumerate(per_layer):

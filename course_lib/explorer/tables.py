@@ -10,7 +10,7 @@ import html
 
 from .patterns import LABELS, SHARE_NAMES, HeadPatterns
 
-LABEL_COLOURS = {"[CLS]": "#f4c7a1", "[SEP]": "#f7e08a", "previous": "#b9dcb0",
+LABEL_COLORS = {"[CLS]": "#f4c7a1", "[SEP]": "#f7e08a", "previous": "#b9dcb0",
                  "same": "#cdc4ea", "next": "#a8d0e6", "broad": "#e2e2e2", "mixed": "#ffffff"}
 LABEL_SHORT = {"[CLS]": "CLS", "[SEP]": "SEP", "previous": "prev", "same": "self",
                "next": "next", "broad": "broad", "mixed": "mix"}
@@ -71,13 +71,13 @@ def pattern_table_html(patterns: HeadPatterns, selected: tuple[int, int] | None 
             border = "2px solid #e65a14" if selected == (layer, head) else "1px solid #ccc"
             cells.append(
                 f"<td title='{html.escape(head_summary(patterns, layer, head), quote=True)}' "
-                f"style='background:{LABEL_COLOURS[label]};color:{INK};border:{border};"
+                f"style='background:{LABEL_COLORS[label]};color:{INK};border:{border};"
                 f"padding:2px 4px;text-align:center;font-size:11px'>{LABEL_SHORT[label]}<br>"
                 f"{head_value(patterns, layer, head):.2f}</td>"
             )
         rows.append(f"<tr><th {th}>{layer + 1}</th>{''.join(cells)}</tr>")
     legend = " ".join(
-        f"<span style='background:{LABEL_COLOURS[name]};color:{INK};border:1px solid #ccc;"
+        f"<span style='background:{LABEL_COLORS[name]};color:{INK};border:1px solid #ccc;"
         f"padding:1px 4px'>{LABEL_SHORT[name]} = {html.escape(name)}</span>" for name in LABELS
     )
     return (f"<div style='background:{PAPER};color:{INK};padding:4px;display:inline-block'>"

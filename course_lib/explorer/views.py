@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .maps import SPECIAL_TOKENS, AttentionMaps
-from .rollout import attention_rollout, renormalise_rows
+from .rollout import attention_rollout, renormalize_rows
 
 # filter name -> (segment of the looking tokens, segment of the tokens looked at)
 PAIR_FILTERS = {"all": None, "A->A": (0, 0), "A->B": (0, 1), "B->A": (1, 0), "B->B": (1, 1)}
@@ -61,7 +61,7 @@ def select_view(maps: AttentionMaps, pair_filter: str = "all", hide_special: boo
     if len(rows) < maps.length:
         shown = shown[:, :, _as_index(rows)]  # (layers, heads, rows, seq)
     if cut:  # (layers, heads, rows, cols), each row summing to 1 again
-        shown = renormalise_rows(shown[..., _as_index(cols)])
+        shown = renormalize_rows(shown[..., _as_index(cols)])
     parts = ["attention rollout (heads averaged)" if rollout else "attention"]
     if PAIR_FILTERS[pair_filter]:
         parts.append(f"from sentence {pair_filter[0]} to sentence {pair_filter[-1]}")

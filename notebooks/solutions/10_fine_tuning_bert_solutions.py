@@ -24,11 +24,11 @@ def train_linear_classifier(x: torch.Tensor, y: torch.Tensor, steps: int = 200,
     """As in section 3 of the notebook (the number of classes is read from the labels)."""
     torch.manual_seed(seed)
     classifier = nn.Linear(x.shape[1], int(y.max()) + 1)
-    optimiser = torch.optim.Adam(classifier.parameters(), lr=0.01)
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
     for _ in range(steps):
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         nn.functional.cross_entropy(classifier(x), y).backward()
-        optimiser.step()
+        optimizer.step()
     return classifier
 
 

@@ -1,0 +1,482 @@
+# %% [markdown]
+# # 08 · The attention explorer: every head of every layer
+#
+# In notebooks 03 and 04 you built one attention head, then twelve. Here you look inside a trained
+# model: what does **each head of each layer** attend to, and do the patterns that researchers
+# published for BERT show up in the model we ship?
+#
+# **Learning goals**
+# - compute every attention map of a text once, and read its shape `(layers, heads, seq, seq)`;
+# - use the explorer: model view, head view, token focus, sentence pairs, hiding `[CLS]`/`[SEP]`,
+#   attention rollout, export;
+# - score each head's pattern (attention to `[CLS]`, to `[SEP]`, to the previous, same and next
+#   token, and its entropy) and check published findings against those scores;
+# - write attention rollout and the "share of attention to `[SEP]`" yourself (two exercises).
+#
+# **Time:** about 45 minutes. **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
+#
+# **The model:** the shipped pretrained MiniLM (all-MiniLM-L6-v2): a BERT with 6 layers of 12 heads,
+# hidden size 384. It runs offline in a second. The explorer also offers a random BERT-base and,
+# when it is already on your disk, `bert-base-uncased`.
+
+# %% [markdown]
+# ## 1. Setup
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import numpy as np
+import torch
+from IPython.display import HTML, Image
+
+import course_lib as cl
+from course_lib.checks.explorer import check_rollout, check_sep_share
+from course_lib.explorer import (
+    AttentionExplorer,
+    attention_rollout,
+    compute_attention_maps,
+    head_pattern_scores,
+    pattern_table_html,
+)
+
+torch.manual_seed(0)
+model = cl.load_pretrained("minilm")  # the shipped all-MiniLM-L6-v2: offline, hash-checked
+tok = cl.load_tokenizer("minilm")
+cfg = model.config
+print(f"{cfg.num_layers} layers x {cfg.num_heads} heads, hidden size {cfg.hidden_size}, "
+      f"head size {cfg.head_size}")
+
+# %% [markdown]
+# ## 2. Every map of a text, computed once
+#
+# `model(ids, output_attentions=True)` returns one tensor per layer, each of shape
+# `(batch, heads, seq, seq)`. Row `i` of a head's map says how token `i` spreads its attention over
+# all tokens: a softmax, so each row sums to 1. Stacking the layers gives every map of the text in
+# one array.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+text = "The cat sat on the mat because it was tired."
+enc = tok.encode(text)
+ids = torch.tensor([list(enc)])  # (1, seq)
+with torch.no_grad():
+    out = model(ids, output_attentions=True)
+print("tokens:", enc.tokens)
+print("one layer:", tuple(out.attentions[0].shape), "= (batch, heads, seq, seq)")
+weights = torch.stack(out.attentions)[:, 0]  # (layers, heads, seq, seq): batch of 1 dropped
+print("all layers:", tuple(weights.shape), "= (layers, heads, seq, seq)")
+print("every row sums to 1:", torch.allclose(weights.sum(-1), torch.ones(weights.shape[:-1])))
+
+# %% [markdown]
+# The explorer does exactly this once per text, with `compute_attention_maps`, and keeps the
+# result as a NumPy array. Every later click (another layer, head or option) only redraws a
+# picture from it. Keeping them matters: at 512 tokens, BERT-base's 144 maps hold
+# 12 x 12 x 512 x 512 = 37.7 million numbers (151 MB).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+maps = compute_attention_maps(model, tok, text)
+print(maps.weights.shape, maps.weights.dtype, "| tokens:", len(maps.tokens))
+assert np.allclose(maps.weights, weights.numpy(), atol=1e-6)
+print("compute_attention_maps agrees with the maps built step by step above")
+
+# %% [markdown]
+# ## 3. The explorer
+#
+# Run the next cell and try the controls:
+#
+# - **Model view**: all layers x all heads as small maps; pick a layer and a head to enlarge one
+#   (the orange frame marks it). Rows are the tokens that look, columns the tokens they look at.
+# - **Colours**: every map has a colour bar with the real weights. By default all maps share one
+#   scale from 0 (white) to 1 (dark blue), so a weak link looks pale wherever it is, and attention
+#   spread evenly looks evenly pale. **per-map contrast** makes each map's largest weight darkest,
+#   to see the shape of weak maps; the bar then tells you how large that largest weight is.
+# - **Head view**: one head, tokens on both axes, and its ten strongest links as text.
+# - **Token focus**: pick a token; see where it looks in every head of a layer, and who looks at it.
+#   Lists read `looking token (place) → token looked at (place): weight`.
+# - **Head patterns**: the pattern of every head, as a picture and a table (section 4).
+# - **Sentence B**: type a second sentence to get a pair (`[CLS] A [SEP] B [SEP]`, segment IDs 0 and
+#   1); a magenta line on the maps separates A from B. Then **Sentence pair** filters A→A, A→B, B→A
+#   or B→B.
+# - **hide [CLS]/[SEP]** drops those columns and renormalises each row, so the rest becomes visible;
+#   **rollout** shows attention rollout (section 7) instead of raw attention.
+# - **Save as** + **PNG** / **HTML page**: the picture, or a page that opens in any browser without
+#   Python or internet, with a live viewer (hover, click), the picture, the whole grid and the
+#   pattern table. The name is a file name only; the file goes into the notebook's folder, and a
+#   **download it** link appears beside the buttons.
+# - **Live view** (at the bottom, open it): the maps drawn by your browser. Hover a cell to read
+#   its exact weight and which token looks at which; click a small map to enlarge it; **Draw as
+#   lines** shows one head as lines from the looking tokens (left) to the tokens they look at
+#   (right), darker for larger weights, as in bertviz (Vig 2019). It needs no round trip to
+#   Python, so it answers at once.
+#
+# On screen, layers, heads and token places are counted from 1, as in papers: "sat (4)" is the
+# fourth token of the text, `[CLS]` being the first, even when a filter hides some tokens. In
+# Python, `set_view` counts from 0, like `out.attentions[layer]`. Pictures are drawn at their
+# natural size (wide ones scroll). The widget is built from standard ipywidgets only: it works in
+# JupyterLab, Notebook 7, VS Code and Colab, offline.
+
+# %%
+explorer = AttentionExplorer(model, tok, text)
+explorer
+
+# %% [markdown]
+# You can drive it from Python too: `set_view` changes what it shows, as the controls do, and
+# `current_png()` returns the picture. We use a second explorer for the pictures of this notebook,
+# so the one above stays as you leave it.
+
+# %%
+still = AttentionExplorer(model, tok, text)
+still.set_view(view="head", layer=0, head=2)  # on screen: layer 1, head 3
+Image(still.current_png())
+
+# %% [markdown]
+# Each row of this head has one dark cell, just left of the diagonal: every token looks at the
+# token **before** it. A head like this lets the next layer know which word came before each word.
+
+# %% [markdown]
+# ## 4. Head patterns: scores you can compute by hand
+#
+# To compare 72 heads (or BERT-base's 144) we summarise each map with a few numbers, averaged over
+# the tokens that look (the rows):
+#
+# | score | what it measures | from a `(seq, seq)` map |
+# |---|---|---|
+# | `[CLS]`, `[SEP]` share | attention to those special tokens | sum of their columns, mean over rows |
+# | previous / same / next | attention to the token at offset -1, 0, +1 | mean of a diagonal |
+# | entropy | how spread out a row is: 0 = one place, log(seq) = evenly | `-sum(a log a)`, mean over rows |
+#
+# Here they are for the head above (layer 1, head 3):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+head = weights[0, 2]  # (seq, seq): layer 1, head 3
+previous = torch.diagonal(head, offset=-1).mean()  # row i -> column i-1, for i = 1 .. seq-1
+same = torch.diagonal(head).mean()
+following = torch.diagonal(head, offset=1).mean()
+cls_share = head[:, 0].mean()  # column 0 holds [CLS]
+entropy = -(head * head.clamp_min(1e-12).log()).sum(-1).mean()
+print(f"previous {previous:.2f}, same {same:.2f}, next {following:.2f}, [CLS] {cls_share:.2f}")
+print(f"entropy {entropy:.2f} nats (an even spread over {len(enc.tokens)} tokens would be "
+      f"{np.log(len(enc.tokens)):.2f})")
+
+# %% [markdown]
+# `head_pattern_scores` computes the same scores for every head at once, and names each head by
+# its **dominant pattern**: the share that takes at least half of the attention; if none does,
+# `broad` when the entropy is at least 0.75 of its maximum `log(seq)`, else `mixed`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+patterns = head_pattern_scores(maps.weights, maps.tokens)
+assert abs(patterns.shares["previous"][0, 2] - previous.item()) < 1e-5
+assert abs(patterns.entropy[0, 2] - entropy.item()) < 1e-4
+print("head_pattern_scores agrees with the scores computed by hand")
+print("layer 1, head 3 is labelled:", patterns.labels[0, 2])
+print("labels, shape", patterns.labels.shape, "= (layers, heads)")
+
+# %% [markdown]
+# The whole layer x head table (hover a cell for all its scores):
+
+# %%
+HTML(pattern_table_html(patterns))
+
+# %% [markdown]
+# ## 5. Known findings, checked on the shipped model
+#
+# Two published analyses of BERT's attention give us things to look for:
+#
+# - **Clark, Khandelwal, Levy and Manning (2019), "What does BERT look at? An analysis of BERT's
+#   attention"**, on `bert-base-uncased`:
+#   (a) some heads attend mostly to the **previous** or the **next** token, especially in early
+#   layers; (b) some heads, especially in lower layers, have very **broad** attention (high
+#   entropy); (c) a large part of the attention goes to a few tokens: over half of the attention in
+#   **layers 6-10 goes to `[SEP]`**. Their gradient analysis suggests that attending to `[SEP]`
+#   acts as a "no-op": a head with nothing useful to do parks its attention there.
+# - **Kovaleva, Romanov, Rogers and Rumshisky (2019), "Revealing the dark secrets of BERT"** sort
+#   attention maps into a few shapes: *vertical* (everyone looks at the same token, such as `[CLS]`
+#   or `[SEP]`), *diagonal* (previous or next token), *block*, and *heterogeneous*.
+#
+# Our model is not `bert-base-uncased`: it is smaller (6 layers), was distilled from a larger model
+# and then trained to make sentence embeddings. So we check each finding with our own scores,
+# averaged over six sentences, and see which ones carry over.
+
+# %%
+sentences = [
+    "The cat sat on the mat because it was tired.",
+    "She gave her brother the book that he had wanted for years.",
+    "After the meeting, the engineers went back to their desks.",
+    "Paris is the capital of France, and it is famous for its museums.",
+    "A small boat drifted slowly across the quiet lake at dawn.",
+    "Researchers trained the network on millions of sentences.",
+]
+scores = [head_pattern_scores(m.weights, m.tokens)
+          for m in (compute_attention_maps(model, tok, s) for s in sentences)]
+
+
+def mean_score(name):
+    """One score averaged over the six sentences: shape (layers, heads)."""
+    return np.mean([s.score(name) for s in scores], axis=0)
+
+
+def heads_above(name, threshold=0.5):
+    """(layer, head, score) of the heads whose mean score passes the threshold, counted from 1."""
+    values = mean_score(name)
+    layers, heads = np.nonzero(values > threshold)
+    return [(int(layer) + 1, int(head) + 1, round(float(values[layer, head]), 2))
+            for layer, head in zip(layers, heads, strict=True)]
+
+
+# %% [markdown]
+# **(a) Previous- and next-token heads.** Which heads put more than half of their attention on
+# the token just before, just after, or on the token itself?
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name in ("previous", "next", "same"):
+    print(f"{name:>8}: {heads_above(name)}   (layer, head, share)")
+
+# %% [markdown]
+# As in BERT-base, there are positional heads, and they sit early: layer 1, head 3 looks at the
+# previous token almost always (share 1.0), and layer 2, head 9 mostly at the next one. No head
+# mostly looks at the token itself. In Kovaleva et al.'s terms these are *diagonal* heads.
+#
+# **(b) Broad heads in lower layers.** The mean broadness (entropy / log(seq), from 0 to 1) of each
+# layer's heads:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+broadness = mean_score("broadness").mean(axis=1)  # (layers,)
+print("mean broadness per layer:", [round(float(b), 2) for b in broadness])
+first_layer_labels = [str(label) for label in scores[0].labels[0]]
+print("labels of layer 1 (first sentence):", first_layer_labels)
+assert broadness[0] == broadness.max()  # the first layer is the broadest
+
+# %% [markdown]
+# The first layer is the broadest: most of its heads average over much of the sentence, as Clark
+# et al. found for BERT's lower layers. The last layer spreads out again.
+#
+# **(c) Attention to special tokens.** The mean share of attention going to `[CLS]` and to `[SEP]`,
+# per layer:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cls_by_layer = mean_score("[CLS]").mean(axis=1)
+sep_by_layer = mean_score("[SEP]").mean(axis=1)
+print("to [CLS] per layer:", [round(float(s), 2) for s in cls_by_layer])
+print("to [SEP] per layer:", [round(float(s), 2) for s in sep_by_layer])
+print("heads with over half their attention on [CLS]:", len(heads_above("[CLS]")), "of",
+      cfg.num_layers * cfg.num_heads)
+assert (cls_by_layer[1:5] > 0.5).all() and (sep_by_layer < 0.1).all()
+
+# %% [markdown]
+# Here our model **differs** from BERT-base: the middle layers (2-5) do send over half of their
+# attention to one special token, a *vertical* pattern, but to `[CLS]`, not `[SEP]`, which gets
+# under 10% everywhere. The idea of a "parking place" carries over; which token plays that part
+# does not. We cannot tell from the maps alone why; distillation and sentence-embedding training
+# are two differences from BERT-base. If `bert-base-uncased` is on your disk, pick it in the
+# explorer's **Model** menu and look at its layers 6-10 in the **Head patterns** view.
+#
+# **Patterns are learned.** A randomly initialised BERT-base has none of this: every one of its 144
+# heads spreads its attention almost evenly.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+random_bert = cl.BertModel(cl.BertConfig.base()).eval()
+random_maps = compute_attention_maps(random_bert, tok, text)
+random_scores = head_pattern_scores(random_maps.weights, random_maps.tokens)
+labels, counts = np.unique(random_scores.labels.astype(str), return_counts=True)
+print("random BERT-base labels:", dict(zip(labels.tolist(), counts.tolist(), strict=True)))
+print(f"lowest broadness of its heads: {random_scores.broadness.min():.2f}")
+
+# %% [markdown]
+# On the shared 0..1 colour scale such a map is almost white: its largest weight is far below 1,
+# and no link stands out. Per-map contrast (`vmax=None` here, **per-map contrast** in the
+# explorer) stretches the same weights to the full colour range, which makes noise look like
+# structure; the colour bar's top value shows how weak the strongest link really is.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"largest weight in any head of the random model: {random_maps.weights.max():.3f}")
+shared = cl.head_view_png(random_maps.weights[0, 0], random_maps.tokens,
+                          title="random BERT-base, layer 1, head 1: shared 0..1 scale")
+contrast = cl.head_view_png(random_maps.weights[0, 0], random_maps.tokens, vmax=None,
+                            title="the same map, per-map contrast")
+
+# %%
+Image(shared)
+
+# %%
+Image(contrast)
+
+# %% [markdown]
+# **(d) What changes across layers.** Count the labels of each layer (first sentence):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+names = ["[CLS]", "[SEP]", "previous", "same", "next", "broad", "mixed"]
+print("layer  " + " ".join(f"{n:>8}" for n in names))
+for layer, row in enumerate(scores[0].labels):
+    counts = [list(row).count(n) for n in names]
+    print(f"{layer + 1:>5}  " + " ".join(f"{c:>8}" for c in counts))
+
+# %% [markdown]
+# Layer 1 is broad with one positional head, layers 2-5 are dominated by `[CLS]`, and the last
+# layer is mixed and broad again. Section 7 adds another view of depth: how much a token's
+# representation still comes from the token itself.
+#
+# ## 6. Sentence pairs
+#
+# BERT reads two texts as `[CLS] A [SEP] B [SEP]`, with segment ID 0 for the first part and 1 for
+# the second. The **Pair** filter keeps the rows of one sentence and the columns of the other,
+# renormalised. Here: where does "it" in sentence B look in sentence A, layer by layer (mean of the
+# heads, `[CLS]`/`[SEP]` hidden)?
+
+# %%
+# NBVAL_CHECK_OUTPUT
+still.set_view(text="The cat sat on the mat.", text_pair="It was tired.", pair_filter="B->A",
+               hide_special=True, view="token", token=9, layer=5)
+print("tokens:", still.tokens)
+print("segments:", still.maps.segments.tolist())
+view = still.current_view()
+it_row = list(view.row_tokens).index("it")
+for layer in range(cfg.num_layers):
+    looks = view.weights[layer, :, it_row].mean(axis=0)  # (columns of A,)
+    best = int(looks.argmax())
+    print(f"layer {layer + 1}: 'it' looks most at {view.col_tokens[best]!r} ({looks[best]:.2f})")
+
+# %%
+Image(still.current_png())
+
+# %% [markdown]
+# In the last layer, "it" looks most at "cat", with "mat" close behind: a hint, not proof, of
+# coreference; attention weights alone do not show what a model *uses*. Clark et al. found one
+# BERT-base head (layer 5, head 4) that resolves coreference well; try your own pairs in the
+# explorer.
+#
+# ## 7. Attention rollout
+#
+# A token's vector after layer 2 mixes vectors from layer 1, which already mixed the input tokens.
+# To follow attention through the layers, **Abnar and Zuidema (2020), "Quantifying attention flow
+# in transformers"** proposed *attention rollout*:
+#
+# 1. average the heads of each layer: `A_l` (seq x seq);
+# 2. add the identity, for the residual connection that carries each token's own vector forward,
+#    and renormalise the rows: `Â_l = (A_l + I) / 2`, row by row;
+# 3. multiply the layers, the top one last: `R_1 = Â_1`, `R_l = Â_l @ R_(l-1)`.
+#
+# Row `i` of `R_l` estimates how much each input token contributes to token `i` after layer `l`. The
+# explorer's **rollout** switch shows `R_l` for the chosen layer.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rollout = attention_rollout(maps.weights)  # (layers, seq, seq)
+print("rollout shape:", rollout.shape)
+print("share a token keeps on itself:", [round(float(np.diagonal(r).mean()), 2) for r in rollout])
+print("share that comes from [CLS]:  ", [round(float(r[:, 0].mean()), 2) for r in rollout])
+
+
+# %% [markdown]
+# Layer by layer, each token keeps less of itself (0.56 after layer 1, 0.10 after layer 6) and
+# draws more on `[CLS]`, the token the middle layers attend to.
+#
+# ### Exercise 1: write the rollout
+#
+# Write `my_rollout(attentions)`: `attentions` is a tensor `(layers, heads, seq, seq)`; return the
+# rollout of the whole stack, `(seq, seq)`. Do not change `attentions` in place.
+# `check_rollout` tests it on random maps and names the usual mistakes (identity forgotten, rows
+# not renormalised, layers in the wrong order, heads summed).
+
+# %%
+def my_rollout(attentions):
+    """(layers, heads, seq, seq) -> (seq, seq): attention rollout of the whole stack."""
+    # Your code here: for each layer, mean of the heads, + identity, renormalise the rows,
+    # then multiply onto the result of the layers below.
+    raise NotImplementedError("write my_rollout")
+
+
+print(check_rollout(my_rollout))
+
+
+# %% [markdown]
+# ### Exercise 2: the share of attention to `[SEP]`
+#
+# Write `sep_share(attentions, tokens)`: for maps `(layers, heads, seq, seq)` and the list of
+# tokens, return a `(layers, heads)` tensor: for every head, the attention that goes to `[SEP]`
+# positions (**all** of them: a pair has two), averaged over the tokens that look (the rows). This
+# is the score behind Clark et al.'s "[SEP]" finding.
+
+# %%
+def sep_share(attentions, tokens):
+    """(layers, heads, seq, seq), seq tokens -> (layers, heads) mean share of attention to [SEP]."""
+    # Your code here: find the [SEP] columns, add them up, average over the rows.
+    raise NotImplementedError("write sep_share")
+
+
+print(check_sep_share(sep_share))
+
+# %% [markdown]
+# Solutions: `notebooks/solutions/08_attention_explorer_solutions.ipynb`.
+#
+# ## 8. Export, long texts and odd input
+#
+# `save_png` writes the picture now shown; `save_html` writes one page that opens in any browser
+# without Python or internet: the live viewer with its code and the maps inside the page, the
+# picture now shown, the whole grid (as an embedded PNG) and the pattern table.
+# The suffix is added when it is missing. A name that would make a hidden file (`.html`), a blank
+# name, a name that leaves the folder, or characters a file system cannot take are refused with
+# an error that names the rule; in the widget the same message appears beside the buttons.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp())
+png_file = explorer.save_png(folder / "attention.png")
+html_file = explorer.save_html(folder / "attention.html")
+page = html_file.read_text(encoding="utf-8")
+print("the PNG file starts with the PNG signature:", png_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+print("the page embeds the grid:", "data:image/png;base64," in page)
+print("the page carries its viewer:", "AttentionViewer.mount(" in page)
+print("the page needs no internet:", "http" not in page)
+try:
+    explorer.save_html(folder / ".html")
+except ValueError as error:
+    print("refused:", error)
+
+# %% [markdown]
+# BERT reads at most 512 tokens. Longer texts are cut, with a visible note; an empty text gives
+# a message instead of maps. Maps holding NaN (a broken model) are refused, not drawn. The widget
+# never shows a traceback.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+still.set_view(text="word " * 600, text_pair="", pair_filter="all", hide_special=False)
+print(still.message)
+print("maps of", still.maps.length, "tokens")
+still.set_view(text="   ")
+print(still.message)
+still.set_view(text="Emoji 😀, Ελληνικά, 日本語 and control\x07 characters are fine.")
+print(still.tokens)
+broken = np.full((1, 1, 3, 3), np.nan, dtype=np.float32)
+try:
+    cl.explorer.maps_from_weights(broken, ["[CLS]", "oops", "[SEP]"])
+except ValueError as error:
+    print("refused:", error)
+
+# %% [markdown]
+# ## Summary
+#
+# - One forward pass with `output_attentions=True` gives every map of a text:
+#   `(layers, heads, seq, seq)`, each row a softmax over the tokens. The explorer computes it once
+#   per text and only redraws afterwards.
+# - A few numbers per head (share to `[CLS]`, `[SEP]`, previous, same, next token; entropy) sort
+#   the heads into patterns.
+# - On the shipped MiniLM, published BERT findings partly carry over: positional heads and broad
+#   heads in the first layer do; the "parking" token of the middle layers is `[CLS]` here, not
+#   `[SEP]`. A random BERT-base has no patterns at all: they are learned.
+# - Attention rollout follows attention through the layers: tokens keep less of themselves at
+#   each layer.
+#
+# **Next:** `09_pretraining_bert.ipynb` shows how such weights are learnt: masked-LM and
+# next-sentence pre-training of a small BERT; then `10_fine_tuning_bert.ipynb` puts them to work on a classification task.
