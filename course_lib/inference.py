@@ -19,9 +19,10 @@ What makes it fast (each is measured in the benchmark and the appendix notebook)
   multiply that precedes them: at BERT's small shapes (128 x 768 x 3072) this is about twice as
   fast as PyTorch's default ``addmm``;
 - attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
-- padding-free batches (on by default): padded tokens are dropped before the first layer and each
-  text attends within itself, so no work is spent on padding. Padded positions of the output are
-  zeros (the readable model computes values there that nothing should read);
+- padding-free batches (on by default): padded tokens are dropped before the first layer, so the
+  dense layers (most of the work) spend nothing on padding; only attention sees the padded grid
+  again, with the key mask. Padded positions of the output are zeros (the readable model computes
+  values there that nothing should read);
 - ``precision="bf16"`` (opt-in): matrix multiplies in bfloat16, residual stream, LayerNorm and
   softmax in float32. It pays only on CPUs with bf16 units (AMX, AVX512-BF16) or GPUs.
 """
@@ -146,19 +147,15 @@ class TokenLayout:
     """How the rows of a (tokens, hidden) matrix form texts.
 
     Uniform: ``batch`` texts of ``seq`` tokens, row ``b * seq + s``; ``mask`` (batch, 1, 1, seq)
-    hides padded keys, or is None. Packed (padding-free): ``lengths`` real tokens per text, one
-    text after the other; ``rows`` (tokens,) says where each sits in the padded (batch * seq).
+    hides padded keys, or is None. Packed (padding-free): only the real tokens, one text after the
+    other; ``rows`` (tokens,) says where each sits in the padded (batch * seq).
     """
 
     batch: int
     seq: int
     mask: torch.Tensor | None = None
-    lengths: list[int] | None = None
+    packed: bool = False
     rows: torch.Tensor | None = None
-
-    @property
-    def packed(self) -> bool:
-        return self.lengths is not None
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(tokens, hidden) -> (batch, seq, hidden); padded positions of a packed batch are 0."""
@@ -302,7 +299,7 @@ class InferenceBert:
         if not packed:
             return TokenLayout(batch, seq, mask=keep[:, None, None, :])  # (batch, 1, 1, seq)
         rows = keep.reshape(-1).nonzero().squeeze(1)  # (tokens,): real positions in batch * seq
-        return TokenLayout(batch, seq, lengths=keep.sum(dim=1).tolist(), rows=rows)
+        return TokenLayout(batch, seq, mask=keep[:, None, None, :], packed=True, rows=rows)
 
     def _embed(self, ids, segments, layout: TokenLayout) -> torch.Tensor:
         """Word + position + segment embeddings, normalized, as a (tokens, hidden) matrix."""
@@ -331,16 +328,16 @@ class InferenceBert:
                 weights = None
                 context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
             return context.transpose(1, 2).reshape(x.shape[0], hidden), weights  # (tokens, h)
-        context = scratch.get("context", x.shape[0], hidden, qkv)  # (tokens, hidden)
-        start = 0
-        for length in layout.lengths:  # each text attends only to itself: no padding anywhere
-            rows = slice(start, start + length)
-            one = qkv[rows].view(1, length, 3, heads, hidden // heads)  # (1, length, 3, h, d)
-            q, k, v = one.permute(2, 0, 3, 1, 4)  # each (1, heads, length, head_size)
-            attended = F.scaled_dot_product_attention(q, k, v)  # (1, heads, length, head_size)
-            context[rows] = attended.transpose(1, 2).reshape(length, hidden)  # (length, hidden)
-            start += length
-        return context, None
+        # Packed: the dense layers saw real tokens only; for attention the Q/K/V rows go back into
+        # a zero-padded (batch, seq) grid, so one batched call with the key mask does every text
+        # (measured faster on 2 threads than one small call per text).
+        grid = scratch.get("grid", layout.batch * layout.seq, 3 * hidden, qkv).zero_()
+        grid.index_copy_(0, layout.rows, qkv)  # (batch * seq, 3 * hidden)
+        grid = grid.view(layout.batch, layout.seq, 3, heads, hidden // heads)  # (b, s, 3, h, d)
+        q, k, v = grid.permute(2, 0, 3, 1, 4)  # each (batch, heads, seq, head_size)
+        context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
+        context = context.transpose(1, 2).reshape(-1, hidden)  # (batch * seq, hidden)
+        return context[layout.rows], None  # (tokens, hidden): real tokens only again
 
     def _layer(self, layer: Layer, x, layout, output_attentions, keep_input, scratch):
         """One post-LayerNorm encoder layer on (tokens, hidden); ``keep_input`` leaves x as is."""
