@@ -87,6 +87,10 @@ def build_cases(smoke: bool) -> list[Case]:
              target=0.60),
         Case("padded_dense", f"engine, {mixed_label}, padding_free=False", mixed, "sdpa",
              engine_options={"padding_free": False}),
+        Case("prepacked_small", f"engine, prepack=True, {small[0]} x {small[1]} tokens", small,
+             "sdpa", engine_options={"prepack": True}),
+        Case("prepacked", f"engine, prepack=True, {big[0]} x {big[1]} tokens", big, "sdpa",
+             engine_options={"prepack": True}),
         Case("bf16_vs_fp32", f"engine bf16, {small[0]} x {small[1]}, vs reference fp32", small,
              "sdpa", engine_options=bf16, target=1 / 3, target_note="on CPUs with bf16 units",
              bf16=True),
@@ -497,8 +501,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="pairs per case, fixed")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--only", help="comma-separated case keys (model_uniform, model_long, "
-                        "uniform, long, maps, padded, padded_dense, bf16_vs_fp32, "
-                        "bf16_vs_autocast); skips sweep and extras")
+                        "uniform, long, maps, padded, padded_dense, prepacked_small, prepacked, "
+                        "bf16_vs_fp32, bf16_vs_autocast); skips sweep and extras")
     parser.add_argument("--output", type=Path, help="also write the Markdown report here")
     parser.add_argument("--memory-probe", nargs=2, metavar=("CASE", "WHICH"),
                         help=argparse.SUPPRESS)
