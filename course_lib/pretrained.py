@@ -233,6 +233,22 @@ def load_config(folder: Path) -> BertConfig:
         raise type(error)(f"{path}: {error}") from None
 
 
+def cached_folder(repo_id: str) -> Path | None:
+    """The local folder of a hub model if its config, vocabulary and weights are all in the
+    Hugging Face cache, else None. Looks in the cache only: never downloads."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = {}
+    for name in ["config.json", "vocab.txt", *WEIGHT_FILES]:
+        path = try_to_load_from_cache(repo_id, name)  # a str only when the file is cached
+        if isinstance(path, str):
+            found[name] = Path(path)
+    has_weights = any(name in found for name in WEIGHT_FILES)
+    if "config.json" in found and "vocab.txt" in found and has_weights:
+        return found["config.json"].parent
+    return None
+
+
 def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
     """Everything loading checks before it builds a model: (folder, config, checkpoint state).
 

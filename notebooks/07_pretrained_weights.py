@@ -328,21 +328,7 @@ for (weights, kind), matrix in similarities.items():
 # The block itself is BERT-base: 12 layers, 768 wide, with Google's weights. `cl.load_pretrained("bert-base-uncased")` reads them from the **local Hugging Face cache**; it downloads only when you are online and ask for it. This notebook never downloads: it looks in the cache first and explains otherwise.
 
 # %%
-from huggingface_hub import try_to_load_from_cache
-
-
-def cached_folder(repo_id: str) -> Path | None:
-    """The local folder of a hub model if its config, vocabulary and weights are all cached."""
-    found = {}
-    for name in ["config.json", "vocab.txt", "model.safetensors", "pytorch_model.bin"]:
-        path = try_to_load_from_cache(repo_id, name)  # a str only when the file is cached
-        if isinstance(path, str):
-            found[name] = Path(path)
-    has_weights = "model.safetensors" in found or "pytorch_model.bin" in found
-    if "config.json" in found and "vocab.txt" in found and has_weights:
-        return found["config.json"].parent
-    return None
-
+from course_lib.pretrained import cached_folder  # cache only: never downloads
 
 try:
     bert_folder = cached_folder("bert-base-uncased")

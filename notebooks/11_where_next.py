@@ -17,11 +17,9 @@
 
 # %%
 import unicodedata
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import try_to_load_from_cache
 
 import course_lib as cl
 
@@ -128,19 +126,7 @@ for text in ["東京は大きい都市です。", "我喜欢自然语言处理"]
 # `cl.load_pretrained("bert-base-multilingual-cased")` and `cl.load_tokenizer(...)` read it from the local Hugging Face cache. This notebook never downloads: it checks the cache first and explains otherwise.
 
 # %%
-def cached_folder(repo_id: str) -> Path | None:
-    """The local folder of a hub model if its config, vocabulary and weights are all cached.
-    Looks in the Hugging Face cache only: never downloads."""
-    found = {}
-    for name in ["config.json", "vocab.txt", "model.safetensors", "pytorch_model.bin"]:
-        path = try_to_load_from_cache(repo_id, name)  # a str only when the file is cached
-        if isinstance(path, str):
-            found[name] = Path(path)
-    has_weights = "model.safetensors" in found or "pytorch_model.bin" in found
-    if "config.json" in found and "vocab.txt" in found and has_weights:
-        return found["config.json"].parent
-    return None
-
+from course_lib.pretrained import cached_folder  # cache only: never downloads
 
 try:
     mbert_folder = cached_folder("bert-base-multilingual-cased")

@@ -95,3 +95,17 @@ def test_block_from_folder(random_base_folder):
     )
     with torch.no_grad():
         assert block(torch.tensor([101, 2023, 2003, 102])).shape == (768,)
+
+
+def test_cached_folder_needs_config_vocab_and_weights(tmp_path, monkeypatch):
+    """The cache-only lookup the notebooks and the explorer share: never downloads."""
+    import huggingface_hub
+
+    from course_lib.pretrained import cached_folder
+
+    present = {"config.json", "vocab.txt"}
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache",
+                        lambda repo, name: str(tmp_path / name) if name in present else None)
+    assert cached_folder("bert-base-uncased") is None  # no weights cached
+    present.add("pytorch_model.bin")
+    assert cached_folder("bert-base-uncased") == tmp_path

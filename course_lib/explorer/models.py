@@ -33,16 +33,9 @@ def shipped_model_installed() -> bool:
 
 def bert_base_uncased_cached() -> bool:
     """True when bert-base-uncased is already in the local Hugging Face cache (no network)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
+    from ..pretrained import cached_folder
 
-    def cached(name: str) -> bool:
-        return isinstance(try_to_load_from_cache(BERT_BASE_UNCASED, name), str)
-
-    return cached("config.json") and cached("vocab.txt") and (
-        cached("model.safetensors") or cached("pytorch_model.bin"))
+    return cached_folder(BERT_BASE_UNCASED) is not None
 
 
 def available_choices() -> list[str]:
