@@ -227,7 +227,7 @@ print(inspect.getsource(cl.MultiHeadSelfAttention))
 #
 # **Exercise 2 — merge.** Write `merge_heads(x)`: (batch, heads, seq, head_size) → (batch, seq, hidden).
 #
-# **Exercise 3 — multi-head attention.** Write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). The checkers use a small layer: 4 heads, 16 wide.
+# **Exercise 3 — multi-head attention.** Write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). The checkers use two small layers, 4 heads 16 wide and 2 heads 12 wide, so sizes written into your code show up.
 
 # %%
 from course_lib.checks.attention import (
