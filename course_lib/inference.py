@@ -174,11 +174,14 @@ class Scratch:
     def __init__(self):
         self.buffers: dict[str, torch.Tensor] = {}
 
-    def get(self, name: str, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
-        """A (rows, cols) buffer of ``like``'s dtype and device; its old contents are garbage."""
+    def get(self, name: str, rows: int, cols: int, like: torch.Tensor,
+            zeroed: bool = False) -> torch.Tensor:
+        """A (rows, cols) buffer of ``like``'s dtype and device. Its old contents are garbage, or,
+        with ``zeroed``, zeros when new (rows that callers never write stay zero)."""
         buffer = self.buffers.get(name)
         if buffer is None or buffer.shape != (rows, cols) or buffer.dtype != like.dtype:
-            buffer = self.buffers[name] = like.new_empty(rows, cols)
+            make = like.new_zeros if zeroed else like.new_empty
+            buffer = self.buffers[name] = make(rows, cols)
         return buffer
 
 
@@ -333,8 +336,8 @@ class InferenceBert:
         # Packed: the dense layers saw real tokens only; for attention the Q/K/V rows go back into
         # a zero-padded (batch, seq) grid, so one batched call with the key mask does every text
         # (measured faster on 2 threads than one small call per text).
-        grid = scratch.get("grid", layout.batch * layout.seq, 3 * hidden, qkv).zero_()
-        grid.index_copy_(0, layout.rows, qkv)  # (batch * seq, 3 * hidden)
+        grid = scratch.get("grid", layout.batch * layout.seq, 3 * hidden, qkv, zeroed=True)
+        grid.index_copy_(0, layout.rows, qkv)  # (batch * seq, 3 * hidden); padded rows stay 0
         grid = grid.view(layout.batch, layout.seq, 3, heads, hidden // heads)  # (b, s, 3, h, d)
         q, k, v = grid.permute(2, 0, 3, 1, 4)  # each (batch, heads, seq, head_size)
         context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
