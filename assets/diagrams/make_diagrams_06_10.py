@@ -59,6 +59,14 @@ class Svg:
         self.parts.append(f"<path d='{d}' fill='none' stroke='{color}' stroke-width='1.5' "
                           f"marker-end='url(#head)'{dash}/>")
 
+    def box_row(self, steps, y=60, width=124, gap=10, height=72) -> None:
+        """A left-to-right pipeline: one box per (lines, fill) step, arrows between them."""
+        for i, (lines, fill) in enumerate(steps):
+            x = 12 + i * (width + gap)
+            self.box(x, y, width, height, lines, fill, bold_first=True, size=12)
+            if i:
+                self.arrow(x - gap, y + height // 2, x, y + height // 2)
+
     def write(self, path: Path) -> None:
         head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{self.width}' "
                 f"height='{self.height}' viewBox='0 0 {self.width} {self.height}'>\n"
@@ -189,12 +197,7 @@ def classifier_pipeline() -> Svg:
         (["nn.Linear", "384 -> 4", "(trained)"], FEED_FORWARD),
         (["label", "sport, food,", "weather, tech"], EMBED),
     ]
-    width, gap, y = 124, 10, 60
-    for i, (lines, fill) in enumerate(steps):
-        x = 12 + i * (width + gap)
-        svg.box(x, y, width, 72, lines, fill, bold_first=True, size=12)
-        if i:
-            svg.arrow(x - gap, y + 36, x, y + 36)
+    svg.box_row(steps)
     svg.text(472, 172, "Only the 384 x 4 + 4 = 1,540 numbers of the linear layer are trained; "
              "the encoder's 22.6M stay as they are.", size=12)
     svg.text(472, 196, "Pretrained weights already place related sentences close together; "

@@ -76,12 +76,7 @@ def masked_lm() -> Svg:
         (["logits", "(batch, seq,", "vocab)"], OUTPUT),
         (["cross-entropy", "at chosen", "positions only"], EMBED),
     ]
-    width, gap, y = 124, 10, 60
-    for i, (lines, fill) in enumerate(steps):
-        x = 12 + i * (width + gap)
-        svg.box(x, y, width, 72, lines, fill, bold_first=True, size=12)
-        if i:
-            svg.arrow(x - gap, y + 36, x, y + 36)
+    svg.box_row(steps)
     svg.text(472, 172, "labels = the original ID at chosen positions, -100 everywhere else "
              "(cross_entropy ignores -100)", size=12)
     svg.text(472, 196, "The decoder's weight IS the word-embedding matrix (tied): the score of "
