@@ -153,14 +153,6 @@ def _locate_course_mlm() -> Path:
 SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: _locate_course_mlm(), COURSE_MLM_SHA256)
 
 
-def course_mlm_folder() -> Path:
-    """The folder of the course's masked-LM checkpoint ("course-mlm"), every file hash-checked."""
-    folder = _locate_course_mlm()
-    for name, expected in COURSE_MLM_SHA256.items():
-        check_sha256(folder / name, (folder / name).read_bytes(), expected)
-    return folder
-
-
 def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""
     if not isinstance(source, (str, os.PathLike)):
