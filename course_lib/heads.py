@@ -243,8 +243,8 @@ class BertForPreTraining(BertForMaskedLM):
         mlm = None if labels is None else masked_lm_loss(logits, _labels_like(labels, logits))
         nsp = None
         if next_sentence_label is not None:
-            target = torch.as_tensor(next_sentence_label, device=nsp_logits.device).long()
-            nsp = F.cross_entropy(nsp_logits, target.reshape(-1))  # (batch,) labels 0 or 1
+            target = _next_sentence_labels(next_sentence_label, nsp_logits)
+            nsp = F.cross_entropy(nsp_logits, target)
         parts = [part for part in (mlm, nsp) if part is not None]
         loss = sum(parts[1:], parts[0]) if parts else None
         return MaskedLMOutput(logits, loss, nsp_logits, mlm, nsp, out.last_hidden_state)
@@ -257,6 +257,28 @@ def _labels_like(labels, logits: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"labels must have the shape of input_ids {tuple(logits.shape[:-1])}, "
             f"got {tuple(labels.shape)}"
+        )
+    return labels
+
+
+def _next_sentence_labels(labels, nsp_logits: torch.Tensor) -> torch.Tensor:
+    """Next-sentence labels as a long tensor of shape (batch,): 0 = B follows A, 1 = random B."""
+    labels = torch.as_tensor(labels, device=nsp_logits.device)
+    batch = nsp_logits.shape[0]
+    if labels.dim() == 0 and batch == 1:
+        labels = labels.reshape(1)  # () -> (1,): one pair, one label
+    if tuple(labels.shape) != (batch,):
+        raise ValueError(
+            f"next_sentence_label must hold one label per pair, shape ({batch},), "
+            f"got {tuple(labels.shape)}"
+        )
+    if labels.is_floating_point() and not torch.equal(labels, labels.round()):
+        raise ValueError("next_sentence_label must hold whole numbers 0 or 1, got fractions")
+    labels = labels.long()
+    if ((labels != 0) & (labels != 1)).any():
+        raise ValueError(
+            "next_sentence_label must be 0 (B follows A) or 1 (B is a random span), "
+            f"got {sorted(set(labels.tolist()))}"
         )
     return labels
 

@@ -139,6 +139,30 @@ def test_next_sentence_label_refused_without_nsp_head():
         model(torch.tensor([[2, 5, 3]]), next_sentence_label=torch.tensor([0]))
 
 
+@pytest.mark.parametrize("label, rule", [
+    (torch.tensor([0, 1]), "one label per pair"),
+    (torch.tensor([[0], [1], [0]]), "one label per pair"),
+    (torch.tensor([0, 2, 1]), "must be 0"),
+    (torch.tensor([0, -1, 1]), "must be 0"),
+    (torch.tensor([0.0, 0.7, 1.0]), "whole numbers"),
+])
+def test_bad_next_sentence_label_names_the_rule(label, rule):
+    model = cl.BertForPreTraining(cl.BertConfig.tiny(vocab_size=50)).eval()
+    ids = torch.tensor([[2, 5, 3]] * 3)
+    with pytest.raises(ValueError, match=rule):
+        model(ids, next_sentence_label=label)
+
+
+def test_next_sentence_label_accepts_lists_floats_and_a_scalar_for_one_pair():
+    model = cl.BertForPreTraining(cl.BertConfig.tiny(vocab_size=50)).eval()
+    ids = torch.tensor([[2, 5, 3], [2, 6, 3]])
+    expected = model(ids, next_sentence_label=torch.tensor([0, 1])).next_sentence_loss
+    for label in ([0, 1], torch.tensor([0.0, 1.0])):
+        assert torch.equal(model(ids, next_sentence_label=label).next_sentence_loss, expected)
+    one = model(ids[:1], next_sentence_label=1).next_sentence_loss
+    assert torch.equal(one, model(ids[:1], next_sentence_label=[1]).next_sentence_loss)
+
+
 def test_causal_mode_cannot_see_the_right():
     torch.manual_seed(0)
     model = cl.BertForMaskedLM(cl.BertConfig.tiny(vocab_size=50), causal=True).eval()
