@@ -10,11 +10,13 @@ Run from anywhere: ``python assets/diagrams/make_diagrams_00_05.py``. It writes,
 
 from __future__ import annotations
 
-from html import escape
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+sys.path.insert(0, str(HERE))
+
+from svg_writer import Svg  # noqa: E402  (the course's one SVG writer)
 
 # One colour per idea, used the same way in every diagram.
 TOKEN, POSITION, SEGMENT_A, SEGMENT_B = "#cfe2ff", "#d1f2d9", "#ffe5b4", "#ffd0d0"
@@ -22,73 +24,14 @@ QUERY, KEY, VALUE = "#cfe2ff", "#d1f2d9", "#ffe5b4"
 NORM, FFN, ATTENTION, PLAIN = "#e8dcf5", "#ffe5b4", "#cfe2ff", "#f2f2f2"
 HEAD_COLORS = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                 "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"]
-INK = "#222222"
 
-
-class Drawing:
-    """A list of SVG elements with helpers for the few shapes the diagrams need."""
-
-    def __init__(self, width: int, height: int, title: str):
-        self.width, self.height, self.title = width, height, title
-        self.parts: list[str] = []
-
-    def box(self, x, y, w, h, fill=PLAIN, label="", size=13, bold=False, rx=6, stroke=INK):
-        self.parts.append(f"<rect x='{x}' y='{y}' width='{w}' height='{h}' rx='{rx}' "
-                          f"fill='{fill}' stroke='{stroke}' stroke-width='1.2'/>")
-        if label:
-            self.text(x + w / 2, y + h / 2, label, size=size, bold=bold)
-
-    def text(self, x, y, label, size=13, bold=False, anchor="middle", color=INK, italic=False):
-        weight = " font-weight='bold'" if bold else ""
-        style = " font-style='italic'" if italic else ""
-        lines = str(label).split("\n")
-        first = y - (len(lines) - 1) * size * 0.6
-        for number, line in enumerate(lines):
-            self.parts.append(
-                f"<text x='{x}' y='{first + number * size * 1.2:.1f}' {FONT} font-size='{size}'"
-                f"{weight}{style} fill='{color}' text-anchor='{anchor}' "
-                f"dominant-baseline='central'>{escape(line)}</text>")
-
-    def arrow(self, x1, y1, x2, y2, color=INK, dashed=False):
-        dash = " stroke-dasharray='5,4'" if dashed else ""
-        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{color}' "
-                          f"stroke-width='1.5'{dash} marker-end='url(#head)'/>")
-
-    def path(self, points, color=INK, dashed=False, arrow=True):
-        dash = " stroke-dasharray='5,4'" if dashed else ""
-        coords = " ".join(f"{x},{y}" for x, y in points)
-        marker = " marker-end='url(#head)'" if arrow else ""
-        self.parts.append(f"<polyline points='{coords}' fill='none' stroke='{color}' "
-                          f"stroke-width='1.5'{dash}{marker}/>")
-
-    def circle_plus(self, x, y, r=11):
-        self.parts.append(f"<circle cx='{x}' cy='{y}' r='{r}' fill='white' stroke='{INK}' "
-                          "stroke-width='1.5'/>")
-        self.text(x, y, "+", size=16, bold=True)
-
-    def svg(self) -> str:
-        head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{self.width}' "
-                f"height='{self.height}' viewBox='0 0 {self.width} {self.height}'>\n"
-                f"<title>{escape(self.title)}</title>\n"
-                "<defs><marker id='head' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' "
-                "markerHeight='7' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' "
-                f"fill='{INK}'/></marker></defs>\n"
-                f"<rect width='{self.width}' height='{self.height}' fill='white'/>\n")
-        return head + "\n".join(self.parts) + "\n</svg>\n"
-
-    def save(self, name: str) -> Path:
-        path = HERE / name
-        path.write_text(self.svg(), encoding="utf-8")
-        return path
-
-
-def embeddings_sum() -> Drawing:
+def embeddings_sum() -> Svg:
     """Three rows of embeddings, one column per token, summed and normalised."""
     tokens = ["[CLS]", "my", "dog", "is", "cute", "[SEP]", "he", "likes", "play", "##ing", "[SEP]"]
     segments = ["A"] * 6 + ["B"] * 5
     cell, gap, left, top = 66, 6, 170, 50
     width = left + len(tokens) * (cell + gap) + 20
-    d = Drawing(width, 430, "BERT's input: token + position + segment embeddings")
+    d = Svg(width, 430, "BERT's input: token + position + segment embeddings", centred_text=True)
     d.text(width / 2, 20, "Each input vector = token embedding + position embedding + segment "
            "embedding, then LayerNorm", size=14, bold=True)
     rows = [("input tokens", None), ("token embeddings\n(vocab_size x 768)", TOKEN),
@@ -103,37 +46,37 @@ def embeddings_sum() -> Drawing:
         x = left + column * (cell + gap)
         d.box(x, top, cell, 40, "white", token, size=12, bold=True)
         d.box(x, top + 74, cell, 40, TOKEN, f"E({token})", size=10)
-        d.box(x, top + 148, cell, 40, POSITION, f"P{column}", size=12)
+        d.box(x, top + 148, cell, 40, POSITION, f"P{column + 1}", size=12)
         color = SEGMENT_A if segment == "A" else SEGMENT_B
         d.box(x, top + 222, cell, 40, color, f"S{segment}", size=12)
-        d.box(x, top + 296, cell, 40, NORM, f"x{column}", size=12)
+        d.box(x, top + 296, cell, 40, NORM, f"x{column + 1}", size=12)
     d.text(width / 2, 410, "The same word gets the same token embedding anywhere; the position "
            "row tells where it is; the segment row tells which sentence (A or B).", size=12,
            italic=True)
     return d
 
 
-def qkv_one_head() -> Drawing:
+def qkv_one_head() -> Svg:
     """One head of self-attention, from the input vectors to the head's output."""
-    d = Drawing(980, 360, "One head of self-attention")
+    d = Svg(980, 360, "One head of self-attention", centred_text=True)
     d.text(490, 20, "One attention head (BERT-base: hidden 768, head size d = 64)", size=14,
            bold=True)
     d.box(20, 150, 120, 60, PLAIN, "x\n(seq, 768)", bold=True)
     for row, (name, fill) in enumerate((("Q", QUERY), ("K", KEY), ("V", VALUE))):
         y = 60 + row * 100
-        d.path([(140, 180), (165, 180), (165, y + 25), (185, y + 25)])
+        d.polyline([(140, 180), (165, 180), (165, y + 25), (185, y + 25)])
         d.box(185, y, 110, 50, fill, f"x W_{name} + b_{name}\n768 -> 64", size=11)
         d.arrow(295, y + 25, 330, y + 25)
         d.box(330, y, 80, 50, fill, f"{name}\n(seq, 64)", size=12, bold=True)
-    d.path([(410, 85), (450, 85), (450, 120), (470, 120)])
-    d.path([(410, 185), (450, 185), (450, 150), (470, 150)])
+    d.polyline([(410, 85), (450, 85), (450, 120), (470, 120)])
+    d.polyline([(410, 185), (450, 185), (450, 150), (470, 150)])
     d.box(470, 100, 130, 70, ATTENTION, "Q K^T / sqrt(d)\nscores (seq, seq)", size=12)
     d.arrow(600, 135, 630, 135)
     d.box(630, 105, 100, 60, PLAIN, "mask:\npadding -> -inf", size=11)
     d.arrow(730, 135, 760, 135)
     d.box(760, 105, 90, 60, ATTENTION, "softmax\n(each row)", size=12)
     d.arrow(805, 165, 805, 235)
-    d.path([(410, 285), (760, 285)])
+    d.polyline([(410, 285), (760, 285)])
     d.box(760, 245, 90, 80, VALUE, "weights x V\n(seq, 64)", size=12, bold=True)
     d.text(590, 335, "each output = a weighted average of the value vectors", size=11,
            italic=True)
@@ -142,9 +85,9 @@ def qkv_one_head() -> Drawing:
     return d
 
 
-def heads_split_merge() -> Drawing:
+def heads_split_merge() -> Svg:
     """768 features cut into 12 heads of 64, attended in parallel and glued back."""
-    d = Drawing(1000, 420, "Splitting into heads and merging them back")
+    d = Svg(1000, 420, "Splitting into heads and merging them back", centred_text=True)
     d.text(500, 20, "12 heads: split 768 into 12 x 64, attend per head, merge, project", size=14,
            bold=True)
     # one token's vector, 768 wide, as 12 coloured blocks
@@ -169,10 +112,10 @@ def heads_split_merge() -> Drawing:
     for head in range(12):
         col, row = head % 6, head // 6
         x, y = x2 + col * 68, y0 + row * 80
-        d.box(x, y, 60, 64, HEAD_COLORS[head], f"head {head}\nsoftmax(\nQK^T/8) V", size=9)
+        d.box(x, y, 60, 64, HEAD_COLORS[head], f"head {head + 1}\nsoftmax(\nQK^T/8) V", size=9)
     # merge back
     y3 = 290
-    d.path([(x2 + 200, y0 + 150), (x2 + 200, y3 - 40), (x1 + 60, y3 - 40), (x1 + 60, y3 - 10)])
+    d.polyline([(x2 + 200, y0 + 150), (x2 + 200, y3 - 40), (x1 + 60, y3 - 40), (x1 + 60, y3 - 10)])
     d.text(x1 + 330, y3 - 54, "transpose(1, 2), then reshape: heads side by side again",
            size=11, italic=True)
     for head in range(12):
@@ -183,14 +126,14 @@ def heads_split_merge() -> Drawing:
           size=12)
     d.arrow(x1 + 440, y3 + 15, x1 + 480, y3 + 15)
     d.text(x1 + 540, y3 + 15, "(batch, seq, 768)", size=12, bold=True)
-    d.text(500, 400, "Head h owns features h*64 .. h*64+63 of Q, K and V; the projection mixes "
-           "what the 12 heads found.", size=12, italic=True)
+    d.text(500, 400, "Head 1 owns features 1-64 of Q, K and V, head 2 features 65-128, and so on; "
+           "the projection mixes what the 12 heads found.", size=12, italic=True)
     return d
 
 
-def encoder_layer() -> Drawing:
+def encoder_layer() -> Svg:
     """One post-LN encoder layer, bottom to top as in the BERT paper's figure."""
-    d = Drawing(560, 640, "One BERT encoder layer (post-LN)")
+    d = Svg(560, 640, "One BERT encoder layer (post-LN)", centred_text=True)
     d.text(280, 20, "One encoder layer (post-LN, as in BERT)", size=14, bold=True)
     cx, w = 250, 220
     left = cx - w / 2
@@ -199,7 +142,7 @@ def encoder_layer() -> Drawing:
     d.box(left, 505, w, 50, ATTENTION, "multi-head self-attention\n12 heads of 64", size=12)
     d.arrow(cx, 505, cx, 471)
     d.circle_plus(cx, 460)
-    d.path([(cx, 575), (cx + 170, 575), (cx + 170, 460), (cx + 11, 460)])
+    d.polyline([(cx, 575), (cx + 170, 575), (cx + 170, 460), (cx + 11, 460)])
     d.text(cx + 178, 520, "residual", size=11, italic=True, anchor="start")
     d.arrow(cx, 449, cx, 420)
     d.box(left, 380, w, 40, NORM, "LayerNorm (attention_norm)", size=12)
@@ -208,7 +151,7 @@ def encoder_layer() -> Drawing:
           size=11)
     d.arrow(cx, 260, cx, 226)
     d.circle_plus(cx, 215)
-    d.path([(cx, 360), (cx + 170, 360), (cx + 170, 215), (cx + 11, 215)])
+    d.polyline([(cx, 360), (cx + 170, 360), (cx + 170, 215), (cx + 11, 215)])
     d.text(cx + 178, 290, "residual", size=11, italic=True, anchor="start")
     d.arrow(cx, 204, cx, 175)
     d.box(left, 135, w, 40, NORM, "LayerNorm (output_norm)", size=12)
@@ -229,7 +172,7 @@ DIAGRAMS = {
 
 def main() -> None:
     for name, draw in DIAGRAMS.items():
-        print("wrote", draw().save(name).relative_to(HERE.parent.parent))
+        print("wrote", draw().save(HERE / name).relative_to(HERE.parent.parent))
 
 
 if __name__ == "__main__":

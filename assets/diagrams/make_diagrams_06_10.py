@@ -7,11 +7,13 @@ next to this script. The numbers in the pictures are BERT-base's (and the shippe
 
 from __future__ import annotations
 
-from html import escape
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+sys.path.insert(0, str(HERE))
+
+from svg_writer import Svg  # noqa: E402  (the course's one SVG writer)
 
 # Colours shared by all course diagrams of these notebooks.
 INPUT = "#e8eef7"
@@ -21,100 +23,48 @@ FEED_FORWARD = "#dde3f7"
 NORM = "#f2f2f2"
 OUTPUT = "#f7d9e3"
 ASIDE = "#eeeeee"
-LINE = "#333333"
-
-
-class Svg:
-    """A tiny SVG writer: boxes with centred text, arrows and free text."""
-
-    def __init__(self, width: int, height: int):
-        self.width, self.height = width, height
-        self.parts: list[str] = []
-
-    def box(self, x, y, w, h, lines, fill, bold_first=False, dashed=False, size=13):
-        dash = " stroke-dasharray='5,3'" if dashed else ""
-        self.parts.append(f"<rect x='{x}' y='{y}' width='{w}' height='{h}' rx='6' ry='6' "
-                          f"fill='{fill}' stroke='{LINE}' stroke-width='1.2'{dash}/>")
-        lines = [lines] if isinstance(lines, str) else lines
-        step = size + 4
-        top = y + h / 2 - step * (len(lines) - 1) / 2 + size / 3
-        for i, line in enumerate(lines):
-            weight = "bold" if bold_first and i == 0 else "normal"
-            self.text(x + w / 2, top + i * step, line, size=size, weight=weight)
-
-    def text(self, x, y, content, size=13, weight="normal", anchor="middle", color=LINE,
-             italic=False):
-        style = " font-style='italic'" if italic else ""
-        self.parts.append(f"<text x='{x}' y='{y}' {FONT} font-size='{size}' "
-                          f"font-weight='{weight}' text-anchor='{anchor}' fill='{color}'"
-                          f"{style}>{escape(content)}</text>")
-
-    def arrow(self, x1, y1, x2, y2, color=LINE, dashed=False):
-        dash = " stroke-dasharray='5,3'" if dashed else ""
-        self.parts.append(f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{color}' "
-                          f"stroke-width='1.5' marker-end='url(#head)'{dash}/>")
-
-    def path(self, d, color=LINE, dashed=False):
-        dash = " stroke-dasharray='5,3'" if dashed else ""
-        self.parts.append(f"<path d='{d}' fill='none' stroke='{color}' stroke-width='1.5' "
-                          f"marker-end='url(#head)'{dash}/>")
-
-    def box_row(self, steps, y=60, width=124, gap=10, height=72) -> None:
-        """A left-to-right pipeline: one box per (lines, fill) step, arrows between them."""
-        for i, (lines, fill) in enumerate(steps):
-            x = 12 + i * (width + gap)
-            self.box(x, y, width, height, lines, fill, bold_first=True, size=12)
-            if i:
-                self.arrow(x - gap, y + height // 2, x, y + height // 2)
-
-    def write(self, path: Path) -> None:
-        head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{self.width}' "
-                f"height='{self.height}' viewBox='0 0 {self.width} {self.height}'>\n"
-                "<defs><marker id='head' markerWidth='10' markerHeight='8' refX='9' refY='4' "
-                f"orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='{LINE}'/></marker></defs>\n"
-                f"<rect width='{self.width}' height='{self.height}' fill='white'/>\n")
-        path.write_text(head + "\n".join(self.parts) + "\n</svg>\n", encoding="utf-8")
+LINE = "#333333"  # the grid lines of notebook 09's mask pictures
 
 
 def encoder_stack() -> Svg:
     """BERT-base from token IDs to the CLS and Sequence outputs, with one layer opened up."""
     svg = Svg(820, 930)
-    svg.text(410, 28, "BERT-base: 12 encoder layers, 768 wide, 12 heads", size=17, weight="bold")
+    svg.text(410, 28, "BERT-base: 12 encoder layers, 768 wide, 12 heads", size=17, bold=True)
     left, width = 70, 330
     center = left + width / 2
-    svg.box(left, 50, width, 46, ["token IDs: a 1-D vector of 3..512 integers",
-                                  "[CLS] w1 w2 ... [SEP], each < 30,522"], INPUT)
+    svg.box(left, 50, width, 46, INPUT, ["token IDs: a 1-D vector of 3..512 integers",
+                                  "[CLS] w1 w2 ... [SEP], each < 30,522"])
     svg.arrow(center, 96, center, 116)
-    svg.box(left, 116, width, 58, ["embeddings: word + position + segment",
+    svg.box(left, 116, width, 58, EMBED, ["embeddings: word + position + segment",
                                    "then LayerNorm  ->  (seq, 768)",
-                                   "23.8M parameters"], EMBED)
+                                   "23.8M parameters"])
     top, height, gap = 198, 30, 10
     for index in range(12):
         y = top + index * (height + gap)
         svg.arrow(center, y - gap, center, y)
         fill = ATTENTION if index == 0 else "#fbefe2"
-        svg.box(left, y, width, height, f"encoder layer {index + 1}   (seq, 768) -> (seq, 768)",
-                fill, size=12)
+        svg.box(left, y, width, height, fill,
+                f"encoder layer {index + 1}   (seq, 768) -> (seq, 768)", size=12)
     bottom = top + 12 * (height + gap) - gap
-    svg.text(left - 8, top + 6 * (height + gap), "x 12", size=15, weight="bold", anchor="end")
+    svg.text(left - 8, top + 6 * (height + gap), "x 12", size=15, bold=True, anchor="end")
 
     # The two outputs of the block.
     out_y = bottom + 40
     svg.arrow(center, bottom, center, out_y - 8)
-    svg.box(left, out_y - 8, width, 30, "last hidden state: (seq, 768)", OUTPUT)
+    svg.box(left, out_y - 8, width, 30, OUTPUT, "last hidden state: (seq, 768)")
     cls_x, seq_x, branch_w = left, left + 175, 155
     branch_y = out_y + 60
     svg.arrow(center - 40, out_y + 22, cls_x + branch_w / 2, branch_y)
     svg.arrow(center + 40, out_y + 22, seq_x + branch_w / 2, branch_y)
-    svg.box(cls_x, branch_y, branch_w, 64, ["CLS output", "vector 0 only", "-> (768,)"], OUTPUT,
+    svg.box(cls_x, branch_y, branch_w, 64, OUTPUT, ["CLS output", "the [CLS] vector", "-> (768,)"],
             bold_first=True)
-    svg.box(seq_x, branch_y, branch_w, 64, ["Sequence output", "all vectors", "-> (seq, 768)"],
-            OUTPUT, bold_first=True)
+    svg.box(seq_x, branch_y, branch_w, 64, OUTPUT,
+            ["Sequence output", "all vectors", "-> (seq, 768)"], bold_first=True)
     pool_y = branch_y + 92
     svg.arrow(seq_x + branch_w / 2, branch_y + 64, seq_x + branch_w / 2, pool_y)
-    svg.box(left + width - 210, pool_y, 210, 64, ["global average or max pooling",
+    svg.box(left + width - 210, pool_y, 210, 64, OUTPUT, ["global average or max pooling",
                                                   "over the real tokens only",
-                                                  "(padding left out) -> (768,)"], OUTPUT,
+                                                  "(padding left out) -> (768,)"],
             size=12)
 
     # One layer opened up, on the right.
@@ -122,26 +72,27 @@ def encoder_stack() -> Svg:
     zc = zx + zw / 2
     svg.parts.append(f"<rect x='{zx - 48}' y='44' width='{zw + 88}' height='640' rx='10' "
                      f"fill='none' stroke='#999999' stroke-dasharray='6,4'/>")
-    svg.path(f"M {left + width} {top + height / 2} L {zx - 50} {top + height / 2}", dashed=True)
-    svg.text(zc, 66, "inside one encoder layer", size=14, weight="bold")
-    svg.box(zx, 84, zw, 30, "x: (seq, 768)", NORM)
+    svg.curve(f"M {left + width} {top + height / 2} L {zx - 50} {top + height / 2}", dashed=True)
+    svg.text(zc, 66, "inside one encoder layer", size=14, bold=True)
+    svg.box(zx, 84, zw, 30, NORM, "x: (seq, 768)")
     svg.arrow(zc, 114, zc, 136)
-    svg.box(zx, 136, zw, 78, ["multi-head self-attention", "Q, K, V: 12 heads x 64 each",
+    svg.box(zx, 136, zw, 78, ATTENTION, ["multi-head self-attention", "Q, K, V: 12 heads x 64 each",
                               "softmax(Q K^T / 8) V, heads merged",
-                              "output projection 768 -> 768"], ATTENTION, bold_first=True,
+                              "output projection 768 -> 768"], bold_first=True,
             size=12)
     svg.arrow(zc, 214, zc, 240)
-    svg.box(zx, 240, zw, 40, ["add x (residual), then LayerNorm"], NORM, size=12)
-    svg.path(f"M {zx} 99 C {zx - 40} 120, {zx - 40} 240, {zx} 258")
+    svg.box(zx, 240, zw, 40, NORM, ["add x (residual), then LayerNorm"], size=12)
+    svg.curve(f"M {zx} 99 C {zx - 40} 120, {zx - 40} 240, {zx} 258")
     svg.arrow(zc, 280, zc, 306)
-    svg.box(zx, 306, zw, 62, ["feed-forward, token by token", "768 -> 3072, GELU, 3072 -> 768"],
-            FEED_FORWARD, bold_first=True, size=12)
+    svg.box(zx, 306, zw, 62, FEED_FORWARD,
+            ["feed-forward, token by token", "768 -> 3072, GELU, 3072 -> 768"], bold_first=True,
+            size=12)
     svg.arrow(zc, 368, zc, 394)
-    svg.box(zx, 394, zw, 40, ["add (residual), then LayerNorm"], NORM, size=12)
-    svg.path(f"M {zx + zw} 262 C {zx + zw + 40} 290, {zx + zw + 40} 390, {zx + zw} 412")
+    svg.box(zx, 394, zw, 40, NORM, ["add (residual), then LayerNorm"], size=12)
+    svg.curve(f"M {zx + zw} 262 C {zx + zw + 40} 290, {zx + zw + 40} 390, {zx + zw} 412")
     svg.arrow(zc, 434, zc, 456)
-    svg.box(zx, 456, zw, 30, "to the next layer: (seq, 768)", NORM)
-    svg.text(zc, 516, "parameters per layer:", size=12, weight="bold")
+    svg.box(zx, 456, zw, 30, NORM, "to the next layer: (seq, 768)")
+    svg.text(zc, 516, "parameters per layer:", size=12, bold=True)
     for i, line in enumerate(["attention 4 x (768 x 768 + 768) = 2,362,368",
                               "feed-forward 2 x 768 x 3072 + 3072 + 768 = 4,722,432",
                               "2 LayerNorms 2 x (768 + 768) = 3,072",
@@ -155,9 +106,9 @@ def encoder_stack() -> Svg:
 def checkpoint_names() -> Svg:
     """How a Hugging Face checkpoint name becomes our parameter name, and what is set aside."""
     svg = Svg(820, 420)
-    svg.text(410, 28, "From checkpoint names to our names", size=17, weight="bold")
-    svg.text(200, 60, "model.safetensors (Hugging Face layout)", size=13, weight="bold")
-    svg.text(620, 60, "our BertModel.state_dict()", size=13, weight="bold")
+    svg.text(410, 28, "From checkpoint names to our names", size=17, bold=True)
+    svg.text(200, 60, "model.safetensors (Hugging Face layout)", size=13, bold=True)
+    svg.text(620, 60, "our BertModel.state_dict()", size=13, bold=True)
     rows = [
         ("[bert.]embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight", True),
         ("[bert.]embeddings.LayerNorm.weight (or .gamma)", "embeddings.layer_norm.weight", True),
@@ -175,8 +126,8 @@ def checkpoint_names() -> Svg:
     ]
     for i, (theirs, ours, loaded) in enumerate(rows):
         y = 76 + i * 36
-        svg.box(20, y, 370, 28, theirs, INPUT if loaded else ASIDE, size=11)
-        svg.box(440, y, 360, 28, ours, EMBED if loaded else ASIDE, size=11, dashed=not loaded)
+        svg.box(20, y, 370, 28, INPUT if loaded else ASIDE, theirs, size=11)
+        svg.box(440, y, 360, 28, EMBED if loaded else ASIDE, ours, size=11, dashed=not loaded)
         svg.arrow(390, y + 14, 440, y + 14, dashed=not loaded)
     svg.text(410, 410, "Every tensor is checked for its shape first; a missing, unexpected or "
              "mis-shaped one is an error that names it.", size=12, italic=True)
@@ -187,7 +138,7 @@ def classifier_pipeline() -> Svg:
     """Notebook 09's pipeline: sentences to features to a linear classifier."""
     svg = Svg(944, 240)
     svg.text(472, 26, "Classifying sentences with a frozen encoder and a linear layer", size=16,
-             weight="bold")
+             bold=True)
     steps = [
         (["sentence", "'Heavy rain is", "expected...'"], INPUT),
         (["tokenizer", "IDs + mask", "(batch, seq)"], INPUT),
@@ -211,7 +162,7 @@ def main() -> None:
     for name, build in (("06_encoder_stack.svg", encoder_stack),
                         ("07_checkpoint_names.svg", checkpoint_names),
                         ("09_classifier_pipeline.svg", classifier_pipeline)):
-        build().write(HERE / name)
+        build().save(HERE / name)
         print("wrote", HERE / name)
 
 

@@ -30,7 +30,7 @@ SEEN, HIDDEN = "#4a7bd0", "#f4f4f4"
 def mask_grid(svg: Svg, left: int, top: int, causal: bool, title: str, note: str) -> None:
     """A seq x seq grid: row = the position that looks, column = the position looked at."""
     cell = 34
-    svg.text(left + 3 * cell + 40, top - 44, title, size=15, weight="bold")
+    svg.text(left + 3 * cell + 40, top - 44, title, size=15, bold=True)
     for j, word in enumerate(WORDS):  # column labels, rotated would be nicer; short words fit
         svg.text(left + 80 + j * cell + cell / 2, top - 8, word, size=9)
     for i, word in enumerate(WORDS):
@@ -50,14 +50,14 @@ def mask_grid(svg: Svg, left: int, top: int, causal: bool, title: str, note: str
 
 
 def causal_vs_bidirectional() -> Svg:
-    svg = Svg(900, 360)
+    svg = Svg(900, 384)
     svg.text(450, 26, "Which positions each position may look at (blue = allowed)", size=16,
-             weight="bold")
+             bold=True)
     mask_grid(svg, 20, 110, False, "bidirectional (BERT): all True",
               "[MASK] sees 'barked' on its right: dog!")
     mask_grid(svg, 470, 110, True, "causal (GPT-style): lower triangle",
               "[MASK] sees only '[CLS] the': any animal")
-    svg.text(450, 345, "Rows look, columns are looked at. The causal mask is "
+    svg.text(450, 372, "Rows look, columns are looked at. The causal mask is "
              "torch.tril(torch.ones(n, n, dtype=torch.bool)): the diagonal stays (a position "
              "sees itself).", size=11)
     return svg
@@ -66,7 +66,7 @@ def causal_vs_bidirectional() -> Svg:
 def masked_lm() -> Svg:
     svg = Svg(944, 300)
     svg.text(472, 26, "Masked language modelling: hide 15%, predict them from both sides",
-             size=16, weight="bold")
+             size=16, bold=True)
     steps = [
         (["sentence", "the dog barked", "at the gate"], INPUT),
         (["choose 15%", "of the words", "(never [CLS]/[SEP])"], NORM),
@@ -91,7 +91,7 @@ def masked_lm() -> Svg:
 def main() -> None:
     for name, build in (("09_causal_vs_bidirectional.svg", causal_vs_bidirectional),
                         ("09_masked_lm.svg", masked_lm)):
-        build().write(HERE / name)
+        build().save(HERE / name)
         print("wrote", HERE / name)
 
 
