@@ -4,6 +4,7 @@
 #   make test    create .venv (first time), install with test tools, run every check
 #   make bench   full speed benchmark (benchmarks/run.py)
 #   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
+#   make site    build the course site (HTML of every notebook with its saved outputs) in build/site
 #   make clean   remove .venv and caches
 #
 # Variables you may override on the command line:
@@ -52,7 +53,7 @@ TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
 	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: lab test lint pytest bench notebooks clean FORCE
+.PHONY: lab test lint pytest bench notebooks site clean FORCE
 
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
@@ -94,6 +95,12 @@ bench: $(STAMP_DEV)
 NOTEBOOKS ?=
 notebooks: $(STAMP_DEV)
 	$(TEST_ENV) $(PY) tools/run_notebooks.py $(NOTEBOOKS)
+
+# The course site: every notebook with its saved outputs (never re-executed), the README as the
+# home page, the explorers live (site/build.py, site/README.md). Offline; prints the time taken.
+# Open build/site/index.html, or serve it: python -m http.server -d build/site
+site: $(STAMP_DEV)
+	$(TEST_ENV) $(PY) site/build.py
 
 # --- the virtual environment -------------------------------------------------------------
 
