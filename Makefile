@@ -49,10 +49,12 @@ TORCH_SPEC := $(VENV)/.torch-spec
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 # The tests and `make notebooks` never touch the network and never depend on the hash seed;
-# they import course_lib from this checkout (also when .venv was installed from another one).
+# they import course_lib from this checkout (also when .venv was installed from another one),
+# and keep the checkers' progress records (cl.progress) out of the developer's own.
 TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
-	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
+	COURSE_PROGRESS_FILE=$(CURDIR)/build/test-progress.json
 
 .PHONY: lab test lint pytest bench notebooks site check clean FORCE
 

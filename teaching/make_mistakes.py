@@ -20,13 +20,11 @@ import importlib
 import inspect
 import io
 import pkgutil
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "teaching" / "common_mistakes.md"
-CHECK_CALL = re.compile(r"\b(check_\w+)\(")
 
 
 class _StandIn(Exception):
@@ -91,13 +89,10 @@ def catalogues() -> dict[str, list[str]]:
 
 
 def exercises_by_notebook() -> list[tuple[str, list[str]]]:
-    """(notebook, its checkers in the order it calls them) for every course notebook."""
-    rows = []
-    for twin in sorted((ROOT / "notebooks").glob("*.py")):
-        names = list(dict.fromkeys(CHECK_CALL.findall(twin.read_text(encoding="utf-8"))))
-        if names:
-            rows.append((twin.stem, names))
-    return rows
+    """(notebook, its checkers in the order it calls them): what cl.progress() lists too."""
+    from course_lib.progress import exercises_by_notebook as listed
+
+    return listed(ROOT / "notebooks")
 
 
 def render() -> str:
