@@ -78,7 +78,7 @@ def explorer_frame(src: str, shown: str) -> str:
         '<p class="course-explorer-note"><b>Live explorer, no kernel needed:</b> hover a cell for '
         "its weight, click a small map to enlarge it. It shows the text of the notebook; to "
         "explore another text, sentence pair, model or the other views, open the notebook "
-        f"(see <em>Run this notebook</em> above). <small>({html.escape(shown)})</small></p>"
+        f"(see <em>Run this notebook</em> above). Shown: {html.escape(shown)}.</p>"
         f'<iframe class="course-explorer-frame" src="{src}" title="attention explorer" '
         'loading="lazy"></iframe>'
         f'<p><a href="{src}" target="_blank">Open the explorer on a page of its own</a></p></div>')
@@ -135,10 +135,10 @@ def prepare(nb: dict, notebook: Path, depth: str, repository: str, static: Path,
             continue
         outputs = []
         for output in cell.get("outputs", []):
-            if explorers.is_explorer_output(output):
+            if (widget := explorers.widget_of_output(output)) is not None:
                 count += 1
                 earlier = [text_of(c["source"]) for c in cells[:at] if c["cell_type"] == "code"]
-                spec = explorers.explorer_spec(text_of(cell["source"]), earlier)
+                spec = explorers.explorer_spec(text_of(cell["source"]), earlier, widget)
                 page = f"{notebook.stem}-{count}.html"
                 shown = explorers.write_explorer_page(spec, static / EXPLORER_FOLDER / page)
                 log.append(f"  explorer {notebook.stem} #{count}: {shown}")

@@ -1,40 +1,54 @@
-"""The attention explorers of the course, rebuilt for the site as live, kernel-free pages.
+"""The course's attention widgets, rebuilt for the site as live, kernel-free pages.
 
-A notebook saved by `make notebooks` keeps no widget state, only the widget's text form,
-``AttentionExplorer(children=...)``. For each such output the site needs the explorer that was
-shown there: this module reads the cell's ``AttentionExplorer(...)`` call and, for each name it
-uses (the model, the tokenizer, the text), the last earlier assignment of that name, evaluates
-those few expressions (only constants and ``cl.``/``course_lib`` calls), and writes the page
-with the explorer's own public export, ``AttentionExplorer.save_html``. What cannot be read that
-way falls back to the shipped MiniLM on the explorer's default text, and the build says so.
+A notebook saved by `make notebooks` keeps no widget state, only the widget's text form, e.g.
+``AttentionExplorer(children=...)``. For each such output of an attention widget of
+``course_lib.explorer`` (the explorer of notebook 08, the reduced ``AttentionMapsWidget`` of
+notebooks 03 and 04), the site needs the widget that was shown there: this module reads the
+cell's call (``AttentionExplorer(model, tok, text)``) and, for each name it uses, the last
+earlier assignment of that name, evaluates those few expressions (only constants and
+``cl.``/``course_lib`` calls), rebuilds the widget and writes its page with the explorer's own
+public export: ``save_html`` when the widget has one, else ``write_static_html`` on its maps.
+A call that cannot be read that way falls back to the explorer on its default text, and the
+build says so.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXPLORER_CLASS = "AttentionExplorer"
-CALL_ARGS = ("model", "tokenizer", "text", "text_pair")  # AttentionExplorer's positional order
+# The attention widgets of course_lib.explorer that the site shows live (by class name; a class
+# not in this checkout simply never appears in a saved output).
+WIDGET_CLASSES = ("AttentionExplorer", "AttentionMapsWidget")
+FALLBACK_CLASS = "AttentionExplorer"
 
 
 @dataclass
 class ExplorerSpec:
-    """How to rebuild one explorer: the expressions (source text) of its arguments, the
-    assignments they need (in notebook order) and, when something could not be read, why."""
+    """How to rebuild one widget: its class, the expressions (source text) of its arguments,
+    the assignments they need (in notebook order) and, when something could not be read, why."""
 
-    arguments: dict[str, str] = field(default_factory=dict)
+    widget: str = FALLBACK_CLASS
+    args: list[str] = field(default_factory=list)
+    kwargs: dict[str, str] = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
     problem: str | None = None
 
 
-def is_explorer_output(output: dict) -> bool:
-    """True for the saved text form of an AttentionExplorer widget (its state is never saved)."""
+def widget_of_output(output: dict) -> str | None:
+    """The class name when this output is the saved text form of an attention widget."""
+    if output.get("output_type") != "execute_result":
+        return None
     text = output.get("data", {}).get("text/plain", "")
     text = "".join(text) if isinstance(text, list) else text
-    return output.get("output_type") == "execute_result" and text.startswith(
-        f"{EXPLORER_CLASS}(")
+    return next((name for name in WIDGET_CLASSES if text.startswith(f"{name}(")), None)
+
+
+def is_explorer_output(output: dict) -> bool:
+    """True for the saved text form of an attention widget (its state is never saved)."""
+    return widget_of_output(output) is not None
 
 
 def _is_safe(node: ast.AST) -> bool:
@@ -64,36 +78,31 @@ def _assignments(sources: list[str]) -> dict[str, ast.AST]:
     return found
 
 
-def _explorer_call(source: str) -> ast.Call | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
+def _widget_call(node: ast.AST, widget: str) -> ast.Call | None:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call):
+            func = child.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name == EXPLORER_CLASS:
-                return node
+            if name == widget:
+                return child
     return None
 
 
-def explorer_spec(cell_source: str, earlier_sources: list[str]) -> ExplorerSpec:
-    """Read how the explorer of this cell was made (see the module docstring)."""
-    spec = ExplorerSpec()
-    call = _explorer_call(cell_source)
-    if call is None:  # e.g. `explorer` alone, shown again: find the assignment it came from
-        values = _assignments(earlier_sources + [cell_source])
-        for value in reversed(list(values.values())):
-            if isinstance(value, ast.Call) and _explorer_call(ast.unparse(value)):
-                call = value
-                break
-    if call is None:
-        spec.problem = "no AttentionExplorer(...) call found in the cell or before it"
-        return spec
-    args = dict(zip(CALL_ARGS, call.args, strict=False))  # fewer args than names
-    args.update({k.arg: k.value for k in call.keywords if k.arg in CALL_ARGS})
+def explorer_spec(cell_source: str, earlier_sources: list[str],
+                  widget: str = FALLBACK_CLASS) -> ExplorerSpec:
+    """Read how the ``widget`` shown by this cell was made (see the module docstring)."""
+    spec = ExplorerSpec(widget=widget)
+    try:
+        call = _widget_call(ast.parse(cell_source), widget)
+    except SyntaxError:
+        call = None
     known = _assignments(earlier_sources + [cell_source])
+    if call is None:  # e.g. `explorer` alone, shown again: the assignment it came from
+        call = next((c for value in reversed(list(known.values()))
+                     if (c := _widget_call(value, widget)) is not None), None)
+    if call is None:
+        spec.problem = f"no {widget}(...) call found in the cell or before it"
+        return spec
     needed: list[str] = []
 
     def require(node: ast.AST, depth: int = 0) -> bool:
@@ -107,31 +116,53 @@ def explorer_spec(cell_source: str, earlier_sources: list[str]) -> ExplorerSpec:
                 needed.append(line)
         return True
 
-    for key, node in args.items():
+    for node in [*call.args, *(k.value for k in call.keywords)]:
         if not require(node):
-            spec.problem = f"the {key} ({ast.unparse(node)}) is not a constant or a course_lib call"
+            spec.problem = f"{ast.unparse(node)} is not a constant or a course_lib call"
             return spec
-        spec.arguments[key] = ast.unparse(node)
+    spec.args = [ast.unparse(node) for node in call.args]
+    spec.kwargs = {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg}
     spec.needs = needed
     return spec
 
 
-def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
-    """Write the explorer's standalone page to ``path``; returns what it shows (for the log)."""
+def _build(spec: ExplorerSpec):
+    """The widget, made as the notebook made it; and the arguments it was given, by name."""
     import course_lib as cl
-    from course_lib.explorer import AttentionExplorer
+    from course_lib import explorer as explorer_package
 
     if spec.problem:
-        explorer = AttentionExplorer()
-        shown = f"the shipped MiniLM on the default text ({spec.problem})"
-    else:
-        scope: dict = {"cl": cl, "course_lib": cl}
-        for line in spec.needs:
-            exec(line, scope)  # only `name = <constants and course_lib calls>`, checked above
-        kwargs = {key: eval(expr, scope) for key, expr in spec.arguments.items()}
-        explorer = AttentionExplorer(**kwargs)
-        shown = ", ".join(f"{k}={v}" for k, v in spec.arguments.items()) or "the defaults"
-    if explorer.maps is None:
-        raise RuntimeError(f"the explorer for the site shows no maps: {explorer.message}")
-    explorer.save_html(path)
-    return shown
+        widget = getattr(explorer_package, FALLBACK_CLASS)()
+        return widget, {}
+    scope: dict = {"cl": cl, "course_lib": cl}
+    for line in spec.needs:
+        exec(line, scope)  # only `name = <constants and course_lib calls>`, checked above
+    cls = getattr(explorer_package, spec.widget)
+    args = [eval(expr, scope) for expr in spec.args]
+    kwargs = {key: eval(expr, scope) for key, expr in spec.kwargs.items()}
+    given = inspect.signature(cls).bind_partial(*args, **kwargs).arguments
+    return cls(*args, **kwargs), given
+
+
+def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
+    """Write the widget's standalone, kernel-free page to ``path``; returns what it shows."""
+    from course_lib.explorer import head_pattern_scores, render_grid, write_static_html
+    from course_lib.explorer.render import image_to_png
+
+    if spec.problem:
+        print(f"  note: {path.name} shows the explorer's default text: {spec.problem}")
+    widget, given = _build(spec)
+    maps = widget.maps
+    if maps is None:
+        raise RuntimeError(f"the {spec.widget} for the site shows no maps")
+    if hasattr(widget, "save_html"):
+        widget.save_html(path)
+    else:  # a widget without an export of its own: the explorer's page of its maps
+        write_static_html(path, image_to_png(render_grid(maps.weights).image), maps,
+                          head_pattern_scores(maps.weights, maps.tokens),
+                          title="Attention maps", description="attention",
+                          layer=getattr(widget, "layer", 0), head=getattr(widget, "head", 0))
+    if "text" not in given:
+        return "the explorer's default text"
+    pair = given.get("text_pair")
+    return f"the text \u201c{given['text']}\u201d" + (f" with \u201c{pair}\u201d" if pair else "")
