@@ -23,6 +23,12 @@ from pathlib import Path
 # not in this checkout simply never appears in a saved output).
 WIDGET_CLASSES = ("AttentionExplorer", "AttentionMapsWidget")
 FALLBACK_CLASS = "AttentionExplorer"
+# The model and tokenizer arguments (first two, or by name) of every widget above, and what
+# stands in for them when the notebook's model cannot be rebuilt without running the notebook.
+MODEL_ARGUMENTS = (0, 1, "model", "tokenizer")
+SHIPPED_MODEL = {0: 'cl.load_pretrained("minilm")', 1: 'cl.load_tokenizer("minilm")',
+                 "model": 'cl.load_pretrained("minilm")',
+                 "tokenizer": 'cl.load_tokenizer("minilm")'}
 
 
 @dataclass
@@ -35,6 +41,7 @@ class ExplorerSpec:
     kwargs: dict[str, str] = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
     problem: str | None = None
+    substitute: str | None = None  # the model expression the shipped MiniLM stands in for
 
 
 def widget_of_output(output: dict) -> str | None:
@@ -116,13 +123,25 @@ def explorer_spec(cell_source: str, earlier_sources: list[str],
                 needed.append(line)
         return True
 
-    for node in [*call.args, *(k.value for k in call.keywords)]:
-        if not require(node):
-            spec.problem = f"{ast.unparse(node)} is not a constant or a course_lib call"
-            return spec
-    spec.args = [ast.unparse(node) for node in call.args]
-    spec.kwargs = {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg}
-    spec.needs = needed
+    args = [ast.unparse(node) for node in call.args]
+    kwargs = {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg}
+    nodes = [*zip(range(len(call.args)), call.args, strict=True),
+             *((k.arg, k.value) for k in call.keywords if k.arg)]
+    for where, node in nodes:
+        if require(node):
+            continue
+        if where in MODEL_ARGUMENTS:  # e.g. the learner's own model: the shipped one stands in
+            spec.substitute = ast.unparse(node)
+            continue
+        spec.problem = f"{ast.unparse(node)} is not a constant or a course_lib call"
+        return spec
+    if spec.substitute:  # model and tokenizer are replaced together, so that they match
+        for where, expression in SHIPPED_MODEL.items():
+            if isinstance(where, int) and where < len(args):
+                args[where] = expression
+            elif where in kwargs:
+                kwargs[where] = expression
+    spec.args, spec.kwargs, spec.needs = args, kwargs, needed
     return spec
 
 
@@ -165,4 +184,8 @@ def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
     if "text" not in given:
         return "the explorer's default text"
     pair = given.get("text_pair")
-    return f"the text \u201c{given['text']}\u201d" + (f" with \u201c{pair}\u201d" if pair else "")
+    shown = f"the text \u201c{given['text']}\u201d" + (f" with \u201c{pair}\u201d" if pair else "")
+    if spec.substitute:
+        shown += (f", drawn with the shipped MiniLM: the notebook's model ({spec.substitute}) "
+                  "is built as the notebook runs")
+    return shown

@@ -26,7 +26,7 @@ def requirement_lines(path: Path) -> list[str]:
 
 
 def test_mistakes_page_is_generated_from_the_checkers():
-    text = make_mistakes.render()
+    text = make_mistakes.render()  # runs every checker once on a stand-in (a few seconds)
     page = make_mistakes.OUT.read_text(encoding="utf-8")
     assert page == text, "teaching/common_mistakes.md is out of date: run python " \
         "teaching/make_mistakes.py"
