@@ -254,3 +254,51 @@ def test_dark_theme_home_page(site, served, browser):
     finally:
         watched.close()
 
+
+
+def test_search_finds_a_notebook_page(site, served, browser):
+    watched = Watched(browser)
+    try:
+        page = watched.page
+        page.goto(f"{served}/search.html?q=softmax", wait_until="load", timeout=LOAD_S * 1000)
+        results = page.locator("#search-results ul.search li a")
+        results.first.wait_for(timeout=LOAD_S * 1000)
+        found = [results.nth(i).get_attribute("href") for i in range(results.count())]
+        assert any("03_self_attention" in href for href in found), found
+        page.screenshot(path=str(ARTIFACTS / "search.png"))
+        assert not watched.problems, "\n".join(watched.problems)
+    finally:
+        watched.close()
+
+
+def test_navigation_lists_every_notebook_on_a_wide_screen(site, served, browser):
+    """At 1400 px the sidebar is open: every notebook in order, and the next-page link."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{served}/notebooks/03_self_attention.html", wait_until="load")
+        nav = page.locator("nav.bd-docs-nav")
+        assert nav.is_visible(), "the navigation sidebar is hidden at 1400 px"
+        links = nav.locator("a.reference.internal")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        for notebook in site_build.course_notebooks():
+            here = notebook.stem == "03_self_attention" and "#" in hrefs  # the page itself
+            assert here or any(h.endswith(f"{notebook.stem}.html") for h in hrefs), notebook.name
+        assert page.locator("a.right-next").get_attribute("href").endswith(".html")
+        page.screenshot(path=str(ARTIFACTS / "navigation-1400.png"))
+    finally:
+        context.close()
+
+
+def test_dark_theme_notebook_page(site, served, browser):
+    watched = Watched(browser, dark=True)
+    try:
+        page = open_page(watched, f"{served}/notebooks/05_encoder_layer.html")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        page.locator(".course-run").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "05_encoder_layer-dark.png"))
+        page.locator("mjx-container").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "math-dark.png"))
+        assert not watched.problems, "\n".join(watched.problems)
+    finally:
+        watched.close()
