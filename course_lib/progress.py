@@ -154,7 +154,7 @@ class Progress:
             lines.append(f"{notebook}: {passed}/{len(exercises)}")
             lines += [f"  {marks[state]} {title}" for _, title, state in exercises]
         following = self.next_exercise
-        lines.append(f"Next: {following[0]}, exercise '{following[1]}'" if following
+        lines.append(f"Next: {following[0]}, exercise {following[1]}" if following
                      else "Next: every exercise has passed. Well done! Notebook 11 says where "
                      "to go from here.")
         lines.append(f"(kept in {self.where})" if self.where else "(recording is off)")
@@ -170,9 +170,10 @@ def progress(folder: str | os.PathLike | None = None) -> Progress:
     rows = []
     for notebook, names in exercises_by_notebook(Path(folder) if folder else None):
         exercises = []
-        for name in names:
+        for number, name in enumerate(names, start=1):
             entry = recorded.get(name, {})
             state = ("done" if entry.get("passed") else "tried") if entry else "todo"
-            exercises.append((name, entry.get("title") or name.removeprefix("check_"), state))
+            # Named the same whether tried or not: its place in the notebook and its checker.
+            exercises.append((name, f"{number}. {name.removeprefix('check_')}", state))
         rows.append((notebook, exercises))
     return Progress(rows, progress_file())

@@ -35,8 +35,9 @@ def _stand_in(*args, **kwargs):
     raise _StandIn("a stand-in for the learner's code")
 
 
-def catalogues() -> dict[str, list[str]]:
-    """checker name -> the named mistakes it recognises, in the order it lists them."""
+def catalogues(titles: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """checker name -> the named mistakes it recognises, in the order it lists them; fills
+    ``titles`` (checker name -> the title of its report) when given."""
     import course_lib.checks as checks
     from course_lib.checks import cases, mistakes
 
@@ -78,9 +79,11 @@ def catalogues() -> dict[str, list[str]]:
                           and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
                 with contextlib.redirect_stdout(io.StringIO()):
                     try:
-                        fn(*[_stand_in] * len(needed))
+                        report = fn(*[_stand_in] * len(needed))
                     except Exception:  # a checker that refuses a stand-in: what it built counts
-                        pass
+                        report = None
+                if titles is not None and hasattr(report, "title"):
+                    titles[name] = report.title
     finally:
         cases.Case.__init__ = original_init
         for module in patched:
@@ -96,7 +99,8 @@ def exercises_by_notebook() -> list[tuple[str, list[str]]]:
 
 
 def render() -> str:
-    known = catalogues()
+    titles: dict[str, str] = {}
+    known = catalogues(titles)
     lines = [
         "# The mistakes learners make most, exercise by exercise",
         "",
@@ -117,14 +121,15 @@ def render() -> str:
         lines += [f"## {notebook}", ""]
         for name in names:
             mistakes = known.get(name)
+            label = f"`{name}` ({titles[name]})" if name in titles else f"`{name}`"
             if mistakes is None:
                 lines.append(f"- `{name}`: not a course_lib checker")
                 continue
             if not mistakes:
-                lines.append(f"- `{name}`: no catalogue of named mistakes; the checker explains "
+                lines.append(f"- {label}: no catalogue of named mistakes; the checker explains "
                              "by rule (what is wrong with the answer, not which mistake)")
                 continue
-            lines.append(f"- `{name}`:")
+            lines.append(f"- {label}:")
             lines += [f"  - {m}" for m in mistakes]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -61,7 +61,7 @@ def test_progress_lists_every_notebook_with_exercises_and_the_next_one(store):
     assert states["check_wordpiece"] == "todo"
     assert shown.next_exercise[0] == notebooks[0]  # nothing of the first notebook done yet
     text = str(shown)
-    assert "[x] gelu" in text and "[~] feed_forward" in text and "Next: " in text
+    assert "[x] 1. gelu" in text and "[~] 2. feed_forward" in text and "Next: " in text
     assert str(store) in text
 
 
