@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -116,7 +117,9 @@ def check_kernel() -> Result:
         return Result("FIX", "kernel", "jupyter_client is missing: run `make lab`")
     started = time.perf_counter()
     try:
-        manager, client = start_new_kernel(kernel_name="python3", startup_timeout=KERNEL_START_S)
+        # The kernel's own log lines (a transport warning) would break up the report.
+        manager, client = start_new_kernel(kernel_name="python3", startup_timeout=KERNEL_START_S,
+                                           stderr=subprocess.DEVNULL)
     except Exception as error:
         return Result("FIX", "kernel", f"a python3 kernel did not start ({error}); "
                       "`jupyter kernelspec list` should show one inside .venv")
