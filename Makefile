@@ -4,6 +4,8 @@
 #   make test    create .venv (first time), install with test tools, run every check
 #   make bench   full speed benchmark (benchmarks/run.py)
 #   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
+#   make check   pre-flight check of this machine for a class (python -m course_lib.doctor)
+#   make site    build the course site (HTML of every notebook with its saved outputs) in build/site
 #   make clean   remove .venv and caches
 #
 # Variables you may override on the command line:
@@ -47,12 +49,14 @@ TORCH_SPEC := $(VENV)/.torch-spec
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 # The tests and `make notebooks` never touch the network and never depend on the hash seed;
-# they import course_lib from this checkout (also when .venv was installed from another one).
+# they import course_lib from this checkout (also when .venv was installed from another one),
+# and keep the checkers' progress records (cl.progress) out of the developer's own.
 TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
-	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
+	COURSE_PROGRESS_FILE=$(CURDIR)/build/test-progress.json
 
-.PHONY: lab test lint pytest bench notebooks clean FORCE
+.PHONY: lab test lint pytest bench notebooks site check clean FORCE
 
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
@@ -94,6 +98,17 @@ bench: $(STAMP_DEV)
 NOTEBOOKS ?=
 notebooks: $(STAMP_DEV)
 	$(TEST_ENV) $(PY) tools/run_notebooks.py $(NOTEBOOKS)
+
+# The course site: every notebook with its saved outputs (never re-executed), the README as the
+# home page, the explorers live (site/build.py, site/README.md). Offline; prints the time taken.
+# Open build/site/index.html, or serve it: python -m http.server -d build/site
+site: $(STAMP_DEV)
+	$(TEST_ENV) $(PY) site/build.py
+
+# Pre-flight check before a class: versions, shipped models and their SHA-256, a kernel, the
+# explorer in a browser (when Chromium is there), free memory and disk, one forward pass.
+check: $(STAMP_LAB)
+	$(TEST_ENV) JUPYTER_PLATFORM_DIRS=1 $(PY) -m course_lib.doctor
 
 # --- the virtual environment -------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
+from .progress import progress
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
 from .wordpiece_trainer import train_wordpiece
@@ -45,6 +46,7 @@ __all__ = [
     "bidirectional_mask",
     "causal_mask",
     "mask_tokens",
+    "progress",
     "masked_lm_loss",
     "train_wordpiece",
     "BertEncoder",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..progress import exercise_of_caller, record
+
 
 @dataclass
 class CheckReport:
@@ -12,6 +14,11 @@ class CheckReport:
     title: str
     passed_points: list[str] = field(default_factory=list)
     failed_points: list[str] = field(default_factory=list)
+    # The checker that made this report (check_...): its verdict is kept for cl.progress().
+    exercise: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.exercise = self.exercise or exercise_of_caller()
 
     @property
     def passed(self) -> bool:
@@ -19,9 +26,11 @@ class CheckReport:
 
     def ok(self, point: str) -> None:
         self.passed_points.append(point)
+        record(self.exercise, self.title, self.passed)
 
     def fail(self, point: str) -> None:
         self.failed_points.append(point)
+        record(self.exercise, self.title, self.passed)
 
     def __str__(self) -> str:
         verdict = "all checks passed" if self.passed else "not yet right"
