@@ -12,7 +12,7 @@
 # - build a multi-head attention module, load the weights of `cl.MultiHeadSelfAttention` into it and get identical outputs;
 # - look at the 12 attention maps of a layer of MiniLM.
 #
-# **Estimated time:** 40 minutes.
+# **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import math
@@ -113,7 +113,7 @@ attended = to_output(merged)  # (batch, seq, 768)
 print("after the output projection:", tuple(attended.shape))
 
 # %% [markdown]
-# The **output projection** is what lets the heads' findings mix: until here, feature 0..63 came only from head 0, 64..127 only from head 1, and so on. The layer's attention part has 4 × (768 × 768 + 768) parameters:
+# The **output projection** is what lets the heads' findings mix: until here, features 1..64 came only from head 1, features 65..128 only from head 2, and so on (Python slices `[0:64]`, `[64:128]`). The layer's attention part has 4 × (768 × 768 + 768) parameters:
 
 # %%
 # NBVAL_CHECK_OUTPUT

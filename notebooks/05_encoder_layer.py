@@ -11,7 +11,7 @@
 # - assemble a layer, load the weights of `cl.EncoderLayer` (random, then MiniLM's) into it and get identical outputs;
 # - see what each part does to the vectors of a real sentence.
 #
-# **Estimated time:** 40 minutes.
+# **Estimated time:** 40 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import math
@@ -215,7 +215,7 @@ assert torch.allclose(layer_out, states[1], atol=1e-5), "expected: ours == MiniL
 # 2. on the **attention weights**, after the softmax and before they multiply the values (`cl.MultiHeadSelfAttention`);
 # 3. on each sublayer's output, **just before the residual add**: `LayerNorm(x + Dropout(Attention(x)))` and `LayerNorm(h + Dropout(FeedForward(h)))` (`cl.EncoderLayer` above).
 #
-# Not inside the feed-forward network and not after a LayerNorm. In evaluation mode (`model.eval()`) every dropout is the identity, so `MyEncoderLayer`, which is only run in eval mode to reproduce trained outputs, leaves it out and still equals `cl.EncoderLayer` exactly; to train it, add dropout at those three places. The cell below shows both modes.
+# Not inside the feed-forward network (between its two linear layers), and not after the LayerNorms of the layers. (Fine-tuning adds one more, on the pooled [CLS] vector before the classifier: notebook 10.) In evaluation mode (`model.eval()`) every dropout is the identity, so `MyEncoderLayer`, which is only run in eval mode to reproduce trained outputs, leaves it out and still equals `cl.EncoderLayer` exactly; to train it, add dropout at those three places. The cell below shows both modes.
 
 # %%
 import inspect

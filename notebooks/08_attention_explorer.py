@@ -13,7 +13,7 @@
 #   token, and its entropy) and check published findings against those scores;
 # - write attention rollout and the "share of attention to `[SEP]`" yourself (two exercises).
 #
-# **Time:** about 45 minutes. **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
+# **Time:** about 65 minutes (reading, running, the exercises and inquiry tasks; how it is estimated: notebook 00, section 2). **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
 #
 # **The model:** the shipped pretrained MiniLM (all-MiniLM-L6-v2): a BERT with 6 layers of 12 heads,
 # hidden size 384. It runs offline in a second. The explorer also offers a random BERT-base and,
@@ -357,6 +357,13 @@ Image(still.current_png())
 # coreference; attention weights alone do not show what a model *uses*. Clark et al. found one
 # BERT-base head (layer 5, head 4) that resolves coreference well; try your own pairs in the
 # explorer.
+#
+# **A caveat on pairs with this model.** The shipped MiniLM was trained as a sentence-embedding
+# model on one text at a time: in its sentence-embedding training each sentence of a pair was
+# encoded on its own (Reimers and Gurevych 2019), never `[CLS] A [SEP] B [SEP]` in one input. Its
+# segment-B vector and its attention across the `[SEP]` come only from its earlier, general
+# pre-training, so read pair patterns on it as suggestive at most. For pairs in one input, study a
+# model trained on them: `bert-base-uncased` (next-sentence prediction) or a cross-encoder.
 #
 # ## 7. Attention rollout
 #
