@@ -254,7 +254,7 @@ print(check_encoder_layer(encoder_layer))
 #
 # The difference matters for training. In pre-LN, a layer's output is its input plus two corrections, so the output of the stack is the input plus a sum of corrections: the gradient has a path of pure additions (identity Jacobians) from the loss back to the embeddings. In post-LN every `+` is followed by a LayerNorm, whose Jacobian is roughly `γ/σ` (its learned scale over the standard deviation of its input) times a projection; the gradient on the residual path is rescaled by that factor 2 × (number of layers) times. Xiong et al. (2020), "On Layer Normalization in the Transformer Architecture", showed that at initialisation this makes post-LN's gradients large near the output, which is why post-LN models such as BERT need a **learning-rate warm-up** (BERT: over the first 10,000 steps, Devlin et al. 2019, appendix A.2) and why pre-LN can train with less or none. That is why pre-LN won in later models; a checkpoint, though, only works in the order it was trained with.
 #
-# The factor `γ/σ` of each of MiniLM's 12 LayerNorms, on our sentence, and their product, the scale of the straight residual path from the last layer to the first (in pre-LN: exactly 1):
+# The factor `γ/σ` of each of MiniLM's 12 LayerNorms on our sentence (`γ`: the mean absolute scale over the features; `σ`: the standard deviation of the LayerNorm's input, averaged over the tokens), and their product, the scale of the straight residual path from the last layer to the first (in pre-LN: exactly 1):
 
 # %%
 # NBVAL_CHECK_OUTPUT
