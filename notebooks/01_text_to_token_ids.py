@@ -12,7 +12,7 @@
 # - encode sentence pairs with segment IDs;
 # - play with a tokenizer widget, and check everything against `cl.WordPieceTokenizer`.
 #
-# **Estimated time:** 45 minutes.
+# **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import unicodedata
@@ -271,7 +271,7 @@ for name, encoding in (("short", short), ("long", long)):
 
 
 # %% [markdown]
-# **Why 3 to 512.** The shortest meaningful input is `[CLS] token [SEP]`: 3 IDs. The longest is set by the 512 position embeddings: position 512 has no vector. (And attention compares every token with every other, so cost grows with the square of the length: notebook 06 measures it. Don't use 512 if your texts are short.)
+# **Why 3 to 512.** The minimum of 3 is **this block's rule**, not BERT's: the block's reference page asks for an input of 3 to 512 IDs, and 3 is the smallest input with any text in it, `[CLS] token [SEP]`. BERT itself runs on `[CLS] [SEP]` (2 IDs) or even a single ID; such an output just carries no text. The maximum is BERT's: 512 position embeddings, so a 513th token has no position vector. (And attention compares every token with every other, so cost grows with the square of the length: notebook 06 measures it. Don't use 512 if your texts are short.)
 #
 # **Exercise 2 — build a model input.** Write `build_model_input(piece_ids, max_length, cls_id, sep_id, pad_id)`: given the IDs of the pieces (no special tokens yet), return `(input_ids, attention_mask)`, two lists of exactly `max_length` ints: [CLS], the first pieces that fit, [SEP], then padding. The mask is 1 on real tokens ([CLS] and [SEP] included) and 0 on padding.
 
@@ -286,7 +286,7 @@ print(check_build_model_input(build_model_input))
 # %% [markdown]
 # ## 6. Sentence pairs and segment IDs
 #
-# BERT was pre-trained on *pairs* of sentences (is B the sentence that follows A?). A pair is encoded as **[CLS] A [SEP] B [SEP]**, and a second list, the **segment IDs** (`token_type_ids`), says which sentence each token belongs to: 0 for `[CLS] A [SEP]`, 1 for `B [SEP]`. Notebook 02 adds a learned *segment embedding* for each. (The BERT Encoder block itself takes a single text passage, so all its segment IDs are 0.)
+# BERT was pre-trained on *pairs* of "sentences" (is B the text that follows A?). In the BERT paper a "sentence" is any span of contiguous text, not a linguistic sentence: pre-training packs spans of several real sentences into A and B, up to 512 tokens together (Devlin et al. 2019, section 3). A pair is encoded as **[CLS] A [SEP] B [SEP]**, and a second list, the **segment IDs** (`token_type_ids`), says which sentence each token belongs to: 0 for `[CLS] A [SEP]`, 1 for `B [SEP]`. Notebook 02 adds a learned *segment embedding* for each. (The BERT Encoder block itself takes a single text passage, so all its segment IDs are 0.)
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -10,7 +10,7 @@
 # - build it by hand with the real MiniLM weights and check it against `cl.BertEmbeddings`;
 # - explore real pretrained embeddings: nearest neighbours by cosine similarity and a 2-D map.
 #
-# **Estimated time:** 40 minutes.
+# **Estimated time:** 40 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 from pathlib import Path
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from IPython.display import SVG, display
 
 import course_lib as cl
+from course_lib.figures import place_labels
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -59,7 +60,7 @@ print(f"the whole of BERT-base:                    {cl.count_bert_parameters(bas
 #
 # A token's vector alone says *what* the token is, but not *where* it is: attention (notebook 03) treats its input as a set, so without help "dog bites man" and "man bites dog" would look the same. BERT adds two more learned tables:
 #
-# - **position embeddings**: one vector per position 0..511 (this table's 512 rows are why an input holds at most **512** tokens);
+# - **position embeddings**: one vector per position, positions 1 to 512 (Python rows 0..511; this table's 512 rows are why an input holds at most **512** tokens);
 # - **segment embeddings**: one vector for sentence A and one for sentence B (notebook 01's segment IDs).
 #
 # The three vectors of a token are **added**, and the sum is normalised by **LayerNorm**:
@@ -80,7 +81,7 @@ print(f"{'layer_norm':22} weight {tuple(emb.layer_norm.weight.shape)}, bias {tup
 #
 # ## 3. Build it by hand, step by step
 #
-# A sentence pair, so that both segments appear:
+# A sentence pair, so that both segments appear. (The arithmetic is the same for any pair; the shipped MiniLM itself was trained as a sentence-embedding model on one text at a time, so pairs are not what it is meant to read: notebook 08 comes back to this.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -246,14 +247,14 @@ print(f"share of the spread the two axes show: {explained[0]:.2f} + {explained[1
 
 # %%
 colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
-fig, ax = plt.subplots(figsize=(7, 5.5))
+fig, ax = plt.subplots(figsize=(8, 6.5))
 start = 0
 for (group, members), color in zip(groups.items(), colors, strict=True):
     chunk = points[start:start + len(members)]
     ax.scatter(chunk[:, 0], chunk[:, 1], color=color, label=group)
-    for word, (x, y) in zip(members, chunk.tolist(), strict=True):
-        ax.annotate(word, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=9)
     start += len(members)
+ax.margins(0.12)  # room for the labels
+place_labels(ax, points.tolist(), words)  # labels that do not overlap; far ones get a thin line
 ax.set_xlabel("PCA axis 1")
 ax.set_ylabel("PCA axis 2")
 ax.set_title("MiniLM token embeddings, projected to 2-D")
@@ -265,32 +266,65 @@ plt.show()
 #
 # ## 7. Position and segment embeddings, learned too
 #
-# The position table was learned as well. The cosine similarity between the vectors of positions 0..63 shows that **nearby positions have similar vectors**: the model learned a sense of distance. Position 0, always [CLS], is unlike the others.
+# The position table was learned as well: 512 vectors, one per position, free parameters like the word vectors (Devlin et al. 2019). The original Transformer (Vaswani et al. 2017) used **fixed sinusoidal** positions instead, computed, not learned: dimension pair `(2k, 2k+1)` of position `p` holds `sin(p / 10000^(2k/d))` and `cos(p / 10000^(2k/d))`, waves of wavelengths from 2π to 10000·2π. Vaswani et al. found that learned positions did about as well; BERT learned them.
+#
+# What did MiniLM learn? The cosine similarity between the vectors of positions 1..64 (Python rows 0..63; in the text positions are counted from 1, so position 1 holds [CLS]), next to the same for sinusoidal vectors of the same width, and the similarity of positions 11 and 31 to the positions after them:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 position_unit = F.normalize(emb.position_embeddings.weight.detach()[:64], dim=-1)  # (64, 384)
 position_similarity = position_unit @ position_unit.T  # (64, 64)
-print("cos(position 10, position 11) =", round(position_similarity[10, 11].item(), 2))
-print("cos(position 10, position 60) =", round(position_similarity[10, 60].item(), 2))
+
+
+def sinusoidal_positions(count: int, width: int) -> torch.Tensor:
+    """Vaswani et al. (2017)'s fixed position vectors: (count, width), sin and cos interleaved."""
+    positions = torch.arange(count, dtype=torch.float32)[:, None]  # (count, 1)
+    frequencies = 10000.0 ** (-torch.arange(0, width, 2, dtype=torch.float32) / width)  # (width/2,)
+    angles = positions * frequencies  # (count, width/2)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).reshape(count, width)  # (count, width)
+
+
+sinusoid_unit = F.normalize(sinusoidal_positions(64, position_unit.shape[1]), dim=-1)  # (64, 384)
+sinusoid_similarity = sinusoid_unit @ sinusoid_unit.T  # (64, 64)
+for row in (10, 30):  # Python rows 10 and 30: positions 11 and 31
+    print(f"learned, position {row + 1} vs {row + 1}+k, k = 0..24:",
+          [round(v, 1) for v in position_similarity[row, row:row + 25].tolist()])
+print("learned, position 1 ([CLS]) vs positions 2..10:",
+      [round(v, 1) for v in position_similarity[0, 1:10].tolist()])
+print("sinusoidal, position 11 vs 11+k, k = 0..24:",
+      [round(v, 1) for v in sinusoid_similarity[10, 10:35].tolist()])
 segments = F.normalize(emb.token_type_embeddings.weight.detach(), dim=-1)  # (2, 384)
-print("cos(segment A, segment B)     =", round((segments[0] @ segments[1]).item(), 2))
+print("cos(segment A, segment B) =", round((segments[0] @ segments[1]).item(), 2))
 
 # %%
-fig, ax = plt.subplots(figsize=(4.5, 4))
-image = ax.imshow(position_similarity, cmap="viridis")
-ax.set_xlabel("position")
-ax.set_ylabel("position")
-ax.set_title("cosine similarity of position embeddings")
-fig.colorbar(image, ax=ax, fraction=0.046)
+fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+ticks = [0, 15, 31, 47, 63]  # Python rows; labelled as positions counted from 1
+for ax, similarity, title in [(axes[0], position_similarity, "learned (MiniLM)"),
+                              (axes[1], sinusoid_similarity, "sinusoidal (Vaswani et al. 2017)")]:
+    image = ax.imshow(similarity, cmap="viridis", vmin=-1, vmax=1)
+    ax.set_xticks(ticks, [t + 1 for t in ticks])
+    ax.set_yticks(ticks, [t + 1 for t in ticks])
+    ax.set(xlabel="position", ylabel="position", title=title)
+fig.colorbar(image, ax=axes, fraction=0.046, label="cosine similarity")
+fig.suptitle("cosine similarity of position vectors, positions 1..64")
 plt.show()
+
+# %% [markdown]
+# What the learned heatmap shows:
+#
+# - a bright band along the diagonal: a position's closest neighbours have similar vectors (cosine about 0.9 at distance 1, 0.7 at distance 2);
+# - but **not** "the nearer, the more similar": the similarity falls, rises again near distances 5, 12 and 18 (stripes parallel to the diagonal), and falls again, a ripple rather than a steady decline. MiniLM learned something wave-like, with a period of roughly six positions;
+# - the pattern is much the same for positions 11 and 31 up to distance about 20, then they part: nothing forces a learned table to depend on distance alone;
+# - position 1, always [CLS], has about the same similarity (0.3) to every other position: no band, no ripple (the flat first row and column).
+#
+# The sinusoidal vectors are different by construction: their cosine depends **only on the distance** (every diagonal of the heatmap is constant); at this width it falls smoothly, from 0.9 at distance 2 to about 0.6 after 15, because most of the 192 wavelengths are long and barely change over a few positions; and it exists for any position, also beyond 512. A learned table is free to represent positions however training found useful, but it has exactly 512 rows: BERT cannot read position 513, which is the 512-token limit of this block.
 
 # %% [markdown]
 # ## Summary
 #
 # - An embedding table is a learned matrix; embedding an ID is taking its row, which is why IDs must be below the vocabulary size.
 # - BERT's input vector for a token = **token + position + segment** embedding, then **LayerNorm** (per token: subtract the mean, divide by the standard deviation, scale and shift). Shapes: IDs (batch, seq) → (batch, seq, hidden), hidden = 768 in BERT-base, 384 in MiniLM.
-# - The 512 rows of the position table are why an input holds at most 512 tokens.
+# - The 512 rows of the position table are why an input holds at most 512 tokens. They are learned (BERT), not the fixed sinusoids of the original Transformer; nearby positions are similar, but the similarity ripples with distance instead of falling steadily.
 # - Our step-by-step version matches `cl.BertEmbeddings` exactly.
 # - Pretrained token embeddings put related words close together (cosine similarity), but each token has **one** vector whatever its context: "bank" of a river and "bank" with money share it. The encoder layers fix that.
 #

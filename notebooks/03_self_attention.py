@@ -11,7 +11,7 @@
 # - build a head by hand, check it against `cl.scaled_dot_product_attention` and against a real head of MiniLM;
 # - look at one head's attention map in a widget, and watch "bank" get two different vectors.
 #
-# **Estimated time:** 45 minutes.
+# **Estimated time:** 35 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import math
@@ -193,7 +193,9 @@ def one_head(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tens
 print(check_one_head(one_head))
 
 # %% [markdown]
-# ## 7. A real head: MiniLM, layer 0, head 2
+# ## 7. A real head: MiniLM, layer 1, head 3
+#
+# In the text, layers and heads are counted from 1, as in the papers; Python counts from 0, so layer 1, head 3 is `layers[0]` and head index 2 in the code below.
 #
 # In the real model, the query projection of a layer is one `Linear(hidden, hidden)` for all heads at once; **head h uses rows h·d to (h+1)·d of its weight** (notebook 04 shows why). MiniLM is 384 wide with 12 heads, so its heads are **32** wide (BERT-base: 768 / 12 = 64). Let us compute one head by hand from the layer's input and compare with the map the model reports.
 
@@ -204,7 +206,7 @@ encoding = tok.encode(sentence)
 with torch.no_grad():
     out = model(torch.tensor([encoding]), output_attentions=True, output_hidden_states=True)
 
-layer_index, head = 0, 2
+layer_index, head = 0, 2  # Python indices of layer 1, head 3
 attention = model.encoder.layers[layer_index].attention  # query, key, value: Linear(384, 384)
 size = model.config.head_size  # 32
 rows = slice(head * size, (head + 1) * size)  # this head's rows of each projection
@@ -336,7 +338,7 @@ assert cosine[0, 1] > cosine[0, 2:].max() and cosine[2, 3] > cosine[2, :2].max()
 # - One head projects each token to a **query**, **key** and **value** (64 wide in BERT-base, 32 in MiniLM).
 # - Scores `q @ k.T`, shape (seq, seq), are **divided by √d** to keep their spread near 1, padded keys are **masked** to −∞, and a **softmax over the keys** makes each row a set of weights summing to 1.
 # - Each output is the **weighted average of the values**: `weights @ v`, shape (seq, d).
-# - Our head matches `cl.scaled_dot_product_attention` and a real head of MiniLM; one head of layer 0 simply looks at the previous token.
+# - Our head matches `cl.scaled_dot_product_attention` and a real head of MiniLM; one head of layer 1 (head 3) simply looks at the previous token.
 # - After the encoder, "bank" by a river and "bank" with money have different vectors.
 #
 # **Next:** [04 · Multi-head attention](04_multi_head_attention.ipynb): twelve heads side by side.

@@ -11,7 +11,7 @@
 # - assemble a layer, load the weights of `cl.EncoderLayer` (random, then MiniLM's) into it and get identical outputs;
 # - see what each part does to the vectors of a real sentence.
 #
-# **Estimated time:** 40 minutes.
+# **Estimated time:** 40 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import math
@@ -49,7 +49,9 @@ display(SVG(filename=DIAGRAMS / "encoder_layer.svg"))
 # A sublayer (attention, or the feed-forward network) does not *replace* its input; its output is **added** to it: `x + sublayer(x)`. Two reasons:
 #
 # - the input's information passes through unchanged; a sublayer only has to learn a *correction*. A sublayer that outputs zeros leaves the vector as it was;
-# - during training, the gradient flows straight through the `+`, across all layers, so deep stacks still train.
+# - during training, the gradient of `x + sublayer(x)` with respect to `x` is the identity plus the sublayer's own term, so the `+` gives the gradient a short way around each sublayer.
+#
+# How far that short way reaches depends on where the LayerNorm sits. In BERT's order (**post-LN**, section 5) a LayerNorm follows every `+`, so the path from the last layer back to the first passes through every LayerNorm (two per layer), and each one rescales the gradient. Only in the **pre-LN** order (section 6) is there a path of nothing but additions from the output back to the input. Section 6 measures the difference on MiniLM.
 #
 # The residual needs the sublayer's output to have the input's shape, which is why attention ends with the 768 → 768 output projection and the feed-forward network projects back to 768.
 #
@@ -59,7 +61,7 @@ display(SVG(filename=DIAGRAMS / "encoder_layer.svg"))
 #
 # $$\mathrm{GELU}(x) = x \, \Phi(x) = \tfrac{1}{2}\, x \left(1 + \operatorname{erf}\!\left(x / \sqrt{2}\right)\right)$$
 #
-# Unlike ReLU it is smooth, and slightly negative for small negative inputs. Some implementations use a tanh approximation; BERT's checkpoints were trained with the exact erf form.
+# Unlike ReLU it is smooth, and slightly negative for small negative inputs. GELU comes from Hendrycks and Gimpel (2016), who also gave a faster tanh approximation, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`. Google's original BERT code (google-research/bert, `modeling.py`, released 2018) computed the exact erf form; the repository later switched its `gelu` to the tanh approximation, and Hugging Face's BERT keeps erf for `hidden_act="gelu"` (its tanh version is called `gelu_new`). The cell below shows that the two differ by less than 0.001, far below anything that changes these checkpoints' outputs; the course uses erf, as the checkpoints' configurations ask.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -186,7 +188,7 @@ assert torch.allclose(ours_out, library_out, atol=1e-5), "expected: ours == cl.E
 print(f"parameters of one BERT-base layer: {sum(p.numel() for p in ours.parameters()):,}")
 
 # %% [markdown]
-# With **trained** weights: MiniLM's layer 0, applied to a real sentence's embeddings, must give exactly what the model computes:
+# With **trained** weights: MiniLM's first layer, applied to a real sentence's embeddings, must give exactly what the model computes. Layers are counted from 1 in the text; in Python the first is index 0 (`model.encoder.layers[0]`, and `states[1]` is its output because `states[0]` holds the embeddings):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -201,11 +203,19 @@ minilm_layer.load_state_dict(model.encoder.layers[0].state_dict())
 with torch.no_grad():
     layer_out = minilm_layer(states[0])  # the embeddings' output goes in
 print("hidden states:", len(states), "x", tuple(states[0].shape))
-print("ours == MiniLM's layer 0:", torch.allclose(layer_out, states[1], atol=1e-5))
-assert torch.allclose(layer_out, states[1], atol=1e-5), "expected: ours == MiniLM's layer 0"
+print("ours == MiniLM's layer 1:", torch.allclose(layer_out, states[1], atol=1e-5))
+assert torch.allclose(layer_out, states[1], atol=1e-5), "expected: ours == MiniLM's layer 1"
 
 # %% [markdown]
-# The library's layer, printed from the code that is loaded (`inspect.getsource`): the same post-LN order as `MyEncoderLayer`, with dropout on the two sublayer outputs (active only in training mode). The feed-forward module calls `cl.gelu`, BERT's activation: replace it, and every model built afterwards uses your version.
+# The library's layer, printed from the code that is loaded (`inspect.getsource`): the same post-LN order as `MyEncoderLayer`, plus dropout. The feed-forward module calls `cl.gelu`, BERT's activation: replace it, and every model built afterwards uses your version.
+#
+# **Where BERT applies dropout.** Dropout (Srivastava et al. 2014) zeroes a random 10% of the numbers during training and scales the rest by 1/0.9. BERT (Devlin et al. 2019; in the reference code `hidden_dropout_prob` and `attention_probs_dropout_prob`, both 0.1) applies it in three places, and the course library does the same:
+#
+# 1. after the embedding LayerNorm (notebook 02's `cl.BertEmbeddings`);
+# 2. on the **attention weights**, after the softmax and before they multiply the values (`cl.MultiHeadSelfAttention`);
+# 3. on each sublayer's output, **just before the residual add**: `LayerNorm(x + Dropout(Attention(x)))` and `LayerNorm(h + Dropout(FeedForward(h)))` (`cl.EncoderLayer` above).
+#
+# Not inside the feed-forward network (between its two linear layers), and not after the LayerNorms of the layers. (Fine-tuning adds one more, on the pooled [CLS] vector before the classifier: notebook 10.) In evaluation mode (`model.eval()`) every dropout is the identity, so `MyEncoderLayer`, which is only run in eval mode to reproduce trained outputs, leaves it out and still equals `cl.EncoderLayer` exactly; to train it, add dropout at those three places. The cell below shows both modes.
 
 # %%
 import inspect
@@ -213,6 +223,17 @@ import inspect
 print(inspect.getsource(cl.gelu))
 print(inspect.getsource(cl.FeedForward))
 print(inspect.getsource(cl.EncoderLayer))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+library.train()  # dropout on: two calls draw two different masks
+with torch.no_grad():
+    first, second = library(x, mask)[0], library(x, mask)[0]
+library.eval()  # dropout off: the identity
+with torch.no_grad():
+    in_eval = library(x, mask)[0]
+print("train mode, two calls equal:", torch.allclose(first, second))
+print("eval mode equals MyEncoderLayer (no dropout at all):", torch.allclose(in_eval, ours(x, mask).detach(), atol=1e-5))
 
 
 # %% [markdown]
@@ -229,7 +250,31 @@ print(check_encoder_layer(encoder_layer))
 # %% [markdown]
 # ## 6. Post-LN vs pre-LN
 #
-# BERT, like the original Transformer, puts each LayerNorm **after** the residual addition (*post-LN*). Most later models (GPT-2 and on) put it **before** the sublayer, inside the residual branch (*pre-LN*): `x + Attention(LayerNorm(x))`. Pre-LN trains deep stacks more stably, which is why it won; but a checkpoint only works in the order it was trained with. MiniLM's layer 0 in the wrong order gives very different vectors:
+# BERT, like the original Transformer, puts each LayerNorm **after** the residual addition (*post-LN*). Most later models (GPT-2 and on) put it **before** the sublayer, inside the residual branch (*pre-LN*): `x + Attention(LayerNorm(x))`, with one more LayerNorm after the last layer.
+#
+# The difference matters for training. In pre-LN, a layer's output is its input plus two corrections, so the output of the stack is the input plus a sum of corrections: the gradient has a path of pure additions (identity Jacobians) from the loss back to the embeddings. In post-LN every `+` is followed by a LayerNorm, whose Jacobian is roughly `γ/σ` (its learned scale over the standard deviation of its input) times a projection; the gradient on the residual path is rescaled by that factor 2 × (number of layers) times. Xiong et al. (2020), "On Layer Normalization in the Transformer Architecture", showed that at initialisation this makes post-LN's gradients large near the output, which is why post-LN models such as BERT need a **learning-rate warm-up** (BERT: over the first 10,000 steps, Devlin et al. 2019, appendix A.2) and why pre-LN can train with less or none. That is why pre-LN won in later models; a checkpoint, though, only works in the order it was trained with.
+#
+# The factor `γ/σ` of each of MiniLM's 12 LayerNorms on our sentence (`γ`: the mean absolute scale over the features; `σ`: the standard deviation of the LayerNorm's input, averaged over the tokens), and their product, the scale of the straight residual path from the last layer to the first (in pre-LN: exactly 1):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.no_grad():
+    path_scale = 1.0
+    for number, block in enumerate(model.encoder.layers, start=1):
+        before_norm = states[number - 1] + block.attention(states[number - 1])[0]  # x + Attention(x)
+        after_first = block.attention_norm(before_norm)
+        sums = {"attention_norm": (before_norm, block.attention_norm),
+                "output_norm": (after_first + block.feed_forward(after_first), block.output_norm)}
+        for name, (summed, norm) in sums.items():
+            factor = norm.weight.abs().mean().item() / summed.std(dim=-1, unbiased=False).mean().item()
+            path_scale *= factor
+            print(f"layer {number}, {name:14}: gamma / sigma = {factor:.2f}")
+print(f"product over the 12 LayerNorms: {path_scale:.3f}")
+
+# %% [markdown]
+# In post-LN the straight path does not carry the gradient through unchanged: after 12 LayerNorms it is scaled by about 0.01 here (the sublayers open other paths, so this is not the whole gradient, but there is no identity route). In pre-LN the same path is the identity. So the residuals help post-LN BERT train, but they do not make the `+` a highway across all layers: that is the pre-LN property.
+#
+# A checkpoint only works in the order it was trained with. MiniLM's layer 1 in the wrong order gives very different vectors:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -247,7 +292,7 @@ print("average length of the vectors: post-LN", round(post.norm(dim=-1).mean().i
 #
 # ## 7. What each part does to the vectors
 #
-# Follow a real sentence through MiniLM's layer 0 and measure the average length of the token vectors after each step:
+# Follow a real sentence through MiniLM's layer 1 and measure the average length of the token vectors after each step:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -263,8 +308,8 @@ with torch.no_grad():
 lengths = {name: t.norm(dim=-1).mean().item() for name, t in steps.items()}  # average over tokens
 for name, length in lengths.items():
     print(f"{name:20} {length:6.1f}")
-print("the last step == MiniLM's layer 0 output:", torch.allclose(steps["out = output_norm"], states[1], atol=1e-5))
-assert torch.allclose(steps["out = output_norm"], states[1], atol=1e-5), "expected: the last step == MiniLM's layer 0 output"
+print("the last step == MiniLM's layer 1 output:", torch.allclose(steps["out = output_norm"], states[1], atol=1e-5))
+assert torch.allclose(steps["out = output_norm"], states[1], atol=1e-5), "expected: the last step == MiniLM's layer 1 output"
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.4))
@@ -272,7 +317,7 @@ colors = ["tab:gray", "tab:blue", "tab:blue", "tab:purple", "tab:orange", "tab:o
 ax.bar(range(len(lengths)), list(lengths.values()), color=colors)
 ax.set_xticks(range(len(lengths)), list(lengths), rotation=25, ha="right", fontsize=9)
 ax.set_ylabel("average vector length")
-ax.set_title("MiniLM layer 0: what each step does to the token vectors")
+ax.set_title("MiniLM layer 1 (one layer): what each step does to the token vectors")
 plt.tight_layout()
 plt.show()
 
@@ -289,7 +334,7 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 for index in range(model.config.num_layers):
     cosine = F.cosine_similarity(states[index], states[index + 1], dim=-1).mean().item()  # average over tokens
-    print(f"layer {index}: cosine(input, output) = {cosine:.1f}")
+    print(f"layer {index + 1}: cosine(input, output) = {cosine:.1f}")
 
 # %% [markdown]
 # Each layer keeps most of the direction of its input (the residuals at work) and adds context; stacked, the small changes add up: notebook 03 showed "bank" ending with different vectors in different sentences.
@@ -297,9 +342,9 @@ for index in range(model.config.num_layers):
 # ## Summary
 #
 # - An encoder layer: `h = LayerNorm(x + Attention(x))`, `out = LayerNorm(h + FeedForward(h))`: **post-LN**, as in BERT. Shapes stay (batch, seq, hidden), so layers stack.
-# - **Residual connections** add each sublayer's output to its input: information and gradients flow straight through.
+# - **Residual connections** add each sublayer's output to its input: information passes through, and the gradient gets a short way around each sublayer. In post-LN a LayerNorm follows each `+` and rescales that gradient, so only pre-LN has a straight path across all layers; post-LN BERT needs a learning-rate warm-up (Xiong et al. 2020).
 # - The **feed-forward network** (768 → 3072 → GELU → 768) works on each token alone; **GELU** = ½·x·(1 + erf(x/√2)).
 # - **LayerNorm** keeps the vectors on a steady scale after each addition.
-# - Our layer equals `cl.EncoderLayer` with random weights and MiniLM's layer 0 with trained ones; one BERT-base layer has 7,087,872 parameters.
+# - Our layer equals `cl.EncoderLayer` with random weights and MiniLM's layer 1 with trained ones; one BERT-base layer has 7,087,872 parameters.
 #
 # **Next:** [06 · The full encoder](06_full_encoder.ipynb): twelve of these layers make BERT-base.

@@ -10,7 +10,9 @@
 # - use the **CLS** output and the **Sequence** output with **global average / max pooling**, and see that pooling leaves padding out;
 # - measure time and memory for inputs of 3 to 512 tokens on this machine, fit the growth on log-log axes, and explain from FLOP counts why attention grows as n² while the whole model looks nearly linear up to 512.
 #
-# **Estimated time:** 45 minutes (the notebook itself runs in under a minute).
+# **Exercises** sit in the sections they practise, each before the code that answers it: 1 (parameter count) in section 3, 2 (masked max pooling) in 4.1, 3 (attention's share of the FLOPs) in 5.2, 4 (the growth exponent, stretch) at the end of section 5.
+#
+# **Estimated time:** 70 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook itself runs in about a minute.
 
 # %% [markdown]
 # ## 0. Setup
@@ -81,7 +83,21 @@ import inspect
 print(inspect.getsource(cl.BertEncoder))
 
 # %% [markdown]
-# Each layer mixes information across tokens (attention) and then transforms each token on its own (feed-forward). After twelve rounds, every output vector depends on the whole input.
+# Each layer mixes information across tokens (attention) and then transforms each token on its own (feed-forward). **One** layer is already enough for every output vector to depend on every input token: without a mask, attention gives every token a weight (a softmax is never exactly 0) for every other token. The cell below checks it on layer 1 alone: the gradient of each output vector with respect to each input vector is non-zero everywhere. What twelve layers add is depth, not reach: each round mixes vectors that already carry context.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+first_layer = model.encoder.layers[0]
+inputs = model.embeddings(ids, segments).detach().requires_grad_(True)  # (1, seq, 768)
+outputs, _ = first_layer(inputs)  # (1, seq, 768): one layer only
+direction = torch.randn(outputs.shape[-1], generator=torch.Generator().manual_seed(0))  # (768,)
+dependence = torch.zeros(ids.shape[1], ids.shape[1])  # (output position, input position)
+for position in range(ids.shape[1]):
+    (gradient,) = torch.autograd.grad(outputs[0, position] @ direction, inputs, retain_graph=True)
+    dependence[position] = gradient[0].norm(dim=-1)  # (seq,): how much each input moves this output
+print(f"after one layer, output i depends on input j for all {dependence.numel()} pairs (i, j):",
+      bool((dependence > 0).all()))
+assert (dependence > 0).all(), "one layer of full attention should connect every pair"
 #
 # ## 2. The BERT-base configuration
 
@@ -101,7 +117,27 @@ print(f"{'head_size':24} {config.head_size}   (hidden_size / num_heads)")
 # | `max_position_embeddings` 512 | rows of the position table: no input may be longer |
 # | `type_vocab_size` 2 | segments A and B |
 # | `layer_norm_eps`, dropouts, `initializer_range` | numerical safety, training-time noise, the spread of the random start |
-#
+
+# %% [markdown]
+# **Exercise 1 — the parameter count.** Before reading the count below, write `count_parameters(config)` that returns the number of parameters of `cl.BertModel(config)` (no pooler) from the sizes in `config` alone: `vocab_size`, `max_position_embeddings`, `type_vocab_size`, `hidden_size`, `intermediate_size`, `num_layers`. It is tried on BERT-base, MiniLM's size, the tiny config, and an odd one (3 segments, a feed-forward not 4x wide).
+
+# %%
+from course_lib.checks.encoder import (
+    check_attention_flop_share,
+    check_growth_exponent,
+    check_masked_max_pooling,
+    check_parameter_count,
+)
+
+
+def count_parameters(config: cl.BertConfig) -> int:
+    # YOUR CODE HERE
+    raise NotImplementedError("write count_parameters")
+
+
+print(check_parameter_count(count_parameters))
+
+# %% [markdown]
 # ## 3. Counting the parameters by hand
 #
 # Three rules cover every part of BERT:
@@ -190,7 +226,7 @@ assert list(measured.values()) == list(by_hand.values()), "measured split != cou
 #
 # The block returns either:
 #
-# - **CLS** (default): the output vector at position 0, the [CLS] token's: shape `(768,)`. After twelve layers it has seen every token, but that does not make it a summary of the input: it becomes one through training that asks for it (see "CLS or pooling?" below);
+# - **CLS** (default): the output vector at position 1 (Python index 0), the [CLS] token's: shape `(768,)`. From the first layer on it has seen every token (section 1), but that does not make it a summary of the input: it becomes one through training that asks for it (see "CLS or pooling?" below);
 # - **Sequence**: every output vector: shape `(seq, 768)`. The reference page allows only one thing after it: **global average pooling** or **global max pooling**, both back to `(768,)`.
 #
 # `cl.BertEncoderBlock` takes a 1-D vector of IDs, as the block does. We give it the model we already built, so both blocks share its weights.
@@ -214,6 +250,18 @@ assert torch.allclose(cls_vector, sequence[0], atol=1e-6), "CLS should be row 0 
 # ### 4.1 Pooling with a padding mask
 #
 # In a batch, short sentences are padded to the longest one (notebook 01). Padding is not text: it must count neither in attention (the mask takes care of that inside the model) nor in pooling. Average pooling therefore **sums the real tokens only and divides by their number**, not by the padded length.
+
+
+# %% [markdown]
+# **Exercise 2 — max pooling that leaves padding out.** Write `masked_max_pooling(sequence, mask)`: `sequence` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` with 1 for real tokens and 0 for padding; return `(batch, hidden)`, the largest value of each feature over the **real tokens only**. Careful: a sentence whose values are all negative must not get 0 from its padding.
+
+# %%
+def masked_max_pooling(sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write masked_max_pooling")
+
+
+print(check_masked_max_pooling(masked_max_pooling))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -303,6 +351,18 @@ assert round(growth_exponent(lengths, maps_floats), 6) == 2, "the maps are count
 #
 # - **dense (Linear) layers**, linear in n: Q, K, V and the output projection, `4 x 2nh²`; the feed-forward, `2 x 2nhi`;
 # - **attention itself**, quadratic in n: the scores `Q Kᵀ`, `2n²h` (all heads together: 12 heads x 64 = h), and the weighted sum `weights @ V`, another `2n²h`. (The softmax adds a few operations per score: small next to these.)
+
+
+# %% [markdown]
+# **Exercise 3 — attention's share of the work.** Before reading the count, write `attention_flop_share(seq_len, config)`: the fraction (between 0 and 1) of one encoder layer's FLOPs spent in attention itself (`Q Kᵀ` and `weights @ V`), the rest being the four projections and the feed-forward network, as counted just below in section 5.2, but for any `hidden_size` and `intermediate_size`.
+
+# %%
+def attention_flop_share(seq_len: int, config: cl.BertConfig) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError("write attention_flop_share")
+
+
+print(check_attention_flop_share(attention_flop_share))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -425,12 +485,12 @@ n = np.array(timed_lengths, dtype=float)
 k_model = growth_exponent(timed_lengths[4:], seconds[4:])
 k_attention = growth_exponent(long_lengths, attention_times)
 left.loglog(n, np.array(seconds) * 1000, "o-",
-            label=f"BERT-base forward (measured; fitted slope {k_model:.2f} from 128 to 512)")
+            label=f"whole model, 12 layers (measured; slope {k_model:.2f} from 128 to 512)")
 left.loglog(long_lengths, np.array(attention_times) * 1000, "s-",
-            label=f"attention alone, 12 heads (measured; fitted slope {k_attention:.2f})")
+            label=f"one layer's attention alone, 12 heads (measured; slope {k_attention:.2f})")
 left.loglog(n, seconds[-1] * 1000 * n / n[-1], ":", color="gray", label="slope 1")
 left.loglog(n, seconds[-1] * 1000 * (n / n[-1]) ** 2, "--", color="gray", label="slope 2")
-left.set(xlabel="sequence length (tokens)", ylabel="time (ms)", title="time")
+left.set(xlabel="sequence length (tokens)", ylabel="time (ms)", title="time: whole model and one layer's attention")
 left.legend(fontsize=8)
 n = np.array(lengths, dtype=float)
 k_memory = growth_exponent(lengths[4:], peaks[4:])
@@ -438,10 +498,21 @@ right.loglog(n, np.array(peaks) / 1e6, "o-",
              label=f"one layer, peak (measured; fitted slope {k_memory:.2f} from 128 to 512)")
 right.loglog(n, 4 * config.num_heads * n**2 / 1e6, "--", label="one layer's 12 maps (counted)")
 right.loglog(n, 4 * n * FF / 1e6, ":", label="one feed-forward activation (counted)")
-right.set(xlabel="sequence length (tokens)", ylabel="memory (MB)", title="memory")
+right.set(xlabel="sequence length (tokens)", ylabel="memory (MB)", title="memory of one layer")
 right.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# **Exercise 4 (stretch) — the growth exponent without NumPy.** Sections 5.1-5.5 used `np.polyfit` on logs. Write `growth_exponent_by_hand(lengths, values)` in plain Python (the `math` module is fine): the least-squares slope of `log(value)` against `log(length)`, i.e. `cov(x, y) / var(x)` with `x = log(length)`, `y = log(value)`.
+
+# %%
+def growth_exponent_by_hand(lengths: list, values: list) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError("write growth_exponent_by_hand")
+
+
+print(check_growth_exponent(growth_exponent_by_hand))
 
 # %% [markdown]
 # ### Where the time goes
@@ -520,63 +591,6 @@ print(f"cl.BertModel, padded batch:           {model_s * 1000:5.0f} ms")
 print(f"cl.InferenceBert, padded batch:       {engine_padded_s * 1000:5.0f} ms")
 print(f"cl.InferenceBert, padding-free batch: {engine_s * 1000:5.0f} ms "
       f"({engine_s / model_s:.2f}x the model's time, for {share:.2f}x the tokens)")
-
-# %% [markdown]
-# ## 6. Exercises
-#
-# **Exercise 1 — the parameter count.** Write `count_parameters(config)` that returns the number of parameters of `cl.BertModel(config)` (no pooler) from the sizes in `config` alone: `vocab_size`, `max_position_embeddings`, `type_vocab_size`, `hidden_size`, `intermediate_size`, `num_layers`. It is tried on BERT-base, MiniLM's size, the tiny config, and an odd one (3 segments, a feed-forward not 4x wide).
-
-# %%
-from course_lib.checks.encoder import (
-    check_attention_flop_share,
-    check_growth_exponent,
-    check_masked_max_pooling,
-    check_parameter_count,
-)
-
-
-def count_parameters(config: cl.BertConfig) -> int:
-    # YOUR CODE HERE
-    raise NotImplementedError("write count_parameters")
-
-
-print(check_parameter_count(count_parameters))
-
-
-# %% [markdown]
-# **Exercise 2 — max pooling that leaves padding out.** Write `masked_max_pooling(sequence, mask)`: `sequence` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` with 1 for real tokens and 0 for padding; return `(batch, hidden)`, the largest value of each feature over the **real tokens only**. Careful: a sentence whose values are all negative must not get 0 from its padding.
-
-# %%
-def masked_max_pooling(sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write masked_max_pooling")
-
-
-print(check_masked_max_pooling(masked_max_pooling))
-
-
-# %% [markdown]
-# **Exercise 3 — attention's share of the work.** Write `attention_flop_share(seq_len, config)`: the fraction (between 0 and 1) of one encoder layer's FLOPs spent in attention itself (`Q Kᵀ` and `weights @ V`), the rest being the four projections and the feed-forward network, as counted in section 5.2 but for any `hidden_size` and `intermediate_size`.
-
-# %%
-def attention_flop_share(seq_len: int, config: cl.BertConfig) -> float:
-    # YOUR CODE HERE
-    raise NotImplementedError("write attention_flop_share")
-
-
-print(check_attention_flop_share(attention_flop_share))
-
-
-# %% [markdown]
-# **Exercise 4 (stretch) — the growth exponent without NumPy.** Section 5 used `np.polyfit` on logs. Write `growth_exponent_by_hand(lengths, values)` in plain Python (the `math` module is fine): the least-squares slope of `log(value)` against `log(length)`, i.e. `cov(x, y) / var(x)` with `x = log(length)`, `y = log(value)`.
-
-# %%
-def growth_exponent_by_hand(lengths: list, values: list) -> float:
-    # YOUR CODE HERE
-    raise NotImplementedError("write growth_exponent_by_hand")
-
-
-print(check_growth_exponent(growth_exponent_by_hand))
 
 # %% [markdown]
 # ## Summary

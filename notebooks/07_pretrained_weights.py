@@ -12,7 +12,7 @@
 # - compare sentence vectors from **random** and **pretrained** weights;
 # - know how to use **bert-base-uncased** when it is on your machine (nothing is downloaded here).
 #
-# **Estimated time:** 40 minutes.
+# **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %% [markdown]
 # ## 0. Setup
@@ -124,7 +124,7 @@ print(len(checkpoint), "tensors,", f"{sum(t.numel() for t in checkpoint.values()
 not_in_layers = sorted(name for name in checkpoint if not name.startswith("encoder.layer."))
 for name in not_in_layers:
     print(f"  {name:40} {str(checkpoint[name].dtype):14} {tuple(checkpoint[name].shape)}")
-print("layer 0:")
+print("layer 1 (named encoder.layer.0: checkpoints count layers from 0, as Python does):")
 for name in sorted(n for n in checkpoint if n.startswith("encoder.layer.0.")):
     print(f"  {name:52} {tuple(checkpoint[name].shape)}")
 
@@ -285,18 +285,21 @@ similarities = {(weights, kind): cosine_matrix(v)
 print("similarity matrices:", {key: tuple(s.shape) for key, s in similarities.items()})
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(16, 4))
+LOW, HIGH = -0.2, 1.0  # one colour scale for all four maps
+fig, axes = plt.subplots(2, 2, figsize=(10, 9.5))
 labels = ["guitar 1", "guitar 2", "stocks 1", "stocks 2", "cat 1", "cat 2"]
-for axis, ((weights, kind), matrix) in zip(axes, similarities.items()):
-    image = axis.imshow(matrix.numpy(), vmin=-0.2, vmax=1.0, cmap="viridis")
-    axis.set_title(f"{weights}, {kind}")
-    axis.set_xticks(range(6), labels, rotation=90, fontsize=8)
-    axis.set_yticks(range(6), labels if axis is axes[0] else [], fontsize=8)
+for axis, ((weights, kind), matrix) in zip(axes.flat, similarities.items()):
+    image = axis.imshow(matrix.numpy(), vmin=LOW, vmax=HIGH, cmap="viridis")
+    axis.set_title(f"{weights}, {kind}", fontsize=11)
+    first_column, last_row = axis in axes[:, 0], axis in axes[1]
+    axis.set_xticks(range(6), labels if last_row else [], rotation=90, fontsize=9)
+    axis.set_yticks(range(6), labels if first_column else [], fontsize=9)
     for i in range(6):
         for j in range(6):
-            axis.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                      color="white" if matrix[i, j] < 0.6 else "black")
-fig.colorbar(image, ax=axes, shrink=0.8)
+            light_cell = (matrix[i, j] - LOW) / (HIGH - LOW) > 0.6  # viridis turns yellow
+            axis.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=9,
+                      color="black" if light_cell else "white")
+fig.colorbar(image, ax=axes, shrink=0.8, label="cosine similarity")
 plt.show()
 
 
@@ -321,7 +324,7 @@ for (weights, kind), matrix in similarities.items():
 # %% [markdown]
 # - **Pretrained, average**: related pairs about 0.6, unrelated about 0: the vectors carry meaning.
 # - **Pretrained, CLS**: the same ordering, but everything sits higher (MiniLM was trained with average pooling, not with its CLS vector).
-# - **Random**: every sentence gets almost the same vector (cosine above 0.9 everywhere). With weights of size 0.02, attention is nearly uniform and the residual connections carry each position's own embedding through all layers, so the CLS vector is mostly "the [CLS] token at position 0", whatever the sentence. Nothing here knows that *kitten* and *cat* are alike: that is what pre-training on billions of words put into the numbers we just loaded.
+# - **Random**: every sentence gets almost the same vector (cosine above 0.9 everywhere). With weights of size 0.02, attention is nearly uniform and the residual connections carry each position's own embedding through all layers, so the CLS vector is mostly "the [CLS] token at position 1", whatever the sentence. Nothing here knows that *kitten* and *cat* are alike: that is what pre-training on billions of words put into the numbers we just loaded.
 #
 # ## 8. bert-base-uncased: the real BERT-base, when it is on your machine
 #

@@ -13,7 +13,7 @@
 #   token, and its entropy) and check published findings against those scores;
 # - write attention rollout and the "share of attention to `[SEP]`" yourself (two exercises).
 #
-# **Time:** about 45 minutes. **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
+# **Time:** about 65 minutes (reading, running, the exercises and inquiry tasks; how it is estimated: notebook 00, section 2). **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
 #
 # **The model:** the shipped pretrained MiniLM (all-MiniLM-L6-v2): a BERT with 6 layers of 12 heads,
 # hidden size 384. It runs offline in a second. The explorer also offers a random BERT-base and,
@@ -26,7 +26,7 @@
 # NBVAL_CHECK_OUTPUT
 import numpy as np
 import torch
-from IPython.display import HTML, Image
+from IPython.display import HTML, Image, Markdown, display
 
 import course_lib as cl
 from course_lib.checks.explorer import check_rollout, check_sep_share
@@ -37,6 +37,7 @@ from course_lib.explorer import (
     head_pattern_scores,
     pattern_table_html,
 )
+from course_lib.explorer.patterns import DOMINANT_SHARE, definitions_markdown
 
 torch.manual_seed(0)
 model = cl.load_pretrained("minilm")  # the shipped all-MiniLM-L6-v2: offline, hash-checked
@@ -137,14 +138,13 @@ Image(still.current_png())
 # ## 4. Head patterns: scores you can compute by hand
 #
 # To compare 72 heads (or BERT-base's 144) we summarise each map with a few numbers, averaged over
-# the tokens that look (the rows):
-#
-# | score | what it measures | from a `(seq, seq)` map |
-# |---|---|---|
-# | `[CLS]`, `[SEP]` share | attention to those special tokens | sum of their columns, mean over rows |
-# | previous / same / next | attention to the token at offset -1, 0, +1 | mean of a diagonal |
-# | entropy | how spread out a row is: 0 = one place, log(seq) = evenly | `-sum(a log a)`, mean over rows |
-#
+# the tokens that look (the rows). These are the course's one set of definitions
+# (`course_lib/explorer/patterns.py`), the same as in notebook 04:
+
+# %%
+display(Markdown(definitions_markdown()))
+
+# %% [markdown]
 # Here they are for the head above (layer 1, head 3):
 
 # %%
@@ -161,8 +161,10 @@ print(f"entropy {entropy:.2f} nats (an even spread over {len(enc.tokens)} tokens
 
 # %% [markdown]
 # `head_pattern_scores` computes the same scores for every head at once, and names each head by
-# its **dominant pattern**: the share that takes at least half of the attention; if none does,
-# `broad` when the entropy is at least 0.75 of its maximum `log(seq)`, else `mixed`.
+# its **dominant pattern** with the rule in the table above: the share that takes at least half of
+# the attention; if none does, `broad` when the entropy is at least 0.75 of its maximum
+# `log(seq)`, else `mixed`. A label without a threshold (just the largest share) would call a
+# head "[CLS]" for a share of 0.25; with it, a label always means at least half.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -192,8 +194,11 @@ HTML(pattern_table_html(patterns))
 #   **layers 6-10 goes to `[SEP]`**. Their gradient analysis suggests that attending to `[SEP]`
 #   acts as a "no-op": a head with nothing useful to do parks its attention there.
 # - **Kovaleva, Romanov, Rogers and Rumshisky (2019), "Revealing the dark secrets of BERT"** sort
-#   attention maps into a few shapes: *vertical* (everyone looks at the same token, such as `[CLS]`
-#   or `[SEP]`), *diagonal* (previous or next token), *block*, and *heterogeneous*.
+#   attention maps into five classes: *vertical* (everyone looks at the same token, such as
+#   `[CLS]` or `[SEP]`), *diagonal* (previous or next token), *vertical + diagonal* (both at once),
+#   *block* (tokens look within their own sentence of a pair), and *heterogeneous* (no clear
+#   shape). They labelled maps by hand and trained a classifier on those labels; our labels are
+#   simple thresholds on the scores above, a rougher tool.
 #
 # Our model is not `bert-base-uncased`: it is smaller (6 layers), was distilled from a larger model
 # and then trained to make sentence embeddings. So we check each finding with our own scores,
@@ -217,16 +222,16 @@ def mean_score(name):
     return np.mean([s.score(name) for s in scores], axis=0)
 
 
-def heads_above(name, threshold=0.5):
-    """(layer, head, score) of the heads whose mean score passes the threshold, counted from 1."""
+def heads_above(name, threshold=DOMINANT_SHARE):
+    """(layer, head, score) of the heads whose mean score reaches the threshold, counted from 1."""
     values = mean_score(name)
-    layers, heads = np.nonzero(values > threshold)
+    layers, heads = np.nonzero(values >= threshold)
     return [(int(layer) + 1, int(head) + 1, round(float(values[layer, head]), 2))
             for layer, head in zip(layers, heads, strict=True)]
 
 
 # %% [markdown]
-# **(a) Previous- and next-token heads.** Which heads put more than half of their attention on
+# **(a) Previous- and next-token heads.** Which heads put at least half of their attention on
 # the token just before, just after, or on the token itself?
 
 # %%
@@ -263,7 +268,7 @@ cls_by_layer = mean_score("[CLS]").mean(axis=1)
 sep_by_layer = mean_score("[SEP]").mean(axis=1)
 print("to [CLS] per layer:", [round(float(s), 2) for s in cls_by_layer])
 print("to [SEP] per layer:", [round(float(s), 2) for s in sep_by_layer])
-print("heads with over half their attention on [CLS]:", len(heads_above("[CLS]")), "of",
+print("heads with at least half their attention on [CLS]:", len(heads_above("[CLS]")), "of",
       cfg.num_layers * cfg.num_heads)
 assert (cls_by_layer[1:5] > 0.5).all() and (sep_by_layer < 0.1).all()
 
@@ -352,6 +357,13 @@ Image(still.current_png())
 # coreference; attention weights alone do not show what a model *uses*. Clark et al. found one
 # BERT-base head (layer 5, head 4) that resolves coreference well; try your own pairs in the
 # explorer.
+#
+# **A caveat on pairs with this model.** The shipped MiniLM was trained as a sentence-embedding
+# model on one text at a time: in its sentence-embedding training each sentence of a pair was
+# encoded on its own (Reimers and Gurevych 2019), never `[CLS] A [SEP] B [SEP]` in one input. Its
+# segment-B vector and its attention across the `[SEP]` come only from its earlier, general
+# pre-training, so read pair patterns on it as suggestive at most. For pairs in one input, study a
+# model trained on them: `bert-base-uncased` (next-sentence prediction) or a cross-encoder.
 #
 # ## 7. Attention rollout
 #
@@ -465,6 +477,115 @@ except ValueError as error:
     print("refused:", error)
 
 # %% [markdown]
+# ## 9. Attention is not explanation
+#
+# Everything above reads attention **weights**. A weight `a_ij` says how much of token j's
+# *value vector* head h mixes into token i. It does not say how much token j matters for what the
+# model outputs, for three reasons, each with a body of work behind it:
+#
+# - **Weights and importance can disagree.** Jain and Wallace (2019), "Attention is not
+#   Explanation", found that attention weights often correlate weakly with gradient and
+#   leave-one-out measures of importance, and that very different weights can give the same
+#   prediction. Wiegreffe and Pinter (2019), "Attention is not not Explanation", answered that
+#   this depends on what "explanation" means and that adversarial weights found one example at a
+#   time do not show the model's own weights are meaningless. Both agree on the practice: test a
+#   claim about attention, do not assume it. (Both studied attention in recurrent classifiers;
+#   the same caution carries over to BERT.)
+# - **A weight multiplies a vector.** What head h adds to token i from token j is
+#   `a_ij · f_h(x_j)`, where `f_h(x) = (x W_V + b_V)_h W_O,h` is the head's value vector pushed
+#   through its slice of the output projection. Kobayashi, Kuribayashi, Yokoi and Inui (2020),
+#   "Attention is Not Only a Weight", measured the norms `||a_ij f_h(x_j)||` in BERT and found that
+#   the large weights on `[CLS]`, `[SEP]` and punctuation go with *small* vectors.
+# - **Rollout is a model of the model.** Attention rollout (section 7) averages the heads as if
+#   they counted equally, treats the residual as exactly half of each layer, and ignores the value
+#   vectors, the feed-forward networks and the LayerNorms. Abnar and Zuidema (2020) found it agrees
+#   better with ablation and gradient importance than raw weights do, but it remains an
+#   approximation, not a measurement.
+#
+# The cell below measures Kobayashi et al.'s norms on our sentence. The **[CLS] share** is the
+# course's share (section 4), once from the weights `a_ij` and once from the norms
+# `||a_ij f_h(x_j)||` (each row renormalised to sum to 1), averaged over the heads of each layer
+# (`course_lib/attribution.py`).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.attribution import column_share, head_ablated, norm_weighted_attention
+from course_lib.checks.attribution import check_cls_norm_head, check_ignored_clue_head
+
+weights_a, norms_a = norm_weighted_attention(model, ids[0])  # both (layers, heads, seq, seq)
+cls_columns = [i for i, token in enumerate(enc.tokens) if token == "[CLS]"]
+by_weight = column_share(weights_a, cls_columns)  # (layers, heads)
+by_norm = column_share(norms_a, cls_columns)  # (layers, heads)
+print("layer   [CLS] share by weight   by norm")
+for layer in range(cfg.num_layers):
+    print(f"{layer + 1:5}   {by_weight[layer].mean():21.2f}   {by_norm[layer].mean():7.2f}")
+
+# %% [markdown]
+# In layers 2-5 the heads give `[CLS]` over half of their weight on average (0.52 to 0.62), but
+# the vectors `[CLS]` sends are short: by norm it gets only 0.09 to 0.15 of what these heads add. So the "parking"
+# reading of section 5 holds up, and it also means those large weights mark a head that does
+# *little*, not a token that matters.
+#
+# ### An experiment: remove a head and measure the prediction
+#
+# The direct test of what a head does is to remove it and watch the output (Michel, Levy and
+# Neubig 2019 ablate heads the same way). `head_ablated(model, layer, head)` sets the head's 64
+# (here: `head_size`) columns of the merged heads to 0 before the output projection, for as long
+# as the `with` block lasts. We use the shipped masked-LM model of notebook 09 (2 layers x 4
+# heads), which fills in "late at night the [MASK] barked at the gate ." with "dog", and compare,
+# for every head, how much the `[MASK]` row looks at the clue "barked" with how much removing the
+# head changes log p("dog").
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.checks.attribution import CLUE_TEXT, answer_log_prob
+
+mlm = cl.BertForMaskedLM.from_pretrained("course-mlm").eval()  # trained in notebook 09
+mlm_tok = cl.load_tokenizer("course-mlm")
+clue_enc = mlm_tok.encode(CLUE_TEXT)
+mask_row, clue_column = clue_enc.tokens.index("[MASK]"), clue_enc.tokens.index("barked")
+with torch.no_grad():
+    clue_maps = mlm.bert(torch.tensor([clue_enc.input_ids]), output_attentions=True).attentions
+base = answer_log_prob(mlm, mlm_tok)
+print(f"p('dog') with every head: {np.exp(base):.3f}")
+print("layer  head   [MASK]->'barked' weight   change in log p('dog') without the head")
+for layer in range(mlm.config.num_layers):
+    for head in range(mlm.config.num_heads):
+        with head_ablated(mlm, layer, head):
+            change = answer_log_prob(mlm, mlm_tok) - base
+        weight = clue_maps[layer][0, head, mask_row, clue_column].item()
+        print(f"{layer + 1:5}  {head + 1:4}   {weight:23.2f}   {change:+.3f}")
+
+# %% [markdown]
+# Here weights and ablation partly agree: the two heads whose `[MASK]` row is darkest at "barked"
+# (layer 1, head 3 and layer 2, head 2) are the two whose removal costs the most. But one head
+# gives "barked" 0.4 of its weight and does not matter at all, and one that hardly looks at
+# "barked" (layer 2, head 4) still moves the prediction a little. And removing one head at a time misses what several heads do together (the other head
+# may take over). An attention map is a good place to form a hypothesis; an intervention such as
+# this one is how to test it.
+#
+# ### Two inquiry tasks
+#
+# Name each head by layer and head counted from 1, as in the tables above; the checker measures
+# the head you name. Use the tables of this section, the pattern table of section 4, or your own
+# code.
+#
+# **Task 1.** In the masked-LM model, find a head whose `[MASK]` row gives the clue "barked" at
+# least 0.3 of its attention, yet whose removal moves log p("dog") by less than 0.05.
+
+# %%
+print(check_ignored_clue_head(mlm, mlm_tok, layer=1, head=1))  # change layer and head
+
+# %% [markdown]
+# **Task 2.** In MiniLM, on "The cat sat on the mat because it was tired.", find a head that gives
+# `[CLS]` at least half of its attention **weight**, but under a tenth of its **norm-weighted**
+# attention (Kobayashi et al.'s measure). Then look at it in the explorer: which tokens do its
+# remaining weights go to?
+
+# %%
+print(check_cls_norm_head(model, tok, layer=1, head=1))  # change layer and head
+
+# %% [markdown]
 # ## Summary
 #
 # - One forward pass with `output_attentions=True` gives every map of a text:
@@ -477,6 +598,9 @@ except ValueError as error:
 #   `[SEP]`. A random BERT-base has no patterns at all: they are learned.
 # - Attention rollout follows attention through the layers: tokens keep less of themselves at
 #   each layer.
+# - Attention weights are not explanations: large weights on `[CLS]` go with small vectors
+#   (Kobayashi et al. 2020), and removing a head is the test of what it does; a map suggests, an
+#   intervention checks.
 #
 # **Next:** `09_pretraining_bert.ipynb` shows how such weights are learnt: masked-LM and
 # next-sentence pre-training of a small BERT; then `10_fine_tuning_bert.ipynb` puts them to work on a classification task.

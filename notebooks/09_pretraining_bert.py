@@ -12,7 +12,7 @@
 # - **train a small BERT** from random weights (a progress bar, the loss curve, accuracy against chance, fill-in-the-blank before and after), then the **same model with a causal mask**, and see with numbers which words only the bidirectional model recovers;
 # - set what you did beside the real cost of pre-training BERT-base.
 #
-# **Estimated time:** 60-75 minutes. The two training cells take about 2 minutes each on the course's shared 2-core test machine (they print their own time), less on an idle one.
+# **Estimated time:** 55 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The two training cells take about 2 minutes each on the course's shared 2-core test machine (they print their own time), less on an idle one.
 
 # %% [markdown]
 # ## 0. Setup

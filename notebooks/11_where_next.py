@@ -10,7 +10,7 @@
 # - know what the masked-LM head (`cls.predictions`) is, why the encoder block does not need it, and how to use it when you have it;
 # - leave with a reading list.
 #
-# **Estimated time:** 30 minutes.
+# **Estimated time:** 35 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %% [markdown]
 # ## 0. Setup

@@ -3,6 +3,10 @@ and the next token, how spread out it is (entropy), and the pattern that dominat
 
 Clark et al. 2019 ("What does BERT look at?") and Kovaleva et al. 2019 ("Revealing the dark
 secrets of BERT") describe these pattern families in BERT-base.
+
+This module is the course's one definition of a head's scores and of its pattern label:
+notebooks 04 and 08 show `definitions_markdown()` and use `head_pattern_scores`, so the
+numbers and the words agree everywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +19,28 @@ SHARE_NAMES = ("[CLS]", "[SEP]", "previous", "same", "next")
 DOMINANT_SHARE = 0.5  # a pattern that takes at least half the attention names the head
 BROAD_ENTROPY = 0.75  # entropy / log(seq) at or above this, with no dominant pattern: "broad"
 LABELS = SHARE_NAMES + ("broad", "mixed")
+
+# The definitions in words, one per score; rows are the tokens that look, columns those looked at.
+SCORE_DEFINITIONS = {
+    "[CLS]": "attention to every position holding [CLS], summed, then averaged over all rows",
+    "[SEP]": "attention to every position holding [SEP] (a pair has two), summed, then averaged "
+             "over all rows",
+    "previous": "weight from token i to token i - 1, averaged over the rows that have one",
+    "same": "weight from token i to itself, averaged over all rows",
+    "next": "weight from token i to token i + 1, averaged over the rows that have one",
+    "entropy": "-sum(a log a) of each row, averaged over all rows (nats)",
+    "broadness": "entropy / log(seq): 0 when each row looks at one place, 1 when evenly spread",
+}
+
+
+def definitions_markdown() -> str:
+    """The scores and the labelling rule as a Markdown table, for the notebooks to display."""
+    rows = [f"| `{name}` | {text} |" for name, text in SCORE_DEFINITIONS.items()]
+    rule = (f"**Label**: the share (of {', '.join(SHARE_NAMES)}) that takes at least "
+            f"{DOMINANT_SHARE:g} of the attention; if none does, `broad` when the broadness is at "
+            f"least {BROAD_ENTROPY:g}, else `mixed`. A label is a summary: always read it with "
+            "its share.")
+    return "\n".join(["| score | definition |", "|---|---|", *rows, "", rule])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 08 · The attention explorer: solutions
 #
-# Solutions to the two exercises of `08_attention_explorer.ipynb`. Try them yourself first.
+# Solutions to the two exercises and the two inquiry tasks of `08_attention_explorer.ipynb`. Try them yourself first.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -74,6 +74,55 @@ mine = sep_share(torch.from_numpy(pair.weights), list(pair.tokens))
 library = head_pattern_scores(pair.weights, pair.tokens).shares["[SEP]"]
 assert np.allclose(mine.numpy(), library, atol=1e-5)
 print("sep_share matches head_pattern_scores:", tuple(mine.shape))
+
+# %% [markdown]
+# ## Inquiry task 1: a head that looks at the clue but is not needed
+#
+# Search every head: the weight of the `[MASK]` row on "barked", and the change in log p("dog")
+# when the head is removed; keep the heads with weight >= 0.3 and a change under 0.05.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.attribution import column_share, head_ablated, norm_weighted_attention
+from course_lib.checks.attribution import (
+    CLUE_TEXT,
+    answer_log_prob,
+    check_cls_norm_head,
+    check_ignored_clue_head,
+)
+
+mlm = cl.BertForMaskedLM.from_pretrained("course-mlm").eval()
+mlm_tok = cl.load_tokenizer("course-mlm")
+clue_enc = mlm_tok.encode(CLUE_TEXT)
+row, clue = clue_enc.tokens.index("[MASK]"), clue_enc.tokens.index("barked")
+with torch.no_grad():
+    clue_maps = mlm.bert(torch.tensor([clue_enc.input_ids]), output_attentions=True).attentions
+base = answer_log_prob(mlm, mlm_tok)
+found = []
+for layer in range(mlm.config.num_layers):
+    for head in range(mlm.config.num_heads):
+        with head_ablated(mlm, layer, head):
+            change = abs(answer_log_prob(mlm, mlm_tok) - base)
+        if clue_maps[layer][0, head, row, clue] >= 0.3 and change < 0.05:
+            found.append((layer + 1, head + 1))  # counted from 1
+print("heads that fit (layer, head):", found)
+print(check_ignored_clue_head(mlm, mlm_tok, *found[0]))
+
+# %% [markdown]
+# ## Inquiry task 2: a head whose `[CLS]` attention carries almost nothing
+#
+# Compare the `[CLS]` share by weight and by norm for every head, keep those with at least 0.5 by
+# weight and under 0.1 by norm.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+encoding = tok.encode("The cat sat on the mat because it was tired.")
+weights, norms = norm_weighted_attention(model, torch.tensor(encoding.input_ids))
+by_weight, by_norm = column_share(weights, [0]), column_share(norms, [0])  # [CLS] is position 0
+layers, heads = torch.nonzero((by_weight >= 0.5) & (by_norm < 0.1), as_tuple=True)
+found = [(int(layer) + 1, int(head) + 1) for layer, head in zip(layers, heads, strict=True)]
+print(len(found), "heads fit, for example", found[:4])
+print(check_cls_norm_head(model, tok, *found[0]))
 
 # %% [markdown]
 # Back to `08_attention_explorer.ipynb`; next, `09_pretraining_bert.ipynb`.
