@@ -434,3 +434,141 @@ VIEWER_GEOMETRY = """() => {
     return {cell: +map.cell, left: +map.left, top: +map.top, grid_left: +grid.left,
             grid_top: +grid.top, pitch: +grid.pitch};
 }"""
+
+
+def open_offline(browser, page_path: Path, problems: list, blocked: list, **context):
+    """A new page showing ``page_path`` as a file, every network request blocked, errors kept."""
+    page = browser.new_page(viewport={"width": 900, "height": 900}, **context)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def only_local(route):
+        if route.request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(page_path.as_uri())
+    page.locator(".viewer-map canvas").first.wait_for(state="attached", timeout=REDRAW_S * 1000)
+    return page
+
+
+def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0) -> Path:
+    """A bare page with the viewer on ``maps`` (as the live view and exports mount it)."""
+    from course_lib.explorer.interactive import _script_safe_json, viewer_data, viewer_script
+
+    data = _script_safe_json(viewer_data(maps, layer, head, parts=parts))
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    f"<div id='v'></div><script>{viewer_script()}</script><script>"
+                    f"AttentionViewer.mount(document.getElementById('v'), {data});</script>"
+                    "</body></html>", encoding="utf-8")
+    return path
+
+
+def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
+    """On hand-made maps: token focus lists point from the looking token to the token looked
+    at, with places from 1; several heads' lines overlay; the lessons' layer view enlarges a
+    clicked map; at 512 tokens a hover names the exact cell, also zoomed; the PNG and HTML
+    buttons fire real downloads, and the downloaded page works offline."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.explorer import maps_from_weights
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    targets = [0, 4, 5, 3, 1, 2, 6]  # 'a' (2) looks at 'c' (5), 'b' (3) at 'd' (6), ...
+    one = np.zeros((7, 7), dtype=np.float32)
+    one[np.arange(7), targets] = 1.0
+    uniform = np.full((7, 7), 1 / 7, dtype=np.float32)
+    maps = maps_from_weights(np.stack([np.stack([one, uniform])] * 2),
+                             ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"],
+                             [0, 0, 0, 0, 1, 1, 1])
+    seq = 512
+    long_map = np.zeros((seq, seq), dtype=np.float32)
+    long_map[np.arange(seq), (np.arange(seq) * 7) % seq] = 1.0  # row r looks at 7r mod 512
+    long_maps = maps_from_weights(long_map[None, None], [f"w{i}" for i in range(seq)])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems, blocked = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = open_offline(browser, viewer_page(tmp_path / "all.html", maps, "all"),
+                                problems, blocked, accept_downloads=True)
+            readout = page.locator(".viewer-readout")
+            page.locator(".viewer-mode").select_option("focus")
+            page.locator(".viewer-token[data-position='1']").hover()  # 'a' (2)
+            looks = page.locator(".viewer-focus-list-from li").all_inner_texts()
+            looked = page.locator(".viewer-focus-list-to li").all_inner_texts()
+            mean = f"{(1 + 1 / 7) / 2:.4f}"  # head 1 puts 1 on 'c', head 2 spreads 1/7
+            assert looks[0] == f"'a' (2) \u2192 'c' (5): {mean}", looks
+            assert looked[0] == f"'c' (5) \u2192 'a' (2): {mean}", looked  # row 5 puts 1 on 2
+            focus = page.locator("canvas.viewer-focus-from")
+            focus.hover(position={"x": 56 + 4 * 24 + 12, "y": 20 + 7})  # head 1, column 'c'
+            assert readout.inner_text() == "layer 1, head 1: 'a' (2) \u2192 'c' (5): 1.0000"
+            page.screenshot(path=str(ARTIFACTS / "10_token_focus.png"), full_page=True)
+
+            page.locator(".viewer-mode").select_option("lines")
+            page.locator(".viewer-toggle[data-head='1']").check()  # head 2 over head 1
+            lines = page.locator("canvas.viewer-lines")
+            rows = lines.evaluate("c => ({top: +c.dataset.top, row: +c.dataset.rowHeight,"
+                                  " right: +c.dataset.right})")
+            lines.hover(position={"x": rows["right"] + 10, "y": rows["top"] + 4 * rows["row"] + 9})
+            assert readout.inner_text().split("\n") == [
+                "layer 1, head 1: 'c' (5) is looked at most by 'a' (2): 1.0000",
+                "layer 1, head 2: 'c' (5) is looked at most by '[CLS]' (1): 0.1429"]
+            page.screenshot(path=str(ARTIFACTS / "11_lines_two_heads.png"), full_page=True)
+
+            with page.expect_download(timeout=REDRAW_S * 1000) as png_download:
+                page.locator(".viewer-save-png").click()
+            png = tmp_path / png_download.value.suggested_filename
+            png_download.value.save_as(str(png))
+            assert png.name == "attention-layer1-head1.png"
+            assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+            with page.expect_download(timeout=REDRAW_S * 1000) as html_download:
+                page.locator(".viewer-save-html").click()
+            saved = tmp_path / "downloaded" / html_download.value.suggested_filename
+            html_download.value.save_as(str(saved))
+            assert saved.name == "attention-layer1-head1.html"
+            again = open_offline(browser, saved, problems, blocked)
+            geometry = again.evaluate(VIEWER_GEOMETRY)
+            cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+            again.locator(".viewer-map canvas").nth(1).hover(
+                position={"x": left + 5 * cell + cell / 2, "y": top + 2 * cell + cell / 2})
+            assert again.locator(".viewer-readout").inner_text() == (
+                "layer 1, head 1: 'b' (3) \u2192 'd' (6): 1.0000")
+
+            lesson = open_offline(browser, viewer_page(tmp_path / "layer.html", maps, "layer"),
+                                  problems, blocked)
+            grid = lesson.locator(".viewer-grid")
+            box = grid.evaluate("c => ({left: +c.dataset.left, top: +c.dataset.top,"
+                                " pitch: +c.dataset.pitch})")
+            before = lesson.locator(".viewer-map canvas").first.screenshot()
+            grid.click(position={"x": box["left"] + box["pitch"] + 10, "y": box["top"] + 10})
+            assert lesson.locator(".viewer-head").input_value() == "1"  # head 2 enlarged
+            assert lesson.locator(".viewer-map canvas").first.screenshot() != before
+            lesson.screenshot(path=str(ARTIFACTS / "12_lesson_layer_view.png"), full_page=True)
+
+            long = open_offline(browser, viewer_page(tmp_path / "long.html", long_maps, "head"),
+                                problems, blocked)
+            for zoom in ("1", "4"):
+                long.locator(".viewer-zoom").select_option(zoom)
+                geometry = long.evaluate(VIEWER_GEOMETRY)
+                cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+                canvas = long.locator(".viewer-map canvas").nth(1)
+                row = 40  # looks at 280
+                long.locator(".viewer-scroll").evaluate(
+                    "(s, x) => { s.scrollLeft = x; s.scrollTop = 0; }",
+                    max(0, left + 280 * cell - 400))
+                canvas.hover(position={"x": left + 280 * cell + cell / 2,
+                                       "y": top + row * cell + cell / 2})
+                assert long.locator(".viewer-readout").inner_text() == (
+                    "layer 1, head 1: 'w40' (41) \u2192 'w280' (281): 1.0000"), zoom
+            long.screenshot(path=str(ARTIFACTS / "13_512_tokens_zoom4.png"))
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not blocked, f"the pages asked the network for {blocked}"

@@ -1049,21 +1049,84 @@ def test_tokens_cannot_break_out_of_the_pages_script():
     assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else
 
 
-def test_live_view_gets_the_maps_when_opened_and_a_message_when_too_long(minilm):
+def test_live_view_gets_the_maps_when_opened_and_long_texts_one_layer_at_a_time(minilm):
     pytest.importorskip("anywidget")
     explorer = AttentionExplorer(*minilm, text="The cat sat.")
     assert explorer.live_view is None  # nothing built or sent while closed
     explorer.live_panel.selected_index = 0
     data = explorer.live_view.data
     assert data["seq"] == 6 and data["included"] == list(range(6))
+    assert len(explorer.live_view.weights) == 2 * 6 * 12 * 6 * 6  # 16-bit, binary
     explorer.set_view(text="Dogs bark loudly.")
     assert explorer.live_view.data["tokens"] == list(explorer.tokens)
-    explorer.set_view(text="word " * 300)
-    assert "too many for the live view" in explorer.live_view.data["message"]
-    from course_lib.explorer.live import live_data
+    explorer.set_view(text="word " * 600, layer=2)  # cut at 512 tokens, with a note
+    data = explorer.live_view.data
+    assert data["seq"] == 512 and "only the first 512" in data["note"]
+    assert data["included"] == [2]  # the chosen layer in full, ...
+    assert len(explorer.live_view.weights) == 2 * 12 * 512 * 512
+    assert len(explorer.live_view.thumbs) == 2 * 6 * 12 * 48 * 48  # ... every layer small
+    explorer.live_view.layer = 4  # the browser asks for another layer: it is sent
+    assert explorer.live_view.data["included"] == [4]
+    np.testing.assert_allclose(
+        np.frombuffer(explorer.live_view.weights, "<u2").reshape(12, 512, 512) / 65535,
+        explorer.maps.weights[4], atol=1e-5)
 
-    partial = live_data(explorer.maps, layer=4, max_values=12 * 302 * 302)
-    assert partial["included"] == [4]
+
+def test_live_data_is_bounded_and_thumbnails_keep_row_sums():
+    from course_lib.explorer.interactive import viewer_parts
+
+    maps = maps_from_weights(np.full((3, 2, 100, 100), 0.01, dtype=np.float32),
+                             [f"t{i}" for i in range(100)])
+    info, weights, thumbs = viewer_parts(maps, layer=1, head=1, max_values=2 * 100 * 100)
+    assert info["included"] == [1] and len(weights) == 2 * 2 * 100 * 100
+    small = np.frombuffer(thumbs, "<u2").reshape(3, 2, 48, 48) / 65535
+    np.testing.assert_allclose(small.sum(axis=-1), 1.0, atol=1e-3)  # columns summed
+    info, weights, _ = viewer_parts(maps, max_values=6 * 100 * 100)
+    assert info["included"] == [0, 1, 2]
+
+
+# ----- the lessons' view (notebooks 03 and 04) ---------------------------------------------
+
+def test_lesson_view_shows_one_head_and_follows_set_view(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "The cat sat on the mat.", parts="head", layer=0, head=2)
+    assert view.view.parts == "head" and (view.layer, view.head) == (0, 2)
+    assert view.view.data["included"] == list(range(6)) and view.note == ""
+    view.set_view(layer=1, head=8)
+    np.testing.assert_array_equal(view.shown_map(), view.maps.weights[1, 8])
+    np.testing.assert_allclose(view.shown_map().sum(axis=-1), 1.0, atol=1e-5)
+    assert view.current_png().startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match="head must be between 0 and 11"):
+        view.set_view(head=12)
+    with pytest.raises(TypeError, match="layer must be an integer"):
+        view.set_view(layer="1")
+
+
+def test_lesson_view_says_when_a_text_is_cut_and_refuses_blank_text(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "one two three four five six", parts="layer",
+                               max_tokens=5)
+    assert view.maps.length == 5 and "only the first 5" in view.note
+    assert view.view.data["note"] == view.note  # the viewer shows it above the maps
+    view.text_box.value = "   "  # as typing in the box does: a message, no traceback
+    assert view.maps is None and "empty" in view.view.data["message"]
+    view.set_view(text="Dogs bark.")
+    assert view.tokens == ("[CLS]", "dogs", "bark", ".", "[SEP]") and view.note == ""
+    width, _ = png_size(view.current_png())  # the layer's heads, the chosen one framed
+    assert width > 12 * 16
+    with pytest.raises(ValueError, match="parts must be one of"):
+        AttentionMapsWidget(*minilm, "Hi.", parts="all")
+
+
+def test_lesson_view_is_the_explorers_viewer(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+    from course_lib.explorer.interactive import viewer_script
+    from course_lib.explorer.live import LiveAttentionView
+
+    view = AttentionMapsWidget(*minilm, "Hi there.", parts="layer")
+    assert isinstance(view.view, LiveAttentionView) and viewer_script() in view.view._esm
 
 
 def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):

@@ -2,8 +2,9 @@
 
 Made of: maps (one forward pass per text), a state (``ExplorerState``: what is shown), pure views
 (``Presenter``: maps + state -> picture and text), NumPy/Pillow pictures, export, and a thin
-ipywidgets widget (``AttentionExplorer``) that binds controls to the state. The widget, and so
-ipywidgets, is imported only when ``AttentionExplorer`` is first used.
+ipywidgets widget (``AttentionExplorer``) that binds controls to the state, a browser viewer
+(``static/viewer.js``: the live view, exported pages, and ``AttentionMapsWidget`` for the
+lessons). The widgets, and so ipywidgets, are imported only when first used.
 """
 
 from .export import check_file_name, save_png, static_html_page, write_static_html
@@ -26,6 +27,7 @@ __all__ = [
     "PAIR_FILTERS",
     "AttentionExplorer",
     "AttentionMaps",
+    "AttentionMapsWidget",
     "ExplorerState",
     "HeadPatterns",
     "Link",
@@ -55,9 +57,13 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``AttentionExplorer`` on first use: ipywidgets is loaded only by who needs the widget."""
+    """The widgets on first use: ipywidgets is loaded only by who needs a widget."""
     if name == "AttentionExplorer":
         from .widget import AttentionExplorer
 
         return AttentionExplorer
+    if name == "AttentionMapsWidget":
+        from .lesson import AttentionMapsWidget
+
+        return AttentionMapsWidget
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -128,7 +128,6 @@ class AttentionExplorer(widgets.VBox):
             titles=(LIVE_TITLE,))
         self.live_panel.selected_index = None
         self.live_view = None
-        self._live_layers: list[int] = []
         # CSS classes: stable handles for browser tests and for styling.
         self.add_class("attention-explorer")
         self.layer_select.add_class("explorer-layer")
@@ -348,7 +347,6 @@ class AttentionExplorer(widgets.VBox):
             self._show_state(state)
         finally:
             self._holding = was_holding
-        self._live_layers = []  # the live view's data is for the old text
         if redraw:
             self._redraw()
 
@@ -366,13 +364,12 @@ class AttentionExplorer(widgets.VBox):
             self.live_view = LiveAttentionView()
             self.live_panel.children = [self.live_view]
         state, maps = self.state, self._presenter.maps
-        if state.layer in self._live_layers:
-            return  # already there: the browser answers hovers and clicks by itself
-        from .live import live_data
-
-        data = live_data(maps, state.layer, self._presenter.head_index(state))
-        self._live_layers = data.get("included", list(range(maps.num_layers)))
-        self.live_view.data = data
+        head = self._presenter.head_index(state)
+        if self.live_view.maps is not maps:  # a new text: send its maps
+            self.live_view.show(maps, state.layer, head)
+        else:  # the browser answers hovers and clicks; a new layer is sent when it lacks it
+            with self.live_view.hold_sync():
+                self.live_view.head, self.live_view.layer = head, state.layer
 
     def _save_from_button(self, kind: str) -> None:
         """Write into ``export_folder`` and offer the file as a browser download; a bad name or
