@@ -29,6 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "08_attention_explorer.ipynb"
+LESSON = ROOT / "notebooks" / "04_multi_head_attention.ipynb"  # the explorer's viewer, reduced
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -95,8 +96,10 @@ def jupyter_lab(tmp_path):
     if find_chromium() is None:
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
     work = tmp_path / "lab"
-    work.mkdir()
-    copy_without_outputs(NOTEBOOK, work / NOTEBOOK.name)
+    (work / "notebooks").mkdir(parents=True)
+    (work / "assets").symlink_to(ROOT / "assets")  # the notebooks' diagrams, as in a clone
+    for notebook in (NOTEBOOK, LESSON):
+        copy_without_outputs(notebook, work / "notebooks" / notebook.name)
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
@@ -126,7 +129,8 @@ def jupyter_lab(tmp_path):
                 if time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not answer within {SERVER_START_S} s")
                 time.sleep(0.5)
-        yield {"url": f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", "base": base,
+        yield {"url": f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?token={token}", "base": base,
+               "lesson_url": f"{base}/lab/tree/notebooks/{LESSON.name}?token={token}",
                "token": token, "log": tmp_path / "jupyter.log"}
     finally:
         stop_server(server, base, token)
@@ -247,13 +251,7 @@ def check_narrow_window_and_themes(page) -> None:
     light = explorer.evaluate(TEXT_CONTRAST)
     assert light["checked"] > 10 and light["worst"] >= MIN_CONTRAST, light
 
-    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
-    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
-                 has_text="JupyterLab Dark").first.click()
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
-                           timeout=THEME_S * 1000)
-    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
+    switch_to_dark_theme(page)
     explorer.scroll_into_view_if_needed()
     explorer.screenshot(path=str(ARTIFACTS / "06_dark_900px.png"))
     dark = explorer.evaluate(TEXT_CONTRAST)
@@ -261,6 +259,17 @@ def check_narrow_window_and_themes(page) -> None:
         json.dumps({"layout_900px": layout, "light": light, "dark": dark}, indent=1))
     assert dark["checked"] > 10 and dark["worst"] >= MIN_CONTRAST, dark
     check_pair_and_download(page, explorer)
+
+
+def switch_to_dark_theme(page) -> None:
+    """Settings > Theme > JupyterLab Dark, through the menu, then wait until it is applied."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
+                 has_text="JupyterLab Dark").first.click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=THEME_S * 1000)
+    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
 
 
 def check_pair_and_download(page, explorer) -> None:
@@ -348,6 +357,69 @@ TEXT_CONTRAST = """root => {
     }
     return {worst, where, checked};
 }"""
+
+
+def test_lesson_view_in_jupyterlab(jupyter_lab):
+    """Notebook 04's widget (the explorer's viewer, reduced to one layer) run in JupyterLab:
+    clicking a small map enlarges that head, hovering the enlarged map gives the weight, and
+    at 900 px, light and dark, it fits and keeps its text readable."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            console_errors = []
+            page.on("console",
+                    lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(jupyter_lab["lesson_url"], wait_until="domcontentloaded",
+                      timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
+            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            widget = page.locator(".attention-maps-widget").first
+            grid = widget.locator(".viewer-grid")
+            try:
+                wait_until_run_finished(page, RUN_ALL_S)
+                grid.wait_for(state="visible", timeout=REDRAW_S * 1000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "14_lesson_failed.png"))
+                (ARTIFACTS / "14_lesson_failed.txt").write_text(
+                    "\n".join(console_errors) + "\n" + page.locator(".jp-Notebook").inner_text())
+                raise
+            errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+            assert errors.count() == 0, f"a cell raised: {errors.first.inner_text()[:2000]}"
+            grid.scroll_into_view_if_needed()
+            assert widget.locator(".viewer-layer").input_value() == "1"  # layer 2, from 0
+            box = grid.evaluate("c => ({left: +c.dataset.left, top: +c.dataset.top,"
+                                " pitch: +c.dataset.pitch})")
+            grid.click(position={"x": box["left"] + 2 * box["pitch"] + 10,
+                                 "y": box["top"] + 10})
+            assert widget.locator(".viewer-head").input_value() == "2"  # head 3 enlarged
+            geometry = widget.locator(".viewer-map").first.evaluate(
+                "el => ({cell: +el.dataset.cell, left: +el.dataset.left, top: +el.dataset.top})")
+            hover = widget.locator(".viewer-map canvas").nth(1)
+            hover.scroll_into_view_if_needed()
+            cell = geometry["cell"]
+            hover.hover(position={"x": geometry["left"] + 1 * cell + cell / 2,
+                                  "y": geometry["top"] + 2 * cell + cell / 2})
+            assert re.fullmatch(r"layer 2, head 3: 'cat' \(3\) \u2192 'the' \(2\): [01]\.\d{4}",
+                                widget.locator(".viewer-readout").inner_text())
+            widget.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "14_lesson_light_900px.png"))
+            light = widget.evaluate(TEXT_CONTRAST)
+            switch_to_dark_theme(page)
+            widget.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "15_lesson_dark_900px.png"))
+            dark = widget.evaluate(TEXT_CONTRAST)
+            for measured in (light, dark):
+                assert measured["checked"] >= 8 and measured["worst"] >= MIN_CONTRAST, measured
+        finally:
+            browser.close()
+    assert not [e for e in console_errors if "widget" in e.lower()], console_errors
 
 
 def test_exported_page_is_interactive_offline(tmp_path):

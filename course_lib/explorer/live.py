@@ -45,7 +45,13 @@ export default {
         request: (layer) => { if (model.get("layer") !== layer) choose(layer, model.get("head")); },
       });
     };
-    draw();
+    // Draw once the output area has laid the view out, so the viewer knows its width.
+    let tries = 0;
+    const start = () => {
+      if ((el.isConnected && el.clientWidth > 0) || tries > 60) draw();
+      else { tries += 1; requestAnimationFrame(start); }
+    };
+    start();
     model.on("change:data", draw);
     model.on("change:layer change:head", () => {
       const data = model.get("data");

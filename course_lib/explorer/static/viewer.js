@@ -155,8 +155,10 @@
     // ----- controls, note and readout ------------------------------------------------------
     root.classList.add("attention-viewer");
     Object.assign(root.style, { background: "#fff", color: INK, padding: "4px 8px",
-                                fontFamily: "sans-serif", maxWidth: "100%",
+                                fontFamily: "sans-serif", maxWidth: "100%", overflowX: "auto",
                                 boxSizing: "border-box" });  // readable in dark themes too
+    // The width there is to draw in (a notebook beside a file browser may leave 450 px).
+    const room = Math.max(320, root.clientWidth || (root.parentElement || {}).clientWidth || 900);
     const controls = element("div", { class: "viewer-controls",
       style: "display:flex;flex-wrap:wrap;gap:4px 1em;align-items:center" }, root);
     function labelled(text, node) {
@@ -213,8 +215,10 @@
     const gridCanvas = element("canvas", { class: "viewer-grid", title: "click a map" }, body);
     const perRow = parts === "layer" ? (data.heads <= 4 ? data.heads : Math.ceil(data.heads / 3))
       : data.heads;
-    const thumb = parts === "layer" ? Math.max(48, Math.min(112, Math.floor(520 / perRow) - 8))
-      : Math.max(16, Math.min(48, Math.floor(480 / data.heads) - 4));
+    const gridRoom = Math.min(room - 48, 520);
+    const thumb = parts === "layer"
+      ? Math.max(48, Math.min(112, Math.floor(gridRoom / perRow) - 8))
+      : Math.max(16, Math.min(48, Math.floor((gridRoom - 28) / data.heads) - 4));
     const grid = parts === "layer"
       ? { left: 4, top: 16, pitchX: thumb + 8, pitchY: thumb + 18 }
       : { left: 28, top: 18, pitchX: thumb + 4, pitchY: thumb + 4 };
@@ -330,20 +334,21 @@
     const hoverCanvas = element("canvas", { style: "position:absolute;left:0;top:0" }, stack);
     const pixels = document.createElement("canvas");  // one pixel per cell, scaled up crisply
     pixels.width = pixels.height = seq;
-    const baseCell = Math.max(1, Math.min(24, Math.floor(MAP_EXTENT / seq)));
+    const mapRoom = Math.max(160, Math.min(MAP_EXTENT, room - 200));  // less labels and bar
+    const baseCell = Math.max(1, Math.min(24, Math.floor(mapRoom / seq)));
     const geometry = {};
 
     function layoutMap() {  // cell size, label step and margins for the current zoom
       const cell = baseCell * state.zoom;
       const step = Math.max(1, Math.ceil(11 / cell));  // show every step-th label
       const labels = data.tokens.map((t, i) => (step > 1 ? (i + 1) + " " : "") + shortLabel(t));
-      const room = Math.ceil(8 + Math.max(...labels.map((t) => measure.measureText(t).width)));
-      Object.assign(geometry, { cell, step, labels, left: room, top: room + 4,
+      const margin = Math.ceil(8 + Math.max(...labels.map((t) => measure.measureText(t).width)));
+      Object.assign(geometry, { cell, step, labels, left: margin, top: margin + 4,
                                 extent: seq * cell });
-      mapCanvas.width = hoverCanvas.width = room + geometry.extent + 70;
-      mapCanvas.height = hoverCanvas.height = room + 4 + Math.max(geometry.extent, 100) + 8;
+      mapCanvas.width = hoverCanvas.width = margin + geometry.extent + 70;
+      mapCanvas.height = hoverCanvas.height = margin + 4 + Math.max(geometry.extent, 100) + 8;
       // Where things are, for tests and tools: the map's cell size and margins.
-      Object.assign(stack.dataset, { cell: cell, left: room, top: room + 4 });
+      Object.assign(stack.dataset, { cell: cell, left: margin, top: margin + 4 });
     }
 
     function drawMap() {
@@ -411,12 +416,6 @@
       g.strokeRect(left + c * cell - 0.5, top - 0.5, cell + 1, extent + 1);
       g.lineWidth = 2;
       g.strokeRect(left + c * cell - 1, top + r * cell - 1, cell + 2, cell + 2);
-      g.fillStyle = HIGHLIGHT;  // the two tokens named beside the map, whatever the thinning
-      g.font = "bold " + LABEL_FONT;
-      g.textAlign = "left";
-      g.textBaseline = "middle";
-      g.fillText("\u2190 " + (r + 1) + " " + shortLabel(data.tokens[r]), left + extent + 2,
-                 top + r * cell + cell / 2);
     }
 
     hoverCanvas.addEventListener("mousemove", (event) => {
