@@ -527,11 +527,13 @@ def open_offline(browser, page_path: Path, problems: list, blocked: list, **cont
     return page
 
 
-def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0) -> Path:
+def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
+                query_keys=None) -> Path:
     """A bare page with the viewer on ``maps`` (as the live view and exports mount it)."""
     from course_lib.explorer.interactive import _script_safe_json, viewer_data, viewer_script
 
-    data = _script_safe_json(viewer_data(maps, layer, head, parts=parts))
+    data = _script_safe_json(viewer_data(maps, layer, head, parts=parts,
+                                         query_keys=query_keys))
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
                     f"<div id='v'></div><script>{viewer_script()}</script><script>"
                     f"AttentionViewer.mount(document.getElementById('v'), {data});</script>"
@@ -541,16 +543,22 @@ def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0) -> 
 
 def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
     """On hand-made maps: token focus lists point from the looking token to the token looked
-    at, with places from 1; several heads' lines overlay; the lessons' layer view enlarges a
-    clicked map; at 512 tokens a hover names the exact cell, also zoomed; the PNG and HTML
-    buttons fire real downloads, and the downloaded page works offline."""
+    at, with places from 1; several heads' lines overlay; the query/key view gives the softmax
+    Python computes; the lessons' layer view enlarges a clicked map; at 512 tokens a hover
+    names the exact cell, also zoomed; the PNG and HTML buttons fire real downloads, and the
+    downloaded page works offline."""
     import numpy as np
     from playwright.sync_api import sync_playwright
 
-    from course_lib.explorer import maps_from_weights
+    from course_lib.explorer import maps_from_weights, query_key_view
 
     if find_chromium() is None:
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    keys = np.zeros((2, 7, 2), dtype=np.float32)  # (heads, seq, d): key j of head 1 is [j, 0]
+    keys[0, :, 0] = np.arange(7)
+    queries = np.ones((2, 7, 2), dtype=np.float32)
+    queries[0, 1] = [2.0, 0.0]  # the query of 'a' (2) in head 1
+    expected = query_key_view(queries[0], keys[0], token=1)
     targets = [0, 4, 5, 3, 1, 2, 6]  # 'a' (2) looks at 'c' (5), 'b' (3) at 'd' (6), ...
     one = np.zeros((7, 7), dtype=np.float32)
     one[np.arange(7), targets] = 1.0
@@ -568,7 +576,8 @@ def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
         browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
-            page = open_offline(browser, viewer_page(tmp_path / "all.html", maps, "all"),
+            page = open_offline(browser, viewer_page(tmp_path / "all.html", maps, "all",
+                                                     query_keys=(queries, keys)),
                                 problems, blocked, accept_downloads=True)
             readout = page.locator(".viewer-readout")
             page.locator(".viewer-mode").select_option("focus")
@@ -593,6 +602,21 @@ def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
                 "layer 1, head 1: 'c' (5) is looked at most by 'a' (2): 1.0000",
                 "layer 1, head 2: 'c' (5) is looked at most by '[CLS]' (1): 0.1429"]
             page.screenshot(path=str(ARTIFACTS / "11_lines_two_heads.png"), full_page=True)
+
+            page.locator(".viewer-mode").select_option("qk")
+            page.locator(".viewer-qk-token").select_option("1")  # 'a' (2) looks
+            qk = page.locator("canvas.viewer-qk-canvas")
+            spots = qk.evaluate("c => ({...c.dataset})")
+            y = float(spots["top"]) + 5 * float(spots["row"]) + 5  # the row of 'd' (6)
+            qk.hover(position={"x": float(spots["weights"]) + 10, "y": y})
+            assert readout.inner_text() == (
+                f"layer 1, head 1: softmax 'a' (2) \u2192 'd' (6): {expected.weights[5]:.4f}")
+            qk.hover(position={"x": float(spots["scores"]) + 10, "y": y})
+            assert readout.inner_text().endswith(f": {expected.scores[5]:.4f}")  # 2 * 5 / sqrt 2
+            qk.hover(position={"x": float(spots["products"]) + 1, "y": y})
+            assert readout.inner_text() == ("layer 1, head 1: query of 'a' (2) \u00d7 key of "
+                                            "'d' (6), feature 1: 10.0000")
+            page.screenshot(path=str(ARTIFACTS / "11b_query_key.png"), full_page=True)
 
             with page.expect_download(timeout=REDRAW_S * 1000) as png_download:
                 page.locator(".viewer-save-png").click()

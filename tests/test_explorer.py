@@ -1140,3 +1140,77 @@ def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
     explorer.set_view(view="head")
     assert explorer.picture_more.layout.display == "none"
     assert explorer.current_png() == bytes(explorer.picture.value)
+
+
+# ----- the query/key view --------------------------------------------------------------------
+
+def test_query_key_view_on_hand_made_vectors():
+    from course_lib.explorer import query_key_view
+
+    queries = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])  # (seq, d): token 1 is [0, 2]
+    keys = np.array([[3.0, 1.0], [0.0, -1.0], [2.0, 2.0]])
+    view = query_key_view(queries, keys, token=1)
+    np.testing.assert_allclose(view.query, [0.0, 2.0])
+    np.testing.assert_allclose(view.products, [[0.0, 2.0], [0.0, -2.0], [0.0, 4.0]])
+    np.testing.assert_allclose(view.scores, np.array([2.0, -2.0, 4.0]) / np.sqrt(2), rtol=1e-6)
+    expected = np.exp(view.scores) / np.exp(view.scores).sum()
+    np.testing.assert_allclose(view.weights, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="token must be between 0 and 2"):
+        query_key_view(queries, keys, token=3)
+    with pytest.raises(ValueError, match="must both be"):
+        query_key_view(queries, keys[:2], token=0)
+
+
+def test_query_key_vectors_give_the_models_own_map(minilm):
+    from course_lib.explorer import query_key_vectors, query_key_view
+    from course_lib.explorer.querykey import encode_for_model
+
+    model, tokenizer = minilm
+    queries, keys, reported = query_key_vectors(
+        model, *encode_for_model(model, tokenizer, "The cat sat.", "It slept."), layer=2)
+    assert queries.shape == keys.shape == (12, 10, 32) and reported.shape == (12, 10, 10)
+    view = query_key_view(queries[4], keys[4], token=3)
+    np.testing.assert_allclose(view.weights, reported[4, 3], atol=1e-5)
+    maps = cl.explorer.compute_attention_maps(model, tokenizer, "The cat sat.", "It slept.")
+    np.testing.assert_allclose(view.weights, maps.weights[2, 4, 3], atol=1e-5)
+    with pytest.raises(ValueError, match="layer must be between 0 and 5"):
+        query_key_vectors(model, *encode_for_model(model, tokenizer, "Hi."), layer=6)
+
+
+def test_query_key_view_refuses_a_model_whose_attention_is_not_q_dot_k(minilm):
+    from course_lib.explorer import query_key_vectors
+    from course_lib.explorer.querykey import encode_for_model
+
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    inputs = encode_for_model(model, minilm[1], "The cat sat.")
+    queries, _, _ = query_key_vectors(model, *inputs, layer=0)  # a plain model works
+    assert queries.shape == (4, 6, 16)  # 4 heads of 64 / 4, 6 tokens
+    attention = model.encoder.layers[0].attention
+    original = attention.forward
+
+    def scaled(x, mask=None, output_attentions=False):  # maps not from q . k / sqrt(d)
+        out, weights = original(x, mask, output_attentions)
+        return out, None if weights is None else torch.softmax(weights * 3, dim=-1)
+
+    attention.forward = scaled
+    with pytest.raises(ValueError, match="does not compute attention from its query and key"):
+        query_key_vectors(model, *inputs, layer=0)
+    with pytest.raises(TypeError, match="needs a course BertModel"):
+        query_key_vectors(torch.nn.Linear(2, 2), *inputs, layer=0)
+
+
+def test_live_view_sends_queries_and_keys_when_asked(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "The cat sat.", parts="head")
+    live = view.view
+    assert live.has_qk and live.qk == b"" and live.data["qk_layer"] == -1  # nothing yet
+    live.want_qk = 3  # the browser draws the query/key view of layer 4
+    assert live.data["qk_layer"] == 3 and live.data["head_size"] == 32
+    values = np.frombuffer(live.qk, "<f4").reshape(2, 12, 6, 32)  # queries, keys
+    queries, keys = view.query_keys(3)
+    np.testing.assert_allclose(values[0], queries)
+    np.testing.assert_allclose(values[1], keys)
+    view.set_view(text="Dogs bark.")
+    assert live.qk == b"" and live.data["qk_layer"] == -1  # a new text: asked for again

@@ -11,6 +11,7 @@ from .export import check_file_name, save_png, static_html_page, write_static_ht
 from .maps import AttentionMaps, compute_attention_maps, maps_from_weights
 from .patterns import HeadPatterns, head_pattern_scores, label_head
 from .present import Link, Presenter, Shown, strongest_links, token_focus
+from .querykey import QueryKeyView, query_key_vectors, query_key_view
 from .render import (
     color_bar,
     head_view_png,
@@ -33,6 +34,7 @@ __all__ = [
     "Link",
     "MapView",
     "Presenter",
+    "QueryKeyView",
     "Shown",
     "attention_rollout",
     "check_file_name",
@@ -44,6 +46,8 @@ __all__ = [
     "label_head",
     "maps_from_weights",
     "pattern_table_html",
+    "query_key_vectors",
+    "query_key_view",
     "render_attention_map",
     "render_grid",
     "renormalize_rows",

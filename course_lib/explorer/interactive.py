@@ -43,7 +43,8 @@ def carried_layers(maps: AttentionMaps, layer: int, max_values: int) -> list[int
 def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
                  max_values: int = MAX_VALUES, parts: str = "all") -> tuple[dict, bytes, bytes]:
     """The viewer's description of the maps (JSON-ready), the carried maps and the thumbnails
-    (both as 16-bit bytes; see the top of ``viewer.js``)."""
+    (both as 16-bit bytes; see the top of ``viewer.js``). No queries and keys: see
+    ``query_key_parts``."""
     included = carried_layers(maps, layer, max_values)
     side = min(THUMB, maps.length)
     thumbs = shrink_map(maps.weights, side)  # (layers, heads, side, side)
@@ -59,16 +60,34 @@ def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
         "head": int(head),
         "note": maps.note,
         "parts": parts,
+        "qk_layer": -1,
+        "head_size": 0,
     }
     return info, as_uint16(maps.weights[included]), as_uint16(thumbs)
 
 
+def query_key_parts(layer: int, queries: np.ndarray, keys: np.ndarray) -> tuple[dict, bytes]:
+    """The fields and bytes of the query/key view: every head's queries then keys of
+    ``layer``, each (heads, seq, head size), as float32 little-endian."""
+    if queries.shape != keys.shape or queries.ndim != 3:
+        raise ValueError(f"queries and keys must both be (heads, seq, head size), got "
+                         f"{queries.shape} and {keys.shape}")
+    values = np.concatenate([queries, keys]).astype("<f4")  # (2 * heads, seq, head size)
+    return {"qk_layer": int(layer), "head_size": int(queries.shape[-1])}, values.tobytes()
+
+
 def viewer_data(maps: AttentionMaps, layer: int = 0, head: int = 0,
-                max_values: int = MAX_VALUES, parts: str = "all") -> dict:
-    """What the viewer needs, as JSON-ready values, the numbers in base64 (for a page)."""
+                max_values: int = MAX_VALUES, parts: str = "all", query_keys=None) -> dict:
+    """What the viewer needs, as JSON-ready values, the numbers in base64 (for a page).
+    ``query_keys``: (queries, keys) of ``layer``, each (heads, seq, head size), to carry the
+    query/key view of that layer."""
     info, weights, thumbs = viewer_parts(maps, layer, head, max_values, parts)
-    return {**info, "weights": base64.b64encode(weights).decode("ascii"),
+    data = {**info, "weights": base64.b64encode(weights).decode("ascii"),
             "thumbs": base64.b64encode(thumbs).decode("ascii")}
+    if query_keys is not None:
+        fields, values = query_key_parts(layer, *query_keys)
+        data.update(fields, qk=base64.b64encode(values).decode("ascii"))
+    return data
 
 
 def _script_safe_json(value) -> str:
@@ -77,9 +96,11 @@ def _script_safe_json(value) -> str:
             .replace("&", "\\u0026"))
 
 
-def interactive_section(maps: AttentionMaps, layer: int = 0, head: int = 0) -> str:
-    """HTML of the live viewer: a mount point, the viewer's code and the data, all inline."""
-    data = viewer_data(maps, layer, head)
+def interactive_section(maps: AttentionMaps, layer: int = 0, head: int = 0,
+                        query_keys=None) -> str:
+    """HTML of the live viewer: a mount point, the viewer's code and the data, all inline;
+    ``query_keys``: (queries, keys) of ``layer`` for its query/key view."""
+    data = viewer_data(maps, layer, head, query_keys=query_keys)
     partial = "" if len(data["included"]) == maps.num_layers else (
         f"<p>The text is long: this page carries the maps of layer {layer + 1} only.</p>")
     return ("<h2>Explore: hover a cell or a token, click a small map, draw as heatmap or "

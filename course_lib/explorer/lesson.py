@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from .live import LiveAttentionView
 from .maps import AttentionMaps, compute_attention_maps
+from .querykey import encode_for_model, query_key_vectors
 from .render import image_to_png, render_attention_map, render_grid
 
 LESSON_PARTS = ("head", "layer")
@@ -51,7 +52,15 @@ class AttentionMapsWidget(widgets.VBox):
         except ValueError as error:
             self.view.show_message(str(error))
             return
+        self.view.query_keys = lambda chosen: self.query_keys(chosen)
         self.view.show(maps, layer, head)
+
+    def query_keys(self, layer: int):
+        """Every head's queries and keys in ``layer`` (from 0) for the current text, each
+        (heads, seq, head size): what the query/key view draws."""
+        inputs = encode_for_model(self.model, self.tokenizer, self.text_box.value,
+                                  max_tokens=self.max_tokens)
+        return query_key_vectors(self.model, *inputs, layer)[:2]
 
     # ----- the Python interface ------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
-from .interactive import viewer_parts, viewer_script
+from .interactive import query_key_parts, viewer_parts, viewer_script
 from .maps import AttentionMaps
 
 MAX_LIVE_VALUES = 3_200_000  # 16-bit numbers per message: one 12-head layer at 512 tokens
@@ -39,10 +39,13 @@ export default {
         return;
       }
       const full = Object.assign({}, data, { weights: model.get("weights"),
-                                             thumbs: model.get("thumbs") });
+                                             thumbs: model.get("thumbs"), qk: model.get("qk") });
       viewer = window.AttentionViewer.mount(el, full, {
         parts: model.get("parts"), state: kept, onSelect: choose,
         request: (layer) => { if (model.get("layer") !== layer) choose(layer, model.get("head")); },
+        requestQK: model.get("has_qk") ? (layer) => {
+          if (model.get("want_qk") !== layer) { model.set("want_qk", layer); model.save_changes(); }
+        } : null,
       });
     };
     // Draw once the output area has laid the view out, so the viewer knows its width.
@@ -70,6 +73,9 @@ class LiveAttentionView(anywidget.AnyWidget):
     ``parts``: "all" (every layer as thumbnails and one map), "layer" (the heads of one layer
     and one map) or "head" (one map). ``layer`` and ``head`` (from 0) follow the browser's
     choice and can be set from Python; ``show(maps)`` sends a new text's maps.
+    ``query_keys``: a function layer -> (queries, keys), each (heads, seq, head size), for the
+    current text; when set, the viewer offers the query/key view and asks for a layer's
+    vectors when it is drawn.
     """
 
     _esm = ESM
@@ -79,6 +85,9 @@ class LiveAttentionView(anywidget.AnyWidget):
     parts = traitlets.Unicode("all").tag(sync=True)
     layer = traitlets.Int(0).tag(sync=True)
     head = traitlets.Int(0).tag(sync=True)
+    qk = traitlets.Bytes(b"").tag(sync=True)  # queries then keys of data["qk_layer"]
+    has_qk = traitlets.Bool(False).tag(sync=True)  # whether query_keys is set
+    want_qk = traitlets.Int(-1).tag(sync=True)  # the layer whose queries and keys are asked
 
     def __init__(self, parts: str = "all", max_values: int = MAX_LIVE_VALUES, **kwargs):
         if parts not in PARTS:
@@ -87,7 +96,20 @@ class LiveAttentionView(anywidget.AnyWidget):
         self.max_values = max_values
         self._maps: AttentionMaps | None = None
         self._sending = False
+        self._query_keys = None
         self.observe(self._on_choice, names=["layer"])
+        self.observe(self._on_want_qk, names=["want_qk"])
+
+    @property
+    def query_keys(self):
+        return self._query_keys
+
+    @query_keys.setter
+    def query_keys(self, function) -> None:
+        if function is not None and not callable(function):
+            raise TypeError("query_keys must be a function layer -> (queries, keys), or None")
+        self._query_keys = function
+        self.has_qk = function is not None
 
     @property
     def maps(self) -> AttentionMaps | None:
@@ -98,13 +120,14 @@ class LiveAttentionView(anywidget.AnyWidget):
         layer = min(self.layer if layer is None else layer, maps.num_layers - 1)
         head = min(self.head if head is None else head, maps.num_heads - 1)
         self._maps = maps
+        self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
         self._send_maps(layer, head)
 
     def show_message(self, text: str) -> None:
         """Show a sentence instead of maps (an empty text, ...)."""
         self._maps = None
         with self.hold_sync():
-            self.weights, self.thumbs = b"", b""
+            self.weights, self.thumbs, self.qk = b"", b"", b""
             self.data = {"message": text}
 
     def _send_maps(self, layer: int, head: int) -> None:
@@ -114,9 +137,33 @@ class LiveAttentionView(anywidget.AnyWidget):
             with self.hold_sync():  # one message: the browser never sees data and numbers apart
                 self.layer, self.head = layer, head
                 self.weights, self.thumbs = weights, thumbs
-                self.data = info
+                self.data = {**info, **self._qk_fields}
         finally:
             self._sending = False
+
+    @property
+    def _qk_fields(self) -> dict:
+        """The data fields of the queries and keys sent (none: layer -1)."""
+        if not self.qk:
+            return {"qk_layer": -1, "head_size": 0}
+        return {"qk_layer": self._qk_layer, "head_size": self._qk_head_size}
+
+    def _on_want_qk(self, change) -> None:
+        """The browser asks for a layer's queries and keys (the query/key view is drawn)."""
+        layer = change["new"]
+        if self._maps is None or self._query_keys is None or layer < 0:
+            return
+        if self.qk and self.data.get("qk_layer") == layer:
+            return
+        try:
+            fields, values = query_key_parts(layer, *self._query_keys(layer))
+        except (TypeError, ValueError) as error:  # a model the view cannot read: say why
+            self.data = {**self.data, "qk_error": str(error)}
+            return
+        self._qk_layer, self._qk_head_size = fields["qk_layer"], fields["head_size"]
+        with self.hold_sync():
+            self.qk = values
+            self.data = {**self.data, **fields}
 
     def _on_choice(self, change) -> None:
         """A layer whose full maps the browser does not have: send them."""

@@ -10,11 +10,15 @@
 //            looking token, token looked at): base64 text, or bytes (a DataView) from anywidget;
 //   thumbs, thumb: every layer's maps shrunk to thumb x thumb (rows averaged, columns summed),
 //                  same encoding, for the grid when a layer's full maps are not carried;
-//   layer, head: the map to show first (counted from 0); note: a remark to show (a cut text).
+//   layer, head: the map to show first (counted from 0); note: a remark to show (a cut text);
+//   qk, qk_layer, head_size (optional): the queries then the keys of every head of layer
+//            qk_layer, float32 little-endian, (heads, seq, head_size) each, for the
+//            query/key view.
 // options: parts ("all": grid of every layer + one map; "layer": the heads of one layer + one
 //   map; "head": one map), state (a previous viewer's state, kept across new data),
 //   onSelect(layer, head) (told of every choice), request(layer) (asked for a layer whose maps
-//   are not here yet; without it such a layer is said to be missing).
+//   are not here yet; without it such a layer is said to be missing), requestQK(layer) (asked
+//   for a layer's queries and keys; without it, and without data.qk, no query/key view).
 // Places, layers and heads are shown counted from 1, like the Python explorer.
 (function install() {
   "use strict";
@@ -119,6 +123,9 @@
     const thumbBytes = bytesOf(data.thumbs);
     const thumbValues = thumbBytes.length ? decode(thumbBytes) : null;
     const size = seq * seq;
+    const qkBytes = bytesOf(data.qk);
+    const qkValues = qkBytes.length ? new Float32Array(qkBytes.slice().buffer) : null;
+    const hasQK = Boolean(qkValues || options.requestQK);
     const kept = options.state || {};
     const state = { layer: data.layer, head: data.head, scale: kept.scale || "shared",
                     mode: kept.mode || "heatmap", zoom: kept.zoom || 1, hover: null,
@@ -126,7 +133,9 @@
                     pinned: kept.pinned || false,
                     shown: new Set(kept.shown ? [...kept.shown].filter((h) => h < data.heads)
                                               : [data.head]) };
-    if (parts === "head" && state.mode === "focus") state.mode = "heatmap";
+    if ((parts === "head" && state.mode === "focus") || (state.mode === "qk" && !hasQK)) {
+      state.mode = "heatmap";
+    }
     const divider = data.segments.indexOf(1) > 0 ? data.segments.indexOf(1) : -1;
     const place = (i) => "'" + data.tokens[i] + "' (" + (i + 1) + ")";
 
@@ -188,6 +197,7 @@
     element("option", { value: "heatmap", text: "heatmap" }, modeSelect);
     element("option", { value: "lines", text: "lines" }, modeSelect);
     if (parts !== "head") element("option", { value: "focus", text: "token focus" }, modeSelect);
+    if (hasQK) element("option", { value: "qk", text: "query/key" }, modeSelect);
     ZOOMS.forEach((z) => element("option", { value: z, text: z + "x" }, zoomSelect));
     const buttonStyle = "background:#eef0f3;color:#1f1f1f;border:1px solid #8a8f98;"
       + "border-radius:3px;padding:1px 8px;cursor:pointer";
@@ -693,6 +703,172 @@
         + " \u2192 " + place(to) + ": " + map[from * seq + to].toFixed(4);
     }
 
+
+    // ----- query/key: one looking token's query, every key, their products, scores, softmax -
+    const qkPanel = element("div", { class: "viewer-qk", style: "display:none;max-width:100%" },
+                            body);
+    const qkControls = element("div", { style: "margin-bottom:4px" }, qkPanel);
+    qkControls.appendChild(document.createTextNode("Looking token "));
+    const qkToken = element("select", { class: "viewer-qk-token",
+                                        "aria-label": "looking token" }, qkControls);
+    data.tokens.forEach((t, i) => element("option", { value: i, text: (i + 1) + " " + t },
+                                          qkToken));
+    qkToken.addEventListener("change", () => { state.focus = Number(qkToken.value); drawQK(); });
+    const qkScroll = element("div", { style: "max-width:100%;max-height:760px;overflow:auto" },
+                             qkPanel);
+    const qkCanvas = element("canvas", { class: "viewer-qk-canvas" }, qkScroll);
+    const qkGeometry = {};
+
+    function qkOf(head) {  // {q, k}: Float32Array views (seq, d) of one head, or null
+      if (!qkValues || data.qk_layer !== state.layer) return null;
+      const d = data.head_size;
+      const block = data.heads * seq * d;
+      const start = head * seq * d;
+      return { d: d, q: qkValues.subarray(start, start + seq * d),
+               k: qkValues.subarray(block + start, block + start + seq * d) };
+    }
+
+    function qkNumbers() {  // the view's numbers for the focus token and the chosen head
+      const vectors = qkOf(state.head);
+      if (!vectors) return null;
+      const { d, q, k } = vectors;
+      const t = state.focus;
+      const query = q.subarray(t * d, (t + 1) * d);
+      const products = new Float32Array(seq * d);
+      const scores = new Float32Array(seq);
+      for (let j = 0; j < seq; j += 1) {
+        let sum = 0;
+        for (let f = 0; f < d; f += 1) {
+          products[j * d + f] = query[f] * k[j * d + f];
+          sum += products[j * d + f];
+        }
+        scores[j] = sum / Math.sqrt(d);
+      }
+      const top = Math.max(...scores);
+      const weightsOut = scores.map((v) => Math.exp(v - top));
+      const total = weightsOut.reduce((a, b) => a + b, 0);
+      return { d, query, keys: k, products, scores, weights: weightsOut.map((v) => v / total) };
+    }
+
+    function diverging(value, top) {  // blue (negative) - white (0) - red (positive)
+      const t = Math.max(-1, Math.min(1, value / (top || 1)));
+      const fade = (c) => Math.round(255 + Math.abs(t) * (c - 255));
+      return t < 0 ? "rgb(" + fade(33) + "," + fade(102) + "," + fade(172) + ")"
+        : "rgb(" + fade(178) + "," + fade(24) + "," + fade(43) + ")";
+    }
+
+    function drawQK() {
+      qkToken.value = String(state.focus);
+      const numbers = qkNumbers();
+      const g = qkCanvas.getContext("2d");
+      if (!numbers) {
+        qkCanvas.width = 420; qkCanvas.height = 24;
+        g.fillStyle = "#fff"; g.fillRect(0, 0, 420, 24);
+        g.fillStyle = INK; g.font = LABEL_FONT;
+        if (data.qk_error) {
+          qkCanvas.width = 900;
+          g.fillStyle = INK; g.font = LABEL_FONT;
+          g.fillText(data.qk_error, 4, 16);
+        } else if (options.requestQK) {
+          options.requestQK(state.layer);
+          g.fillText("Loading the queries and keys of layer " + (state.layer + 1) + "\u2026", 4, 16);
+        } else {
+          g.fillText("This page carries the queries and keys of layer " + (data.qk_layer + 1)
+                     + " only.", 4, 16);
+        }
+        return;
+      }
+      const { d, query, keys, products, scores, weights: soft } = numbers;
+      const cw = Math.max(2, Math.min(8, Math.floor(256 / d)));
+      const rh = 14;
+      const left = Math.ceil(8 + Math.max(...lineLabels.map((t) => measure.measureText(t).width)));
+      const top = 64;
+      const x1 = left;  // keys
+      const x2 = x1 + d * cw + 16;  // products
+      const x3 = x2 + d * cw + 16;  // scores
+      const x4 = x3 + 64;  // softmax weights
+      Object.assign(qkGeometry, { left, top, cw, rh, d, x1, x2, x3, x4 });
+      Object.assign(qkCanvas.dataset, { top: top, row: rh, keys: x1, products: x2, scores: x3,
+                                        weights: x4, cell: cw });
+      qkCanvas.width = x4 + 150;
+      qkCanvas.height = top + seq * rh + 30;
+      g.fillStyle = "#fff";
+      g.fillRect(0, 0, qkCanvas.width, qkCanvas.height);
+      let vmax = 0;
+      for (let i = 0; i < keys.length; i += 1) vmax = Math.max(vmax, Math.abs(keys[i]));
+      for (let f = 0; f < d; f += 1) vmax = Math.max(vmax, Math.abs(query[f]));
+      let pmax = 0;
+      for (let i = 0; i < products.length; i += 1) pmax = Math.max(pmax, Math.abs(products[i]));
+      g.font = "bold " + LABEL_FONT;
+      g.fillStyle = INK;
+      g.textBaseline = "middle";
+      g.fillText("layer " + (state.layer + 1) + ", head " + (state.head + 1) + ": query of "
+                 + place(state.focus) + " (" + d + " numbers)", 4, 9);
+      for (let f = 0; f < d; f += 1) {
+        g.fillStyle = diverging(query[f], vmax);
+        g.fillRect(x1 + f * cw, 18, cw, rh);
+      }
+      g.strokeStyle = INK;
+      g.strokeRect(x1 - 0.5, 17.5, d * cw + 1, rh + 1);
+      g.fillStyle = INK;
+      g.font = LABEL_FONT;
+      g.textAlign = "left";
+      g.fillText("keys k (one row per token)", x1, top - 10);
+      g.fillText("q \u00d7 k, feature by feature", x2, top - 10);
+      g.fillText("score", x3, top - 10);
+      g.fillText("softmax", x4, top - 10);
+      g.fillText("blue < 0 < red", x2, 25);
+      g.fillText("score = sum of q \u00d7 k / \u221a" + d, x3 - 40, 40);
+      for (let j = 0; j < seq; j += 1) {
+        const y = top + j * rh;
+        g.textAlign = "right";
+        g.fillStyle = INK;
+        g.fillText(lineLabels[j], left - 4, y + rh / 2);
+        for (let f = 0; f < d; f += 1) {
+          g.fillStyle = diverging(keys[j * d + f], vmax);
+          g.fillRect(x1 + f * cw, y, cw, rh - 1);
+          g.fillStyle = diverging(products[j * d + f], pmax);
+          g.fillRect(x2 + f * cw, y, cw, rh - 1);
+        }
+        g.fillStyle = INK;
+        g.textAlign = "right";
+        g.fillText(scores[j].toFixed(2), x3 + 48, y + rh / 2);
+        g.fillStyle = "rgb(" + colour(soft[j]).join(",") + ")";
+        g.fillRect(x4, y + 1, Math.max(1, soft[j] * 80), rh - 3);
+        g.strokeStyle = "#8a8f98";
+        g.strokeRect(x4 + 0.5, y + 1.5, 80, rh - 4);
+        g.fillStyle = INK;
+        g.textAlign = "left";
+        g.fillText(soft[j].toFixed(4), x4 + 86, y + rh / 2);
+      }
+    }
+
+    qkCanvas.addEventListener("mousemove", (event) => {
+      const numbers = qkNumbers();
+      if (!numbers || !qkGeometry.d) return;
+      const { top, cw, rh, d, x1, x2, x3, x4 } = qkGeometry;
+      const box = qkCanvas.getBoundingClientRect();
+      const x = event.clientX - box.left;
+      const j = Math.floor((event.clientY - box.top - top) / rh);
+      if (j < 0 || j >= seq) { readout.textContent = "\u00a0"; return; }
+      const f = Math.floor((x - (x < x2 ? x1 : x2)) / cw);
+      const head = "layer " + (state.layer + 1) + ", head " + (state.head + 1) + ": ";
+      if (x >= x1 && x < x1 + d * cw) {
+        readout.textContent = head + "key of " + place(j) + ", feature " + (f + 1) + ": "
+          + numbers.keys[j * d + f].toFixed(4);
+      } else if (x >= x2 && x < x2 + d * cw) {
+        readout.textContent = head + "query of " + place(state.focus) + " \u00d7 key of "
+          + place(j) + ", feature " + (f + 1) + ": " + numbers.products[j * d + f].toFixed(4);
+      } else if (x >= x3 && x < x4) {
+        readout.textContent = head + "score " + place(state.focus) + " \u2192 " + place(j) + ": "
+          + numbers.scores[j].toFixed(4);
+      } else if (x >= x4) {
+        readout.textContent = head + "softmax " + place(state.focus) + " \u2192 " + place(j)
+          + ": " + numbers.weights[j].toFixed(4);
+      }
+    });
+    qkCanvas.addEventListener("mouseleave", () => { readout.textContent = "\u00a0"; });
+
     // ----- choosing, and what is drawn ------------------------------------------------------
     function select(layer, head, quiet) {
       const headChanged = head !== state.head;
@@ -706,6 +882,7 @@
       if (state.mode === "heatmap") { drawMap(); drawHover(); }
       if (state.mode === "lines") drawLines(null);
       if (state.mode === "focus") drawFocus();
+      if (state.mode === "qk") drawQK();
       if (!quiet && options.onSelect) options.onSelect(layer, head);
     }
 
@@ -713,6 +890,7 @@
       scroller.style.display = state.mode === "heatmap" ? "block" : "none";
       linesPanel.style.display = state.mode === "lines" ? "block" : "none";
       focusPanel.style.display = state.mode === "focus" ? "block" : "none";
+      qkPanel.style.display = state.mode === "qk" ? "block" : "none";
       zoomSelect.parentElement.style.display = state.mode === "heatmap" ? "" : "none";
     }
 
@@ -721,6 +899,7 @@
       if (state.mode === "heatmap") shown.push(mapCanvas);
       if (state.mode === "lines") shown.push(linesCanvas);
       if (state.mode === "focus") shown.push(...focusCanvases);
+      if (state.mode === "qk") shown.push(qkCanvas);
       return shown;
     }
 
@@ -755,6 +934,7 @@
     htmlButton.addEventListener("click", () => {
       const carried = Object.assign({}, data, { weights: base64Of(weightBytes),
         thumbs: thumbBytes.length ? base64Of(thumbBytes) : "", layer: state.layer,
+        qk: qkBytes.length ? base64Of(qkBytes) : "",
         head: state.head, parts: parts === "head" ? "head" : "all" });
       const page = pageHtml(carried, "Attention, layer " + (state.layer + 1) + ", head "
                             + (state.head + 1));
@@ -783,7 +963,7 @@
     layoutMap();
     showMode();
     select(state.layer, state.head, true);
-    return { select: select, state: state, picture: viewPicture };
+    return { select: select, state: state, picture: viewPicture, numbers: qkNumbers };
   }
 
   window.AttentionViewer = { mount: mount, pageHtml: pageHtml };
