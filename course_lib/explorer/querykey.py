@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .maps import ONE_THREAD_UP_TO, _threads
+
 MATCH_TOLERANCE = 1e-4  # largest allowed gap between our softmax and the model's map
 
 
@@ -84,8 +86,9 @@ def query_key_vectors(model, input_ids, token_type_ids, layer: int):
                attention.key.register_forward_hook(catch("key"))]
     was_training = model.training
     model.eval()
+    one_thread = input_ids.shape[1] <= ONE_THREAD_UP_TO  # as for the maps: see maps._threads
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _threads(1 if one_thread else None):
             out = model(input_ids, token_type_ids=token_type_ids, output_attentions=True)
     finally:
         for handle in handles:

@@ -59,15 +59,29 @@
 
   function bytesOf(input) {  // base64 text, DataView, ArrayBuffer or typed array -> Uint8Array
     if (!input) return new Uint8Array(0);
-    if (typeof input === "string") return Uint8Array.from(atob(input), (ch) => ch.charCodeAt(0));
+    if (typeof input === "string") {
+      const text = atob(input);
+      const out = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i += 1) out[i] = text.charCodeAt(i);
+      return out;
+    }
     if (input instanceof ArrayBuffer) return new Uint8Array(input);
     return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   }
 
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
   function decode(bytes) {  // uint16 little-endian bytes -> Float32Array of weights in [0, 1]
+    const count = bytes.byteLength >> 1;
+    const out = new Float32Array(count);
+    if (LITTLE_ENDIAN) {  // read the numbers in place (copied first when not 2-byte aligned)
+      const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+      const raw = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+      for (let i = 0; i < count; i += 1) out[i] = raw[i] / 65535;
+      return out;
+    }
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const out = new Float32Array(bytes.byteLength / 2);
-    for (let i = 0; i < out.length; i += 1) out[i] = view.getUint16(2 * i, true) / 65535;
+    for (let i = 0; i < count; i += 1) out[i] = view.getUint16(2 * i, true) / 65535;
     return out;
   }
 
