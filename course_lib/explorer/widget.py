@@ -29,8 +29,8 @@ from .views import MapView
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 FILTER_LABELS = {"all": "all", "A->A": "A→A", "A->B": "A→B", "B->A": "B→A", "B->B": "B→B"}
 WRAP = {"flex_flow": "row wrap", "align_items": "center"}  # rows wrap on narrow screens
-LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, draw as lines (drawn in "
-              "the browser)")
+LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, lines, token focus, "
+              "query/key (drawn in the browser)")
 
 
 class AttentionExplorer(widgets.VBox):

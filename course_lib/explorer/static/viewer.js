@@ -432,6 +432,7 @@
       const { cell, left, top, extent } = geometry;
       const g = hoverCanvas.getContext("2d");
       g.clearRect(0, 0, hoverCanvas.width, hoverCanvas.height);
+      drawStickyLabels(g);
       if (!state.hover) return;
       const [r, c] = state.hover;
       g.strokeStyle = HIGHLIGHT;
@@ -441,6 +442,34 @@
       g.lineWidth = 2;
       g.strokeRect(left + c * cell - 1, top + r * cell - 1, cell + 2, cell + 2);
     }
+
+    function drawStickyLabels(g) {  // a zoomed map scrolled away from its labels keeps them
+      const { cell, step, labels, left, top, extent } = geometry;
+      const x = scroller.scrollLeft;
+      const y = scroller.scrollTop;
+      g.font = LABEL_FONT;
+      g.textBaseline = "middle";
+      if (x > 0) {
+        g.fillStyle = "rgba(255,255,255,0.92)";
+        g.fillRect(x, top, left, extent);
+        g.fillStyle = INK;
+        g.textAlign = "right";
+        for (let i = 0; i < seq; i += step) g.fillText(labels[i], x + left - 4, top + i * cell + cell / 2);
+      }
+      if (y > 0) {
+        g.fillStyle = "rgba(255,255,255,0.92)";
+        g.fillRect(left, y, extent, top);
+        g.save();
+        g.rotate(-Math.PI / 2);
+        g.fillStyle = INK;
+        g.textAlign = "left";
+        for (let i = 0; i < seq; i += step) g.fillText(labels[i], -(y + top - 4), left + i * cell + cell / 2);
+        g.restore();
+      }
+      if (x > 0 && y > 0) { g.fillStyle = "#fff"; g.fillRect(x, y, left, top); }
+    }
+
+    scroller.addEventListener("scroll", () => drawHover());
 
     hoverCanvas.addEventListener("mousemove", (event) => {
       const { cell, left, top } = geometry;
