@@ -952,17 +952,26 @@
       const row = state.mode === "focus" ? pieces.slice(0, 1) : pieces;
       const stackW = Math.max(0, ...side.map((c) => c.width));
       const stackH = side.reduce((sum, c) => sum + c.height, 0);
+      const title = "Layer " + (state.layer + 1) + ", head " + (state.head + 1) + " ("
+        + modeSelect.options[modeSelect.selectedIndex].text + "; colours: "
+        + scaleSelect.options[scaleSelect.selectedIndex].text + ")"
+        + (data.note ? ". " + data.note : "");
+      const band = 22;  // px: the title above the pieces
       const width = row.reduce((sum, c) => sum + c.width + 12, 0) + stackW;
-      const height = Math.max(stackH, ...row.map((c) => c.height));
+      const height = band + Math.max(stackH, ...row.map((c) => c.height));
       const out = document.createElement("canvas");
-      out.width = Math.max(1, width);
+      out.width = Math.max(1, width, Math.ceil(measure.measureText(title).width * 1.2) + 8);
       out.height = Math.max(1, height);
       const g = out.getContext("2d");
       g.fillStyle = "#fff";
       g.fillRect(0, 0, out.width, out.height);
+      g.fillStyle = INK;
+      g.font = "bold 12px sans-serif";
+      g.textBaseline = "middle";
+      g.fillText(title, 4, band / 2);
       let x = 0;
-      row.forEach((c) => { g.drawImage(c, x, 0); x += c.width + 12; });
-      let y = 0;
+      row.forEach((c) => { g.drawImage(c, x, band); x += c.width + 12; });
+      let y = band;
       side.forEach((c) => { g.drawImage(c, x, y); y += c.height; });
       return out;
     }
