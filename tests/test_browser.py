@@ -410,6 +410,18 @@ def test_lesson_view_in_jupyterlab(jupyter_lab):
                                 widget.locator(".viewer-readout").inner_text())
             widget.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "14_lesson_light_900px.png"))
+            widget.locator(".viewer-mode").select_option("qk")  # vectors asked of the kernel
+            qk = widget.locator("canvas.viewer-qk-canvas")
+            page.wait_for_function(
+                "() => document.querySelector('.attention-maps-widget canvas.viewer-qk-canvas')"
+                "?.dataset.top", timeout=REDRAW_S * 1000)
+            spots = qk.evaluate("c => ({...c.dataset})")
+            qk.hover(position={"x": float(spots["weights"]) + 10,
+                               "y": float(spots["top"]) + 1 * float(spots["row"]) + 5})
+            assert re.fullmatch(r"layer 2, head 3: softmax '\[CLS\]' \(1\) \u2192 'the' \(2\): "
+                                r"[01]\.\d{4}", widget.locator(".viewer-readout").inner_text())
+            page.screenshot(path=str(ARTIFACTS / "14b_lesson_query_key.png"))
+            widget.locator(".viewer-mode").select_option("heatmap")
             light = widget.evaluate(TEXT_CONTRAST)
             switch_to_dark_theme(page)
             widget.scroll_into_view_if_needed()

@@ -38,8 +38,9 @@ export default {
         el.style.cssText = "background:#fff;color:#1f1f1f;padding:4px 8px";
         return;
       }
-      const full = Object.assign({}, data, { weights: model.get("weights"),
-                                             thumbs: model.get("thumbs"), qk: model.get("qk") });
+      const full = Object.assign({}, data, {  // the choice as it is now, not as first sent
+        weights: model.get("weights"), thumbs: model.get("thumbs"), qk: model.get("qk"),
+        layer: model.get("layer"), head: model.get("head") });
       viewer = window.AttentionViewer.mount(el, full, {
         parts: model.get("parts"), state: kept, onSelect: choose,
         request: (layer) => { if (model.get("layer") !== layer) choose(layer, model.get("head")); },

@@ -822,18 +822,19 @@
         return;
       }
       const { d, query, keys, products, scores, weights: soft } = numbers;
-      const cw = Math.max(2, Math.min(8, Math.floor(256 / d)));
       const rh = 14;
       const left = Math.ceil(8 + Math.max(...lineLabels.map((t) => measure.measureText(t).width)));
+      const cw = Math.max(3, Math.min(8, Math.floor((room - left - 290) / (2 * d))));  // fit
       const top = 64;
       const x1 = left;  // keys
       const x2 = x1 + d * cw + 16;  // products
       const x3 = x2 + d * cw + 16;  // scores
-      const x4 = x3 + 64;  // softmax weights
+      const x4 = x3 + 56;  // softmax weights
       Object.assign(qkGeometry, { left, top, cw, rh, d, x1, x2, x3, x4 });
       Object.assign(qkCanvas.dataset, { top: top, row: rh, keys: x1, products: x2, scores: x3,
                                         weights: x4, cell: cw });
-      qkCanvas.width = x4 + 150;
+      qkCanvas.width = Math.max(x4 + 126, Math.ceil(measure.measureText("one row per token "
+        + "looked at; q x k feature by feature; blue < 0 < red; score = sum of q x k / 64").width) + 8);
       qkCanvas.height = top + seq * rh + 30;
       g.fillStyle = "#fff";
       g.fillRect(0, 0, qkCanvas.width, qkCanvas.height);
@@ -856,12 +857,12 @@
       g.fillStyle = INK;
       g.font = LABEL_FONT;
       g.textAlign = "left";
-      g.fillText("keys k (one row per token)", x1, top - 10);
-      g.fillText("q \u00d7 k, feature by feature", x2, top - 10);
+      g.fillText("keys k", x1, top - 10);
+      g.fillText("q \u00d7 k", x2, top - 10);
       g.fillText("score", x3, top - 10);
       g.fillText("softmax", x4, top - 10);
-      g.fillText("blue < 0 < red", x2, 25);
-      g.fillText("score = sum of q \u00d7 k / \u221a" + d, x3 - 40, 40);
+      g.fillText("one row per token looked at; q \u00d7 k feature by feature; blue < 0 < red; "
+                 + "score = sum of q \u00d7 k / \u221a" + d, 4, 42);
       for (let j = 0; j < seq; j += 1) {
         const y = top + j * rh;
         g.textAlign = "right";
@@ -875,14 +876,14 @@
         }
         g.fillStyle = INK;
         g.textAlign = "right";
-        g.fillText(scores[j].toFixed(2), x3 + 48, y + rh / 2);
+        g.fillText(scores[j].toFixed(2), x3 + 40, y + rh / 2);
         g.fillStyle = "rgb(" + colour(soft[j]).join(",") + ")";
-        g.fillRect(x4, y + 1, Math.max(1, soft[j] * 80), rh - 3);
+        g.fillRect(x4, y + 1, Math.max(1, soft[j] * 64), rh - 3);
         g.strokeStyle = "#8a8f98";
-        g.strokeRect(x4 + 0.5, y + 1.5, 80, rh - 4);
+        g.strokeRect(x4 + 0.5, y + 1.5, 64, rh - 4);
         g.fillStyle = INK;
         g.textAlign = "left";
-        g.fillText(soft[j].toFixed(4), x4 + 86, y + rh / 2);
+        g.fillText(soft[j].toFixed(4), x4 + 70, y + rh / 2);
       }
     }
 
