@@ -98,11 +98,13 @@ class LiveAttentionView(anywidget.AnyWidget):
         self._maps: AttentionMaps | None = None
         self._sending = False
         self._query_keys = None
+        self._qk_layer, self._qk_head_size = -1, 0  # what the vectors in ``qk`` are
         self.observe(self._on_choice, names=["layer"])
         self.observe(self._on_want_qk, names=["want_qk"])
 
     @property
     def query_keys(self):
+        """The function layer -> (queries, keys) behind the query/key view, or None."""
         return self._query_keys
 
     @query_keys.setter
@@ -114,6 +116,7 @@ class LiveAttentionView(anywidget.AnyWidget):
 
     @property
     def maps(self) -> AttentionMaps | None:
+        """The maps shown (None before the first text, or after a refused one)."""
         return self._maps
 
     def show(self, maps: AttentionMaps, layer: int | None = None, head: int | None = None) -> None:
@@ -176,8 +179,3 @@ class LiveAttentionView(anywidget.AnyWidget):
                              f"got {change['new']}")
         self._send_maps(change["new"], min(self.head, self._maps.num_heads - 1))
 
-
-def live_data(maps: AttentionMaps, layer: int = 0, head: int = 0,
-              max_values: int = MAX_LIVE_VALUES) -> dict:
-    """The viewer's description of ``maps`` as the live view sends it (numbers apart)."""
-    return viewer_parts(maps, layer, head, max_values)[0]
