@@ -34,6 +34,7 @@
   const INK = "#1f1f1f";
   const LABEL_FONT = "11px sans-serif";
   const MAP_EXTENT = 560;  // px: a map's side at zoom 1, before labels
+  const CAPTION = 16;  // px: the line above a map that says what it shows
   const MAX_LINES_SEQ = 160;  // beyond this the lines are a solid block: use the heatmap
   const ZOOMS = [1, 2, 4, 8];
   const SOURCE = "(" + install.toString() + ")();";  // this file's code, for the HTML export
@@ -367,12 +368,20 @@
       const step = Math.max(1, Math.ceil(11 / cell));  // show every step-th label
       const labels = data.tokens.map((t, i) => (step > 1 ? (i + 1) + " " : "") + shortLabel(t));
       const margin = Math.ceil(8 + Math.max(...labels.map((t) => measure.measureText(t).width)));
-      Object.assign(geometry, { cell, step, labels, left: margin, top: margin + 4,
+      const top = margin + 4 + CAPTION;
+      Object.assign(geometry, { cell, step, labels, left: margin, top: top,
                                 extent: seq * cell });
-      mapCanvas.width = hoverCanvas.width = margin + geometry.extent + 70;
-      mapCanvas.height = hoverCanvas.height = margin + 4 + Math.max(geometry.extent, 100) + 8;
+      mapCanvas.width = hoverCanvas.width = Math.max(margin + geometry.extent + 70,
+                                                     Math.ceil(measure.measureText(
+                                                       caption()).width * 1.15) + 8);
+      mapCanvas.height = hoverCanvas.height = top + Math.max(geometry.extent, 100) + 8;
       // Where things are, for tests and tools: the map's cell size and margins.
-      Object.assign(stack.dataset, { cell: cell, left: margin, top: margin + 4 });
+      Object.assign(stack.dataset, { cell: cell, left: margin, top: top });
+    }
+
+    function caption() {  // what the map shows, above it
+      return "Layer " + (state.layer + 1) + ", head " + (state.head + 1) + ": rows = looking "
+        + "token (query), columns = token looked at (key)";
     }
 
     function drawMap() {
@@ -387,6 +396,11 @@
         g.fillText(missing(state.layer), 4, 20);
         return;
       }
+      g.font = "bold " + LABEL_FONT;
+      g.textBaseline = "middle";
+      g.textAlign = "left";
+      g.fillText(caption(), 4, CAPTION / 2);
+      g.font = LABEL_FONT;
       const peak = topOf(map);
       const image = new ImageData(seq, seq);
       paint(image, map, 1 / peak);
