@@ -15,16 +15,14 @@
 
 # %%
 import math
-from io import BytesIO
 from pathlib import Path
 
-import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
 from IPython.display import SVG, display
-from matplotlib.figure import Figure
 
 import course_lib as cl
+from course_lib.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -230,71 +228,22 @@ for token, row in zip(encoding.tokens, head_weights, strict=True):
 #
 # ## 8. Widget: one head's attention map
 #
-# Type a sentence (Enter to apply), pick a layer and a head. Rows are queries (the token looking), columns are keys (the token looked at); darker means more weight. The picture is redrawn into one image; the callback prints nothing.
+# Type a sentence (Enter to apply), pick a layer and a head (counted from 1 in the view). Rows are queries (the token looking), columns are keys (the token looked at); darker means more weight, on one 0..1 scale (the colour bar beside the map). Hover a cell for its exact weight. *Draw as: lines* shows the same head as lines from each looking token (left) to the tokens it looks at (right), the weight as the line's opacity; tick more heads to overlay them in colour.
+#
+# The maps of every head are computed once per sentence; your browser draws them, so changing the layer or head is instant. It is the viewer of the attention explorer (notebook 08), reduced to one head. A text longer than the model's 512 positions is cut, and a note above the map says so. The two buttons download a PNG of the view or a page that works offline.
 
 # %%
-_outputs = {}  # sentence -> (tokens, attentions), so that changing the head does not recompute
-
-
-def head_map(sentence: str, layer: int, head: int):
-    """Tokens and one head's (seq, seq) attention map, from the pretrained MiniLM."""
-    if sentence not in _outputs:
-        encoding = tok.encode(sentence, max_length=40)  # long texts are cut, to stay readable
-        with torch.no_grad():
-            result = model(torch.tensor([encoding]), output_attentions=True)
-        _outputs[sentence] = (encoding.tokens, result.attentions)
-    tokens, attentions = _outputs[sentence]
-    return tokens, attentions[layer][0, head]  # (seq, seq)
-
-
-class HeadMapView:
-    """An attention map drawn as a PNG into an ipywidgets.Image; one figure, reused."""
-
-    def __init__(self):
-        self.figure = Figure(figsize=(5.5, 5.2), dpi=80)
-        self.axes = self.figure.add_subplot()
-        self.image = widgets.Image(format="png")
-
-    def draw(self, tokens: list[str], weights: torch.Tensor, title: str) -> None:
-        ax = self.axes
-        ax.clear()
-        ax.imshow(weights.numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
-        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=9)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=9)
-        ax.set_xlabel("key (looked at)")
-        ax.set_ylabel("query (looking)")
-        ax.set_title(title, fontsize=11)
-        self.figure.tight_layout()
-        buffer = BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
-
-
-sentence_box = widgets.Text(value=sentence, description="sentence", continuous_update=False,
-                            layout=widgets.Layout(width="90%"))
-layer_picker = widgets.Dropdown(options=list(range(model.config.num_layers)), value=0, description="layer")
-head_picker = widgets.Dropdown(options=list(range(model.config.num_heads)), value=2, description="head")
-view = HeadMapView()
-
-
-def redraw(change=None):
-    tokens, weights = head_map(sentence_box.value, layer_picker.value, head_picker.value)
-    view.draw(tokens, weights, f"layer {layer_picker.value}, head {head_picker.value}")
-
-
-for control in (sentence_box, layer_picker, head_picker):
-    control.observe(redraw, names="value")
-redraw()
-widgets.VBox([sentence_box, widgets.HBox([layer_picker, head_picker]), view.image])
+view = AttentionMapsWidget(model, tok, sentence, parts="head", layer=0, head=2)
+view
 
 # %% [markdown]
-# Changing the controls from code redraws the image too. Layer 1, head 8 mostly looks at the **next** token:
+# The view can be set from code too, with indices from 0 as in `out.attentions[1][0, 8]`: that is layer 2, head 9 in the view. This head mostly looks at the **next** token:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-layer_picker.value, head_picker.value = 1, 8
-tokens, weights = head_map(sentence_box.value, layer_picker.value, head_picker.value)
-print("map:", tuple(weights.shape), " image is a PNG:", view.image.value[:4] == b"\x89PNG")
+view.set_view(layer=1, head=8)
+tokens, weights = view.tokens, view.shown_map()  # weights: (seq, seq), rows = looking tokens
+print("map:", tuple(weights.shape), " image is a PNG:", view.current_png()[:4] == b"\x89PNG")
 print("looks at the next token:", [f"{a}->{tokens[int(row.argmax())]}" for a, row in zip(tokens[1:6], weights[1:6], strict=True)])
 
 # %% [markdown]

@@ -16,16 +16,14 @@
 
 # %%
 import math
-from io import BytesIO
 from pathlib import Path
 
-import ipywidgets as widgets
 import torch
 from IPython.display import SVG, display
-from matplotlib.figure import Figure
 from torch import nn
 
 import course_lib as cl
+from course_lib.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -262,62 +260,13 @@ print(check_multi_head_attention(multi_head_attention))
 # %% [markdown]
 # ## 8. Widget: the 12 maps of one layer
 #
-# Each small map is one head of the chosen MiniLM layer: rows are queries, columns are keys, darker means more weight. Pick a layer, or type a sentence (Enter to apply). One figure with 12 panels is drawn into one image and redrawn in place; nothing is printed.
+# Each small map is one head of the chosen MiniLM layer (layers and heads counted from 1 in the view): rows are queries, columns are keys, darker means more weight, on one 0..1 scale. **Click** a small map to enlarge it beside the others, with its token labels and colour bar; **hover** a cell for its exact weight. *Draw as: token focus* shows, for the token you hover (click to keep it), where it looks and who looks at it, in every head of the layer at once. Type a sentence (Enter to apply) or pick a layer.
+#
+# It is the viewer of the attention explorer (notebook 08), reduced to one layer: the maps are computed once per sentence and your browser draws them. A text longer than 512 tokens is cut, with a note saying so.
 
 # %%
-_maps = {}  # sentence -> (tokens, attentions of every layer)
-
-
-def layer_maps(sentence: str, layer: int):
-    """Tokens and the (heads, seq, seq) attention maps of one layer of MiniLM."""
-    if sentence not in _maps:
-        encoding = tok.encode(sentence, max_length=24)  # short, so the small maps stay readable
-        with torch.no_grad():
-            result = model(torch.tensor([encoding]), output_attentions=True)
-        _maps[sentence] = (encoding.tokens, result.attentions)
-    tokens, attentions = _maps[sentence]
-    return tokens, attentions[layer][0]  # (heads, seq, seq)
-
-
-class LayerMapsView:
-    """Twelve attention maps in a 3 x 4 grid, drawn as one PNG into an ipywidgets.Image."""
-
-    def __init__(self, num_heads: int):
-        self.figure = Figure(figsize=(11, 8.6), dpi=72)
-        self.axes = self.figure.subplots(3, num_heads // 3).flatten()
-        self.image = widgets.Image(format="png")
-
-    def draw(self, tokens: list[str], maps: torch.Tensor, title: str) -> None:
-        n = len(tokens)
-        for h, ax in enumerate(self.axes):
-            ax.clear()
-            ax.imshow(maps[h].numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
-            ax.set_title(f"head {h}", fontsize=10)
-            first_column, last_row = h % 4 == 0, h >= len(self.axes) - 4
-            ax.set_yticks(range(n), tokens if first_column else [], fontsize=7)
-            ax.set_xticks(range(n), tokens if last_row else [], fontsize=7, rotation=90)
-        self.figure.suptitle(title)
-        self.figure.tight_layout()
-        buffer = BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
-
-
-text_box = widgets.Text(value=sentence, description="sentence", continuous_update=False,
-                        layout=widgets.Layout(width="90%"))
-layer_choice = widgets.Dropdown(options=list(range(model.config.num_layers)), value=1, description="layer")
-grid = LayerMapsView(model.config.num_heads)
-
-
-def redraw(change=None):
-    tokens, maps = layer_maps(text_box.value, layer_choice.value)
-    grid.draw(tokens, maps, f"MiniLM layer {layer_choice.value}: the 12 heads")
-
-
-text_box.observe(redraw, names="value")
-layer_choice.observe(redraw, names="value")
-redraw()
-widgets.VBox([text_box, layer_choice, grid.image])
+grid = AttentionMapsWidget(model, tok, sentence, parts="layer", layer=1)
+grid
 
 
 # %% [markdown]
@@ -347,6 +296,8 @@ for h in range(model.config.num_heads):
     shares = [patterns.shares[name][layer, h] for name in ("[CLS]", "[SEP]", "previous", "same", "next")]
     share = patterns.shares[label][layer, h] if label in patterns.shares else max(shares)
     print(f"{h + 1:4}  {label:8} {share:6.2f}  " + "  ".join(f"{v:5.2f}" for v in shares))
+grid.set_view(layer=layer)  # the widget above follows; the maps it draws are these
+assert torch.allclose(torch.from_numpy(grid.maps.weights[grid.layer]), all_maps[layer])
 
 # %% [markdown]
 # Seven of the twelve heads of this layer send at least half of their attention to **[CLS]**: when a head has nothing useful to look at, putting the weight on a special token that carries little is a common learned "no-op" (in BERT-base it is often [SEP], Clark et al. 2019; notebook 08 explores that, and shows that those large weights carry small vectors). Head 9 looks at the next token. Four heads are `mixed`: their largest share is also [CLS], but only 0.31 to 0.43, so calling them "[CLS] heads" (the largest share, without a threshold) would overstate what they do. A label is only a summary: read it with its share. Try other layers and sentences in the widget.

@@ -104,11 +104,9 @@ print("compute_attention_maps agrees with the maps built step by step above")
 #   Python or internet, with a live viewer (hover, click), the picture, the whole grid and the
 #   pattern table. The name is a file name only; the file goes into the notebook's folder, and a
 #   **download it** link appears beside the buttons.
-# - **Live view** (at the bottom, open it): the maps drawn by your browser. Hover a cell to read
-#   its exact weight and which token looks at which; click a small map to enlarge it; **Draw as
-#   lines** shows one head as lines from the looking tokens (left) to the tokens they look at
-#   (right), darker for larger weights, as in bertviz (Vig 2019). It needs no round trip to
-#   Python, so it answers at once.
+# - **Live view** (at the bottom, open it): the maps drawn by your browser, with no round trip
+#   to Python, so it answers at once. It is the same viewer as the widgets of notebooks 03 and 04
+#   and as the saved HTML page; its views are listed in the next cell's text.
 #
 # On screen, layers, heads and token places are counted from 1, as in papers: "sat (4)" is the
 # fourth token of the text, `[CLS]` being the first, even when a filter hides some tokens. In
@@ -119,6 +117,51 @@ print("compute_attention_maps agrees with the maps built step by step above")
 # %%
 explorer = AttentionExplorer(model, tok, text)
 explorer
+
+# %% [markdown]
+# The live view, view by view (**Draw as**):
+#
+# - **heatmap**: hover a cell for `layer, head: 'sat' (4) → 'cat' (3): weight`, the looking token
+#   first. **Zoom** 2x to 8x, with scroll bars, keeps a 512-token text readable; labels are
+#   thinned to every n-th token (each with its place) when they would overlap.
+# - **lines**: one head as lines from each looking token (left) to the tokens it looks at
+#   (right), the weight as the line's opacity on the same 0..1 scale, as in bertviz (Vig 2019).
+#   Tick more heads to overlay them, one colour each. Hover a token on the left to see where it
+#   looks, on the right to see who looks at it.
+# - **token focus**: hover a token (click to keep it): where it looks and who looks at it, in
+#   every head of the layer (one row per head), and the five strongest links of each kind.
+# - **query/key**: for one head and one looking token, its query vector, every token's key, their
+#   products feature by feature, the scores (the products summed, divided by √d) and their softmax,
+#   which is that token's row of the map. The vectors are read from the model's own query and key
+#   projections, so this works for your own BERT too; a model whose maps are not
+#   softmax(q·k/√d) is refused rather than shown wrongly.
+# - **⤓ PNG** and **⤓ HTML page** download the current view, or a page with the viewer and the
+#   maps inside it, that works offline.
+#
+# For a long text only the chosen layer travels to the browser in full (the others as small
+# thumbnails, sent in full when you pick them), so 512 tokens stay quick.
+#
+# The query/key numbers can be computed in Python too. For layer 1, head 3 and the looking token
+# "cat" (place 3), the softmax of the scores is the row of the map the model reports:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.explorer import query_key_vectors, query_key_view
+from course_lib.explorer.querykey import encode_for_model
+
+queries, keys, _ = query_key_vectors(model, *encode_for_model(model, tok, text), layer=0)
+print("queries and keys of layer 1:", queries.shape, "(heads, tokens, head size)")
+view = query_key_view(queries[2], keys[2], token=2)  # head 3, looking token 3
+for place, (token, score, weight) in enumerate(zip(explorer.tokens, view.scores, view.weights,
+                                                   strict=True), start=1):
+    print(f"  'cat' (3) -> {token!r:10} ({place:2}): score {score:6.2f}  softmax {weight:.3f}")
+print("softmax == the map's row:", np.allclose(view.weights, explorer.maps.weights[0, 2, 2],
+                                               atol=1e-5))
+
+# %% [markdown]
+# This head looks at the previous token (the picture below shows it for every token). In numbers:
+# 'the' scores 22.2, 9.3 more than the next best ('cat' itself), and the softmax turns a gap of
+# that size into a weight of 1.000 (e^-9.3 ≈ 0.0001 for the runner-up).
 
 # %% [markdown]
 # You can drive it from Python too: `set_view` changes what it shows, as the controls do, and

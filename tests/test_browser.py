@@ -29,6 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "08_attention_explorer.ipynb"
+LESSON = ROOT / "notebooks" / "04_multi_head_attention.ipynb"  # the explorer's viewer, reduced
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -95,8 +96,10 @@ def jupyter_lab(tmp_path):
     if find_chromium() is None:
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
     work = tmp_path / "lab"
-    work.mkdir()
-    copy_without_outputs(NOTEBOOK, work / NOTEBOOK.name)
+    (work / "notebooks").mkdir(parents=True)
+    (work / "assets").symlink_to(ROOT / "assets")  # the notebooks' diagrams, as in a clone
+    for notebook in (NOTEBOOK, LESSON):
+        copy_without_outputs(notebook, work / "notebooks" / notebook.name)
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
@@ -126,7 +129,8 @@ def jupyter_lab(tmp_path):
                 if time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not answer within {SERVER_START_S} s")
                 time.sleep(0.5)
-        yield {"url": f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", "base": base,
+        yield {"url": f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?token={token}", "base": base,
+               "lesson_url": f"{base}/lab/tree/notebooks/{LESSON.name}?token={token}",
                "token": token, "log": tmp_path / "jupyter.log"}
     finally:
         stop_server(server, base, token)
@@ -247,13 +251,7 @@ def check_narrow_window_and_themes(page) -> None:
     light = explorer.evaluate(TEXT_CONTRAST)
     assert light["checked"] > 10 and light["worst"] >= MIN_CONTRAST, light
 
-    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
-    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
-                 has_text="JupyterLab Dark").first.click()
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
-                           timeout=THEME_S * 1000)
-    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
+    switch_to_dark_theme(page)
     explorer.scroll_into_view_if_needed()
     explorer.screenshot(path=str(ARTIFACTS / "06_dark_900px.png"))
     dark = explorer.evaluate(TEXT_CONTRAST)
@@ -261,6 +259,17 @@ def check_narrow_window_and_themes(page) -> None:
         json.dumps({"layout_900px": layout, "light": light, "dark": dark}, indent=1))
     assert dark["checked"] > 10 and dark["worst"] >= MIN_CONTRAST, dark
     check_pair_and_download(page, explorer)
+
+
+def switch_to_dark_theme(page) -> None:
+    """Settings > Theme > JupyterLab Dark, through the menu, then wait until it is applied."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item[data-command='apputils:change-theme']",
+                 has_text="JupyterLab Dark").first.click()
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=THEME_S * 1000)
+    page.wait_for_timeout(1000)  # the theme's CSS applied everywhere
 
 
 def check_pair_and_download(page, explorer) -> None:
@@ -350,6 +359,81 @@ TEXT_CONTRAST = """root => {
 }"""
 
 
+def test_lesson_view_in_jupyterlab(jupyter_lab):
+    """Notebook 04's widget (the explorer's viewer, reduced to one layer) run in JupyterLab:
+    clicking a small map enlarges that head, hovering the enlarged map gives the weight, and
+    at 900 px, light and dark, it fits and keeps its text readable."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            console_errors = []
+            page.on("console",
+                    lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(jupyter_lab["lesson_url"], wait_until="domcontentloaded",
+                      timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
+            page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
+            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            widget = page.locator(".attention-maps-widget").first
+            grid = widget.locator(".viewer-grid")
+            try:
+                wait_until_run_finished(page, RUN_ALL_S)
+                grid.wait_for(state="visible", timeout=REDRAW_S * 1000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "14_lesson_failed.png"))
+                (ARTIFACTS / "14_lesson_failed.txt").write_text(
+                    "\n".join(console_errors) + "\n" + page.locator(".jp-Notebook").inner_text())
+                raise
+            errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+            assert errors.count() == 0, f"a cell raised: {errors.first.inner_text()[:2000]}"
+            grid.scroll_into_view_if_needed()
+            assert widget.locator(".viewer-layer").input_value() == "1"  # layer 2, from 0
+            box = grid.evaluate("c => ({left: +c.dataset.left, top: +c.dataset.top,"
+                                " pitch: +c.dataset.pitch})")
+            grid.click(position={"x": box["left"] + 2 * box["pitch"] + 10,
+                                 "y": box["top"] + 10})
+            assert widget.locator(".viewer-head").input_value() == "2"  # head 3 enlarged
+            geometry = widget.locator(".viewer-map").first.evaluate(
+                "el => ({cell: +el.dataset.cell, left: +el.dataset.left, top: +el.dataset.top})")
+            hover = widget.locator(".viewer-map canvas").nth(1)
+            hover.scroll_into_view_if_needed()
+            cell = geometry["cell"]
+            hover.hover(position={"x": geometry["left"] + 1 * cell + cell / 2,
+                                  "y": geometry["top"] + 2 * cell + cell / 2})
+            assert re.fullmatch(r"layer 2, head 3: 'cat' \(3\) \u2192 'the' \(2\): [01]\.\d{4}",
+                                widget.locator(".viewer-readout").inner_text())
+            widget.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "14_lesson_light_900px.png"))
+            widget.locator(".viewer-mode").select_option("qk")  # vectors asked of the kernel
+            qk = widget.locator("canvas.viewer-qk-canvas")
+            page.wait_for_function(
+                "() => document.querySelector('.attention-maps-widget canvas.viewer-qk-canvas')"
+                "?.dataset.top", timeout=REDRAW_S * 1000)
+            spots = qk.evaluate("c => ({...c.dataset})")
+            qk.hover(position={"x": float(spots["weights"]) + 10,
+                               "y": float(spots["top"]) + 1 * float(spots["row"]) + 5})
+            assert re.fullmatch(r"layer 2, head 3: softmax '\[CLS\]' \(1\) \u2192 'the' \(2\): "
+                                r"[01]\.\d{4}", widget.locator(".viewer-readout").inner_text())
+            page.screenshot(path=str(ARTIFACTS / "14b_lesson_query_key.png"))
+            widget.locator(".viewer-mode").select_option("heatmap")
+            light = widget.evaluate(TEXT_CONTRAST)
+            switch_to_dark_theme(page)
+            widget.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "15_lesson_dark_900px.png"))
+            dark = widget.evaluate(TEXT_CONTRAST)
+            for measured in (light, dark):
+                assert measured["checked"] >= 8 and measured["worst"] >= MIN_CONTRAST, measured
+        finally:
+            browser.close()
+    assert not [e for e in console_errors if "widget" in e.lower()], console_errors
+
+
 def test_exported_page_is_interactive_offline(tmp_path):
     """The HTML page, opened as a file with every network request blocked: hovering a cell
     names the link the right way round with its weight, clicking a thumbnail picks that head,
@@ -434,3 +518,165 @@ VIEWER_GEOMETRY = """() => {
     return {cell: +map.cell, left: +map.left, top: +map.top, grid_left: +grid.left,
             grid_top: +grid.top, pitch: +grid.pitch};
 }"""
+
+
+def open_offline(browser, page_path: Path, problems: list, blocked: list, **context):
+    """A new page showing ``page_path`` as a file, every network request blocked, errors kept."""
+    page = browser.new_page(viewport={"width": 900, "height": 900}, **context)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def only_local(route):
+        if route.request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(page_path.as_uri())
+    page.locator(".viewer-map canvas").first.wait_for(state="attached", timeout=REDRAW_S * 1000)
+    return page
+
+
+def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
+                query_keys=None) -> Path:
+    """A bare page with the viewer on ``maps`` (as the live view and exports mount it)."""
+    from course_lib.explorer.interactive import _script_safe_json, viewer_data, viewer_script
+
+    data = _script_safe_json(viewer_data(maps, layer, head, parts=parts,
+                                         query_keys=query_keys))
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    f"<div id='v'></div><script>{viewer_script()}</script><script>"
+                    f"AttentionViewer.mount(document.getElementById('v'), {data});</script>"
+                    "</body></html>", encoding="utf-8")
+    return path
+
+
+def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
+    """On hand-made maps: token focus lists point from the looking token to the token looked
+    at, with places from 1; several heads' lines overlay; the query/key view gives the softmax
+    Python computes; the lessons' layer view enlarges a clicked map; at 512 tokens a hover
+    names the exact cell, also zoomed; the PNG and HTML buttons fire real downloads, and the
+    downloaded page works offline."""
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.explorer import maps_from_weights, query_key_view
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    keys = np.zeros((2, 7, 2), dtype=np.float32)  # (heads, seq, d): key j of head 1 is [j, 0]
+    keys[0, :, 0] = np.arange(7)
+    queries = np.ones((2, 7, 2), dtype=np.float32)
+    queries[0, 1] = [2.0, 0.0]  # the query of 'a' (2) in head 1
+    expected = query_key_view(queries[0], keys[0], token=1)
+    targets = [0, 4, 5, 3, 1, 2, 6]  # 'a' (2) looks at 'c' (5), 'b' (3) at 'd' (6), ...
+    one = np.zeros((7, 7), dtype=np.float32)
+    one[np.arange(7), targets] = 1.0
+    uniform = np.full((7, 7), 1 / 7, dtype=np.float32)
+    maps = maps_from_weights(np.stack([np.stack([one, uniform])] * 2),
+                             ["[CLS]", "a", "b", "[SEP]", "c", "d", "[SEP]"],
+                             [0, 0, 0, 0, 1, 1, 1])
+    seq = 512
+    long_map = np.zeros((seq, seq), dtype=np.float32)
+    long_map[np.arange(seq), (np.arange(seq) * 7) % seq] = 1.0  # row r looks at 7r mod 512
+    long_maps = maps_from_weights(long_map[None, None], [f"w{i}" for i in range(seq)])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems, blocked = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = open_offline(browser, viewer_page(tmp_path / "all.html", maps, "all",
+                                                     query_keys=(queries, keys)),
+                                problems, blocked, accept_downloads=True)
+            readout = page.locator(".viewer-readout")
+            page.locator(".viewer-mode").select_option("focus")
+            page.locator(".viewer-token[data-position='1']").hover()  # 'a' (2)
+            looks = page.locator(".viewer-focus-list-from li").all_inner_texts()
+            looked = page.locator(".viewer-focus-list-to li").all_inner_texts()
+            mean = f"{(1 + 1 / 7) / 2:.4f}"  # head 1 puts 1 on 'c', head 2 spreads 1/7
+            assert looks[0] == f"'a' (2) \u2192 'c' (5): {mean}", looks
+            assert looked[0] == f"'c' (5) \u2192 'a' (2): {mean}", looked  # row 5 puts 1 on 2
+            focus = page.locator("canvas.viewer-focus-from")
+            focus.hover(position={"x": 56 + 4 * 24 + 12, "y": 20 + 7})  # head 1, column 'c'
+            assert readout.inner_text() == "layer 1, head 1: 'a' (2) \u2192 'c' (5): 1.0000"
+            page.screenshot(path=str(ARTIFACTS / "10_token_focus.png"), full_page=True)
+
+            page.locator(".viewer-mode").select_option("lines")
+            page.locator(".viewer-toggle[data-head='1']").check()  # head 2 over head 1
+            lines = page.locator("canvas.viewer-lines")
+            rows = lines.evaluate("c => ({top: +c.dataset.top, row: +c.dataset.rowHeight,"
+                                  " right: +c.dataset.right})")
+            lines.hover(position={"x": rows["right"] + 10, "y": rows["top"] + 4 * rows["row"] + 9})
+            assert readout.inner_text().split("\n") == [
+                "layer 1, head 1: 'c' (5) is looked at most by 'a' (2): 1.0000",
+                "layer 1, head 2: 'c' (5) is looked at most by '[CLS]' (1): 0.1429"]
+            page.screenshot(path=str(ARTIFACTS / "11_lines_two_heads.png"), full_page=True)
+
+            page.locator(".viewer-mode").select_option("qk")
+            page.locator(".viewer-qk-token").select_option("1")  # 'a' (2) looks
+            qk = page.locator("canvas.viewer-qk-canvas")
+            spots = qk.evaluate("c => ({...c.dataset})")
+            y = float(spots["top"]) + 5 * float(spots["row"]) + 5  # the row of 'd' (6)
+            qk.hover(position={"x": float(spots["weights"]) + 10, "y": y})
+            assert readout.inner_text() == (
+                f"layer 1, head 1: softmax 'a' (2) \u2192 'd' (6): {expected.weights[5]:.4f}")
+            qk.hover(position={"x": float(spots["scores"]) + 10, "y": y})
+            assert readout.inner_text().endswith(f": {expected.scores[5]:.4f}")  # 2 * 5 / sqrt 2
+            qk.hover(position={"x": float(spots["products"]) + 1, "y": y})
+            assert readout.inner_text() == ("layer 1, head 1: query of 'a' (2) \u00d7 key of "
+                                            "'d' (6), feature 1: 10.0000")
+            page.screenshot(path=str(ARTIFACTS / "11b_query_key.png"), full_page=True)
+
+            with page.expect_download(timeout=REDRAW_S * 1000) as png_download:
+                page.locator(".viewer-save-png").click()
+            png = tmp_path / png_download.value.suggested_filename
+            png_download.value.save_as(str(png))
+            assert png.name == "attention-layer1-head1.png"
+            assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+            with page.expect_download(timeout=REDRAW_S * 1000) as html_download:
+                page.locator(".viewer-save-html").click()
+            saved = tmp_path / "downloaded" / html_download.value.suggested_filename
+            html_download.value.save_as(str(saved))
+            assert saved.name == "attention-layer1-head1.html"
+            again = open_offline(browser, saved, problems, blocked)
+            geometry = again.evaluate(VIEWER_GEOMETRY)
+            cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+            again.locator(".viewer-map canvas").nth(1).hover(
+                position={"x": left + 5 * cell + cell / 2, "y": top + 2 * cell + cell / 2})
+            assert again.locator(".viewer-readout").inner_text() == (
+                "layer 1, head 1: 'b' (3) \u2192 'd' (6): 1.0000")
+
+            lesson = open_offline(browser, viewer_page(tmp_path / "layer.html", maps, "layer"),
+                                  problems, blocked)
+            grid = lesson.locator(".viewer-grid")
+            box = grid.evaluate("c => ({left: +c.dataset.left, top: +c.dataset.top,"
+                                " pitch: +c.dataset.pitch})")
+            before = lesson.locator(".viewer-map canvas").first.screenshot()
+            grid.click(position={"x": box["left"] + box["pitch"] + 10, "y": box["top"] + 10})
+            assert lesson.locator(".viewer-head").input_value() == "1"  # head 2 enlarged
+            assert lesson.locator(".viewer-map canvas").first.screenshot() != before
+            lesson.screenshot(path=str(ARTIFACTS / "12_lesson_layer_view.png"), full_page=True)
+
+            long = open_offline(browser, viewer_page(tmp_path / "long.html", long_maps, "head"),
+                                problems, blocked)
+            for zoom in ("1", "4"):
+                long.locator(".viewer-zoom").select_option(zoom)
+                geometry = long.evaluate(VIEWER_GEOMETRY)
+                cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+                canvas = long.locator(".viewer-map canvas").nth(1)
+                row = 40  # looks at 280
+                long.locator(".viewer-scroll").evaluate(
+                    "(s, x) => { s.scrollLeft = x; s.scrollTop = 0; }",
+                    max(0, left + 280 * cell - 400))
+                canvas.hover(position={"x": left + 280 * cell + cell / 2,
+                                       "y": top + row * cell + cell / 2})
+                assert long.locator(".viewer-readout").inner_text() == (
+                    "layer 1, head 1: 'w40' (41) \u2192 'w280' (281): 1.0000"), zoom
+            long.screenshot(path=str(ARTIFACTS / "13_512_tokens_zoom4.png"))
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not blocked, f"the pages asked the network for {blocked}"

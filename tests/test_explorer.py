@@ -1049,21 +1049,84 @@ def test_tokens_cannot_break_out_of_the_pages_script():
     assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else
 
 
-def test_live_view_gets_the_maps_when_opened_and_a_message_when_too_long(minilm):
+def test_live_view_gets_the_maps_when_opened_and_long_texts_one_layer_at_a_time(minilm):
     pytest.importorskip("anywidget")
     explorer = AttentionExplorer(*minilm, text="The cat sat.")
     assert explorer.live_view is None  # nothing built or sent while closed
     explorer.live_panel.selected_index = 0
     data = explorer.live_view.data
     assert data["seq"] == 6 and data["included"] == list(range(6))
+    assert len(explorer.live_view.weights) == 2 * 6 * 12 * 6 * 6  # 16-bit, binary
     explorer.set_view(text="Dogs bark loudly.")
     assert explorer.live_view.data["tokens"] == list(explorer.tokens)
-    explorer.set_view(text="word " * 300)
-    assert "too many for the live view" in explorer.live_view.data["message"]
-    from course_lib.explorer.live import live_data
+    explorer.set_view(text="word " * 600, layer=2)  # cut at 512 tokens, with a note
+    data = explorer.live_view.data
+    assert data["seq"] == 512 and "only the first 512" in data["note"]
+    assert data["included"] == [2]  # the chosen layer in full, ...
+    assert len(explorer.live_view.weights) == 2 * 12 * 512 * 512
+    assert len(explorer.live_view.thumbs) == 2 * 6 * 12 * 48 * 48  # ... every layer small
+    explorer.live_view.layer = 4  # the browser asks for another layer: it is sent
+    assert explorer.live_view.data["included"] == [4]
+    np.testing.assert_allclose(
+        np.frombuffer(explorer.live_view.weights, "<u2").reshape(12, 512, 512) / 65535,
+        explorer.maps.weights[4], atol=1e-5)
 
-    partial = live_data(explorer.maps, layer=4, max_values=12 * 302 * 302)
-    assert partial["included"] == [4]
+
+def test_live_data_is_bounded_and_thumbnails_keep_row_sums():
+    from course_lib.explorer.interactive import viewer_parts
+
+    maps = maps_from_weights(np.full((3, 2, 100, 100), 0.01, dtype=np.float32),
+                             [f"t{i}" for i in range(100)])
+    info, weights, thumbs = viewer_parts(maps, layer=1, head=1, max_values=2 * 100 * 100)
+    assert info["included"] == [1] and len(weights) == 2 * 2 * 100 * 100
+    small = np.frombuffer(thumbs, "<u2").reshape(3, 2, 48, 48) / 65535
+    np.testing.assert_allclose(small.sum(axis=-1), 1.0, atol=1e-3)  # columns summed
+    info, weights, _ = viewer_parts(maps, max_values=6 * 100 * 100)
+    assert info["included"] == [0, 1, 2]
+
+
+# ----- the lessons' view (notebooks 03 and 04) ---------------------------------------------
+
+def test_lesson_view_shows_one_head_and_follows_set_view(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "The cat sat on the mat.", parts="head", layer=0, head=2)
+    assert view.view.parts == "head" and (view.layer, view.head) == (0, 2)
+    assert view.view.data["included"] == list(range(6)) and view.note == ""
+    view.set_view(layer=1, head=8)
+    np.testing.assert_array_equal(view.shown_map(), view.maps.weights[1, 8])
+    np.testing.assert_allclose(view.shown_map().sum(axis=-1), 1.0, atol=1e-5)
+    assert view.current_png().startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match="head must be between 0 and 11"):
+        view.set_view(head=12)
+    with pytest.raises(TypeError, match="layer must be an integer"):
+        view.set_view(layer="1")
+
+
+def test_lesson_view_says_when_a_text_is_cut_and_refuses_blank_text(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "one two three four five six", parts="layer",
+                               max_tokens=5)
+    assert view.maps.length == 5 and "only the first 5" in view.note
+    assert view.view.data["note"] == view.note  # the viewer shows it above the maps
+    view.text_box.value = "   "  # as typing in the box does: a message, no traceback
+    assert view.maps is None and "empty" in view.view.data["message"]
+    view.set_view(text="Dogs bark.")
+    assert view.tokens == ("[CLS]", "dogs", "bark", ".", "[SEP]") and view.note == ""
+    width, _ = png_size(view.current_png())  # the layer's heads, the chosen one framed
+    assert width > 12 * 16
+    with pytest.raises(ValueError, match="parts must be one of"):
+        AttentionMapsWidget(*minilm, "Hi.", parts="all")
+
+
+def test_lesson_view_is_the_explorers_viewer(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+    from course_lib.explorer.interactive import viewer_script
+    from course_lib.explorer.live import LiveAttentionView
+
+    view = AttentionMapsWidget(*minilm, "Hi there.", parts="layer")
+    assert isinstance(view.view, LiveAttentionView) and viewer_script() in view.view._esm
 
 
 def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
@@ -1077,3 +1140,77 @@ def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
     explorer.set_view(view="head")
     assert explorer.picture_more.layout.display == "none"
     assert explorer.current_png() == bytes(explorer.picture.value)
+
+
+# ----- the query/key view --------------------------------------------------------------------
+
+def test_query_key_view_on_hand_made_vectors():
+    from course_lib.explorer import query_key_view
+
+    queries = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])  # (seq, d): token 1 is [0, 2]
+    keys = np.array([[3.0, 1.0], [0.0, -1.0], [2.0, 2.0]])
+    view = query_key_view(queries, keys, token=1)
+    np.testing.assert_allclose(view.query, [0.0, 2.0])
+    np.testing.assert_allclose(view.products, [[0.0, 2.0], [0.0, -2.0], [0.0, 4.0]])
+    np.testing.assert_allclose(view.scores, np.array([2.0, -2.0, 4.0]) / np.sqrt(2), rtol=1e-6)
+    expected = np.exp(view.scores) / np.exp(view.scores).sum()
+    np.testing.assert_allclose(view.weights, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="token must be between 0 and 2"):
+        query_key_view(queries, keys, token=3)
+    with pytest.raises(ValueError, match="must both be"):
+        query_key_view(queries, keys[:2], token=0)
+
+
+def test_query_key_vectors_give_the_models_own_map(minilm):
+    from course_lib.explorer import query_key_vectors, query_key_view
+    from course_lib.explorer.querykey import encode_for_model
+
+    model, tokenizer = minilm
+    queries, keys, reported = query_key_vectors(
+        model, *encode_for_model(model, tokenizer, "The cat sat.", "It slept."), layer=2)
+    assert queries.shape == keys.shape == (12, 10, 32) and reported.shape == (12, 10, 10)
+    view = query_key_view(queries[4], keys[4], token=3)
+    np.testing.assert_allclose(view.weights, reported[4, 3], atol=1e-5)
+    maps = cl.explorer.compute_attention_maps(model, tokenizer, "The cat sat.", "It slept.")
+    np.testing.assert_allclose(view.weights, maps.weights[2, 4, 3], atol=1e-5)
+    with pytest.raises(ValueError, match="layer must be between 0 and 5"):
+        query_key_vectors(model, *encode_for_model(model, tokenizer, "Hi."), layer=6)
+
+
+def test_query_key_view_refuses_a_model_whose_attention_is_not_q_dot_k(minilm):
+    from course_lib.explorer import query_key_vectors
+    from course_lib.explorer.querykey import encode_for_model
+
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    inputs = encode_for_model(model, minilm[1], "The cat sat.")
+    queries, _, _ = query_key_vectors(model, *inputs, layer=0)  # a plain model works
+    assert queries.shape == (4, 6, 16)  # 4 heads of 64 / 4, 6 tokens
+    attention = model.encoder.layers[0].attention
+    original = attention.forward
+
+    def scaled(x, mask=None, output_attentions=False):  # maps not from q . k / sqrt(d)
+        out, weights = original(x, mask, output_attentions)
+        return out, None if weights is None else torch.softmax(weights * 3, dim=-1)
+
+    attention.forward = scaled
+    with pytest.raises(ValueError, match="does not compute attention from its query and key"):
+        query_key_vectors(model, *inputs, layer=0)
+    with pytest.raises(TypeError, match="needs a course BertModel"):
+        query_key_vectors(torch.nn.Linear(2, 2), *inputs, layer=0)
+
+
+def test_live_view_sends_queries_and_keys_when_asked(minilm):
+    from course_lib.explorer import AttentionMapsWidget
+
+    view = AttentionMapsWidget(*minilm, "The cat sat.", parts="head")
+    live = view.view
+    assert live.has_qk and live.qk == b"" and live.data["qk_layer"] == -1  # nothing yet
+    live.want_qk = 3  # the browser draws the query/key view of layer 4
+    assert live.data["qk_layer"] == 3 and live.data["head_size"] == 32
+    values = np.frombuffer(live.qk, "<f4").reshape(2, 12, 6, 32)  # queries, keys
+    queries, keys = view.query_keys(3)
+    np.testing.assert_allclose(values[0], queries)
+    np.testing.assert_allclose(values[1], keys)
+    view.set_view(text="Dogs bark.")
+    assert live.qk == b"" and live.data["qk_layer"] == -1  # a new text: asked for again

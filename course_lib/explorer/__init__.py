@@ -2,14 +2,16 @@
 
 Made of: maps (one forward pass per text), a state (``ExplorerState``: what is shown), pure views
 (``Presenter``: maps + state -> picture and text), NumPy/Pillow pictures, export, and a thin
-ipywidgets widget (``AttentionExplorer``) that binds controls to the state. The widget, and so
-ipywidgets, is imported only when ``AttentionExplorer`` is first used.
+ipywidgets widget (``AttentionExplorer``) that binds controls to the state, a browser viewer
+(``static/viewer.js``: the live view, exported pages, and ``AttentionMapsWidget`` for the
+lessons). The widgets, and so ipywidgets, are imported only when first used.
 """
 
 from .export import check_file_name, save_png, static_html_page, write_static_html
 from .maps import AttentionMaps, compute_attention_maps, maps_from_weights
 from .patterns import HeadPatterns, head_pattern_scores, label_head
 from .present import Link, Presenter, Shown, strongest_links, token_focus
+from .querykey import QueryKeyView, query_key_vectors, query_key_view
 from .render import (
     color_bar,
     head_view_png,
@@ -26,11 +28,13 @@ __all__ = [
     "PAIR_FILTERS",
     "AttentionExplorer",
     "AttentionMaps",
+    "AttentionMapsWidget",
     "ExplorerState",
     "HeadPatterns",
     "Link",
     "MapView",
     "Presenter",
+    "QueryKeyView",
     "Shown",
     "attention_rollout",
     "check_file_name",
@@ -42,6 +46,8 @@ __all__ = [
     "label_head",
     "maps_from_weights",
     "pattern_table_html",
+    "query_key_vectors",
+    "query_key_view",
     "render_attention_map",
     "render_grid",
     "renormalize_rows",
@@ -55,9 +61,13 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``AttentionExplorer`` on first use: ipywidgets is loaded only by who needs the widget."""
+    """The widgets on first use: ipywidgets is loaded only by who needs a widget."""
     if name == "AttentionExplorer":
         from .widget import AttentionExplorer
 
         return AttentionExplorer
+    if name == "AttentionMapsWidget":
+        from .lesson import AttentionMapsWidget
+
+        return AttentionMapsWidget
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

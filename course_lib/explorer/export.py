@@ -107,11 +107,13 @@ def data_url(data: bytes, mime: str) -> str:
 
 def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPatterns,
                      title: str, description: str, view_png: bytes | None = None,
-                     interactive: bool = True, layer: int = 0, head: int = 0) -> str:
+                     interactive: bool = True, layer: int = 0, head: int = 0,
+                     query_keys=None) -> str:
     """The text of a standalone page: the live viewer (``interactive``, opening on ``layer`` and
-    ``head``, counted from 0), the view shown when saved (``view_png``, with its token labels),
-    the grid as an embedded PNG, the tokens with their places, the table."""
-    live = interactive_section(maps, layer, head) if interactive else ""
+    ``head``, counted from 0; with ``query_keys`` of that layer, its query/key view), the view
+    shown when saved (``view_png``, with its token labels), the grid as an embedded PNG, the
+    tokens with their places, the table."""
+    live = interactive_section(maps, layer, head, query_keys) if interactive else ""
     picture = base64.b64encode(bytes(grid_png)).decode("ascii")
     view = ("<h2>The view when saved</h2>\n<img alt=\"the attention view shown when saved\" "
             f"src=\"{data_url(view_png, 'image/png')}\">" if view_png else "")
@@ -151,10 +153,11 @@ token places are counted from 1.</p>
 def write_static_html(path: str | os.PathLike, grid_png: bytes, maps: AttentionMaps,
                       patterns: HeadPatterns, title: str = "Attention explorer",
                       description: str = "attention", view_png: bytes | None = None,
-                      interactive: bool = True, layer: int = 0, head: int = 0) -> Path:
+                      interactive: bool = True, layer: int = 0, head: int = 0,
+                      query_keys=None) -> Path:
     """Write the standalone page to ``path`` (``.html`` added when missing); returns the path."""
     target = checked_target(path, "html")
     page = static_html_page(grid_png, maps, patterns, title, description, view_png,
-                            interactive, layer, head)
+                            interactive, layer, head, query_keys)
     target.write_text(page, encoding="utf-8")
     return target

@@ -1,10 +1,11 @@
 """The live view: the exported pages' JavaScript viewer (``static/viewer.js``) as a notebook
-widget, built on anywidget (its code ships inside this package: no CDN, no build step). The maps
-are sent once per text; hovering and clicking are answered in the browser, with no round trip
-to the kernel.
+widget, built on anywidget (its code ships inside this package: no CDN, no build step). Hovering
+and clicking are answered in the browser, with no round trip to the kernel.
 
-Data sent to the browser is bounded (``MAX_LIVE_VALUES``): every layer when it fits, else the
-chosen layer only, else nothing (the view then says so and the pictures remain).
+Data sent to the browser is bounded: every layer's maps when they fit in ``MAX_LIVE_VALUES``
+numbers, else the chosen layer's only (one layer of 12 heads at 512 tokens: 3.1 million, 6 MB),
+the other layers as small thumbnails; a layer is sent in full when the viewer asks for it
+(a click on its thumbnail, or the Layer menu). The numbers travel as binary (no base64).
 """
 
 from __future__ import annotations
@@ -12,42 +13,169 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
-from .interactive import viewer_data, viewer_script
+from .interactive import query_key_parts, viewer_parts, viewer_script
 from .maps import AttentionMaps
 
-MAX_LIVE_VALUES = 1_000_000  # 16-bit numbers per text: about 2.7 MB through the kernel
+MAX_LIVE_VALUES = 3_200_000  # 16-bit numbers per message: one 12-head layer at 512 tokens
+PARTS = ("all", "layer", "head")  # every layer / the heads of one layer / one head
 
 ESM = viewer_script() + """
 export default {
   render({ model, el }) {
-    const draw = () => {
-      el.replaceChildren();
-      const data = model.get("data");
-      if (data && data.weights) {
-        window.AttentionViewer.mount(el, data);
-      } else {
-        el.textContent = (data && data.message) || "No maps to show.";
-      }
+    let viewer = null;
+    const choose = (layer, head) => {
+      model.set("layer", layer);
+      model.set("head", head);
+      model.save_changes();
     };
-    draw();
+    const draw = () => {
+      const data = model.get("data");
+      const kept = viewer && viewer.state;
+      el.replaceChildren();
+      viewer = null;
+      if (!data || !data.seq) {
+        el.textContent = (data && data.message) || "No maps to show.";
+        el.style.cssText = "background:#fff;color:#1f1f1f;padding:4px 8px";
+        return;
+      }
+      const full = Object.assign({}, data, {  // the choice as it is now, not as first sent
+        weights: model.get("weights"), thumbs: model.get("thumbs"), qk: model.get("qk"),
+        layer: model.get("layer"), head: model.get("head") });
+      viewer = window.AttentionViewer.mount(el, full, {
+        parts: model.get("parts"), state: kept, onSelect: choose,
+        request: (layer) => { if (model.get("layer") !== layer) choose(layer, model.get("head")); },
+        requestQK: model.get("has_qk") ? (layer) => {
+          if (model.get("want_qk") !== layer) { model.set("want_qk", layer); model.save_changes(); }
+        } : null,
+      });
+    };
+    // Draw once the output area has laid the view out, so the viewer knows its width.
+    let tries = 0;
+    const start = () => {
+      if ((el.isConnected && el.clientWidth > 0) || tries > 60) draw();
+      else { tries += 1; requestAnimationFrame(start); }
+    };
+    start();
     model.on("change:data", draw);
+    model.on("change:layer change:head", () => {
+      const data = model.get("data");
+      if (viewer && data && data.included && data.included.includes(model.get("layer"))) {
+        viewer.select(model.get("layer"), model.get("head"), true);
+      }
+    });
   },
 };
 """
 
 
-def live_data(maps: AttentionMaps, layer: int = 0, head: int = 0,
-              max_values: int = MAX_LIVE_VALUES) -> dict:
-    """The viewer's data for ``maps``, or a message when even one layer is too large."""
-    if maps.num_heads * maps.length * maps.length > max_values:
-        return {"message": f"{maps.length} tokens are too many for the live view (one layer "
-                           f"would send {maps.num_heads * maps.length ** 2:,} numbers); use the "
-                           "pictures above, or a shorter text."}
-    return viewer_data(maps, layer, head, max_values=max_values)
-
-
 class LiveAttentionView(anywidget.AnyWidget):
-    """Every head of every layer, drawn in the browser: click a small map, hover a cell."""
+    """Attention maps drawn in the browser: click a small map, hover a cell, lines, token focus.
+
+    ``parts``: "all" (every layer as thumbnails and one map), "layer" (the heads of one layer
+    and one map) or "head" (one map). ``layer`` and ``head`` (from 0) follow the browser's
+    choice and can be set from Python; ``show(maps)`` sends a new text's maps.
+    ``query_keys``: a function layer -> (queries, keys), each (heads, seq, head size), for the
+    current text; when set, the viewer offers the query/key view and asks for a layer's
+    vectors when it is drawn.
+    """
 
     _esm = ESM
     data = traitlets.Dict().tag(sync=True)
+    weights = traitlets.Bytes(b"").tag(sync=True)
+    thumbs = traitlets.Bytes(b"").tag(sync=True)
+    parts = traitlets.Unicode("all").tag(sync=True)
+    layer = traitlets.Int(0).tag(sync=True)
+    head = traitlets.Int(0).tag(sync=True)
+    qk = traitlets.Bytes(b"").tag(sync=True)  # queries then keys of data["qk_layer"]
+    has_qk = traitlets.Bool(False).tag(sync=True)  # whether query_keys is set
+    want_qk = traitlets.Int(-1).tag(sync=True)  # the layer whose queries and keys are asked
+
+    def __init__(self, parts: str = "all", max_values: int = MAX_LIVE_VALUES, **kwargs):
+        if parts not in PARTS:
+            raise ValueError(f"parts must be one of {list(PARTS)}, got {parts!r}")
+        super().__init__(parts=parts, **kwargs)
+        self.max_values = max_values
+        self._maps: AttentionMaps | None = None
+        self._sending = False
+        self._query_keys = None
+        self._qk_layer, self._qk_head_size = -1, 0  # what the vectors in ``qk`` are
+        self.observe(self._on_choice, names=["layer"])
+        self.observe(self._on_want_qk, names=["want_qk"])
+
+    @property
+    def query_keys(self):
+        """The function layer -> (queries, keys) behind the query/key view, or None."""
+        return self._query_keys
+
+    @query_keys.setter
+    def query_keys(self, function) -> None:
+        if function is not None and not callable(function):
+            raise TypeError("query_keys must be a function layer -> (queries, keys), or None")
+        self._query_keys = function
+        self.has_qk = function is not None
+
+    @property
+    def maps(self) -> AttentionMaps | None:
+        """The maps shown (None before the first text, or after a refused one)."""
+        return self._maps
+
+    def show(self, maps: AttentionMaps, layer: int | None = None, head: int | None = None) -> None:
+        """Send ``maps`` (a new text), showing ``layer`` and ``head`` (kept when None)."""
+        layer = min(self.layer if layer is None else layer, maps.num_layers - 1)
+        head = min(self.head if head is None else head, maps.num_heads - 1)
+        self._maps = maps
+        self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
+        self._send_maps(layer, head)
+
+    def show_message(self, text: str) -> None:
+        """Show a sentence instead of maps (an empty text, ...)."""
+        self._maps = None
+        with self.hold_sync():
+            self.weights, self.thumbs, self.qk = b"", b"", b""
+            self.data = {"message": text}
+
+    def _send_maps(self, layer: int, head: int) -> None:
+        info, weights, thumbs = viewer_parts(self._maps, layer, head, self.max_values, self.parts)
+        self._sending = True
+        try:
+            with self.hold_sync():  # one message: the browser never sees data and numbers apart
+                self.layer, self.head = layer, head
+                self.weights, self.thumbs = weights, thumbs
+                self.data = {**info, **self._qk_fields}
+        finally:
+            self._sending = False
+
+    @property
+    def _qk_fields(self) -> dict:
+        """The data fields of the queries and keys sent (none: layer -1)."""
+        if not self.qk:
+            return {"qk_layer": -1, "head_size": 0}
+        return {"qk_layer": self._qk_layer, "head_size": self._qk_head_size}
+
+    def _on_want_qk(self, change) -> None:
+        """The browser asks for a layer's queries and keys (the query/key view is drawn)."""
+        layer = change["new"]
+        if self._maps is None or self._query_keys is None or layer < 0:
+            return
+        if self.qk and self.data.get("qk_layer") == layer:
+            return
+        try:
+            fields, values = query_key_parts(layer, *self._query_keys(layer))
+        except (TypeError, ValueError) as error:  # a model the view cannot read: say why
+            self.data = {**self.data, "qk_error": str(error)}
+            return
+        self._qk_layer, self._qk_head_size = fields["qk_layer"], fields["head_size"]
+        with self.hold_sync():
+            self.qk = values
+            self.data = {**self.data, **fields}
+
+    def _on_choice(self, change) -> None:
+        """A layer whose full maps the browser does not have: send them."""
+        if (self._sending or self._maps is None
+                or change["new"] in self.data.get("included", [])):
+            return
+        if not 0 <= change["new"] < self._maps.num_layers:
+            raise ValueError(f"layer must be between 0 and {self._maps.num_layers - 1}, "
+                             f"got {change['new']}")
+        self._send_maps(change["new"], min(self.head, self._maps.num_heads - 1))
+

@@ -20,6 +20,7 @@ from .maps import AttentionMaps, compute_attention_maps
 from .models import CHOICE_NAMES, GIVEN, MINILM, available_choices, load_choice
 from .patterns import HeadPatterns
 from .present import Presenter
+from .querykey import encode_for_model, query_key_vectors
 from .render import image_to_png, message_image
 from .state import SCALES, SCORES, VIEWS, ExplorerState
 from .tables import card, code, note_html
@@ -28,8 +29,8 @@ from .views import MapView
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 FILTER_LABELS = {"all": "all", "A->A": "A→A", "A->B": "A→B", "B->A": "B→A", "B->B": "B→B"}
 WRAP = {"flex_flow": "row wrap", "align_items": "center"}  # rows wrap on narrow screens
-LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, draw as lines (drawn in "
-              "the browser)")
+LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, lines, token focus, "
+              "query/key (drawn in the browser)")
 
 
 class AttentionExplorer(widgets.VBox):
@@ -128,7 +129,6 @@ class AttentionExplorer(widgets.VBox):
             titles=(LIVE_TITLE,))
         self.live_panel.selected_index = None
         self.live_view = None
-        self._live_layers: list[int] = []
         # CSS classes: stable handles for browser tests and for styling.
         self.add_class("attention-explorer")
         self.layer_select.add_class("explorer-layer")
@@ -293,11 +293,15 @@ class AttentionExplorer(widgets.VBox):
         state = self.state
         grid = self._presenter.grid(state)
         title = f"Attention of {CHOICE_NAMES[self.model_choice.value]}"
+        try:  # the chosen layer's queries and keys, for the page's query/key view
+            query_keys = self._query_keys_of_text()(state.layer)
+        except (TypeError, ValueError):  # a model the view cannot read: the page goes without
+            query_keys = None
         return write_static_html(target, image_to_png(grid.image), self._presenter.maps,
                                  self._presenter.patterns, title,
                                  self._presenter.view(state).description,
                                  view_png=self.current_png(), layer=state.layer,
-                                 head=self._presenter.head_index(state))
+                                 head=self._presenter.head_index(state), query_keys=query_keys)
 
     # ----- reacting to the controls ----------------------------------------------------------
 
@@ -348,7 +352,6 @@ class AttentionExplorer(widgets.VBox):
             self._show_state(state)
         finally:
             self._holding = was_holding
-        self._live_layers = []  # the live view's data is for the old text
         if redraw:
             self._redraw()
 
@@ -366,13 +369,25 @@ class AttentionExplorer(widgets.VBox):
             self.live_view = LiveAttentionView()
             self.live_panel.children = [self.live_view]
         state, maps = self.state, self._presenter.maps
-        if state.layer in self._live_layers:
-            return  # already there: the browser answers hovers and clicks by itself
-        from .live import live_data
+        head = self._presenter.head_index(state)
+        if self.live_view.maps is not maps:  # a new text: send its maps
+            self.live_view.query_keys = self._query_keys_of_text()
+            self.live_view.show(maps, state.layer, head)
+        else:  # the browser answers hovers and clicks; a new layer is sent when it lacks it
+            with self.live_view.hold_sync():
+                self.live_view.head, self.live_view.layer = head, state.layer
 
-        data = live_data(maps, state.layer, self._presenter.head_index(state))
-        self._live_layers = data.get("included", list(range(maps.num_layers)))
-        self.live_view.data = data
+    def _query_keys_of_text(self):
+        """A function layer -> (queries, keys) of the current model and text, for the live
+        view's query/key view (computed when the browser asks for it)."""
+        model, tokenizer = self._models[self.model_choice.value]
+        text, pair, limit = self.text_box.value, self.pair_box.value or None, self.max_tokens
+
+        def query_keys(layer: int):
+            inputs = encode_for_model(model, tokenizer, text, pair, limit)
+            return query_key_vectors(model, *inputs, layer)[:2]
+
+        return query_keys
 
     def _save_from_button(self, kind: str) -> None:
         """Write into ``export_folder`` and offer the file as a browser download; a bad name or
