@@ -25,6 +25,7 @@ import builtins
 import keyword
 import re
 import symtable
+import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,16 +183,43 @@ def read_saved(path: Path) -> tuple[list[str], list[Block]]:
     return imports, blocks
 
 
+SECTIONS = ("standard library", "third party", "course_lib", "my_bert")
+
+
+def _imported_module(line: str) -> str:
+    node = ast.parse(line).body[0]
+    if isinstance(node, ast.ImportFrom):
+        return "." * node.level + (node.module or "")
+    return node.names[0].name
+
+
+def _section(line: str) -> int:
+    """Where isort puts an import line: 0 standard library, 1 third party, 2 course_lib, 3 ours."""
+    module = _imported_module(line)
+    top = module.split(".")[0]
+    if module.startswith("."):
+        return 3
+    if top == "course_lib":
+        return 2
+    return 0 if top in sys.stdlib_module_names else 1
+
+
 def render(module: str, imports: list[str], blocks: list[Block]) -> str:
     """The whole file: a docstring, the imports its blocks use, then one block per cell."""
     used = set().union(*(free_names(block.text) for block in blocks)) if blocks else set()
-    kept = sorted({line for line in imports if set(bound_by_import(line)) & used},
-                  key=lambda line: (line.startswith("from ."), line.startswith("from "), line))
+    kept = {line for line in imports if set(bound_by_import(line)) & used}
     parts = [f'"""my_bert.{module}: my code from the course notebooks, saved by %%my_bert.\n\n'
              "Each block is one notebook cell; running the cell again replaces its block, so edit\n"
              'the cell in the notebook rather than this file."""\n']
-    if kept:
-        parts.append("\n".join(kept) + "\n")
+    sections = []
+    for section in range(len(SECTIONS)):  # isort's order: standard library, others, ours, .
+        lines = sorted((line for line in kept if _section(line) == section),
+                       key=lambda line: (line.startswith("from "), _imported_module(line), line))
+        if lines:
+            sections.append("\n".join(lines))
+    if sections:  # one blank line between sections; before a def or class two, as isort does
+        starts_def = bool(blocks) and blocks[0].text.startswith(("def ", "class ", "@", "async "))
+        parts.append("\n\n".join(sections) + ("\n" if starts_def else ""))
     for block in blocks:
         parts.append(f"\n{MARKER}{', '.join(block.names)}\n{block.text}\n")
     return "\n".join(parts)
