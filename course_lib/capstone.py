@@ -25,6 +25,7 @@ from .config import BertConfig
 from .embeddings import BertEmbeddings
 from .layers import gelu
 from .model import BertOutput
+from .pretrained import read_pretrained
 from .validation import check_inputs
 from .weights import checkpoint_name_to_ours, load_checkpoint_into
 
@@ -168,11 +169,13 @@ def _learner_version(package, piece: Piece) -> tuple[Callable | None, str]:
     return function, f"{where}"
 
 
-def pick_pieces(package, tokenizer) -> tuple[types.SimpleNamespace, list[str]]:
+def pick_pieces(package, tokenizer, label: str = "yours") -> tuple[types.SimpleNamespace,
+                                                                  list[str]]:
     """Each piece: the learner's when it is there and passes its checker, else course_lib's.
 
-    Returns the pieces (a namespace of functions, one per name in PIECE_NAMES) and one line per
-    piece saying where it came from.
+    Returns the pieces (a namespace of functions, one per name in PIECE_NAMES, and ``mine``:
+    name -> whether it came from the package) and one line per piece saying where it came from,
+    starting with ``label`` (e.g. "solutions" when the package is the course's worked one).
     """
     pieces, lines, mine = types.SimpleNamespace(), [], {}
     for piece in PIECES:
@@ -181,9 +184,9 @@ def pick_pieces(package, tokenizer) -> tuple[types.SimpleNamespace, list[str]]:
         if function is None:
             function = _library_version(piece.name, tokenizer) if piece.name not in (
                 "multi_head_attention", "feed_forward") else None
-            lines.append(f"course_lib  {piece.what:28} ({where})")
+            lines.append(f"{'course_lib':11} {piece.what:28} ({where})")
         else:
-            lines.append(f"yours       {piece.what:28} ({where}: {piece.name})")
+            lines.append(f"{label:11} {piece.what:28} ({where}: {piece.name})")
         setattr(pieces, piece.name, function)
     # The library's multi-head attention and feed-forward use the picked split/merge and GELU.
     if not mine["multi_head_attention"]:
@@ -321,3 +324,12 @@ class MyBert(nn.Module):
             maps.append(layer.attention.maps)
         return BertOutput(x, tuple(maps) if output_attentions else None,
                           tuple(states) if output_hidden_states else None)
+
+
+def load_my_bert(pieces, source: str = "minilm") -> MyBert:
+    """The library's answer to notebook 07b's exercise: a MyBert holding the shipped weights,
+    loaded by the picked loader (and so the picked name map), in eval mode."""
+    _, config, checkpoint = read_pretrained(source)
+    model = MyBert(config, pieces)
+    pieces.load_weights(model, checkpoint)
+    return model.eval()

@@ -353,9 +353,12 @@ else:
 #
 # ## 9. Exercises
 #
+# Each exercise cell starts with `%%my_bert pretrained`: it runs as usual and saves your functions into `my_bert/pretrained.py`, for notebook 07b, where your name map and loader put MiniLM's weights into your own BERT.
+#
 # **Exercise 1 — the name map.** Write `to_our_name(checkpoint_name)` that returns our parameter name for a Hugging Face checkpoint name, exactly like `cl.checkpoint_name_to_ours`: drop a leading `bert.`, rename `gamma`/`beta` to `weight`/`bias`, map the parts (see the table in section 4), and return `None` for names our model has no place for (`embeddings.position_ids`, `cls.*`). Pooler names map to `pooler.dense.weight` / `pooler.dense.bias`.
 
 # %%
+# %%my_bert pretrained
 from course_lib.checks.pretrained import (
     check_cosine_similarity_matrix,
     check_load_weights,
@@ -372,9 +375,10 @@ print(check_name_map(to_our_name))
 
 
 # %% [markdown]
-# **Exercise 2 — a loader that refuses bad checkpoints.** Write `load_weights(model, checkpoint)` that copies every checkpoint tensor into `model` by name (use `cl.checkpoint_name_to_ours`), sets aside what the model has no place for, and raises `ValueError` **naming the tensor** when one is mis-shaped or missing, **before** changing any parameter (a half-loaded model is worse than an error). The checker uses a tiny model, with the `bert.` prefix, `position_ids`, a pooler and a `cls.` head in the checkpoint.
+# **Exercise 2 — a loader that refuses bad checkpoints.** Write `load_weights(model, checkpoint)` that copies every checkpoint tensor into `model` by name (use your `to_our_name` from exercise 1, or `cl.checkpoint_name_to_ours`), sets aside what the model has no place for, and raises `ValueError` **naming the tensor** when one is mis-shaped or missing, **before** changing any parameter (a half-loaded model is worse than an error). The checker uses a tiny model, with the `bert.` prefix, `position_ids`, a pooler and a `cls.` head in the checkpoint.
 
 # %%
+# %%my_bert pretrained
 def load_weights(model: cl.BertModel, checkpoint: dict) -> None:
     # YOUR CODE HERE
     raise NotImplementedError("write load_weights")
@@ -387,6 +391,7 @@ print(check_load_weights(load_weights))
 # **Exercise 3 — cosine similarity, from its definition.** Write `cosine_similarity_matrix(vectors)`: `(n, d)` -> `(n, n)`, entry `[i, j]` = `vᵢ · vⱼ / (|vᵢ| |vⱼ|)`. Normalise each vector to length 1, then one matrix product does all pairs.
 
 # %%
+# %%my_bert pretrained
 def cosine_similarity_matrix(vectors: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError("write cosine_similarity_matrix")
@@ -403,4 +408,4 @@ print(check_cosine_similarity_matrix(cosine_similarity_matrix))
 # - Our model with MiniLM's weights is identical to `cl.load_pretrained("minilm")`, and the tests match `transformers` within 1e-5.
 # - Random weights give every sentence nearly the same vector; pretrained weights put related sentences close together. That difference is what weeks of pre-training bought.
 #
-# **Next:** [08 · The attention explorer](08_attention_explorer.ipynb): what the pretrained heads look at.
+# **Next:** [07b · Your own BERT](07b_your_own_bert.ipynb): every function you wrote, assembled into one model with these weights.
