@@ -128,6 +128,16 @@ def import_my_bert(folder: str | Path) -> types.ModuleType | None:
     return module
 
 
+def saved_pieces(folder: str | Path) -> list[str]:
+    """The pieces (names in PIECE_NAMES) saved in ``folder/my_bert``, in the course's order."""
+    from .my_bert import read_saved  # the file format %%my_bert writes
+
+    package = Path(folder) / PACKAGE
+    saved = {name for path in package.glob("*.py") for block in read_saved(path)[1]
+             for name in block.names}
+    return [name for name in PIECE_NAMES if name in saved]
+
+
 def _library_version(name: str, tokenizer) -> Callable:
     if name == "wordpiece":
         return lambda word, vocab: tokenizer.wordpiece(word)

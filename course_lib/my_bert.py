@@ -7,7 +7,8 @@ The capstone notebook (07b) builds a whole BERT from that package.
 
 Rules, each said in the cell's output when it applies:
 
-- only imports, functions, classes and constants are saved; prints and checks stay in the notebook;
+- only imports, functions, classes and constants (UPPER_CASE names bound to literals) are saved;
+  prints, checks and test values stay in the notebook;
 - re-running a cell replaces the block it saved before (a block is keyed by the names it defines),
   so nothing is ever saved twice;
 - a cell that raises is not saved (the file keeps its previous version);
@@ -134,7 +135,7 @@ def split_cell(source: str) -> tuple[list[str], list[str], list[str], list[str]]
                 imports.append(segment)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             bound = _assigned_names(node)
-            if bound is not None and _is_constant(node.value):
+            if bound is not None and all(n.isupper() for n in bound) and _is_constant(node.value):
                 definitions.append(segment)
                 names += bound
     return definitions, imports, names, stubs
@@ -260,11 +261,12 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
     result = SaveResult()
     definitions, cell_imports, names, stubs = split_cell(source)
     for stub in stubs:
-        result.notes.append(f"{stub} is not written yet (it only raises NotImplementedError): "
-                            "not saved")
+        result.notes.append(f"{stub} is not written yet (it only raises NotImplementedError), "
+                            f"so it is not saved into {PACKAGE}/{module}.py")
     if not definitions:
-        result.notes.append(f"nothing to save into {PACKAGE}/{module}.py (no function, class "
-                            "or constant written in this cell)")
+        if not stubs:
+            result.notes.append(f"nothing to save into {PACKAGE}/{module}.py (no function, "
+                                "class or constant written in this cell)")
         return result
     package = folder / PACKAGE
     path = package / f"{module}.py"

@@ -27,16 +27,16 @@ tok = cl.load_tokenizer("minilm")
 # %% [markdown]
 # ## 1. Your package, `my_bert/`
 #
-# Every `%%my_bert <module>` cell you ran saved its functions into `my_bert/<module>.py` here: `tokens` (01), `embeddings` (02), `attention` (03), `multi_head` (04), `layers` (05) and `pretrained` (07). Open the files to read them: they are plain Python. If you have not written any exercise yet, this notebook uses the course's worked solutions in `solutions/my_bert/` instead, and says so; write your own to replace them.
+# Every `%%my_bert <module>` cell you ran saved its functions into `my_bert/<module>.py` here: `tokens` (01), `embeddings` (02), `attention` (03), `multi_head` (04), `layers` (05) and `pretrained` (07). Open the files to read them: they are plain Python. If you have not saved any exercise yet, this notebook uses the course's worked solutions in `solutions/my_bert/` instead, and says so; write your own to replace them.
 
 # %%
-if (Path("my_bert") / "__init__.py").is_file():
+if capstone.saved_pieces("."):
     folder, label = Path("."), "yours"
-    print("Using your package: my_bert/")
+    print(f"Using your package: my_bert/ ({len(capstone.saved_pieces('.'))} pieces saved)")
 else:
     folder, label = Path("solutions"), "solutions"
-    print("No my_bert/ here yet: it appears when you run an exercise cell that starts with "
-          "%%my_bert (notebooks 01-05 and 07).")
+    print("No piece saved in my_bert/ here yet: exercise cells that start with %%my_bert "
+          "(notebooks 01-05 and 07) save them.")
     print("This run uses the course's worked solutions instead: solutions/my_bert/")
 package = capstone.import_my_bert(folder)
 

@@ -48,6 +48,11 @@ def batch(pieces, tokenizer, length=16):
     return ids, mask
 
 
+def test_saved_pieces(tmp_path):
+    assert capstone.saved_pieces(SOLUTIONS) == list(capstone.PIECE_NAMES)
+    assert capstone.saved_pieces(tmp_path) == []
+
+
 def test_solutions_give_every_piece(tokenizer):
     package = capstone.import_my_bert(SOLUTIONS)
     _, lines = capstone.pick_pieces(package, tokenizer)

@@ -117,8 +117,10 @@ def test_a_stub_is_not_saved(shell, capsys, folder):
     cell = ('def split_heads(x, num_heads):\n    # YOUR CODE HERE\n'
             '    raise NotImplementedError("write split_heads")\n')
     out = run(shell, capsys, "multi_head", cell)
-    assert "split_heads is not written yet" in out and "nothing to save" in out
+    assert "split_heads is not written yet" in out and "not saved into my_bert/multi_head.py" in out
     assert not (folder / "my_bert").exists()
+    out = run(shell, capsys, "multi_head", "print('no definitions')\n")
+    assert "nothing to save into my_bert/multi_head.py" in out
 
 
 def test_a_name_from_another_file_is_imported_from_there(shell, capsys, folder):
@@ -150,10 +152,11 @@ def test_an_unknown_name_is_reported(shell, capsys, folder):
 
 
 def test_constants_kept_and_test_code_dropped(shell, capsys, folder):
-    out = run(shell, capsys, "tokens", "MAX_CHARS = 100\nsample = list(range(3))\n"
+    out = run(shell, capsys, "tokens", "MAX_CHARS = 100\nsample = list(range(3))\nword = 'x'\n"
               "def short(word):\n    return len(word) <= MAX_CHARS\n\nshort('x')\n")
     text = (folder / "my_bert" / "tokens.py").read_text()
     assert "MAX_CHARS = 100" in text and "sample" not in text and "short('x')" not in text
+    assert "word = " not in text  # a lowercase name is a test value, not a constant
     assert "saved MAX_CHARS, short" in out
 
 
