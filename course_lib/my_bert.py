@@ -302,6 +302,13 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
 # ----- IPython ----------------------------------------------------------------------------
 
 
+class CellNotSaved(Exception):
+    """A %%my_bert cell raised: nothing was saved. Shown as its one-line message in IPython."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [str(self)]
+
+
 def my_bert_magic(line: str, cell: str) -> None:
     """%%my_bert <module>: run the cell, then save its definitions into my_bert/<module>.py."""
     from IPython import get_ipython
@@ -309,11 +316,11 @@ def my_bert_magic(line: str, cell: str) -> None:
     shell = get_ipython()
     module = check_module_name(line)
     outcome = shell.run_cell(cell, store_history=False)
-    if not outcome.success:
+    if not outcome.success:  # its traceback is shown already; the cell fails, as without magic
         error = outcome.error_in_exec or outcome.error_before_exec
-        print(f"%%my_bert: not saved: the cell raised {type(error).__name__}; fix it and run it "
-              f"again ({PACKAGE}/{module}.py keeps its previous version)")
-        return
+        raise CellNotSaved(f"%%my_bert: not saved: the cell raised {type(error).__name__}; fix "
+                           f"it and run it again ({PACKAGE}/{module}.py keeps its previous "
+                           "version)")
     python = shell.transform_cell(cell)  # IPython syntax (%magics, !commands) made Python
     print(save_cell(python, module, shell.user_ns, Path.cwd()))
 

@@ -108,7 +108,14 @@ def test_rerun_replaces_never_appends(shell, capsys, folder):
 
 def test_a_cell_that_raises_is_not_saved(shell, capsys, folder):
     run(shell, capsys, "layers", "def gelu(x):\n    return x\n")
-    out = run(shell, capsys, "layers", "def gelu(x):\n    return 2 * x\n\n1 / 0\n")
+    capsys.readouterr()
+    outcome = shell.run_cell("%%my_bert layers\ndef gelu(x):\n    return 2 * x\n\n1 / 0\n",
+                             store_history=False)
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert not outcome.success  # the cell fails, as it would without the magic
+    assert isinstance(outcome.error_in_exec, saving.CellNotSaved)
+    assert "ZeroDivisionError" in out  # the learner's own traceback is shown
     assert "not saved: the cell raised ZeroDivisionError" in out
     assert "return x\n" in (folder / "my_bert" / "layers.py").read_text()  # previous version
 
