@@ -145,3 +145,25 @@ def test_a_file_that_does_not_import_is_said(tokenizer, tmp_path):
     _, lines = capstone.pick_pieces(capstone.import_my_bert(tmp_path), tokenizer)
     line = next(line for line in lines if "attention weights" in line)
     assert "does not import: RuntimeError: half written" in line
+
+
+def test_the_explorer_takes_my_bert(tokenizer):
+    """Every view of the attention explorer draws from MyBert, sentence pairs included, with the
+    same layout as for course_lib's model (the maps themselves are compared numerically above;
+    pixels could differ where a colour is rounded at a boundary)."""
+    pytest.importorskip("ipywidgets")
+    model, _, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    explorer = cl.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
+    library = cl.AttentionExplorer(cl.load_pretrained("minilm"), tokenizer,
+                                   "The cat sat on the mat.")
+    for settings in ({"view": "model"}, {"view": "head", "layer": 0, "head": 2},
+                     {"view": "token", "token": 2}, {"view": "patterns"},
+                     {"view": "head", "rollout": True},
+                     {"view": "model", "text": "Is it raining?", "text_pair": "Take an umbrella.",
+                      "pair_filter": "A->B"}):
+        explorer.set_view(**settings)
+        library.set_view(**settings)
+        assert explorer.message == "", explorer.message
+        picture, expected = explorer.current_png(), library.current_png()
+        assert picture[:4] == b"\x89PNG"
+        assert picture[16:24] == expected[16:24], settings  # PNG header: width and height
