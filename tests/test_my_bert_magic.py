@@ -177,3 +177,19 @@ def test_save_cell_without_ipython(tmp_path):
     result = saving.save_cell("X = 1\n", "consts", {}, tmp_path)
     assert str(result) == "saved X to my_bert/consts.py"
     assert (tmp_path / "my_bert" / "__init__.py").is_file()
+
+
+def test_classes_decorators_and_ipython_lines(shell, capsys, folder):
+    cell = ("import functools\n\n%time x = 1\n\n@functools.lru_cache\ndef cached(n):\n"
+            "    return n\n\nclass Box:\n    size = 3\n\n    def twice(self):\n"
+            "        return 2 * cached(self.size)\n")
+    out = run(shell, capsys, "misc", cell)
+    assert "saved cached, Box to my_bert/misc.py" in out
+    text = (folder / "my_bert" / "misc.py").read_text()
+    assert "@functools.lru_cache" in text and "run_line_magic" not in text
+    assert fresh_import("my_bert.misc").Box().twice() == 6
+
+
+def test_a_syntax_error_is_not_saved(shell, folder):
+    outcome = shell.run_cell("%%my_bert misc\ndef broken(:\n    pass\n", store_history=False)
+    assert not outcome.success and not (folder / "my_bert").exists()
