@@ -167,3 +167,62 @@ def test_the_explorer_takes_my_bert(tokenizer):
         picture, expected = explorer.current_png(), library.current_png()
         assert picture[:4] == b"\x89PNG"
         assert picture[16:24] == expected[16:24], settings  # PNG header: width and height
+
+
+# --- the checker of notebook 07b's exercise: right answers pass, each mistake is named ----------
+
+
+@pytest.fixture(scope="module")
+def solution_pieces(tokenizer):
+    pieces, _ = capstone.pick_pieces(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    return pieces
+
+
+def _written_differently(pieces):
+    """Right too: the library's loader straight away, and eval() before loading."""
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces).eval()
+    cl.load_checkpoint_into(model, checkpoint)
+    return model
+
+
+def _no_eval(pieces):
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces)
+    pieces.load_weights(model, checkpoint)
+    return model
+
+
+def _not_loaded(pieces):
+    return capstone.MyBert(read_pretrained("minilm")[1], pieces).eval()
+
+
+def _library_model(pieces):
+    return cl.load_pretrained("minilm")
+
+
+def _stub(pieces):
+    raise NotImplementedError("write load_my_bert")
+
+
+@pytest.mark.parametrize("answer", [capstone.load_my_bert, _written_differently])
+def test_check_load_my_bert_accepts_right_answers(answer, solution_pieces):
+    from course_lib.checks.capstone import check_load_my_bert
+
+    report = check_load_my_bert(answer, solution_pieces)
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("answer, named", [
+    (_no_eval, "return model.eval()"),
+    (_not_loaded, "were the weights loaded"),
+    (_library_model, "course_lib's BertModel"),
+    (_stub, "NotImplementedError"),
+    (lambda pieces: None, "returned None"),
+])
+def test_check_load_my_bert_names_the_mistake(answer, named, solution_pieces):
+    from course_lib.checks.capstone import check_load_my_bert
+
+    report = check_load_my_bert(answer, solution_pieces)
+    assert not report.passed
+    assert named in str(report), str(report)
