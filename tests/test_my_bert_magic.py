@@ -12,7 +12,7 @@ import sys
 import pytest
 
 IPython = pytest.importorskip("IPython")
-from IPython.testing.globalipapp import start_ipython  # noqa: E402
+from IPython.testing import globalipapp  # noqa: E402
 
 from course_lib import my_bert as saving  # noqa: E402
 
@@ -35,9 +35,15 @@ print("checked:", bool(check_attention_weights(attention_weights)))
 '''
 
 
+def ipython_shell():
+    """IPython's test shell, one per process (start_ipython does nothing when called again)."""
+    globalipapp.start_ipython()
+    return globalipapp.get_ipython()
+
+
 @pytest.fixture(scope="module")
 def shell():
-    ip = start_ipython()
+    ip = ipython_shell()
     ip.run_cell("%load_ext course_lib.my_bert", store_history=False)
     return ip
 

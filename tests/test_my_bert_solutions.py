@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 jupytext = pytest.importorskip("jupytext")
-from IPython.testing.globalipapp import start_ipython  # noqa: E402
+from IPython.testing import globalipapp  # noqa: E402
 
 from course_lib import capstone  # noqa: E402
 
@@ -29,10 +29,16 @@ def saving_cells(name: str) -> list[str]:
     return [code[0]] + [source for source in code[1:] if source.startswith("%%my_bert ")]
 
 
+def ipython_shell():
+    """IPython's test shell, one per process (start_ipython does nothing when called again)."""
+    globalipapp.start_ipython()
+    return globalipapp.get_ipython()
+
+
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("learner")
-    shell = start_ipython()
+    shell = ipython_shell()
     shell.run_cell("%load_ext course_lib.my_bert", store_history=False)
     old = Path.cwd()
     os.chdir(folder)  # the magic saves into the working folder, as in JupyterLab
