@@ -133,7 +133,7 @@ print("every attention map within 1e-5: ", map_gap < 1e-5)
 assert hidden_gap < 1e-5 and map_gap < 1e-5, f"expected: equal within 1e-5 ({hidden_gap}, {map_gap})"
 
 # %% [markdown]
-# The two models share no code on the way from the IDs to the outputs except `nn.Linear`, `nn.Embedding` and PyTorch's tensor operations: what agrees here is your maths with the library's. (The largest differences are about 1e-6: float32 rounding, in a different order of operations.)
+# When every piece is yours, the two models share no code on the way from the IDs to the outputs except `nn.Linear`, `nn.Embedding` and PyTorch's tensor operations: what agrees here is your maths with the library's (a piece taken from `course_lib` is, of course, the library's own). The largest differences are about 1e-6: float32 rounding, with the operations in another order.
 #
 # ## 7. Exploring your own model
 #
