@@ -66,7 +66,7 @@ attention_mask = torch.tensor([mask for _, mask in rows])  # (3, 20): 1 real, 0 
 for text, (ids, mask) in zip(texts, rows):
     expected = tok.encode(text, max_length=MAX_LENGTH, padding=True)
     same = ids == list(expected.input_ids) and mask == list(expected.attention_mask)
-    print(f"same IDs as cl.load_tokenizer: {same}  {tok.convert_ids_to_tokens(ids)[:8]} ...")
+    print(f"same IDs as the course's tokenizer: {same}  {' '.join(tok.convert_ids_to_tokens(ids)[:7])} ...")
     assert same, f"expected: the same IDs as the course's tokenizer for {text!r}"
 
 # %% [markdown]
