@@ -15,6 +15,7 @@ from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
 from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
+from .my_bert import register_in_ipython
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
 from .progress import progress
@@ -23,6 +24,10 @@ from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, 
 from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
+
+# In IPython (JupyterLab), `import course_lib` also registers the %%my_bert cell magic,
+# which saves an exercise cell into the learner's own package my_bert/ (course_lib/my_bert.py).
+register_in_ipython()
 
 # The explorer (Pillow pictures, ipywidgets) is loaded on first use, so `import course_lib`
 # stays light and never needs ipywidgets.

@@ -72,12 +72,13 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 # | **05 the encoder layer** | residuals, LayerNorm, feed-forward with GELU | what each part does to the vectors | 40 min |
 # | **06 the full encoder** | 12 layers, BERT-base, the parameter count, CLS vs sequence | the quadratic cost of long inputs, measured | 70 min |
 # | **07 pretrained weights** | loading a checkpoint into our model | agreement with the reference implementation | 45 min |
+# | **07b your own BERT** | your saved functions (`%%my_bert` cells) assembled into one model with MiniLM's weights | your model equals the library's; the explorer on it | 30 min |
 # | **08 attention explorer** | an interactive explorer | every head of every layer | 65 min |
 # | **09 pre-training BERT** | masked LM and next-sentence prediction; a small BERT trained from random weights | bidirectional against left-to-right, measured | 55 min |
 # | **10 fine-tuning BERT** | frozen features + a classifier, then the whole block fine-tuned, and random weights trained | [CLS] against mean pooling, before and after fine-tuning | 65 min |
 # | **11 where next** | multilingual BERT, further reading | | 35 min |
 #
-# Every notebook has exercises: you write a function, a checker from `course_lib.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`.
+# Every notebook has exercises: you write a function, a checker from `course_lib.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`. Exercise cells start with `%%my_bert <module>`: they also save your function into your own package, `my_bert/` in the notebooks folder, from which notebook 07b builds a whole BERT.
 #
 # **Times** are learner-speed estimates for reading, running and doing the exercises: 570 minutes (9.5 hours) for 00-11. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
 #

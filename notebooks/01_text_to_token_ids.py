@@ -175,9 +175,10 @@ print(f"basic_tokenize agrees with course_lib on all {len(samples)} samples")
 # 3. repeat until the word is used up;
 # 4. if at some point **no** entry matches, even a single character, the **whole word** becomes `[UNK]`. Words longer than 100 characters become `[UNK]` without trying.
 #
-# The helper below does step 1 for a given start position, trying the longest candidate first:
+# The helper below does step 1 for a given start position, trying the longest candidate first. Its cell starts with `%%my_bert tokens`: it runs as usual and also saves the function into `my_bert/tokens.py`, your own package next to the notebooks (so that your `wordpiece` can use it there). Every exercise cell of the course starts this way; notebook 07b builds a whole BERT from what you saved. Running a cell again replaces what it saved; a function still left as `raise NotImplementedError` is not saved.
 
 # %%
+# %%my_bert tokens
 def longest_piece(word: str, start: int, vocab: dict) -> str | None:
     """The longest vocabulary entry matching `word` from `start` (with '##' when start > 0)."""
     prefix = "##" if start > 0 else ""
@@ -188,6 +189,7 @@ def longest_piece(word: str, start: int, vocab: dict) -> str | None:
     return None  # not even one character matches
 
 
+# %%
 word = "unaffable"
 print(longest_piece(word, 0, vocab), "then", longest_piece(word, 3, vocab), "then", longest_piece(word, 6, vocab))
 print(longest_piece("☃", 0, vocab))
@@ -198,6 +200,7 @@ print(longest_piece("☃", 0, vocab))
 # **Exercise 1 — WordPiece.** Write `wordpiece(word, vocab)` that returns the list of pieces of one word (lowercased already, no spaces or punctuation), using `longest_piece`: loop from `start = 0`, append each piece, advance `start` by the piece's length *without* its `##`, and return `["[UNK]"]` for the whole word when no piece matches or when the word is longer than 100 characters.
 
 # %%
+# %%my_bert tokens
 from course_lib.checks.tokens import check_build_model_input, check_pair_input, check_wordpiece
 
 
@@ -276,6 +279,7 @@ for name, encoding in (("short", short), ("long", long)):
 # **Exercise 2 — build a model input.** Write `build_model_input(piece_ids, max_length, cls_id, sep_id, pad_id)`: given the IDs of the pieces (no special tokens yet), return `(input_ids, attention_mask)`, two lists of exactly `max_length` ints: [CLS], the first pieces that fit, [SEP], then padding. The mask is 1 on real tokens ([CLS] and [SEP] included) and 0 on padding.
 
 # %%
+# %%my_bert tokens
 def build_model_input(piece_ids: list[int], max_length: int, cls_id: int, sep_id: int, pad_id: int):
     # YOUR CODE HERE
     raise NotImplementedError("write build_model_input")
@@ -299,6 +303,7 @@ print("segments:", pair.token_type_ids)
 # **Exercise 3 — a pair input.** Write `pair_input(ids_a, ids_b, cls_id, sep_id)` that returns `(input_ids, token_type_ids)` for the pair, as two lists.
 
 # %%
+# %%my_bert tokens
 def pair_input(ids_a: list[int], ids_b: list[int], cls_id: int, sep_id: int):
     # YOUR CODE HERE
     raise NotImplementedError("write pair_input")

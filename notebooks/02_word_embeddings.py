@@ -79,9 +79,49 @@ print(f"{'layer_norm':22} weight {tuple(emb.layer_norm.weight.shape)}, bias {tup
 # %% [markdown]
 # MiniLM is 384 wide (BERT-base: 768), with the same vocabulary, 512 positions and 2 segments.
 #
-# ## 3. Build it by hand, step by step
+# ## 3. Exercises: LayerNorm and the embedding layer
 #
-# A sentence pair, so that both segments appear. (The arithmetic is the same for any pair; the shipped MiniLM itself was trained as a sentence-embedding model on one text at a time, so pairs are not what it is meant to read: notebook 08 comes back to this.)
+# The embedding layer looks up three rows for each token and adds them. For IDs of shape (batch, seq): row `input_ids[b, i]` of the token table, row `i` of the position table (positions 0 to seq − 1, the same for every input of the batch) and row `token_type_ids[b, i]` of the segment table. Each lookup gives a (batch, seq, hidden) tensor (the positions' (seq, hidden) broadcasts over the batch); their sum goes through LayerNorm.
+
+# %% [markdown]
+# **LayerNorm** then normalises **each token's vector on its own**: subtract its mean, divide by its standard deviation (over the 384 features, dividing by n, not n - 1), then apply a learned scale (`weight`) and shift (`bias`), one per feature. It keeps the vectors on a steady scale whatever the sizes of the three parts. The small `eps` (1e-12) only guards against dividing by zero.
+
+# %% [markdown]
+# **Exercise 1 — LayerNorm.** Write `layer_norm(x, weight, bias, eps)` for vectors `x` of any shape `(..., hidden)`: normalise over the last axis, then scale and shift. Do not use `torch.nn.functional.layer_norm`. The cell starts with `%%my_bert embeddings`: it also saves your function into `my_bert/embeddings.py`, for notebook 07b.
+
+# %%
+# %%my_bert embeddings
+from course_lib.checks.embeddings import (
+    check_embeddings,
+    check_layer_norm,
+    check_nearest_neighbours,
+)
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write layer_norm")
+
+
+print(check_layer_norm(layer_norm))
+
+
+# %% [markdown]
+# **Exercise 2 — the embedding layer.** Write `bert_embeddings(input_ids, token_type_ids, emb)` for IDs of shape `(batch, seq)`: use the tables of `emb` (a `cl.BertEmbeddings`: `emb.word_embeddings`, `emb.position_embeddings`, `emb.token_type_embeddings`, `emb.layer_norm`) and return `(batch, seq, hidden)`. The checker uses a small layer with its own sizes.
+
+# %%
+# %%my_bert embeddings
+def bert_embeddings(input_ids: torch.Tensor, token_type_ids: torch.Tensor, emb) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write bert_embeddings")
+
+
+print(check_embeddings(bert_embeddings))
+
+# %% [markdown]
+# ## 4. Step by step, against the library
+#
+# One way to write both, on a sentence pair so that both segments appear. (The arithmetic is the same for any pair; the shipped MiniLM itself was trained as a sentence-embedding model on one text at a time, so pairs are not what it is meant to read: notebook 08 comes back to this.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -106,7 +146,7 @@ print("segment ", tuple(segment.shape))
 print("sum     ", tuple(summed.shape))
 
 # %% [markdown]
-# **LayerNorm** then normalises **each token's vector on its own**: subtract its mean, divide by its standard deviation (over the 384 features, dividing by n, not n - 1), then apply a learned scale (`weight`) and shift (`bias`), one per feature. It keeps the vectors on a steady scale whatever the sizes of the three parts. The small `eps` (1e-12) only guards against dividing by zero.
+# Then LayerNorm, over the 384 features of each token, compared with the library's layer:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -126,45 +166,25 @@ print("by hand == cl.BertEmbeddings:", difference < 1e-5)
 assert difference < 1e-5, f"our embeddings differ from cl.BertEmbeddings by {difference:.1e}"
 
 # %% [markdown]
-# ## 4. Exercises: LayerNorm and the embedding layer
-#
-# **Exercise 1 — LayerNorm.** Write `layer_norm(x, weight, bias, eps)` for vectors `x` of any shape `(..., hidden)`: normalise over the last axis, then scale and shift. Do not use `torch.nn.functional.layer_norm`.
-
-# %%
-from course_lib.checks.embeddings import (
-    check_embeddings,
-    check_layer_norm,
-    check_nearest_neighbours,
-)
-
-
-def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write layer_norm")
-
-
-print(check_layer_norm(layer_norm))
-
-
-# %% [markdown]
-# **Exercise 2 — the embedding layer.** Write `bert_embeddings(input_ids, token_type_ids, emb)` for IDs of shape `(batch, seq)`: use the tables of `emb` (a `cl.BertEmbeddings`: `emb.word_embeddings`, `emb.position_embeddings`, `emb.token_type_embeddings`, `emb.layer_norm`) and return `(batch, seq, hidden)`. The checker uses a small layer with its own sizes.
-
-# %%
-def bert_embeddings(input_ids: torch.Tensor, token_type_ids: torch.Tensor, emb) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write bert_embeddings")
-
-
-print(check_embeddings(bert_embeddings))
-
-# %% [markdown]
 # ## 5. Real pretrained embeddings: nearest neighbours
 #
 # Now the interesting part: what did training put into the token table? Two vectors point the same way when their **cosine similarity** is close to 1:
 #
 # $$\cos(a, b) = \frac{a \cdot b}{\lVert a \rVert \, \lVert b \rVert}$$
 #
-# Dividing by the lengths matters: otherwise long vectors (often frequent tokens) would be "similar" to everything.
+# Dividing by the lengths matters: otherwise long vectors (often frequent tokens) would be "similar" to everything. Write it first:
+
+# %% [markdown]
+# **Exercise 3 — nearest neighbours of any vector.** Write `nearest_neighbours(query, table, k)` that returns the indices (a LongTensor or list) of the `k` rows of `table` (shape `(n, hidden)`) with the largest cosine similarity to `query` (shape `(hidden,)`), most similar first. Do not assume the rows are normalised. Then read how the notebook does it for one word, below.
+
+# %%
+# %%my_bert embeddings
+def nearest_neighbours(query: torch.Tensor, table: torch.Tensor, k: int):
+    # YOUR CODE HERE
+    raise NotImplementedError("write nearest_neighbours")
+
+
+print(check_nearest_neighbours(nearest_neighbours))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -198,16 +218,6 @@ for word in ["king", "paris", "happy", "running", "three", "blue", "dog", "compu
 
 # %% [markdown]
 # Plurals, synonyms, opposites ("good" is close to "bad": both appear in the same places), numbers with numbers, colours with colours. Nobody wrote these rules: they come from pre-training on text.
-#
-# **Exercise 3 — nearest neighbours of any vector.** Write `nearest_neighbours(query, table, k)` that returns the indices (a LongTensor or list) of the `k` rows of `table` (shape `(n, hidden)`) with the largest cosine similarity to `query` (shape `(hidden,)`), most similar first. Do not assume the rows are normalised.
-
-# %%
-def nearest_neighbours(query: torch.Tensor, table: torch.Tensor, k: int):
-    # YOUR CODE HERE
-    raise NotImplementedError("write nearest_neighbours")
-
-
-print(check_nearest_neighbours(nearest_neighbours))
 
 # %% [markdown]
 # With a working `nearest_neighbours` you can search with any vector, for example the famous analogy *king − man + woman*:

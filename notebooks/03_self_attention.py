@@ -117,8 +117,43 @@ assert torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6
 # ## 5. Masking padding
 #
 # In a padded batch (notebook 01) the [PAD] positions must get **no attention**: they are not part of the text. Before the softmax, their scores are set to a very negative number, so their weights become 0. The rows of padded *queries* are computed too, but nobody uses them.
+
+# %% [markdown]
+# ### Exercises: the weights and one head
 #
-# Check: the real tokens' outputs must not change when padding is added.
+# You now have every step of a head. Write it before reading the notebook's version below. The exercise cells start with `%%my_bert attention`: they also save your functions into `my_bert/attention.py`, for notebook 07b.
+#
+# **Exercise 1 — the attention weights.** Write `attention_weights(q, k, mask)` for `q`, `k` of shape `(seq, d)` and `mask` of shape `(seq,)` (True for real tokens) or `None`. Return the `(seq, seq)` weights: scaled scores, masked, softmax over the keys.
+
+# %%
+# %%my_bert attention
+from course_lib.checks.attention import check_attention_weights, check_one_head
+
+
+def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write attention_weights")
+
+
+print(check_attention_weights(attention_weights))
+
+
+# %% [markdown]
+# **Exercise 2 — one head.** Write `one_head(q, k, v, mask)` that returns `(output, weights)`: the weights as above and the output, the weighted average of the values, shape `(seq, d)`.
+
+# %%
+# %%my_bert attention
+def one_head(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None):
+    # YOUR CODE HERE
+    raise NotImplementedError("write one_head")
+
+
+print(check_one_head(one_head))
+
+# %% [markdown]
+# ## 6. One head by hand, against the library
+#
+# One way to write the head, with padding masked. Check: the real tokens' outputs must not change when padding is added.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -161,34 +196,6 @@ import inspect
 
 print(inspect.getsource(cl.attention_weights))
 print(inspect.getsource(cl.scaled_dot_product_attention))
-
-# %% [markdown]
-# ## 6. Exercises
-#
-# **Exercise 1 — the attention weights.** Write `attention_weights(q, k, mask)` for `q`, `k` of shape `(seq, d)` and `mask` of shape `(seq,)` (True for real tokens) or `None`. Return the `(seq, seq)` weights: scaled scores, masked, softmax over the keys.
-
-# %%
-from course_lib.checks.attention import check_attention_weights, check_one_head
-
-
-def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write attention_weights")
-
-
-print(check_attention_weights(attention_weights))
-
-
-# %% [markdown]
-# **Exercise 2 — one head.** Write `one_head(q, k, v, mask)` that returns `(output, weights)`: the weights as above and the output, the weighted average of the values, shape `(seq, d)`.
-
-# %%
-def one_head(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None):
-    # YOUR CODE HERE
-    raise NotImplementedError("write one_head")
-
-
-print(check_one_head(one_head))
 
 # %% [markdown]
 # ## 7. A real head: MiniLM, layer 1, head 3

@@ -53,7 +53,29 @@ print("x:", tuple(x.shape), "-> q, k, v:", tuple(q_all.shape))
 # %% [markdown]
 # ## 2. Split into heads
 #
-# Two steps. `view` cuts the last axis into (12, 64), without moving any number; `transpose(1, 2)` then brings the heads axis in front of the sequence axis, so that each head is a separate (seq, 64) matrix, like a batch:
+# Two steps. `view` cuts the last axis into (12, 64), without moving any number; `transpose(1, 2)` then brings the heads axis in front of the sequence axis, so that each head is a separate (seq, 64) matrix, like a batch.
+
+# %% [markdown]
+# **Exercise 1 — split.** Write `split_heads(x, num_heads)`: (batch, seq, hidden) → (batch, heads, seq, head_size), for any sizes (the checkers use two small layers, 4 heads 16 wide and 2 heads 12 wide, so sizes written into your code show up). The cell starts with `%%my_bert multi_head`: it also saves your function into `my_bert/multi_head.py`, for notebook 07b. Then read the notebook's version below.
+
+# %%
+# %%my_bert multi_head
+from course_lib.checks.attention import (
+    check_merge_heads,
+    check_multi_head_attention,
+    check_split_heads,
+)
+
+
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write split_heads")
+
+
+print(check_split_heads(split_heads))
+
+# %% [markdown]
+# The two steps on BERT-base's queries, and a helper `split` for the rest of this notebook:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -98,6 +120,21 @@ assert bool((weights[1, :, :, 3:] == 0).all()), "expected: padding gets weight 0
 #
 # Merging undoes the split: `transpose(1, 2)` back to (batch, seq, 12, 64), then `reshape` to (batch, seq, 768), the 12 heads' 64 features side by side in head order. (`reshape`, not `view`: after a transpose the numbers are no longer in memory order, and `reshape` copies when it has to.)
 
+# %% [markdown]
+# **Exercise 2 — merge.** Write `merge_heads(x)`: (batch, heads, seq, head_size) → (batch, seq, hidden), the inverse of your `split_heads`. Then read the notebook's version below.
+
+# %%
+# %%my_bert multi_head
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write merge_heads")
+
+
+print(check_merge_heads(merge_heads))
+
+# %% [markdown]
+# The merge on this notebook's heads, a round trip, and the output projection:
+
 # %%
 # NBVAL_CHECK_OUTPUT
 merged = context.transpose(1, 2).reshape(batch, seq_len, hidden)  # (batch, seq, 12, 64) -> (batch, seq, 768)
@@ -118,6 +155,18 @@ print("after the output projection:", tuple(attended.shape))
 projections = [to_query, to_key, to_value, to_output]
 print(f"parameters of one multi-head attention: {sum(p.numel() for layer in projections for p in layer.parameters()):,}")
 
+
+# %% [markdown]
+# **Exercise 3 — multi-head attention.** You have every step now: write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). Use your `split_heads` and `merge_heads`. Sections 5 and 6 then show the notebook's version.
+
+# %%
+# %%my_bert multi_head
+def multi_head_attention(x: torch.Tensor, attention, keep: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write multi_head_attention")
+
+
+print(check_multi_head_attention(multi_head_attention))
 
 # %% [markdown]
 # ## 5. A loop over heads gives the same result
@@ -219,43 +268,20 @@ print(inspect.getsource(cl.merge_heads))
 print(inspect.getsource(cl.MultiHeadSelfAttention))
 
 # %% [markdown]
-# ## 7. Exercises
+# ## 7. Your three functions at BERT-base's sizes
 #
-# **Exercise 1 — split.** Write `split_heads(x, num_heads)`: (batch, seq, hidden) → (batch, heads, seq, head_size).
-#
-# **Exercise 2 — merge.** Write `merge_heads(x)`: (batch, heads, seq, head_size) → (batch, seq, hidden).
-#
-# **Exercise 3 — multi-head attention.** Write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). The checkers use two small layers, 4 heads 16 wide and 2 heads 12 wide, so sizes written into your code show up.
+# Once your functions pass their checkers, this compares your `multi_head_attention` with the library's module of section 6, on the same weights and the padded batch of section 3:
 
 # %%
-from course_lib.checks.attention import (
-    check_merge_heads,
-    check_multi_head_attention,
-    check_split_heads,
-)
-
-
-def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write split_heads")
-
-
-def merge_heads(x: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write merge_heads")
-
-
-print(check_split_heads(split_heads))
-print(check_merge_heads(merge_heads))
-
-
-# %%
-def multi_head_attention(x: torch.Tensor, attention, keep: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write multi_head_attention")
-
-
-print(check_multi_head_attention(multi_head_attention))
+yours_pass = all(check(fn).passed for check, fn in [
+    (check_split_heads, split_heads), (check_merge_heads, merge_heads),
+    (check_multi_head_attention, multi_head_attention)])
+if yours_pass:
+    with torch.no_grad():
+        yours = multi_head_attention(x, library, keep)  # (batch, seq, 768)
+    print("your multi_head_attention == cl.MultiHeadSelfAttention:", torch.allclose(yours, library_out, atol=1e-5))
+else:
+    print("Not yet: this cell compares your functions with cl.MultiHeadSelfAttention once all three pass their checkers.")
 
 # %% [markdown]
 # ## 8. Widget: the 12 maps of one layer

@@ -63,6 +63,24 @@ display(SVG(filename=DIAGRAMS / "encoder_layer.svg"))
 #
 # Unlike ReLU it is smooth, and slightly negative for small negative inputs. GELU comes from Hendrycks and Gimpel (2016), who also gave a faster tanh approximation, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`. Google's original BERT code (google-research/bert, `modeling.py`, released 2018) computed the exact erf form; the repository later switched its `gelu` to the tanh approximation, and Hugging Face's BERT keeps erf for `hidden_act="gelu"` (its tanh version is called `gelu_new`). The cell below shows that the two differ by less than 0.001, far below anything that changes these checkpoints' outputs; the course uses erf, as the checkpoints' configurations ask.
 
+# %% [markdown]
+# **Exercise 1 — GELU.** Write `gelu(x)` with the exact erf formula above (not `F.gelu`). The cell starts with `%%my_bert layers`: it also saves your function into `my_bert/layers.py`, for notebook 07b.
+
+# %%
+# %%my_bert layers
+from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
+
+
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write gelu")
+
+
+print(check_gelu(gelu))
+
+# %% [markdown]
+# One way to write it, checked against PyTorch's `F.gelu` and the course library's `cl.gelu`, and against the tanh approximation:
+
 # %%
 # NBVAL_CHECK_OUTPUT
 def gelu_by_hand(x: torch.Tensor) -> torch.Tensor:
@@ -88,23 +106,25 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# **Exercise 1 — GELU.** Write `gelu(x)` with the exact erf formula (not `F.gelu`).
-
-# %%
-from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
-
-
-def gelu(x: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write gelu")
-
-
-print(check_gelu(gelu))
-
-# %% [markdown]
 # ## 4. The feed-forward network
 #
 # Two linear layers with GELU between them, applied to **each token's vector on its own** (no token looks at another here; that was attention's job). The middle is 4 times wider: 3072 for BERT-base.
+
+# %% [markdown]
+# **Exercise 2 — the feed-forward network.** Write `feed_forward(x, ff)` where `ff` is a `cl.FeedForward` (use `ff.intermediate` and `ff.output`, and your own GELU). The checker uses a small one (16 → 32 → 16).
+
+# %%
+# %%my_bert layers
+def feed_forward(x: torch.Tensor, ff) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write feed_forward")
+
+
+print(check_feed_forward(feed_forward))
+
+
+# %% [markdown]
+# The same steps one at a time, with their shapes, in BERT-base's sizes:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -125,22 +145,26 @@ assert torch.allclose(one_token, ff_out[1, 3], atol=1e-6), "expected: each token
 
 # %% [markdown]
 # Without the activation, the two linear layers would collapse into a single linear map (a product of matrices is a matrix); GELU is what makes the network able to compute something new. The feed-forward networks hold about two thirds of BERT-base's layer parameters.
-#
-# **Exercise 2 — the feed-forward network.** Write `feed_forward(x, ff)` where `ff` is a `cl.FeedForward` (use `ff.intermediate` and `ff.output`, and your own GELU). The checker uses a small one (16 → 32 → 16).
-
-# %%
-def feed_forward(x: torch.Tensor, ff) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write feed_forward")
-
-
-print(check_feed_forward(feed_forward))
-
 
 # %% [markdown]
 # ## 5. Assemble the layer, post-LN
 #
-# Now the whole layer. It uses attention from notebook 04 (the course library's, `cl.MultiHeadSelfAttention`, which we checked against our own) and a feed-forward module like the one above. The attribute names match `cl.EncoderLayer`, so its weights load straight in.
+# Now the whole layer, in the order of section 1: attention, add the input, LayerNorm; then the feed-forward network, add its input, LayerNorm. Write it first.
+
+# %% [markdown]
+# **Exercise 3 — the encoder layer.** Write `encoder_layer(x, layer, mask)` where `layer` is a `cl.EncoderLayer` (use `layer.attention(x, mask)`, which returns `(output, maps)`, `layer.attention_norm`, `layer.feed_forward`, `layer.output_norm`) and `mask` is (batch, 1, 1, seq). Keep BERT's post-LN order.
+
+# %%
+# %%my_bert layers
+def encoder_layer(x: torch.Tensor, layer, mask: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write encoder_layer")
+
+
+print(check_encoder_layer(encoder_layer))
+
+# %% [markdown]
+# One way to write it, as modules. It uses attention from notebook 04 (the course library's, `cl.MultiHeadSelfAttention`, which we checked against our own) and a feed-forward module like the one in section 4. The attribute names match `cl.EncoderLayer`, so its weights load straight in.
 
 # %%
 class MyFeedForward(nn.Module):
@@ -235,17 +259,6 @@ with torch.no_grad():
 print("train mode, two calls equal:", torch.allclose(first, second))
 print("eval mode equals MyEncoderLayer (no dropout at all):", torch.allclose(in_eval, ours(x, mask).detach(), atol=1e-5))
 
-
-# %% [markdown]
-# **Exercise 3 — the encoder layer.** Write `encoder_layer(x, layer, mask)` where `layer` is a `cl.EncoderLayer` (use `layer.attention(x, mask)`, which returns `(output, maps)`, `layer.attention_norm`, `layer.feed_forward`, `layer.output_norm`) and `mask` is (batch, 1, 1, seq). Keep BERT's post-LN order.
-
-# %%
-def encoder_layer(x: torch.Tensor, layer, mask: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write encoder_layer")
-
-
-print(check_encoder_layer(encoder_layer))
 
 # %% [markdown]
 # ## 6. Post-LN vs pre-LN

@@ -163,13 +163,52 @@ for name in examples:
 # - `embeddings.position_ids`: a buffer holding 0, 1, ..., 511; we compute positions with `torch.arange`;
 # - `pooler.dense.*`: the pooler of pre-training (dense + tanh on [CLS]); loaded only into a model built with `add_pooler=True`;
 # - `cls.*`: the pre-training heads (masked-LM and next-sentence prediction), when a checkpoint has them (notebook 10).
+
+# %% [markdown]
+# Now write the map yourself. Each exercise cell of this notebook starts with `%%my_bert pretrained`: it runs as usual and saves your functions into `my_bert/pretrained.py`, for notebook 07b, where your name map and loader put MiniLM's weights into your own BERT.
 #
+# **Exercise 1 — the name map.** Write `to_our_name(checkpoint_name)` that returns our parameter name for a Hugging Face checkpoint name, exactly like `cl.checkpoint_name_to_ours`: drop a leading `bert.`, rename `gamma`/`beta` to `weight`/`bias`, map the parts (see the picture and the examples above), and return `None` for names our model has no place for (`embeddings.position_ids`, `cls.*`). Pooler names map to `pooler.dense.weight` / `pooler.dense.bias`.
+
+# %%
+# %%my_bert pretrained
+from course_lib.checks.pretrained import (
+    check_cosine_similarity_matrix,
+    check_load_weights,
+    check_name_map,
+)
+
+
+def to_our_name(checkpoint_name: str) -> str | None:
+    # YOUR CODE HERE
+    raise NotImplementedError("write to_our_name")
+
+
+print(check_name_map(to_our_name))
+
+
+# %% [markdown]
 # ## 5. Loading by hand, step by step
 #
 # 1. build the model from the config (random weights for now);
 # 2. for each checkpoint tensor: find our name, or set it aside;
 # 3. check the shape **before** copying anything;
 # 4. copy, then make sure no parameter of ours was left out.
+
+# %% [markdown]
+# **Exercise 2 — a loader that refuses bad checkpoints.** Write `load_weights(model, checkpoint)` that copies every checkpoint tensor into `model` by name (use your `to_our_name` from exercise 1, or `cl.checkpoint_name_to_ours`), sets aside what the model has no place for, and raises `ValueError` **naming the tensor** when one is mis-shaped or missing, **before** changing any parameter (a half-loaded model is worse than an error). Then read the notebook's version below. The checker uses a tiny model, with the `bert.` prefix, `position_ids`, a pooler and a `cls.` head in the checkpoint.
+
+# %%
+# %%my_bert pretrained
+def load_weights(model: cl.BertModel, checkpoint: dict) -> None:
+    # YOUR CODE HERE
+    raise NotImplementedError("write load_weights")
+
+
+print(check_load_weights(load_weights))
+
+
+# %% [markdown]
+# One way to write the loader, for MiniLM's checkpoint: it stops at the first mis-shaped tensor, where `cl.load_pretrained` lists every problem at once.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -250,6 +289,18 @@ except ValueError as error:
 # ## 7. Random weights against pretrained weights
 #
 # What do the trained numbers buy? Six sentences, three related pairs. Each becomes one vector (the average of its token vectors, as MiniLM was trained to be used, and the CLS vector), and we compare vectors by their **cosine similarity**: 1 for the same direction, 0 for unrelated directions.
+
+# %% [markdown]
+# **Exercise 3 — cosine similarity, from its definition.** Write `cosine_similarity_matrix(vectors)`: `(n, d)` -> `(n, n)`, entry `[i, j]` = `vᵢ · vⱼ / (|vᵢ| |vⱼ|)`. Normalise each vector to length 1, then one matrix product does all pairs. The notebook's own version follows.
+
+# %%
+# %%my_bert pretrained
+def cosine_similarity_matrix(vectors: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write cosine_similarity_matrix")
+
+
+print(check_cosine_similarity_matrix(cosine_similarity_matrix))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -353,49 +404,6 @@ else:
 
 # %% [markdown]
 # Google's BERT was pre-trained for masked words and next-sentence prediction, not for sentence similarity, so its raw average or CLS vectors separate related pairs less cleanly than MiniLM's; fine-tuning (or a classifier on top, notebook 09) is how it is normally used.
-#
-# ## 9. Exercises
-#
-# **Exercise 1 — the name map.** Write `to_our_name(checkpoint_name)` that returns our parameter name for a Hugging Face checkpoint name, exactly like `cl.checkpoint_name_to_ours`: drop a leading `bert.`, rename `gamma`/`beta` to `weight`/`bias`, map the parts (see the table in section 4), and return `None` for names our model has no place for (`embeddings.position_ids`, `cls.*`). Pooler names map to `pooler.dense.weight` / `pooler.dense.bias`.
-
-# %%
-from course_lib.checks.pretrained import (
-    check_cosine_similarity_matrix,
-    check_load_weights,
-    check_name_map,
-)
-
-
-def to_our_name(checkpoint_name: str) -> str | None:
-    # YOUR CODE HERE
-    raise NotImplementedError("write to_our_name")
-
-
-print(check_name_map(to_our_name))
-
-
-# %% [markdown]
-# **Exercise 2 — a loader that refuses bad checkpoints.** Write `load_weights(model, checkpoint)` that copies every checkpoint tensor into `model` by name (use `cl.checkpoint_name_to_ours`), sets aside what the model has no place for, and raises `ValueError` **naming the tensor** when one is mis-shaped or missing, **before** changing any parameter (a half-loaded model is worse than an error). The checker uses a tiny model, with the `bert.` prefix, `position_ids`, a pooler and a `cls.` head in the checkpoint.
-
-# %%
-def load_weights(model: cl.BertModel, checkpoint: dict) -> None:
-    # YOUR CODE HERE
-    raise NotImplementedError("write load_weights")
-
-
-print(check_load_weights(load_weights))
-
-
-# %% [markdown]
-# **Exercise 3 — cosine similarity, from its definition.** Write `cosine_similarity_matrix(vectors)`: `(n, d)` -> `(n, n)`, entry `[i, j]` = `vᵢ · vⱼ / (|vᵢ| |vⱼ|)`. Normalise each vector to length 1, then one matrix product does all pairs.
-
-# %%
-def cosine_similarity_matrix(vectors: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write cosine_similarity_matrix")
-
-
-print(check_cosine_similarity_matrix(cosine_similarity_matrix))
 
 # %% [markdown]
 # ## Summary
@@ -406,4 +414,4 @@ print(check_cosine_similarity_matrix(cosine_similarity_matrix))
 # - Our model with MiniLM's weights is identical to `cl.load_pretrained("minilm")`, and the tests match `transformers` within 1e-5.
 # - Random weights give every sentence nearly the same vector; pretrained weights put related sentences close together. That difference is what weeks of pre-training bought.
 #
-# **Next:** [08 · The attention explorer](08_attention_explorer.ipynb): what the pretrained heads look at.
+# **Next:** [07b · Your own BERT](07b_your_own_bert.ipynb): every function you wrote, assembled into one model with these weights.

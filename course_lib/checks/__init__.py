@@ -3,9 +3,9 @@ what is right and what is not. A wrong, crashing or never-ending answer never cr
 the checker.
 
 Each notebook's module (``welcome``, ``tokens``, ``embeddings``, ``attention``, ``layers``,
-``encoder``, ``pretrained``, ``explorer``, ``classify``, ``where_next``) holds only its cases and
-its catalogue of named mistakes; the loop, the calls and the comparisons are shared (``cases``,
-``calling``, ``compare``, ``mistakes``, ``fixtures``).
+``encoder``, ``pretrained``, ``capstone``, ``explorer``, ``classify``, ``where_next``) holds only
+its cases and its catalogue of named mistakes; the loop, the calls and the comparisons are shared
+(``cases``, ``calling``, ``compare``, ``mistakes``, ``fixtures``).
 
 A new checker is a list of cases and, for each, a catalogue: what a typical mistake would give::
 

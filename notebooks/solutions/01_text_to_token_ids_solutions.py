@@ -10,7 +10,11 @@ from course_lib.checks.tokens import check_build_model_input, check_pair_input, 
 
 _ = torch.manual_seed(0)
 
+# %% [markdown]
+# The helper from section 3 of the notebook, saved with the exercises that use it.
 
+# %%
+# %%my_bert tokens
 def longest_piece(word: str, start: int, vocab: dict) -> str | None:
     """The longest vocabulary entry matching `word` from `start` (with '##' when start > 0)."""
     prefix = "##" if start > 0 else ""
@@ -27,6 +31,7 @@ def longest_piece(word: str, start: int, vocab: dict) -> str | None:
 # Advance by the length of the piece *without* its `##`; give up on the whole word as soon as nothing matches.
 
 # %%
+# %%my_bert tokens
 # NBVAL_CHECK_OUTPUT
 def wordpiece(word: str, vocab: dict) -> list[str]:
     if len(word) > 100:
@@ -50,6 +55,7 @@ print(check_wordpiece(wordpiece))
 # Truncate the *pieces* (to `max_length - 2`) before adding [SEP], so that [SEP] is never cut off.
 
 # %%
+# %%my_bert tokens
 # NBVAL_CHECK_OUTPUT
 def build_model_input(piece_ids: list[int], max_length: int, cls_id: int, sep_id: int, pad_id: int):
     ids = [cls_id] + piece_ids[: max_length - 2] + [sep_id]
@@ -64,6 +70,7 @@ print(check_build_model_input(build_model_input))
 # ## Exercise 3 — a pair input
 
 # %%
+# %%my_bert tokens
 # NBVAL_CHECK_OUTPUT
 def pair_input(ids_a: list[int], ids_b: list[int], cls_id: int, sep_id: int):
     input_ids = [cls_id] + ids_a + [sep_id] + ids_b + [sep_id]

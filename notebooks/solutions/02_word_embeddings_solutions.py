@@ -23,6 +23,7 @@ _ = torch.manual_seed(0)
 # Mean and variance over the last axis, `keepdim=True` so they broadcast back; the variance divides by n.
 
 # %%
+# %%my_bert embeddings
 # NBVAL_CHECK_OUTPUT
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
     mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
@@ -39,6 +40,7 @@ print(check_layer_norm(layer_norm))
 # Positions are 0 to seq - 1; their vectors, shape (seq, hidden), broadcast over the batch.
 
 # %%
+# %%my_bert embeddings
 # NBVAL_CHECK_OUTPUT
 def bert_embeddings(input_ids: torch.Tensor, token_type_ids: torch.Tensor, emb) -> torch.Tensor:
     positions = torch.arange(input_ids.shape[1])  # (seq,)
@@ -57,6 +59,7 @@ print(check_embeddings(bert_embeddings))
 # ## Exercise 3 — nearest neighbours of any vector
 
 # %%
+# %%my_bert embeddings
 # NBVAL_CHECK_OUTPUT
 def nearest_neighbours(query: torch.Tensor, table: torch.Tensor, k: int):
     cosine = (table @ query) / (table.norm(dim=-1) * query.norm())  # (n,)

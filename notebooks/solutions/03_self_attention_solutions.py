@@ -20,6 +20,7 @@ _ = torch.manual_seed(0)
 # Scale by √d where d is the last axis of `q`; mask only when a mask is given; softmax over the last axis (the keys).
 
 # %%
+# %%my_bert attention
 # NBVAL_CHECK_OUTPUT
 def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (seq_q, seq_k)
@@ -35,6 +36,7 @@ print(check_attention_weights(attention_weights))
 # ## Exercise 2 — one head
 
 # %%
+# %%my_bert attention
 # NBVAL_CHECK_OUTPUT
 def one_head(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None):
     weights = attention_weights(q, k, mask)  # (seq, seq)

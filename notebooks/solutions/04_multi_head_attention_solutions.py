@@ -23,6 +23,7 @@ _ = torch.manual_seed(0)
 # `view` then `transpose` to split; `transpose` then `reshape` to merge (after a transpose, `view` would fail: the numbers are not in memory order).
 
 # %%
+# %%my_bert multi_head
 # NBVAL_CHECK_OUTPUT
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     batch, seq, hidden = x.shape
@@ -44,6 +45,7 @@ print(check_merge_heads(merge_heads))
 # ## Exercise 3 — multi-head attention
 
 # %%
+# %%my_bert multi_head
 # NBVAL_CHECK_OUTPUT
 def multi_head_attention(x: torch.Tensor, attention, keep: torch.Tensor) -> torch.Tensor:
     heads = attention.num_heads

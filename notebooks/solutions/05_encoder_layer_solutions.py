@@ -17,6 +17,7 @@ _ = torch.manual_seed(0)
 # ## Exercise 1 — GELU
 
 # %%
+# %%my_bert layers
 # NBVAL_CHECK_OUTPUT
 def gelu(x: torch.Tensor) -> torch.Tensor:
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
@@ -31,6 +32,7 @@ print(check_gelu(gelu))
 # No residual here: the layer adds it (exercise 3).
 
 # %%
+# %%my_bert layers
 # NBVAL_CHECK_OUTPUT
 def feed_forward(x: torch.Tensor, ff) -> torch.Tensor:
     return ff.output(gelu(ff.intermediate(x)))  # (batch, seq, hidden) -> (batch, seq, 4 * hidden) -> back
@@ -45,6 +47,7 @@ print(check_feed_forward(feed_forward))
 # Post-LN: add, then normalise; the second residual adds `h`, the feed-forward network's input.
 
 # %%
+# %%my_bert layers
 # NBVAL_CHECK_OUTPUT
 def encoder_layer(x: torch.Tensor, layer, mask: torch.Tensor) -> torch.Tensor:
     attended, _ = layer.attention(x, mask)  # (batch, seq, hidden)

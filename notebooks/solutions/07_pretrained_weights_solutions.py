@@ -21,6 +21,7 @@ _ = torch.manual_seed(0)
 # Normalise first (drop `bert.`, rename `gamma`/`beta`), split off the last part (`weight` or `bias`), then look up the rest: inside a layer by its part after the layer number, elsewhere by the whole stem. Anything not in the tables has no place in our encoder.
 
 # %%
+# %%my_bert pretrained
 # NBVAL_CHECK_OUTPUT
 LAYER_PARTS = {
     "attention.self.query": "attention.query",
@@ -67,12 +68,13 @@ print(check_name_map(to_our_name))
 # Two passes: the first only *plans* (maps names, checks shapes, collects every problem), the second copies, and only when there is no problem at all.
 
 # %%
+# %%my_bert pretrained
 # NBVAL_CHECK_OUTPUT
 def load_weights(model: cl.BertModel, checkpoint: dict) -> None:
     ours = model.state_dict()
     plan, problems = {}, []
     for name, tensor in checkpoint.items():
-        target = cl.checkpoint_name_to_ours(name)
+        target = to_our_name(name)  # exercise 1's name map
         if target not in ours:
             continue  # set aside: position_ids, the pooler, cls.* heads
         if tuple(tensor.shape) != tuple(ours[target].shape):
@@ -94,6 +96,7 @@ print(check_load_weights(load_weights))
 # ## Exercise 3 — cosine similarity, from its definition
 
 # %%
+# %%my_bert pretrained
 # NBVAL_CHECK_OUTPUT
 def cosine_similarity_matrix(vectors: torch.Tensor) -> torch.Tensor:
     unit = vectors / vectors.norm(dim=1, keepdim=True)  # (n, d): every row of length 1

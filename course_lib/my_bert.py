@@ -1,0 +1,343 @@
+"""``%%my_bert <module>``: run a notebook cell and keep its code in the learner's own package.
+
+Like d2l's ``#@save``, but for the learner: an exercise cell that starts with
+``%%my_bert attention`` runs as usual, then its functions and classes are saved into
+``my_bert/attention.py`` in the current working folder (the notebooks/ folder in JupyterLab).
+The capstone notebook (07b) builds a whole BERT from that package.
+
+Rules, each said in the cell's output when it applies:
+
+- only imports, functions, classes and constants (UPPER_CASE names bound to literals) are saved;
+  prints, checks and test values stay in the notebook;
+- re-running a cell replaces the block it saved before (a block is keyed by the names it defines),
+  so nothing is ever saved twice;
+- a cell that raises is not saved (the file keeps its previous version);
+- a function still left as ``raise NotImplementedError`` is not written yet, so it is not saved;
+- the modules the saved code uses (``torch``, ``F``, ...) are imported at the top of the file, and
+  a name saved in another ``my_bert`` file is imported from there, so every file stays importable.
+
+``import course_lib`` registers the magic in IPython; ``%load_ext course_lib.my_bert`` does too.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import re
+import symtable
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE = "my_bert"
+MARKER = "# [my_bert cell] defines: "  # one line before each saved block
+MODULE_RULE = re.compile(r"[a-z_][a-z0-9_]*")
+PACKAGE_DOC = ('"""My BERT: the code I wrote in the course notebooks, saved by %%my_bert '
+               '(one file per module named in the cells)."""\n')
+CHECKS_PACKAGE = "course_lib.checks"  # checkers are the notebook's business, never saved
+
+
+@dataclass
+class Block:
+    """One saved cell: the names it defines and its source text."""
+
+    names: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class SaveResult:
+    """What ``save_cell`` did, in words the learner reads."""
+
+    path: Path | None = None
+    saved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = []
+        if self.saved and self.path is not None:
+            where = f"{self.path.parent.name}/{self.path.name}"
+            lines.append(f"saved {', '.join(self.saved)} to {where}")
+        return "\n".join(lines + [f"%%my_bert: {note}" for note in self.notes])
+
+
+def check_module_name(module: str) -> str:
+    """The module name after ``%%my_bert``: a plain lowercase Python name such as ``attention``."""
+    module = module.strip()
+    if not MODULE_RULE.fullmatch(module) or keyword.iskeyword(module):
+        raise ValueError(f"%%my_bert needs one module name, a lowercase Python name such as "
+                         f"'attention' (letters, digits, _), got {module!r}")
+    return module
+
+
+# ----- what a cell defines --------------------------------------------------------------------
+
+
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose body (after its docstring) only raises NotImplementedError."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def _is_constant(node: ast.expr) -> bool:
+    """A literal (number, string, tuple/list/dict of literals): safe to run at import time."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _assigned_names(node: ast.Assign | ast.AnnAssign) -> list[str] | None:
+    """The plain names an assignment binds, or None when it binds anything else (x[0] = ...)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    names = []
+    for target in targets:
+        parts = target.elts if isinstance(target, ast.Tuple) else [target]
+        if not all(isinstance(part, ast.Name) for part in parts):
+            return None
+        names += [part.id for part in parts]
+    return names
+
+
+def _is_check_import(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").startswith(CHECKS_PACKAGE)
+    return isinstance(node, ast.Import) and all(
+        alias.name.startswith(CHECKS_PACKAGE) for alias in node.names)
+
+
+def split_cell(source: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(definitions' source segments, import lines, names defined, names of stubs left out)."""
+    tree = ast.parse(source)
+    definitions, imports, names, stubs = [], [], [], []
+    for node in tree.body:
+        segment = ast.get_source_segment(source, node, padded=False)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if not isinstance(node, ast.ClassDef) and _is_stub(node):
+                stubs.append(node.name)
+                continue
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = source.splitlines()[start - 1:node.end_lineno]
+            definitions.append("\n".join(lines))
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            relative = isinstance(node, ast.ImportFrom) and node.level > 0
+            if not relative and not _is_check_import(node):
+                imports.append(segment)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            bound = _assigned_names(node)
+            if bound is not None and all(n.isupper() for n in bound) and _is_constant(node.value):
+                definitions.append(segment)
+                names += bound
+    return definitions, imports, names, stubs
+
+
+def free_names(text: str) -> set[str]:
+    """Global names the code reads but does not define itself (builtins excluded)."""
+    table = symtable.symtable(text, "<my_bert>", "exec")
+    defined = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    used: set[str] = set()
+
+    def visit(scope: symtable.SymbolTable) -> None:
+        for symbol in scope.get_symbols():
+            reads_global = scope is table or symbol.is_global()
+            if symbol.is_referenced() and reads_global:
+                used.add(symbol.get_name())
+        for child in scope.get_children():
+            visit(child)
+
+    visit(table)
+    return {name for name in used - defined if not hasattr(builtins, name)}
+
+
+def bound_by_import(line: str) -> list[str]:
+    """The names an import line binds: ``import torch.nn.functional as F`` binds F."""
+    node = ast.parse(line).body[0]
+    assert isinstance(node, (ast.Import, ast.ImportFrom))
+    return [alias.asname or alias.name.split(".")[0] for alias in node.names]
+
+
+# ----- the saved file -------------------------------------------------------------------------
+
+
+def read_saved(path: Path) -> tuple[list[str], list[Block]]:
+    """A saved file's import lines and blocks (empty for a file not written yet)."""
+    if not path.is_file():
+        return [], []
+    text = path.read_text(encoding="utf-8")
+    head, *rest = text.split("\n" + MARKER)
+    imports = [line for line in head.splitlines() if line.startswith(("import ", "from "))]
+    blocks = []
+    for chunk in rest:
+        first, _, body = chunk.partition("\n")
+        names = tuple(name.strip() for name in first.split(",") if name.strip())
+        blocks.append(Block(names, body.strip("\n")))
+    return imports, blocks
+
+
+SECTIONS = ("standard library", "third party", "course_lib", "my_bert")
+
+
+def _imported_module(line: str) -> str:
+    node = ast.parse(line).body[0]
+    if isinstance(node, ast.ImportFrom):
+        return "." * node.level + (node.module or "")
+    return node.names[0].name
+
+
+def _section(line: str) -> int:
+    """Where isort puts an import line: 0 standard library, 1 third party, 2 course_lib, 3 ours."""
+    module = _imported_module(line)
+    top = module.split(".")[0]
+    if module.startswith("."):
+        return 3
+    if top == "course_lib":
+        return 2
+    return 0 if top in sys.stdlib_module_names else 1
+
+
+def render(module: str, imports: list[str], blocks: list[Block]) -> str:
+    """The whole file: a docstring, the imports its blocks use, then one block per cell."""
+    used = set().union(*(free_names(block.text) for block in blocks)) if blocks else set()
+    kept = {line for line in imports if set(bound_by_import(line)) & used}
+    parts = [f'"""my_bert.{module}: my code from the course notebooks, saved by %%my_bert.\n\n'
+             "Each block is one notebook cell; running the cell again replaces its block, so edit\n"
+             'the cell in the notebook rather than this file."""\n']
+    sections = []
+    for section in range(len(SECTIONS)):  # isort's order: standard library, others, ours, .
+        lines = sorted((line for line in kept if _section(line) == section),
+                       key=lambda line: (line.startswith("from "), _imported_module(line), line))
+        if lines:
+            sections.append("\n".join(lines))
+    if sections:  # one blank line between sections; before a def or class two, as isort does
+        starts_def = bool(blocks) and blocks[0].text.startswith(("def ", "class ", "@", "async "))
+        parts.append("\n\n".join(sections) + ("\n" if starts_def else ""))
+    for block in blocks:
+        parts.append(f"\n{MARKER}{', '.join(block.names)}\n{block.text}\n")
+    return "\n".join(parts)
+
+
+def defined_elsewhere(folder: Path, module: str) -> dict[str, str]:
+    """Name -> the other my_bert module that saved it."""
+    found = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem in (module, "__init__"):
+            continue
+        for block in read_saved(path)[1]:
+            for name in block.names:
+                found.setdefault(name, path.stem)
+    return found
+
+
+def import_for(name: str, value: object) -> str | None:
+    """The import line that binds ``name`` to ``value`` (a module, or a function of a module)."""
+    if isinstance(value, types.ModuleType):
+        full = value.__name__
+        if full == name:
+            return f"import {full}"
+        parent, _, last = full.rpartition(".")
+        if last == name and parent:
+            return f"from {parent} import {name}"
+        return f"import {full} as {name}"
+    module = getattr(value, "__module__", None)
+    if module and module != "__main__" and getattr(value, "__name__", None) == name \
+            and not module.startswith(PACKAGE):
+        return f"from {module} import {name}"
+    return None
+
+
+def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResult:
+    """Save a cell's definitions into ``folder/my_bert/<module>.py`` (the cell has already run)."""
+    module = check_module_name(module)
+    result = SaveResult()
+    definitions, cell_imports, names, stubs = split_cell(source)
+    for stub in stubs:
+        result.notes.append(f"{stub} is not written yet (it only raises NotImplementedError), "
+                            f"so it is not saved into {PACKAGE}/{module}.py")
+    if not definitions:
+        if not stubs:
+            result.notes.append(f"nothing to save into {PACKAGE}/{module}.py (no function, "
+                                "class or constant written in this cell)")
+        return result
+    package = folder / PACKAGE
+    path = package / f"{module}.py"
+    imports, blocks = read_saved(path)
+    new = Block(tuple(dict.fromkeys(names)), "\n\n\n".join(definitions))
+    replaced = [i for i, block in enumerate(blocks) if set(block.names) & set(new.names)]
+    kept = [block for i, block in enumerate(blocks) if i not in replaced]
+    kept.insert(replaced[0] if replaced else len(kept), new)
+
+    imports = imports + [line for line in cell_imports if line not in imports]
+    in_file = {name for block in kept for name in block.names} | {
+        bound for line in imports for bound in bound_by_import(line)}
+    elsewhere = defined_elsewhere(package, module) if package.is_dir() else {}
+    for name in sorted(free_names(new.text) - in_file):
+        if name in elsewhere:
+            imports.append(f"from .{elsewhere[name]} import {name}")
+        elif (line := import_for(name, user_ns.get(name))) is not None:
+            imports.append(line)
+        else:
+            result.notes.append(f"it uses {name}, which no {PACKAGE} file saves yet: run the "
+                                f"cell that defines {name} with %%my_bert too")
+    text = render(module, imports, kept)
+    compile(text, str(path), "exec")  # never write a file that does not parse
+    package.mkdir(parents=True, exist_ok=True)
+    init = package / "__init__.py"
+    if not init.is_file():
+        init.write_text(PACKAGE_DOC, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    result.path, result.saved = path, list(new.names)
+    return result
+
+
+# ----- IPython ----------------------------------------------------------------------------
+
+
+class CellNotSaved(Exception):
+    """A %%my_bert cell raised: nothing was saved. Shown as its one-line message in IPython."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [str(self)]
+
+
+def my_bert_magic(line: str, cell: str) -> None:
+    """%%my_bert <module>: run the cell, then save its definitions into my_bert/<module>.py."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    module = check_module_name(line)
+    outcome = shell.run_cell(cell, store_history=False)
+    if not outcome.success:  # its traceback is shown already; the cell fails, as without magic
+        error = outcome.error_in_exec or outcome.error_before_exec
+        raise CellNotSaved(f"%%my_bert: not saved: the cell raised {type(error).__name__}; fix "
+                           f"it and run it again ({PACKAGE}/{module}.py keeps its previous "
+                           "version)")
+    python = shell.transform_cell(cell)  # IPython syntax (%magics, !commands) made Python
+    print(save_cell(python, module, shell.user_ns, Path.cwd()))
+
+
+def load_ipython_extension(shell) -> None:
+    """``%load_ext course_lib.my_bert``: register the cell magic."""
+    shell.register_magic_function(my_bert_magic, magic_kind="cell", magic_name="my_bert")
+
+
+def register_in_ipython() -> None:
+    """Register ``%%my_bert`` when course_lib is imported inside IPython (a no-op elsewhere)."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        load_ipython_extension(shell)

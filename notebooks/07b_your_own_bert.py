@@ -1,0 +1,166 @@
+# %% [markdown]
+# # 07b · Your own BERT: the functions you wrote, with real weights
+#
+# In notebooks 01 to 07 you wrote BERT piece by piece: WordPiece, LayerNorm, the embedding layer, attention weights, splitting and merging heads, multi-head attention, GELU, the feed-forward network, the encoder layer, a name map and a loader. Each exercise cell started with `%%my_bert ...`, which saved your code into your own package, `my_bert/`, in this folder. This notebook puts those pieces together into one model, `MyBert`, loads the pretrained MiniLM weights into it with your own loader, and checks that it gives the same numbers as the course library. Then you explore its attention heads.
+#
+# **Learning goals**
+#
+# - see that the pieces you wrote are the whole of BERT's encoder: nothing else is needed to run a pretrained model;
+# - load real weights into your own model, with your own name map and loader;
+# - check your model against the course library on real text, below 1e-5;
+# - open the attention explorer on your own model.
+#
+# **Estimated time:** 20 minutes.
+
+# %%
+import inspect
+from pathlib import Path
+
+import torch
+
+import course_lib as cl
+from course_lib import capstone
+
+_ = torch.manual_seed(0)
+tok = cl.load_tokenizer("minilm")
+
+# %% [markdown]
+# ## 1. Your package, `my_bert/`
+#
+# Every `%%my_bert <module>` cell you ran saved its functions into `my_bert/<module>.py` here: `tokens` (01), `embeddings` (02), `attention` (03), `multi_head` (04), `layers` (05) and `pretrained` (07). Open the files to read them: they are plain Python. If you have not saved any exercise yet, this notebook uses the course's worked solutions in `solutions/my_bert/` instead, and says so; write your own to replace them.
+
+# %%
+if capstone.saved_pieces("."):
+    folder, label = Path("."), "yours"
+    print(f"Using your package: my_bert/ ({len(capstone.saved_pieces('.'))} pieces saved)")
+else:
+    folder, label = Path("solutions"), "solutions"
+    print("No piece saved in my_bert/ here yet: exercise cells that start with %%my_bert "
+          "(notebooks 01-05 and 07) save them.")
+    print("This run uses the course's worked solutions instead: solutions/my_bert/")
+package = capstone.import_my_bert(folder)
+
+# %% [markdown]
+# ## 2. Which piece comes from where
+#
+# Each piece is first run through the checker of its notebook. A piece that is there and passes is used; a piece that is missing, does not import, or does not pass yet is taken from `course_lib`, and the line says why. One line per piece:
+
+# %%
+pieces, lines = capstone.pick_pieces(package, tok, label=label)
+print("\n".join(lines))
+print(f"\n{sum(pieces.mine.values())} of {len(lines)} pieces from {folder / 'my_bert'}")
+
+# %% [markdown]
+# ## 3. Your tokenizer
+#
+# The first step from text to numbers: split into words and punctuation (notebook 01, section 2, from `course_lib`), then your `wordpiece` and your `build_model_input`. The IDs must be exactly those of the course's tokenizer:
+
+# %%
+texts = ["The bank of the river was muddy after the rain.",
+         "She opened an account at the bank.",
+         "Unaffable tokenizers split rare words into pieces!"]
+MAX_LENGTH = 20
+rows = [capstone.encode_with(pieces, tok, text, MAX_LENGTH) for text in texts]
+input_ids = torch.tensor([ids for ids, _ in rows])  # (3, 20)
+attention_mask = torch.tensor([mask for _, mask in rows])  # (3, 20): 1 real, 0 padding
+for text, (ids, mask) in zip(texts, rows):
+    expected = tok.encode(text, max_length=MAX_LENGTH, padding=True)
+    same = ids == list(expected.input_ids) and mask == list(expected.attention_mask)
+    print(f"same IDs as the course's tokenizer: {same}  {' '.join(tok.convert_ids_to_tokens(ids)[:7])} ...")
+    assert same, f"expected: the same IDs as the course's tokenizer for {text!r}"
+
+# %% [markdown]
+# ## 4. Assembling `MyBert`
+#
+# `MyBert` holds the same parameters as `cl.BertModel`, **under the same names** (`encoder.layers.0.attention.query.weight`, ...), so that your name map from notebook 07 fits it. Its forward pass calls only the picked pieces: `bert_embeddings` for the embedding layer, then, in each of the 6 layers, `encoder_layer`, which calls `layer.attention` (your `multi_head_attention`), the two LayerNorms (your `layer_norm`) and `layer.feed_forward` (your `feed_forward`, with your `gelu`). The attention maps, when asked for, come from your `split_heads` and your `attention_weights`, one head at a time. There is no dropout: this model is for inference only (in eval mode BERT's dropout does nothing anyway). The code, printed from the module that runs:
+
+# %%
+for part in (capstone.MyLayerNorm, capstone.MyAttention, capstone.MyFeedForward,
+             capstone.MyEncoderLayer, capstone.MyBert):
+    print(inspect.getsource(part))
+
+# %% [markdown]
+# ## 5. Exercise: real weights in your model
+#
+# **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (your loader from notebook 07, which uses your name map); return the model in eval mode.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.checks.capstone import check_load_my_bert
+from course_lib.pretrained import read_pretrained  # noqa: F401 (for your code)
+
+
+def load_my_bert(pieces) -> capstone.MyBert:
+    # YOUR CODE HERE
+    raise NotImplementedError("write load_my_bert")
+
+
+report = check_load_my_bert(load_my_bert, pieces)
+print(report)
+
+# %% [markdown]
+# Until your `load_my_bert` passes, the rest of the notebook uses the course's version, and says so:
+
+# %%
+if report.passed:
+    my_bert = load_my_bert(pieces)
+    print("MyBert loaded by your load_my_bert")
+else:
+    my_bert = capstone.load_my_bert(pieces)
+    print("MyBert loaded by course_lib's load_my_bert (yours does not pass yet)")
+print(f"{sum(p.numel() for p in my_bert.parameters()):,} parameters, "
+      f"{my_bert.config.num_layers} layers, {my_bert.config.num_heads} heads")
+
+# %% [markdown]
+# ## 6. The same numbers as the course library
+#
+# The three texts above, padded to 20 tokens, through your model and through `cl.load_pretrained("minilm")`. Every layer's output and every head's attention map must agree within **1e-5** on the real tokens (padding rows are never used). The course's tests also compare `MyBert`, built from `solutions/my_bert/`, with Hugging Face `transformers` (`tests/test_my_bert_capstone.py`), with the same tolerance.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+library = cl.load_pretrained("minilm")
+with torch.no_grad():
+    mine = my_bert(input_ids, attention_mask, output_attentions=True, output_hidden_states=True)
+    ours = library(input_ids, attention_mask, output_attentions=True, output_hidden_states=True)
+real = attention_mask.bool()  # (3, 20)
+both_real = real[:, None, :, None] & real[:, None, None, :]  # (3, 1, 20, 20): real query and key
+hidden_gap = max((a - b)[real].abs().max().item()
+                 for a, b in zip(mine.hidden_states, ours.hidden_states))
+map_gap = max((a - b).abs().masked_fill(~both_real, 0).max().item()
+              for a, b in zip(mine.attentions, ours.attentions))
+print("every layer's output within 1e-5:", hidden_gap < 1e-5)
+print("every attention map within 1e-5: ", map_gap < 1e-5)
+assert hidden_gap < 1e-5 and map_gap < 1e-5, f"expected: equal within 1e-5 ({hidden_gap}, {map_gap})"
+
+# %% [markdown]
+# When every piece is yours, the two models share no code on the way from the IDs to the outputs except `nn.Linear`, `nn.Embedding` and PyTorch's tensor operations: what agrees here is your maths with the library's (a piece taken from `course_lib` is, of course, the library's own). The largest differences are about 1e-6: float32 rounding, with the operations in another order.
+#
+# ## 7. Exploring your own model
+#
+# The attention explorer of notebook 08 takes any model that is called like `cl.BertModel`, so it takes yours: the maps it shows are computed by your `split_heads` and `attention_weights`. Pick a layer and a head; notebook 08 explains every view.
+
+# %%
+explorer = cl.AttentionExplorer(my_bert, tok, "The cat sat on the mat because it was tired.")
+explorer
+
+# %% [markdown]
+# The first layer's third head (layer 1, head 3 on screen) looks at the previous token, as notebook 03 found with the library's model; with your code, the same map:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+encoding = tok.encode("The cat sat on the mat because it was tired.")
+with torch.no_grad():
+    maps = my_bert(torch.tensor([encoding.input_ids]), output_attentions=True).attentions
+head_map = maps[0][0, 2]  # layer 1, head 3 (0 and 2 in Python)
+looked_at = [encoding.tokens[int(row.argmax())] for row in head_map]
+print([f"{token}->{target}" for token, target in zip(encoding.tokens[1:7], looked_at[1:7])])
+
+# %% [markdown]
+# ## Summary
+#
+# - `%%my_bert` kept every function you wrote in your own package, `my_bert/`, one file per notebook.
+# - Those functions are a whole BERT encoder: `MyBert` calls only them (and PyTorch's layers) from token IDs to the last layer.
+# - With MiniLM's weights, loaded by your own name map and loader, it gives the library's numbers within 1e-5 on real text; the tests check it against `transformers` too.
+# - The attention explorer runs on your model as on the library's.
+#
+# **Next:** [08 · The attention explorer](08_attention_explorer.ipynb): what the pretrained heads look at.

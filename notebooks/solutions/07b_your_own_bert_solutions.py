@@ -1,0 +1,35 @@
+# %% [markdown]
+# # 07b · Your own BERT — solutions
+#
+# The exercise of [07b_your_own_bert.ipynb](../07b_your_own_bert.ipynb), solved. Try it yourself first. This notebook runs in the solutions folder, so its pieces come from the course's worked package, `solutions/my_bert/` (written by the solution notebooks 01-05 and 07).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import torch
+
+import course_lib as cl
+from course_lib import capstone
+from course_lib.checks.capstone import check_load_my_bert
+from course_lib.pretrained import read_pretrained
+
+_ = torch.manual_seed(0)
+tok = cl.load_tokenizer("minilm")
+pieces, lines = capstone.pick_pieces(capstone.import_my_bert("."), tok, label="solutions")
+print("\n".join(lines))
+assert all(pieces.mine.values()), "expected: every piece from solutions/my_bert"
+
+# %% [markdown]
+# ## Exercise — load MiniLM into `MyBert`
+#
+# The config comes with the checkpoint; the loader is the picked one (here the solutions' `load_weights`, which uses their `to_our_name`).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def load_my_bert(pieces) -> capstone.MyBert:
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces)
+    pieces.load_weights(model, checkpoint)
+    return model.eval()
+
+
+print(check_load_my_bert(load_my_bert, pieces))

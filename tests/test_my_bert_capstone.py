@@ -1,0 +1,228 @@
+"""Notebook 07b's assembly: MyBert built from notebooks/solutions/my_bert (every piece the
+learner's, none from course_lib) equals course_lib and transformers on real text; a learner's
+missing or wrong piece is replaced by course_lib's, and each choice is said in one line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import reference_model
+
+import course_lib as cl
+from course_lib import capstone
+from course_lib.pretrained import read_pretrained
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
+TOLERANCE = 1e-5
+TEXTS = ["The bank of the river was muddy after the rain.",
+         "She opened an account at the bank."]
+
+
+@pytest.fixture(autouse=True)
+def forget_my_bert():
+    yield
+    for name in [n for n in sys.modules if n == "my_bert" or n.startswith("my_bert.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return cl.load_tokenizer("minilm")
+
+
+def build(package, tokenizer):
+    pieces, lines = capstone.pick_pieces(package, tokenizer)
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces)
+    pieces.load_weights(model, checkpoint)
+    return model.eval(), pieces, lines
+
+
+def batch(pieces, tokenizer, length=16):
+    rows = [capstone.encode_with(pieces, tokenizer, text, length) for text in TEXTS]
+    ids = torch.tensor([r[0] for r in rows])
+    mask = torch.tensor([r[1] for r in rows])
+    return ids, mask
+
+
+def test_saved_pieces(tmp_path):
+    assert capstone.saved_pieces(SOLUTIONS) == list(capstone.PIECE_NAMES)
+    assert capstone.saved_pieces(tmp_path) == []
+
+
+def test_solutions_give_every_piece(tokenizer):
+    package = capstone.import_my_bert(SOLUTIONS)
+    _, lines = capstone.pick_pieces(package, tokenizer)
+    assert len(lines) == len(capstone.PIECES)
+    assert all(line.startswith("yours") for line in lines), "\n".join(lines)
+
+
+def test_my_bert_from_the_solutions_equals_course_lib_and_transformers(tokenizer, minilm_folder):
+    model, pieces, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    assert all(pieces.mine.values())
+    ids, mask = batch(pieces, tokenizer)
+    for text, row, keep in zip(TEXTS, ids, mask, strict=True):  # the learner's tokenizer
+        expected = tokenizer.encode(text, max_length=16, padding=True)
+        assert row.tolist() == list(expected.input_ids)
+        assert keep.tolist() == list(expected.attention_mask)
+    library = cl.load_pretrained("minilm")
+    reference = reference_model(minilm_folder)
+    with torch.no_grad():
+        mine = model(ids, mask, output_attentions=True)
+        ours = library(ids, mask, output_attentions=True)
+        theirs = reference(input_ids=ids, attention_mask=mask, output_attentions=True)
+    real = mask.bool()
+    for other in (ours, theirs):
+        gap = (mine.last_hidden_state - other.last_hidden_state)[real].abs().max().item()
+        assert gap < TOLERANCE, f"hidden states differ by {gap}"
+        keep = real[:, None, :, None] & real[:, None, None, :]
+        for a, b in zip(mine.attentions, other.attentions, strict=True):
+            assert (a - b).abs().masked_fill(~keep, 0).max().item() < TOLERANCE
+
+
+def test_my_bert_runs_only_the_learners_code(tokenizer, tmp_path):
+    """A deliberately wrong my_bert GELU that still passes nothing: picked from course_lib; a
+    right one written differently (tanh-free, by erf) is used, and changing it changes MyBert."""
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text(
+        "import torch\n\n\ndef gelu(x):\n    return x * torch.sigmoid(1.702 * x)  # not exact\n")
+    _, pieces, lines = build(capstone.import_my_bert(tmp_path), tokenizer)
+    gelu_line = next(line for line in lines if "GELU" in line)
+    assert gelu_line.startswith("course_lib") and "does not pass check_gelu" in gelu_line
+    assert not pieces.mine["gelu"] and pieces.gelu is cl.gelu
+    missing = next(line for line in lines if "WordPiece" in line)
+    assert missing.startswith("course_lib") and "no my_bert/tokens.py" in missing
+
+
+def test_each_piece_is_called(tokenizer, monkeypatch):
+    """MyBert's forward goes through every picked model piece (none is bypassed)."""
+    model, pieces, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    called = set()
+    for name in ("layer_norm", "bert_embeddings", "multi_head_attention", "feed_forward",
+                 "encoder_layer", "split_heads", "attention_weights"):
+        original = getattr(pieces, name)
+
+        def spy(*args, _name=name, _original=original, **kwargs):
+            called.add(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(pieces, name, spy)
+    ids, mask = batch(pieces, tokenizer, 10)
+    with torch.no_grad():
+        model(ids[:1], mask[:1], output_attentions=True)
+    # feed_forward too, but the solution's encoder_layer calls its own (my_bert.layers) directly.
+    assert called >= {"layer_norm", "bert_embeddings", "multi_head_attention",
+                      "encoder_layer", "split_heads", "attention_weights"}
+    layers = sys.modules["my_bert.layers"]
+    seen = []
+    monkeypatch.setattr(layers, "feed_forward", lambda x, ff: seen.append(1) or x)
+    with torch.no_grad():
+        model(ids[:1], mask[:1])
+    assert len(seen) == model.config.num_layers  # the learner's own feed_forward, every layer
+
+
+def test_no_package_means_course_lib_everywhere(tokenizer, tmp_path):
+    assert capstone.import_my_bert(tmp_path) is None
+    model, pieces, lines = build(None, tokenizer)
+    assert all(line.startswith("course_lib") for line in lines)
+    ids, mask = batch(pieces, tokenizer)
+    with torch.no_grad():
+        gap = (model(ids, mask).last_hidden_state
+               - cl.load_pretrained("minilm")(ids, mask).last_hidden_state)[mask.bool()]
+    assert gap.abs().max().item() < TOLERANCE
+
+
+def test_a_file_that_does_not_import_is_said(tokenizer, tmp_path):
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "attention.py").write_text("raise RuntimeError('half written')\n")
+    _, lines = capstone.pick_pieces(capstone.import_my_bert(tmp_path), tokenizer)
+    line = next(line for line in lines if "attention weights" in line)
+    assert "does not import: RuntimeError: half written" in line
+
+
+def test_the_explorer_takes_my_bert(tokenizer):
+    """Every view of the attention explorer draws from MyBert, sentence pairs included, with the
+    same layout as for course_lib's model (the maps themselves are compared numerically above;
+    pixels could differ where a colour is rounded at a boundary)."""
+    pytest.importorskip("ipywidgets")
+    model, _, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    explorer = cl.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
+    library = cl.AttentionExplorer(cl.load_pretrained("minilm"), tokenizer,
+                                   "The cat sat on the mat.")
+    for settings in ({"view": "model"}, {"view": "head", "layer": 0, "head": 2},
+                     {"view": "token", "token": 2}, {"view": "patterns"},
+                     {"view": "head", "rollout": True},
+                     {"view": "model", "text": "Is it raining?", "text_pair": "Take an umbrella.",
+                      "pair_filter": "A->B"}):
+        explorer.set_view(**settings)
+        library.set_view(**settings)
+        assert explorer.message == "", explorer.message
+        picture, expected = explorer.current_png(), library.current_png()
+        assert picture[:4] == b"\x89PNG"
+        assert picture[16:24] == expected[16:24], settings  # PNG header: width and height
+
+
+# --- the checker of notebook 07b's exercise: right answers pass, each mistake is named ----------
+
+
+@pytest.fixture(scope="module")
+def solution_pieces(tokenizer):
+    pieces, _ = capstone.pick_pieces(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    return pieces
+
+
+def _written_differently(pieces):
+    """Right too: the library's loader straight away, and eval() before loading."""
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces).eval()
+    cl.load_checkpoint_into(model, checkpoint)
+    return model
+
+
+def _no_eval(pieces):
+    _, config, checkpoint = read_pretrained("minilm")
+    model = capstone.MyBert(config, pieces)
+    pieces.load_weights(model, checkpoint)
+    return model
+
+
+def _not_loaded(pieces):
+    return capstone.MyBert(read_pretrained("minilm")[1], pieces).eval()
+
+
+def _library_model(pieces):
+    return cl.load_pretrained("minilm")
+
+
+def _stub(pieces):
+    raise NotImplementedError("write load_my_bert")
+
+
+@pytest.mark.parametrize("answer", [capstone.load_my_bert, _written_differently])
+def test_check_load_my_bert_accepts_right_answers(answer, solution_pieces):
+    from course_lib.checks.capstone import check_load_my_bert
+
+    report = check_load_my_bert(answer, solution_pieces)
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("answer, named", [
+    (_no_eval, "return model.eval()"),
+    (_not_loaded, "were the weights loaded"),
+    (_library_model, "course_lib's BertModel"),
+    (_stub, "NotImplementedError"),
+    (lambda pieces: None, "returned None"),
+])
+def test_check_load_my_bert_names_the_mistake(answer, named, solution_pieces):
+    from course_lib.checks.capstone import check_load_my_bert
+
+    report = check_load_my_bert(answer, solution_pieces)
+    assert not report.passed
+    assert named in str(report), str(report)
