@@ -571,19 +571,35 @@ def test_sentences_data_set_is_as_the_notebook_describes():
         assert splits.count("train") == 60 and splits.count("test") == 30, label
 
 
-def test_diagrams_script_writes_well_formed_svg(tmp_path):
-    path = ROOT / "assets" / "diagrams" / "make_diagrams_06_10.py"
-    spec = importlib.util.spec_from_file_location("make_diagrams_06_10", path)
+@pytest.mark.parametrize("script", ["make_diagrams_00_05", "make_diagrams_06_10",
+                                    "make_diagrams_09_pretraining"])
+def test_diagram_scripts_draw_well_formed_svg_equal_to_the_committed_files(script):
+    """Every diagram is well-formed SVG, and the committed file is what its script draws now."""
+    folder = ROOT / "assets" / "diagrams"
+    spec = importlib.util.spec_from_file_location(script, folder / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for build in (module.encoder_stack, module.checkpoint_names, module.classifier_pipeline):
-        target = tmp_path / f"{build.__name__}.svg"
-        build().write(target)
-        root = ElementTree.parse(target).getroot()
-        assert root.tag.endswith("svg")
-        assert len(list(root.iter())) > 20
-    stack = (tmp_path / "encoder_stack.svg").read_text(encoding="utf-8")
-    assert stack.count("encoder layer ") == 12
-    assert "108,891,648" in stack
-    for name in ("06_encoder_stack.svg", "07_checkpoint_names.svg", "09_classifier_pipeline.svg"):
-        assert (ROOT / "assets" / "diagrams" / name).is_file(), f"run {path.name} to draw {name}"
+    builds = {name: getattr(module, attr) for name, attr in DIAGRAM_BUILDS[script]}
+    for name, build in builds.items():
+        drawn = build().svg()
+        root = ElementTree.fromstring(drawn)
+        assert root.tag.endswith("svg") and len(list(root.iter())) > 20, name
+        committed = (folder / name).read_text(encoding="utf-8")
+        assert committed == drawn, f"{name} is out of date: run python assets/diagrams/{script}.py"
+    if script == "make_diagrams_06_10":
+        stack = builds["06_encoder_stack.svg"]().svg()
+        assert stack.count("encoder layer ") == 12
+        assert "108,891,648" in stack
+
+
+DIAGRAM_BUILDS = {
+    "make_diagrams_00_05": [("embeddings_sum.svg", "embeddings_sum"),
+                            ("qkv_one_head.svg", "qkv_one_head"),
+                            ("heads_split_merge.svg", "heads_split_merge"),
+                            ("encoder_layer.svg", "encoder_layer")],
+    "make_diagrams_06_10": [("06_encoder_stack.svg", "encoder_stack"),
+                            ("07_checkpoint_names.svg", "checkpoint_names"),
+                            ("09_classifier_pipeline.svg", "classifier_pipeline")],
+    "make_diagrams_09_pretraining": [("09_causal_vs_bidirectional.svg", "causal_vs_bidirectional"),
+                                     ("09_masked_lm.svg", "masked_lm")],
+}
