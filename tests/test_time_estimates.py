@@ -12,12 +12,14 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import time_estimates  # noqa: E402
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob(f"{time_estimates.COURSE_NOTEBOOKS}.py"))
+NUMBER = r"(\d\db?|A\d)"  # 00-11, 07b, A1
+FULL_DAY = [stem.split("_")[0] for stem in NOTEBOOKS if stem[:2] <= "08"]  # 00 to 08, 07b too
 
 
 def readme_times() -> dict[str, int]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (\d\d) \| `[^`]+` \|.*\| (\d+) min \|$", text, re.MULTILINE)
+    rows = re.findall(rf"^\| {NUMBER} \| `[^`]+` \|.*\| (\d+) min \|$", text, re.MULTILINE)
     return {number: int(minutes) for number, minutes in rows}
 
 
@@ -31,24 +33,24 @@ def stated_time(stem: str) -> int:
 
 def test_readme_lists_every_notebook_and_its_total_adds_up():
     times = readme_times()
-    assert sorted(times) == [stem[:2] for stem in NOTEBOOKS]
+    assert sorted(times) == [stem.split("_")[0] for stem in NOTEBOOKS]
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     total = int(re.search(r"\| \| \*\*total\*\* \| \| \*\*(\d+) min", text).group(1))
     assert total == sum(times.values())
     full_day = int(re.search(r"every exercise: (\d+) minutes", text).group(1))
-    assert full_day == sum(times[f"{n:02d}"] for n in range(9))  # 00 to 08
+    assert full_day == sum(times[number] for number in FULL_DAY)
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_each_notebook_states_the_time_of_the_readme(stem):
-    assert stated_time(stem) == readme_times()[stem[:2]]
+    assert stated_time(stem) == readme_times()[stem.split("_")[0]]
 
 
 def test_notebook_00_map_matches_the_readme():
     text = (ROOT / "notebooks" / "00_welcome.py").read_text(encoding="utf-8")
-    rows = re.findall(r"^# \| \*\*(\d\d) [^|]*\|.*\| (\d+) min \|$", text, re.MULTILINE)
+    rows = re.findall(rf"^# \| \*\*{NUMBER} [^|]*\|.*\| (\d+) min \|$", text, re.MULTILINE)
     assert {number: int(minutes) for number, minutes in rows} == readme_times()
-    total = int(re.search(r"(\d+) minutes \([\d.]+ hours\) for 00-11", text).group(1))
+    total = int(re.search(r"(\d+) minutes \([\d.]+ hours\) for the whole course", text).group(1))
     assert total == sum(readme_times().values())
 
 

@@ -35,7 +35,10 @@ RUN_SECONDS = {  # tools/run_notebooks.py, 2026-12-01 23:00 UTC, shared machine 
     "03_self_attention": 37, "04_multi_head_attention": 18, "05_encoder_layer": 21,
     "06_full_encoder": 69, "07_pretrained_weights": 23, "08_attention_explorer": 23,
     "09_pretraining_bert": 164, "10_fine_tuning_bert": 580, "11_where_next": 11,
+    "07b_your_own_bert": 25, "A1_making_bert_fast": 120,
 }
+# Every course notebook: 00-11, the capstone 07b, the appendix A1 (not the solutions).
+COURSE_NOTEBOOKS = "[0-9A][0-9]*_*"
 EXERCISE = re.compile(r"^(\*\*Exercise [^*]*\*\*|#+ Exercise|\*\*Task \d)", re.MULTILINE)
 STRETCH = re.compile(r"^\*\*Exercise [^*]*stretch", re.MULTILINE | re.IGNORECASE)
 PLAY = re.compile(r"widgets\.VBox|AttentionExplorer\(|tokenizer_playground|\.widget\(")
@@ -69,7 +72,7 @@ def minutes(parts: dict[str, float]) -> int:
 
 
 def course_notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return sorted((ROOT / "notebooks").glob(f"{COURSE_NOTEBOOKS}.ipynb"))
 
 
 def main() -> int:
