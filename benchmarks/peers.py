@@ -488,6 +488,10 @@ def report(result: dict, rates: dict, config, smoke: bool) -> str:
             rate = model_flops(config, shape) / (result["times"][engine.name][column] / 1000) / 1e9
             cells.append(f"{100 * rate / peak:.0f} %" if peak else "-")
         lines.append(f"| {engine.name} | " + " | ".join(cells) + " |")
+    lines += ["", "The ratios above compare engines within the same rounds; the rates and shares "
+              "compare measurements taken minutes apart, so on a loaded machine they are rough "
+              "(a share above 100 % means the machine was busier while the matmul rates were "
+              "measured than while the engine ran)."]
     return "\n".join(lines)
 
 
