@@ -37,6 +37,7 @@ What makes it fast (each is measured in the benchmark and the appendix notebook)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -52,6 +53,7 @@ from .validation import check_inputs
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.float32}
 WEIGHT_LEVELS = 127  # int8 weights: symmetric, -127..127 (-128 unused, so -w is representable)
 ACTIVATION_LEVELS = 255  # uint8 activations: 0..255, zero point where 0.0 lands
+SMALLEST_SCALE = torch.finfo(torch.float32).tiny  # the scale of a token that is all zeros
 
 
 def in_place_activation(activation):
@@ -157,12 +159,13 @@ def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     where most are near 1) would otherwise leave the other tokens few levels (measured on
     MiniLM: cosine to fp32 0.991 per tensor, 0.9988 per token)."""
     low, high = torch.aminmax(x, dim=1, keepdim=True)  # (tokens, 1) each
-    scale = (high.clamp(min=0) - low.clamp(max=0)) / ACTIVATION_LEVELS  # (tokens, 1)
-    if not bool(torch.isfinite(scale).all()):
+    low = low.clamp_(max=0)
+    scale = (high.clamp_(min=0) - low).div_(ACTIVATION_LEVELS)  # (tokens, 1)
+    if not math.isfinite(scale.sum().item()):  # NaN and inf both reach the sum
         raise ValueError("int8 engine: a dense layer's input holds inf or NaN; the weights or "
                          "the inputs are broken (the fp32 engine would return NaN there)")
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero token: any
-    zero_point = torch.round(-low.clamp(max=0) / scale)  # (tokens, 1): where 0.0 lands
+    scale.clamp_(min=SMALLEST_SCALE)  # an all-zero token: any scale > 0 works (x / scale is 0)
+    zero_point = low.div_(scale).neg_().round_()  # (tokens, 1): where 0.0 lands, 0..255
     # round(x / scale + zero_point) in three passes: converting to uint8 drops the fraction, so
     # adding 0.5 first rounds halves up; the clamp keeps the edge's rounding inside 0..255.
     shifted = torch.addcdiv(zero_point + 0.5, x, scale)  # (tokens, in)
@@ -205,6 +208,7 @@ class QuantizedDense:
     bias: torch.Tensor  # float32 (out,)
     zero_point_term: torch.Tensor  # float32 (out,): c above, what a zero point of 1 adds
     packed: torch.Tensor | None = None
+    weight_zero_points: torch.Tensor | None = None  # int64 zeros (out,), as oneDNN wants them
 
     @classmethod
     def of(cls, *linears: nn.Linear, onednn: bool) -> QuantizedDense:
@@ -215,7 +219,8 @@ class QuantizedDense:
         quantized, scale = quantize_weight(weight)
         term = quantized.sum(dim=1, dtype=torch.int32).float() * scale  # (out,)
         packed = torch.ops.onednn.qlinear_prepack(quantized, None) if onednn else None
-        return cls(quantized, scale, bias, term, packed)
+        return cls(quantized, scale, bias, term, packed,
+                   torch.zeros(scale.shape, dtype=torch.long))  # symmetric weights: zeros
 
     def _products(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(q_x q_W^T * s_W (tokens, out), s_x (tokens, 1), z_x (tokens, 1)) for x (tokens, in)."""
@@ -224,8 +229,7 @@ class QuantizedDense:
             product = (qx.float() @ self.weight.float().t()).mul_(self.scale)
         else:
             product = torch.ops.onednn.qlinear_pointwise(
-                qx, 1.0, 0, self.packed, self.scale, torch.zeros(self.scale.shape,
-                                                                 dtype=torch.long),
+                qx, 1.0, 0, self.packed, self.scale, self.weight_zero_points,
                 None, 1.0, 0, torch.float32, "none", [None], "")  # float32 out
         return product, x_scale, x_zero
 
