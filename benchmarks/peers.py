@@ -141,12 +141,19 @@ def _onnx_export(folder: Path, work: Path) -> Path:
     return path
 
 
+def quiet_threads(options) -> None:
+    """ONNX Runtime's worker threads spin for a while after each run, waiting for more work; in
+    interleaved rounds they would take the cores from the engine that runs next. Off."""
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+
+
 def _onnx_session(path: Path, threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    quiet_threads(options)
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(ids, mask, seg):
@@ -400,6 +407,7 @@ def onnx_matmul(x, w, b):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
+    quiet_threads(options)
     session = ort.InferenceSession(model.SerializeToString(), options,
                                    providers=["CPUExecutionProvider"])
     feed = {"x": np.ascontiguousarray(x.numpy())}
