@@ -2,7 +2,7 @@
 #
 #   make lab     create .venv (first time), install, start JupyterLab on notebooks/
 #   make test    create .venv (first time), install with test tools, run every check
-#   make bench   full speed benchmark (benchmarks/run.py)
+#   make bench   full speed benchmark with the peers (benchmarks/run.py, benchmarks/requirements.txt)
 #   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
 #   make check   pre-flight check of this machine for a class (python -m course_lib.doctor)
 #   make site    build the course site (HTML of every notebook with its saved outputs) in build/site
@@ -86,9 +86,16 @@ pytest: $(STAMP_DEV)
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 
-bench: $(STAMP_DEV)
+# The peers (ONNX Runtime, CTranslate2) come from benchmarks/requirements.txt, installed here
+# only: `make test` runs the benchmark's --smoke without them (their rows say "not installed").
+STAMP_BENCH := $(VENV)/.installed-bench
+$(STAMP_BENCH): $(STAMP_DEV) benchmarks/requirements.txt
+	$(PIP) install --quiet -r benchmarks/requirements.txt
+	@touch $@
+
+bench: $(STAMP_BENCH)
 	@if [ ! -f benchmarks/run.py ]; then echo "benchmarks/run.py not found"; exit 1; fi
-	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(TEST_ENV) $(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # Re-execute every notebook (notebooks/ and notebooks/solutions/) top to bottom in a fresh
 # kernel, offline, with the tests' environment (each first synced with its .py twin: the more

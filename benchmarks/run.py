@@ -3,6 +3,10 @@
     python benchmarks/run.py               # BERT-base, every case (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke       # a tiny model, every case once: that it runs, in seconds
     python benchmarks/run.py --notebooks   # also time the notebook suite (pytest --nbval-lax)
+    python benchmarks/run.py --no-peers    # without ONNX Runtime / CTranslate2 / torch int8
+
+The peers (benchmarks/peers.py) need `pip install -r benchmarks/requirements.txt` (make bench
+does it); a missing one shows "not installed" in its row.
 
 Our side is either the readable ``cl.BertModel`` (what the notebooks build and every call of the
 model runs) or the explicit engine ``cl.InferenceBert.from_model(model, ...)``. Both run in this
@@ -500,6 +504,10 @@ def main(argv=None) -> int:
     parser.add_argument("--min-repeats", type=int, default=7, help="fewest pairs per case")
     parser.add_argument("--repeats", type=int, default=None, help="pairs per case, fixed")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip the table of engines (ONNX Runtime, CTranslate2, torch int8)")
+    parser.add_argument("--peer-rounds", type=int, default=9,
+                        help="interleaved rounds per shape in the table of engines")
     parser.add_argument("--only", help="comma-separated case keys (model_uniform, model_long, "
                         "uniform, long, maps, padded, padded_dense, prepacked_small, prepacked, "
                         "bf16_vs_fp32, bf16_vs_autocast); skips sweep and extras")
@@ -537,7 +545,16 @@ def main(argv=None) -> int:
         print("  sequence-length sweep ...", flush=True)
         sweep_rows = sweep(folder, SWEEP_SMOKE if args.smoke else SWEEP_BASE, args)
         breakdown = where_time_goes(folder, (16, 64) if args.smoke else (128, 512))
+        peers_text = "not measured (--no-peers)"
+        if not args.no_peers:
+            print("  engines side by side (benchmarks/peers.py) ...", flush=True)
+            sys.path.insert(0, str(HERE))
+            import peers
+
+            peers_text = peers.run(folder, args.threads, 2 if args.smoke else args.peer_rounds,
+                                   args.smoke, 3 if args.smoke else 15)
     text = "\n".join(cases_report(rows, memory, args) + sweep_report(sweep_rows, breakdown))
+    text += "\n\n" + peers_text
     text += "\n\n### Attention explorer redraw\n\n```\n" + explorer_redraw(args) + "\n```\n"
     text += "\n### Notebook suite\n\n" + notebook_suite(args) + "\n"
     print("\n" + text)

@@ -1,4 +1,5 @@
-"""Where the time of a forward pass goes, by kind of operation, from PyTorch's profiler."""
+"""Where the time of a forward pass goes, by kind of operation, from PyTorch's profiler; and
+how two ways of computing the same thing compare in speed (interleaved ratios)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,23 @@ def time_shares(model: torch.nn.Module, input_ids: torch.Tensor, **kwargs) -> di
         totals[group] += event.self_cpu_time_total
     whole = sum(totals.values()) or 1.0
     return {group: 100 * value / whole for group, value in totals.items()}
+
+
+def speed_ratio(candidate, baseline, rounds: int = 5) -> float:
+    """Median over ``rounds`` of time(candidate()) / time(baseline()), the two run back to back
+    and in alternating order: on a shared machine a load spike slows both halves of a round,
+    so the ratio is steadier than either time. Both are called once untimed first."""
+    import statistics
+    import time
+
+    candidate(), baseline()
+    ratios = []
+    for i in range(rounds):
+        took = {}
+        for name, function in ((("c", candidate), ("b", baseline)) if i % 2 == 0
+                               else (("b", baseline), ("c", candidate))):
+            start = time.perf_counter()
+            function()
+            took[name] = time.perf_counter() - start
+        ratios.append(took["c"] / took["b"])
+    return statistics.median(ratios)

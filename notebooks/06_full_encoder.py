@@ -527,70 +527,9 @@ print(check_growth_exponent(growth_exponent_by_hand))
 
 
 # %% [markdown]
-# ### 5.6 Where the time goes, measured
+# ### 5.6 Making it fast
 #
-# The counts say the dense layers dominate up to 512 tokens. PyTorch's profiler can check: it records each operation of one forward pass with its CPU time, and `time_shares` adds those up by kind. What it profiles is `cl.BertModel` itself: the embeddings, attention, feed-forward and LayerNorm modules of notebooks 02 to 05, and nothing else.
-
-# %%
-from course_lib.profiling import time_shares
-
-model.set_fused_attention(True)  # back to the default: fused attention when no maps are asked for
-for n in (32, 128, 512):
-    shares = time_shares(model, random_ids(n))  # percent of CPU time per kind of operation
-    print(f"{n:3d} tokens: " + ", ".join(f"{name.split(' (')[0]} {share:.0f}%"
-                                         for name, share in shares.items()))
-
-# %% [markdown]
-# Matrix multiplies take most of the time at every length, and attention's share grows with the length, as the FLOP counts of 5.2 predict (attention 2.7% of the operations at 128 tokens, 10% at 512); the measured shares sit a little above the counted ones (our reading: softmax and masking move more memory per FLOP than a matrix multiply does).
-#
-# ### 5.7 The explicit engine: padding-free batches
-#
-# Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every layer. For inference where speed matters the library has a separate engine, `cl.InferenceBert` (`course_lib/inference.py`): built from a model's weights, called like the model, returning the same `BertOutput`, and used only when you ask for it by name. It computes the same numbers with less work (Q, K and V in one matrix multiply; on CPUs, weights prepacked for oneDNN with the bias + GELU and the residual add fused into the matrix multiplies; fused attention) and, by default, **padding-free**: only the real tokens go through the layers, each text attending within itself; the vectors of real tokens stay the same, padded positions come back as zeros. The next two cells use the engine. (Its timings, like all in this notebook, depend on this machine and whatever else runs on it: printed, never checked.)
-
-# %%
-# NBVAL_CHECK_OUTPUT
-lengths_in_batch = [8, 24, 64, 128]  # four texts of different lengths, padded to 128
-generator = torch.Generator().manual_seed(6)
-batch_ids = torch.randint(1000, config.vocab_size, (len(lengths_in_batch), 128), generator=generator)
-batch_mask = torch.zeros_like(batch_ids)  # (4, 128)
-for row, length in enumerate(lengths_in_batch):
-    batch_mask[row, :length] = 1
-batch_ids = batch_ids * batch_mask  # padding holds ID 0, [PAD]
-real = batch_mask.bool()  # (4, 128)
-engine = cl.InferenceBert.from_model(model, padding_free=True, precision="fp32")  # the engine
-with torch.no_grad():
-    padded_out = model(batch_ids, batch_mask).last_hidden_state  # the readable model: (4, 128, 768)
-packed_out = engine(batch_ids, batch_mask).last_hidden_state  # padding-free: (4, 128, 768)
-print("output shape, both ways:", tuple(padded_out.shape), tuple(packed_out.shape))
-print("real tokens agree:", torch.allclose(padded_out[real], packed_out[real], atol=1e-5))
-print("padding-free output at padded positions is zero:", bool((packed_out[~real] == 0).all()))
-assert torch.allclose(padded_out[real], packed_out[real], atol=1e-5), (
-    "the engine must give the readable model's vectors on real tokens")
-assert bool((packed_out[~real] == 0).all()), "padding-free output must be zero at padding"
-print(f"token vectors computed per layer: padded {batch_mask.numel()}, padding-free {int(batch_mask.sum())}")
-
-
-# %%
-def best_of(repeats, function):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-padded_engine = cl.InferenceBert.from_model(model, padding_free=False)  # same kernels, with padding
-print(engine)  # which matrix-multiply kernels it uses depends on this machine
-with torch.no_grad():
-    model_s = best_of(2, lambda: model(batch_ids, batch_mask))
-engine_padded_s = best_of(2, lambda: padded_engine(batch_ids, batch_mask))
-engine_s = best_of(2, lambda: engine(batch_ids, batch_mask))
-share = int(batch_mask.sum()) / batch_mask.numel()
-print(f"cl.BertModel, padded batch:           {model_s * 1000:5.0f} ms")
-print(f"cl.InferenceBert, padded batch:       {engine_padded_s * 1000:5.0f} ms")
-print(f"cl.InferenceBert, padding-free batch: {engine_s * 1000:5.0f} ms "
-      f"({engine_s / model_s:.2f}x the model's time, for {share:.2f}x the tokens)")
+# Where the time of a forward pass really goes (the profiler's shares against these FLOP counts), why short inputs stay far below the processor's peak, and the course's fast inference engine `cl.InferenceBert` (fused attention, padding-free batches, int8) are the subject of the appendix [A1 · Making BERT fast](A1_making_bert_fast.ipynb), for when you deploy the encoder.
 
 # %% [markdown]
 # ## Summary
@@ -600,6 +539,6 @@ print(f"cl.InferenceBert, padding-free batch: {engine_s * 1000:5.0f} ms "
 # - The block's **CLS** output is row 0 of the **Sequence** output; the Sequence output is followed by **global average or max pooling**, which must leave padding out (sum over real tokens / their count; -inf before the max).
 # - A pretrained model's raw [CLS] vector is not yet a summary of the input: next-sentence prediction through the pooler and, above all, fine-tuning make it one (Devlin et al. 2019); the shipped MiniLM was trained for mean pooling (Reimers & Gurevych 2019).
 # - The attention maps grow as **n²** (exponent 2, counted). The arithmetic of attention is `4n²h` against `24nh²` for the dense layers: equal only at **n = 4,608**, so BERT-base's *time* is dominated by the dense layers up to 512 tokens and its measured growth is near-linear; the *memory* of the maps is what grows quadratically first.
-# - For fast inference, `cl.InferenceBert.from_model(model)` is a separate, explicit engine: the same outputs on real tokens, padding-free batches by default.
+# - Making it fast (the profiler, the inference engine, padding-free batches, int8): appendix [A1](A1_making_bert_fast.ipynb).
 #
 # **Next:** [07 · Pretrained weights](07_pretrained_weights.ipynb): the same model, with weights that have learned something.

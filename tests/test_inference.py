@@ -186,7 +186,7 @@ def test_pooler_output_equals_the_model():
 
 def test_precision_and_model_must_be_valid():
     model = cl.BertModel(cl.BertConfig.tiny())
-    with pytest.raises(ValueError, match="precision must be one of 'fp32', 'bf16'"):
+    with pytest.raises(ValueError, match="precision must be one of 'fp32', 'bf16', 'int8'"):
         cl.InferenceBert.from_model(model, precision="float16")
     with pytest.raises(TypeError, match="needs a cl.BertModel, got Linear"):
         cl.InferenceBert.from_model(torch.nn.Linear(2, 2))
@@ -281,3 +281,113 @@ def test_time_shares_cover_the_whole_forward_pass():
     assert abs(sum(shares.values()) - 100) < 1e-6
     assert shares["matrix multiplies (Q/K/V, output, feed-forward)"] > 0
     assert shares["attention (scores, softmax, weighted sum)"] > 0
+
+
+# --- int8 ------------------------------------------------------------------------------------
+
+INT8_MIN_MEAN_COSINE = 0.998  # int8: mean over real tokens of the cosine to fp32
+INT8_MIN_COSINE = 0.99  # and no single token worse than this
+
+
+def _real_text_batch():
+    """The course's 360 topic sentences (notebook 10), tokenized by the shipped tokenizer."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "assets" / "data" / "sentences.csv"
+    with open(path, encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    encoded = cl.load_tokenizer("minilm").encode_batch([row["text"] for row in rows])
+    return rows, encoded["input_ids"], encoded["attention_mask"]
+
+
+def test_quantizers_round_trip_within_half_a_step():
+    from course_lib.inference import quantize_activations, quantize_weight
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 50, generator=generator) * torch.tensor([1, 5, 0.1, 3, 1, 2])[:, None]
+    x[2] = x[2].abs()  # a token with no negative value: its range still holds 0
+    x[4] = 0.0  # an all-zero token
+    q, scale, zero = quantize_activations(x)
+    assert q.dtype == torch.uint8 and scale.shape == zero.shape == (6, 1)
+    back = (q.float() - zero) * scale
+    assert ((back - x).abs() <= scale / 2 + 1e-6).all()
+    assert torch.all(back[x == 0] == 0), "0.0 must be exact"
+    weight = torch.randn(7, 50, generator=generator)
+    weight[3] = 0.0
+    qw, w_scale = quantize_weight(weight)
+    assert qw.dtype == torch.int8 and w_scale.shape == (7,) and qw.abs().max() <= 127
+    assert ((qw.float() * w_scale[:, None] - weight).abs() <= w_scale[:, None] / 2 + 1e-6).all()
+    with pytest.raises(ValueError, match="inf or NaN"):
+        quantize_activations(torch.tensor([[1.0, float("nan")]]))
+
+
+def test_int8_kernel_equals_its_emulation(models):
+    """oneDNN's int8 product and the float32 emulation of the same arithmetic agree."""
+    from course_lib.inference import QuantizedDense
+
+    ours = models[0]
+    linear = ours.encoder.layers[0].feed_forward.intermediate
+    x = torch.randn(37, linear.in_features, generator=torch.Generator().manual_seed(0))
+    kernel = QuantizedDense.of(linear, onednn=True)
+    emulated = QuantizedDense.of(linear, onednn=False)
+    expected = linear(x).detach()
+    got, emulation = kernel(x), emulated(x)
+    assert (got - emulation).abs().max().item() < 1e-4
+    residual = torch.randn_like(expected)
+    summed = kernel.add_to(residual.clone(), x, in_place=True)
+    assert (summed - (residual + emulation)).abs().max().item() < 1e-4
+    assert ((got - expected).norm() / expected.norm()).item() < 0.03  # int8: close, not equal
+
+
+@pytest.mark.parametrize("padding_free", [False, True])
+def test_int8_is_close_to_fp32(models, padding_free):
+    """Random IDs on both models: the int8 engine's vectors point where fp32's do."""
+    ours = models[0]
+    ids, mask, segments = padded_batch(ours.config.vocab_size, LENGTHS, seed=6)
+    real = mask.bool()
+    fp32 = cl.InferenceBert.from_model(ours)(ids, mask, segments).last_hidden_state
+    engine = cl.InferenceBert.from_model(ours, padding_free=padding_free, precision="int8")
+    assert "int8" in repr(engine)
+    mine = engine(ids, mask, segments).last_hidden_state
+    cosine = F.cosine_similarity(mine[real], fp32[real], dim=-1)
+    assert cosine.mean().item() >= INT8_MIN_MEAN_COSINE and cosine.min().item() >= INT8_MIN_COSINE
+    assert _gap(mine, fp32, real) > 1e-4, "int8 mode should really compute in int8"
+
+
+def test_int8_on_real_text_keeps_hidden_states_and_accuracy():
+    """The shipped MiniLM on notebook 10's 360 sentences: cosine to fp32 on real tokens, and
+    the accuracy of notebook 10's frozen-feature probe (average pooling) within 1 point."""
+    from course_lib import finetune as ft
+
+    rows, ids, mask = _real_text_batch()
+    model = cl.load_pretrained("minilm")
+    real = mask.bool()
+    fp32 = cl.InferenceBert.from_model(model)
+    int8 = cl.InferenceBert.from_model(model, precision="int8")
+    a, b = fp32(ids, mask).last_hidden_state, int8(ids, mask).last_hidden_state
+    cosine = F.cosine_similarity(a[real], b[real], dim=-1)
+    assert cosine.mean().item() >= INT8_MIN_MEAN_COSINE, cosine.mean().item()
+    assert cosine.min().item() >= INT8_MIN_COSINE, cosine.min().item()
+
+    names = sorted({row["label"] for row in rows})
+    labels = torch.tensor([names.index(row["label"]) for row in rows])
+    train = torch.tensor([row["split"] == "train" for row in rows])
+
+    def probe_accuracy(engine) -> float:
+        x = ft.sentence_vectors(engine, ids, mask)["average"]  # (360, hidden)
+        mean, std = x[train].mean(0), x[train].std(0) + 1e-6
+        x = (x - mean) / std  # standardised with training statistics only
+        torch.manual_seed(0)
+        classifier = torch.nn.Linear(x.shape[1], len(names))
+        optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
+        for _ in range(200):
+            optimizer.zero_grad()
+            F.cross_entropy(classifier(x[train]), labels[train]).backward()
+            optimizer.step()
+        with torch.no_grad():
+            return (classifier(x[~train]).argmax(1) == labels[~train]).float().mean().item()
+
+    fp32_accuracy, int8_accuracy = probe_accuracy(fp32), probe_accuracy(int8)
+    assert fp32_accuracy > 0.8  # the probe works at all
+    assert abs(int8_accuracy - fp32_accuracy) <= 0.01 + 1e-9, (fp32_accuracy, int8_accuracy)
