@@ -112,6 +112,7 @@ for n, rate in rates.items():
 
 # %%
 n = 128
+MANY = 21  # rounds for single matrix multiplies: each takes about a millisecond
 x = torch.randn(n, H)
 q_w, k_w, v_w = (torch.randn(H, H) * H ** -0.5 for _ in range(3))  # (768, 768) each
 qkv_w = torch.cat([q_w, k_w, v_w])  # (2304, 768): the three stacked
@@ -119,19 +120,19 @@ b3 = torch.zeros(3 * H)
 levers = {}
 levers["stacked Q/K/V: one (128 x 768) @ (768 x 2304) instead of three @ (768 x 768)"] = (
     speed_ratio(lambda: F.linear(x, qkv_w, b3),
-                lambda: [F.linear(x, w, b3[:H]) for w in (q_w, k_w, v_w)]))
+                lambda: [F.linear(x, w, b3[:H]) for w in (q_w, k_w, v_w)], rounds=MANY))
 
 out_w = torch.randn(H, H) * H ** -0.5
 residual = torch.randn(n, H)
 levers["in place: residual.add_(bias).addmm_(x, W.T) instead of residual + F.linear(x, W, b)"] = (
     speed_ratio(lambda: residual.clone().add_(b3[:H]).addmm_(x, out_w.t()),
-                lambda: residual.clone() + F.linear(x, out_w, b3[:H])))
+                lambda: residual.clone() + F.linear(x, out_w, b3[:H]), rounds=MANY))
 
 if torch.backends.mkldnn.is_available():
     packed = torch.ops.mkldnn._reorder_linear_weight(weight)  # laid out once for oneDNN
     levers["prepacked oneDNN weights (128 x 768 -> 3072) instead of torch's addmm"] = (
         speed_ratio(lambda: torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], ""),
-                    lambda: F.linear(x, weight, bias)))
+                    lambda: F.linear(x, weight, bias), rounds=MANY))
 
 ids_512 = random_ids(1, 512)
 with torch.no_grad():
@@ -150,7 +151,7 @@ for lever, ratio in levers.items():
     print(f"{ratio:5.2f}  {lever}")
 
 # %% [markdown]
-# On a busy machine these ratios scatter: a lever that removes work and still measures near 1 or above was most likely hit by other programs, so run the cell again. What to expect, from the course's 2-core machine: stacking Q/K/V saves two passes over `x` and two kernel calls, a few percent; doing the residual add in place saves one full pass over `(tokens, 768)` and an allocation, a few percent again; prepacked oneDNN weights paid at small shapes on one machine and not on another, which is why the engine keeps them **opt-in** (`prepack=True`, the benchmark measures both); fused attention is the big one at 512 tokens (section 1). None of the dense-layer levers changes the FLOPs: they remove passes over memory and fixed costs, so they matter most where those are a large share, on short inputs.
+# On a busy machine these ratios scatter: a lever that removes work and still measures near 1 or above was most likely hit by other programs, so run the cell again. What to expect, from the course's 2-core machine: stacking Q/K/V turns three small products into one wider one, which runs at a higher rate (section 2's lesson, along the other dimension) and reads `x` once: often a large saving at 128 tokens; doing the residual add in place saves one full pass over `(tokens, 768)` and a fresh allocation (fresh memory comes from the operating system page by page, which can cost more than the pass itself); prepacked oneDNN weights paid at small shapes on one machine and not on another, which is why the engine keeps them **opt-in** (`prepack=True`, the benchmark measures both); fused attention is the big one at 512 tokens (section 1). None of the dense-layer levers changes the FLOPs: they remove passes over memory and fixed costs, so they matter most where those are a large share, on short inputs.
 
 # %% [markdown]
 # ## 4. Padding-free batches
