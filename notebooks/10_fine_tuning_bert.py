@@ -89,7 +89,7 @@ print("ids:", tuple(ids.shape), "| tokens per sentence: at most", int(mask.sum(1
 display(SVG(filename=str(ASSETS / "diagrams" / "09_classifier_pipeline.svg")))
 
 # %% [markdown]
-# Two encoders with the same architecture and tokenizer: the **pretrained** MiniLM (6 layers, 12 heads, 384 wide), and the same config with BERT's **random** initialisation (normal, std 0.02), seed 0. Reading features needs no gradients, so they come from the explicit fast inference engine, `cl.InferenceBert.from_model(model)`: the same numbers as the model, computed faster (notebook 06).
+# Two encoders with the same architecture and tokenizer: the **pretrained** MiniLM (6 layers, 12 heads, 384 wide), and the same config with BERT's **random** initialisation (normal, std 0.02), seed 0. Reading features needs no gradients, so they come from the explicit fast inference engine, `cl.InferenceBert.from_model(model)`: the same numbers as the model, computed faster (appendix A1 shows how).
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -112,6 +112,7 @@ for n, rate in rates.items():
 
 # %%
 n = 128
+MANY = 21  # rounds for single matrix multiplies: each takes about a millisecond
 x = torch.randn(n, H)
 q_w, k_w, v_w = (torch.randn(H, H) * H ** -0.5 for _ in range(3))  # (768, 768) each
 qkv_w = torch.cat([q_w, k_w, v_w])  # (2304, 768): the three stacked
@@ -119,19 +120,19 @@ b3 = torch.zeros(3 * H)
 levers = {}
 levers["stacked Q/K/V: one (128 x 768) @ (768 x 2304) instead of three @ (768 x 768)"] = (
     speed_ratio(lambda: F.linear(x, qkv_w, b3),
-                lambda: [F.linear(x, w, b3[:H]) for w in (q_w, k_w, v_w)]))
+                lambda: [F.linear(x, w, b3[:H]) for w in (q_w, k_w, v_w)], rounds=MANY))
 
 out_w = torch.randn(H, H) * H ** -0.5
 residual = torch.randn(n, H)
 levers["in place: residual.add_(bias).addmm_(x, W.T) instead of residual + F.linear(x, W, b)"] = (
     speed_ratio(lambda: residual.clone().add_(b3[:H]).addmm_(x, out_w.t()),
-                lambda: residual.clone() + F.linear(x, out_w, b3[:H])))
+                lambda: residual.clone() + F.linear(x, out_w, b3[:H]), rounds=MANY))
 
 if torch.backends.mkldnn.is_available():
     packed = torch.ops.mkldnn._reorder_linear_weight(weight)  # laid out once for oneDNN
     levers["prepacked oneDNN weights (128 x 768 -> 3072) instead of torch's addmm"] = (
         speed_ratio(lambda: torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], ""),
-                    lambda: F.linear(x, weight, bias)))
+                    lambda: F.linear(x, weight, bias), rounds=MANY))
 
 ids_512 = random_ids(1, 512)
 with torch.no_grad():
@@ -150,7 +151,7 @@ for lever, ratio in levers.items():
     print(f"{ratio:5.2f}  {lever}")
 
 # %% [markdown]
-# On a busy machine these ratios scatter: a lever that removes work and still measures near 1 or above was most likely hit by other programs, so run the cell again. What to expect, from the course's 2-core machine: stacking Q/K/V saves two passes over `x` and two kernel calls, a few percent; doing the residual add in place saves one full pass over `(tokens, 768)` and an allocation, a few percent again; prepacked oneDNN weights paid at small shapes on one machine and not on another, which is why the engine keeps them **opt-in** (`prepack=True`, the benchmark measures both); fused attention is the big one at 512 tokens (section 1). None of the dense-layer levers changes the FLOPs: they remove passes over memory and fixed costs, so they matter most where those are a large share, on short inputs.
+# On a busy machine these ratios scatter: a lever that removes work and still measures near 1 or above was most likely hit by other programs, so run the cell again. What to expect, from the course's 2-core machine: stacking Q/K/V turns three small products into one wider one, which runs at a higher rate (section 2's lesson, along the other dimension) and reads `x` once: often a large saving at 128 tokens; doing the residual add in place saves one full pass over `(tokens, 768)` and a fresh allocation (fresh memory comes from the operating system page by page, which can cost more than the pass itself); prepacked oneDNN weights paid at small shapes on one machine and not on another, which is why the engine keeps them **opt-in** (`prepack=True`, the benchmark measures both); fused attention is the big one at 512 tokens (section 1). None of the dense-layer levers changes the FLOPs: they remove passes over memory and fixed costs, so they matter most where those are a large share, on short inputs.
 
 # %% [markdown]
 # ## 4. Padding-free batches
@@ -303,7 +304,7 @@ print(f"int8 / fp32 engine time, 8 x 128 tokens: "
 # - **ONNX Runtime** runs a model exported as an ONNX graph. Its transformer optimizer (ONNX Runtime documentation, "Transformer Model Optimization Tool") rewrites BERT's graph into a few fused operators: `EmbedLayerNormalization` (the three lookups, the sum and the LayerNorm), `Attention` (Q/K/V projection and attention in one), `BiasGelu` (bias and GELU in one pass) and `SkipLayerNormalization` (residual add, bias and LayerNorm in one pass). On BERT-base the optimizer reported 1, 12, 12 and 24 of them. Fewer passes over memory is the same lesson as our in-place updates, taken further. Its matrix multiplies run in its own MLAS library. Its dynamic int8 quantizer (ONNX Runtime documentation, "Quantize ONNX models") uses per-channel int8 weights if asked and **one** uint8 scale and zero point per input matrix.
 # - **CTranslate2** (OpenNMT) is written for Transformer inference only. Its documentation lists "padding removal, batch reordering, in-place operations, caching"; its int8 mode quantizes weights per row and the input **per row** too, as our engine does (symmetric, by each row's absolute maximum; CTranslate2 source, `ops/quantize`), and calls oneDNN's or MKL's int8 kernels.
 #
-# **How close we came.** `make bench` (benchmarks/peers.py) measures all of them beside the engine on a random BERT-base, in interleaved rounds; the README's "Speed" section keeps the table of the last full run, with its date and how loaded the machine was. In the course's run (2026-12-01, a heavily loaded machine: rough ratios), the int8 engine was level with CTranslate2 int8 on a padded batch of mixed lengths and close at 8 x 128 and 1 x 512 tokens, but far behind it on a single text of 128 tokens; in fp32 the engine was the fastest on the padded batch (padding-free) and level with or behind the peers elsewhere. The gap is largest where section 2 says fixed costs dominate: few tokens, where each of the engine's many small PyTorch operations costs a dispatch and a pass over memory, and the peers' fused C++ operators do not.
+# **How close we came.** `make bench` (benchmarks/peers.py) measures all of them beside the engine on a random BERT-base, in interleaved rounds; the README's "Speed" section keeps the table of the last full run, with its date and how loaded the machine was. In the course's run (2026-12-01, a lightly loaded 2-core machine, 2 threads each), the fp32 engine was level with the fastest fp32 peer (CTranslate2) on a padded batch of mixed lengths thanks to padding-free batches, ahead of both at 1 x 512 tokens, and level or a few percent behind at 1 x 128 and 8 x 128 (ahead at 1 x 128 with `prepack=True`). The int8 engine was behind CTranslate2 int8 everywhere, most of all on a single text of 128 tokens (0.64 against 0.38 of `transformers`' time): its int8 product is fast, but each dense layer also runs several small PyTorch operations (quantizing the input, applying per-token scales) that the peers fuse in C++. The gap is largest where section 2 says fixed costs dominate: few tokens.
 
 # %% [markdown]
 # ## Summary
