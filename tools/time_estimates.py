@@ -9,7 +9,7 @@ The estimate of a notebook is the sum of
   STRETCH_MIN for a stretch exercise;
 - PLAY_MIN minutes per widget or explorer to try;
 - its run time, measured (RUN_SECONDS: tools/run_notebooks.py on the course's shared 2-core
-  machine, 2026-12-01, under load from other sessions, so on the slow side),
+  machine, 2026-12-01, with another session running, so on the slow side),
 rounded up to 5 minutes. The rates are assumptions, not a timed study. A test learner (issue 12)
 took about 7 hours for the whole course when many exercises could still be solved by copying a
 cell above them; with the exercises first, 8 minutes each is our honest guess, so the total here
@@ -30,18 +30,19 @@ EXERCISE_MIN = 8
 STRETCH_MIN = 12
 PLAY_MIN = 4
 ROUND_TO_MIN = 5
-RUN_SECONDS = {  # tools/run_notebooks.py, 2026-12-01 23:00 UTC, shared machine under load
-    "00_welcome": 52, "01_text_to_token_ids": 10, "02_word_embeddings": 18,
-    "03_self_attention": 37, "04_multi_head_attention": 18, "05_encoder_layer": 21,
-    "06_full_encoder": 69, "07_pretrained_weights": 23, "08_attention_explorer": 23,
-    "09_pretraining_bert": 164, "10_fine_tuning_bert": 580, "11_where_next": 11,
-    "07b_your_own_bert": 25, "A1_making_bert_fast": 120,
+RUN_SECONDS = {  # tools/run_notebooks.py, 2026-12-01 23:50 UTC, shared machine, light load
+    "00_welcome": 34, "01_text_to_token_ids": 8, "02_word_embeddings": 14,
+    "03_self_attention": 14, "04_multi_head_attention": 11, "05_encoder_layer": 13,
+    "06_full_encoder": 29, "07_pretrained_weights": 14, "07b_your_own_bert": 15,
+    "08_attention_explorer": 12, "09_pretraining_bert": 113, "10_fine_tuning_bert": 197,
+    "11_where_next": 8, "A1_making_bert_fast": 80,  # A1: 22 s in that run, 74-233 s in others
 }
 # Every course notebook: 00-11, the capstone 07b, the appendix A1 (not the solutions).
 COURSE_NOTEBOOKS = "[0-9A][0-9]*_*"
 EXERCISE = re.compile(r"^(\*\*Exercise [^*]*\*\*|#+ Exercise|\*\*Task \d)", re.MULTILINE)
 STRETCH = re.compile(r"^\*\*Exercise [^*]*stretch", re.MULTILINE | re.IGNORECASE)
-PLAY = re.compile(r"widgets\.VBox|AttentionExplorer\(|tokenizer_playground|\.widget\(")
+PLAY = re.compile(r"widgets\.VBox|AttentionExplorer\(|AttentionMapsWidget\(|tokenizer_playground"
+                  r"|\.widget\(")
 
 
 def parts_of(path: Path) -> dict[str, float]:
