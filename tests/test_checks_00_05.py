@@ -660,3 +660,25 @@ def test_encoder_layer_mask_ignored():
 def test_split_merge_round_trip_is_identity():
     x = attention.hidden_inputs()
     assert torch.equal(merge_heads(split_heads(x, 4)), x)
+
+
+@pytest.mark.parametrize("checker, answer, words", [
+    (layers.check_feed_forward, lambda x, ff: ff(x), "called ff(x)"),
+    (layers.check_feed_forward, lambda x, ff: ff.forward(x), "called ff(x)"),
+    (layers.check_encoder_layer, lambda x, layer, mask: layer(x, mask)[0],
+     "called layer(x, mask)"),
+    (attention.check_multi_head_attention,
+     lambda x, a, mask: a(x, mask[:, None, None, :])[0], "called attention(x, ...)"),
+])
+def test_calling_the_given_module_is_named(checker, answer, words):
+    assert_fails_naming(checker(answer), words, "instead of computing it")
+
+
+def test_using_the_given_modules_parts_is_right():
+    """Right answers written differently: the parts called one by one, none of them the
+    module itself."""
+    def feed_forward_by_hand(x, ff):
+        wide = x @ ff.intermediate.weight.T + ff.intermediate.bias
+        return ff.output(torch.nn.functional.gelu(wide))
+
+    assert_passes(layers.check_feed_forward(feed_forward_by_hand))

@@ -5,6 +5,7 @@ missing or wrong piece is replaced by course_lib's, and each choice is said in o
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,64 @@ def test_check_load_my_bert_names_the_mistake(answer, named, solution_pieces):
     report = check_load_my_bert(answer, solution_pieces)
     assert not report.passed
     assert named in str(report), str(report)
+
+
+# --- a module piece that calls the module it is given: reported and replaced, never a crash -----
+
+
+def _package(tmp_path, module: str, code: str):
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / f"{module}.py").write_text(code)
+    return capstone.import_my_bert(tmp_path)
+
+
+@pytest.mark.parametrize("module, code, what", [
+    ("layers", "def feed_forward(x, ff):\n    return ff(x)\n", "the feed-forward network"),
+    ("layers", "def encoder_layer(x, layer, mask):\n    return layer(x, mask)[0]\n",
+     "the encoder layer"),
+    ("multi_head", "def multi_head_attention(x, attention, mask):\n"
+                   "    return attention(x, mask[:, None, None, :])[0]\n",
+     "multi-head attention"),
+])
+def test_a_piece_that_calls_its_module_is_replaced(tokenizer, tmp_path, module, code, what):
+    model, pieces, lines = build(_package(tmp_path, module, code), tokenizer)
+    line = next(line for line in lines if what in line)
+    assert line.startswith("course_lib") and "does not pass" in line, line
+    ids, mask = batch(pieces, tokenizer, 10)
+    with torch.no_grad():
+        model(ids, mask)  # runs: no RecursionError
+
+
+SNEAKY = '''
+import torch
+from course_lib import capstone
+
+
+def feed_forward(x, ff):
+    """Right on course_lib's module, calls MyBert's module back: only a trial inside MyBert
+    shows it."""
+    if isinstance(ff, capstone.MyFeedForward):
+        return ff(x)
+    return ff.output(torch.nn.functional.gelu(ff.intermediate(x)))
+'''
+
+
+def test_a_piece_that_recurses_only_inside_my_bert_is_replaced(tokenizer, tmp_path):
+    model, pieces, lines = build(_package(tmp_path, "layers", SNEAKY), tokenizer)
+    line = next(line for line in lines if "the feed-forward network" in line)
+    assert line.startswith("course_lib"), line
+    assert "does not run inside MyBert" in line and "calls ff(x)" in line, line
+    assert not pieces.mine["feed_forward"]
+    ids, mask = batch(pieces, tokenizer, 10)
+    with torch.no_grad():
+        model(ids, mask)
+
+
+def test_calling_the_module_again_says_so_at_once():
+    from course_lib.checks.fixtures import SMALL
+
+    pieces = types.SimpleNamespace(feed_forward=lambda x, ff: ff(x))
+    with pytest.raises(capstone.PieceCallsItsModule, match="calls ff"):
+        capstone.MyFeedForward(SMALL, pieces)(torch.zeros(1, 2, SMALL.hidden_size))

@@ -12,7 +12,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import time_estimates  # noqa: E402
 
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob(f"{time_estimates.COURSE_NOTEBOOKS}.py"))
+NOTEBOOKS = sorted(p.stem for p in
+                   (ROOT / "notebooks").glob(f"{time_estimates.COURSE_NOTEBOOKS}.py"))
 NUMBER = r"(\d\db?|A\d)"  # 00-11, 07b, A1
 FULL_DAY = [stem.split("_")[0] for stem in NOTEBOOKS if stem[:2] <= "08"]  # 00 to 08, 07b too
 

@@ -18,6 +18,7 @@ from ..attention import MultiHeadSelfAttention, attention_weights, merge_heads, 
 from ..config import BertConfig
 from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
+from .given_module import calls_given_module
 from .report import CheckReport
 
 SEQ, HEAD_SIZE = 6, 8
@@ -255,6 +256,11 @@ def _multi_head_case(config: BertConfig) -> Case:
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""
     report = CheckReport("multi_head_attention")
-    check_cases(report, "multi_head_attention", multi_head_attention,
-                [_multi_head_case(SMALL), _multi_head_case(OTHER)])
+    cases = [_multi_head_case(SMALL), _multi_head_case(OTHER)]
+    if calls_given_module(report, "multi_head_attention", multi_head_attention, cases[0].args,
+                          cases[0].args[1], "attention(x, ...)",
+                          "attention.query, attention.key and attention.value, your "
+                          "split_heads, attention weights and merge_heads, then attention.output"):
+        return report
+    check_cases(report, "multi_head_attention", multi_head_attention, cases)
     return report
