@@ -8,6 +8,7 @@ forward pass calls only the picked pieces. Inference only: no dropout.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
@@ -245,8 +246,59 @@ def pick_pieces(package, tokenizer, label: str = "yours") -> tuple[types.SimpleN
             lambda x, attention, keep: library_multi_head_attention(x, attention, keep, pieces))
     if not mine["feed_forward"]:
         pieces.feed_forward = lambda x, ff: library_feed_forward(x, ff, pieces)
+    if mine["load_weights"]:
+        pieces.load_weights = WatchedLoader(pieces.load_weights)
     pieces.mine = mine
     return pieces, lines
+
+
+class WatchedLoader:
+    """The learner's ``load_weights``, noting whether it calls the learner's ``to_our_name``
+    (looked up in the loader's own module, as its code does) so 07b can say which name map
+    loaded the weights: notebook 07 also allows ``cl.checkpoint_name_to_ours``."""
+
+    def __init__(self, load_weights: Callable):
+        functools.update_wrapper(self, load_weights)
+        self.load_weights = load_weights
+        self.called_name_map: bool | None = None  # None: it has not run yet
+
+    def __call__(self, model, checkpoint):
+        names = getattr(self.load_weights, "__globals__", {})
+        original = names.get("to_our_name")
+        calls = []
+
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        if callable(original):
+            names["to_our_name"] = counted
+        try:
+            return self.load_weights(model, checkpoint)
+        finally:
+            if callable(original):
+                names["to_our_name"] = original
+            self.called_name_map = bool(calls)
+
+
+def loading_lines(pieces) -> list[str]:
+    """Two lines: which loader put the weights into MyBert, and which name map it used."""
+    loader = pieces.load_weights
+    if not isinstance(loader, WatchedLoader):
+        return ["loader:   course_lib's (cl.load_checkpoint_into)",
+                "name map: course_lib's (cl.checkpoint_name_to_ours, which course_lib's loader "
+                "uses)"]
+    where = f"{PACKAGE}/pretrained.py"
+    lines = [f"loader:   yours ({where}: load_weights)"]
+    if loader.called_name_map is None:
+        lines.append("name map: not known yet (the loader has not run)")
+    elif loader.called_name_map:
+        passed = "" if pieces.mine["to_our_name"] else " (it does not pass check_name_map yet)"
+        lines.append(f"name map: yours ({where}: to_our_name, called by your loader){passed}")
+    else:
+        lines.append("name map: not your to_our_name: your loader did not call it (it maps the "
+                     "names another way, e.g. with cl.checkpoint_name_to_ours)")
+    return lines
 
 
 def encode_with(pieces, tokenizer, text: str, max_length: int) -> tuple[list[int], list[int]]:

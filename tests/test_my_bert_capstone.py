@@ -288,3 +288,62 @@ def test_calling_the_module_again_says_so_at_once():
     pieces = types.SimpleNamespace(feed_forward=lambda x, ff: ff(x))
     with pytest.raises(capstone.PieceCallsItsModule, match="calls ff"):
         capstone.MyFeedForward(SMALL, pieces)(torch.zeros(1, 2, SMALL.hidden_size))
+
+
+# --- which loader and which name map loaded the weights: said, and true ------------------------
+
+OTHER_MAP_LOADER = '''
+import course_lib as cl
+
+
+def load_weights(model, checkpoint):
+    """Right, but by course_lib's name map, as notebook 07 allows."""
+    ours = model.state_dict()
+    plan = {}
+    for name, tensor in checkpoint.items():
+        target = cl.checkpoint_name_to_ours(name)
+        if target in ours:
+            if tensor.shape != ours[target].shape:
+                raise ValueError(f"mis-shaped {name}")
+            plan[target] = tensor
+    missing = [name for name in ours if name not in plan]
+    if missing:
+        raise ValueError(f"missing {missing[0]}")
+    model.load_state_dict(plan)
+
+
+def to_our_name(checkpoint_name):
+    return cl.checkpoint_name_to_ours(checkpoint_name)
+'''
+
+
+def _load_small(pieces):
+    from course_lib.checks.pretrained import _fresh_target, _source_checkpoint
+
+    pieces.load_weights(_fresh_target(), _source_checkpoint()[1])
+
+
+def test_loading_lines_name_the_learners_loader_and_name_map(tokenizer):
+    pieces, _ = capstone.pick_pieces(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    _load_small(pieces)
+    loader, name_map = capstone.loading_lines(pieces)
+    assert loader.startswith("loader:   yours") and "load_weights" in loader
+    assert name_map.startswith("name map: yours") and "called by your loader" in name_map
+
+
+def test_loading_lines_say_when_the_loader_does_not_call_the_name_map(tokenizer, tmp_path):
+    pieces, _ = capstone.pick_pieces(_package(tmp_path, "pretrained", OTHER_MAP_LOADER),
+                                     tokenizer)
+    assert pieces.mine["load_weights"] and pieces.mine["to_our_name"]
+    _load_small(pieces)
+    loader, name_map = capstone.loading_lines(pieces)
+    assert loader.startswith("loader:   yours")
+    assert "not your to_our_name: your loader did not call it" in name_map
+
+
+def test_loading_lines_say_course_lib(tokenizer):
+    pieces, _ = capstone.pick_pieces(None, tokenizer)
+    _load_small(pieces)
+    assert [line.split(":")[0] for line in capstone.loading_lines(pieces)] == ["loader",
+                                                                                "name map"]
+    assert all("course_lib's" in line for line in capstone.loading_lines(pieces))
