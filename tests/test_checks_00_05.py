@@ -447,6 +447,40 @@ def test_attention_weights_wrong(wrong, words):
     assert_fails_naming(attention.check_attention_weights(wrong), *words)
 
 
+NOTEBOOK_D = 64  # notebook 03's d, the head size of BERT-base: a global, not the input's size
+
+
+def _weights_scaled_by(scale):
+    def weights(q, k, mask):
+        scores = q @ k.T / scale
+        if mask is not None:
+            scores = scores.masked_fill(~mask, -1e9)
+        return torch.softmax(scores, dim=-1)
+    return weights
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_weights_scaled_by(math.sqrt(NOTEBOOK_D)), ["a size is fixed in your code", "q.shape[-1]",
+                                                 "not a size from the notebook"]),
+    (_weights_scaled_by(math.sqrt(768)), ["sqrt(768)", "square root of the hidden size",
+                                          "instead of the square root of the head size"]),
+])
+def test_attention_weights_with_a_fixed_scale_is_named(wrong, words):
+    report = attention.check_attention_weights(wrong)
+    assert_fails_naming(report, *words)
+    assert "divided by d instead of sqrt(d)" not in str(report)
+
+
+def test_attention_weights_written_differently_passes():
+    def by_scaled_queries(q, k, mask):
+        scores = (q / q.shape[-1] ** 0.5) @ k.transpose(0, 1)  # (seq, seq)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return scores.softmax(dim=1)
+
+    assert_passes(attention.check_attention_weights(by_scaled_queries))
+
+
 def test_attention_weights_nan_is_explained():
     def with_minus_inf_on_wrong_axis(q, k, mask):
         scores = q @ k.T / math.sqrt(q.shape[-1])
