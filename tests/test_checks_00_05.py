@@ -716,3 +716,40 @@ def test_using_the_given_modules_parts_is_right():
         return ff.output(torch.nn.functional.gelu(wide))
 
     assert_passes(layers.check_feed_forward(feed_forward_by_hand))
+
+
+def test_feed_forward_with_gelu_after_the_second_linear_is_named():
+    def gelu_last(x, ff):
+        return F.gelu(ff.output(ff.intermediate(x)))
+
+    assert_fails_naming(layers.check_feed_forward(gelu_last), "GELU was applied after the "
+                        "second linear layer", "between the two")
+
+
+def test_feed_forward_sizes_name_no_heads():
+    report = layers.check_feed_forward(feed_forward)
+    assert "intermediate size 20" in str(report) and "heads" not in str(report)
+
+
+@pytest.mark.parametrize("written", [
+    lambda x, heads: x.view(x.shape[0], x.shape[1], heads, 64).transpose(1, 2),
+    lambda x, heads: x.view(x.shape[0], x.shape[1], -1, 64).transpose(1, 2),
+])
+def test_split_heads_with_64_written_in_is_named(written):
+    assert_fails_naming(attention.check_split_heads(written), "a size is fixed in your code",
+                        "read every size from the inputs")
+
+
+def test_multi_head_attention_with_the_notebooks_split_helper_is_named():
+    def split(t):  # notebook 04's helper: BERT-base's 12 heads of 64 written in
+        return t.view(t.shape[0], t.shape[1], 12, 64).transpose(1, 2)
+
+    def with_the_helper(x, attention_module, keep):
+        q, k, v = (split(part(x)) for part in (attention_module.query, attention_module.key,
+                                               attention_module.value))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        weights = scores.masked_fill(~keep[:, None, None, :], -1e9).softmax(dim=-1)
+        return attention_module.output(merge_heads(weights @ v))
+
+    assert_fails_naming(attention.check_multi_head_attention(with_the_helper),
+                        "RuntimeError", "a size is fixed in your code")

@@ -61,20 +61,27 @@ def feed_forward_mistakes(x, ff: FeedForward) -> dict[str, torch.Tensor]:
         "it used the tanh approximation of GELU; BERT uses the exact erf formula":
             ff.output(F.gelu(wide, approximate="tanh")),
         "the residual was added here; the feed-forward network alone has none": x + ff(x),
+        "GELU was applied after the second linear layer; it goes between the two: "
+        "output(gelu(intermediate(x)))": gelu(ff.output(wide)),
     }
+
+
+def feed_forward_sizes(config: BertConfig) -> str:
+    """The sizes a feed-forward network has (its number of heads plays no part)."""
+    return f"hidden size {config.hidden_size}, intermediate size {config.intermediate_size}"
 
 
 def _module_case(name: str, label: str, module, config: BertConfig, mistakes,
                  with_mask: bool) -> Case:
     """One case of a module exercise at ``config``'s size: ``name(x, module[, mask])``."""
+    sizes = (feed_forward_sizes if name == "feed_forward" else sizes_of)(config)
     x, mask = small_layer_inputs(config)
     args = (x, module, mask) if with_mask else (x, module)
     with torch.no_grad():
         expected = module(x, mask)[0] if with_mask else module(x)  # (batch, seq, hidden)
         wrong = mistakes(*args)
-    shown = label + ("" if config is SMALL else f" at {sizes_of(config)}")
-    return Case(shown, args, expected, wrong, call=f"{name} at {sizes_of(config)}",
-                sizes=sizes_of(config))
+    shown = label + ("" if config is SMALL else f" at {sizes}")
+    return Case(shown, args, expected, wrong, call=f"{name} at {sizes}", sizes=sizes)
 
 
 def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool,
