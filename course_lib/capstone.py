@@ -174,14 +174,26 @@ def _learner_version(package, piece: Piece) -> tuple[Callable | None, str]:
         return None, f"{where} has no {piece.name} (notebook {piece.notebook})"
     checks, _, checker_name = piece.checker.partition(":")
     checker = getattr(importlib.import_module(f"course_lib.checks.{checks}"), checker_name)
-    if not checker(function).passed:
-        return None, (f"your {piece.name} does not pass {checker_name} yet "
-                      f"(notebook {piece.notebook} says why)")
+    report = checker(function)
+    if not report.passed:
+        return None, f"your {piece.name} from {where} does not pass {checker_name}: " + (
+            _first_reason(report, where))
     if piece.name in MODULE_PIECES:
         trouble = _trial_in_my_bert(piece.name, function)
         if trouble:
             return None, f"your {piece.name} does not run inside MyBert: {trouble}"
     return function, f"{where}"
+
+
+def _first_reason(report, where: str) -> str:
+    """The checker's first [fix] point, said for the saved file (which may lack a name the
+    notebook has, so that a piece that passed in its notebook fails here)."""
+    reason = report.failed_points[0] if report.failed_points else "nothing was checked"
+    reason = reason if len(reason) <= 240 else reason[:237] + "..."
+    if "raised NameError" in reason:
+        reason += (f"; in its notebook that name exists, but {where} does not have it: define "
+                   "it in a %%my_bert cell, or compute it from the inputs")
+    return reason
 
 
 MODULE_PIECES = ("multi_head_attention", "feed_forward", "encoder_layer")

@@ -347,3 +347,14 @@ def test_loading_lines_say_course_lib(tokenizer):
     assert [line.split(":")[0] for line in capstone.loading_lines(pieces)] == ["loader",
                                                                                 "name map"]
     assert all("course_lib's" in line for line in capstone.loading_lines(pieces))
+
+
+def test_a_name_the_saved_file_lacks_is_the_reason_shown(tokenizer, tmp_path):
+    """The piece passed in its notebook, where ROOT_TWO was defined in a plain cell; the saved
+    file has no ROOT_TWO: the line shows the NameError, not "the notebook says why"."""
+    code = "import torch\n\n\ndef gelu(x):\n    return 0.5 * x * (1 + torch.erf(x / ROOT_TWO))\n"
+    _, lines = capstone.pick_pieces(_package(tmp_path, "layers", code), tokenizer)
+    line = next(line for line in lines if "GELU" in line)
+    assert line.startswith("course_lib"), line
+    assert "NameError: name 'ROOT_TWO' is not defined" in line, line
+    assert "my_bert/layers.py does not have it" in line and "says why" not in line, line
