@@ -220,3 +220,13 @@ def test_a_notebook_variable_is_to_be_computed_from_the_inputs(shell, capsys, fo
     assert "it uses the notebook's variable d (d = 64 here)" in out, out
     assert "compute it from the function's inputs" in out
     assert "run the cell that defines d" not in out
+
+
+def test_a_failing_answer_is_saved_and_said_not_to_pass(shell, capsys, folder):
+    wrong = ATTENTION_CELL.replace("/ math.sqrt(q.shape[-1])", "")
+    out = run(shell, capsys, "attention", wrong)
+    assert "checked: False" in out
+    assert "saved attention_weights to my_bert/attention.py, but it does not pass its check yet" \
+        in out, out
+    out = run(shell, capsys, "attention", ATTENTION_CELL)
+    assert "saved attention_weights to my_bert/attention.py\n" in out and "does not pass" not in out
