@@ -85,7 +85,6 @@ for part in (capstone.MyLayerNorm, capstone.MyAttention, capstone.MyFeedForward,
 # **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (the picked loader: yours from notebook 07 when it passes); return the model in eval mode. After loading, two lines say which loader and which name map put the weights in: notebook 07 allowed your loader to use `cl.checkpoint_name_to_ours` instead of your own `to_our_name`, and only a loader that calls your `to_our_name` loads by your name map.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.checks.capstone import check_load_my_bert
 from course_lib.pretrained import read_pretrained  # noqa: F401 (for your code)
 
