@@ -293,23 +293,24 @@ class WatchedLoader:
             self.called_name_map = bool(calls)
 
 
-def loading_lines(pieces) -> list[str]:
-    """Two lines: which loader put the weights into MyBert, and which name map it used."""
+def loading_lines(pieces, label: str = "yours") -> list[str]:
+    """Two lines: which loader put the weights into MyBert, and which name map it used;
+    ``label`` names the package as in ``pick_pieces``'s lines."""
     loader = pieces.load_weights
     if not isinstance(loader, WatchedLoader):
         return ["loader:   course_lib's (cl.load_checkpoint_into)",
                 "name map: course_lib's (cl.checkpoint_name_to_ours, which course_lib's loader "
                 "uses)"]
     where = f"{PACKAGE}/pretrained.py"
-    lines = [f"loader:   yours ({where}: load_weights)"]
+    lines = [f"loader:   {label} ({where}: load_weights)"]
     if loader.called_name_map is None:
         lines.append("name map: not known yet (the loader has not run)")
     elif loader.called_name_map:
         passed = "" if pieces.mine["to_our_name"] else " (it does not pass check_name_map yet)"
-        lines.append(f"name map: yours ({where}: to_our_name, called by your loader){passed}")
+        lines.append(f"name map: {label} ({where}: to_our_name, which the loader calls){passed}")
     else:
-        lines.append("name map: not your to_our_name: your loader did not call it (it maps the "
-                     "names another way, e.g. with cl.checkpoint_name_to_ours)")
+        lines.append(f"name map: not the to_our_name of {where}: the loader did not call it "
+                     "(it maps the names another way, e.g. with cl.checkpoint_name_to_ours)")
     return lines
 
 

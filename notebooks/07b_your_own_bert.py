@@ -107,7 +107,7 @@ if report.passed:
 else:
     my_bert = capstone.load_my_bert(pieces)
     print("MyBert loaded by course_lib's load_my_bert (yours does not pass yet)")
-print("\n".join(capstone.loading_lines(pieces)))
+print("\n".join(capstone.loading_lines(pieces, label)))
 print(f"{sum(p.numel() for p in my_bert.parameters()):,} parameters, "
       f"{my_bert.config.num_layers} layers, {my_bert.config.num_heads} heads")
 

@@ -328,7 +328,8 @@ def test_loading_lines_name_the_learners_loader_and_name_map(tokenizer):
     _load_small(pieces)
     loader, name_map = capstone.loading_lines(pieces)
     assert loader.startswith("loader:   yours") and "load_weights" in loader
-    assert name_map.startswith("name map: yours") and "called by your loader" in name_map
+    assert name_map.startswith("name map: yours") and "which the loader calls" in name_map
+    assert capstone.loading_lines(pieces, "solutions")[0].startswith("loader:   solutions")
 
 
 def test_loading_lines_say_when_the_loader_does_not_call_the_name_map(tokenizer, tmp_path):
@@ -338,7 +339,7 @@ def test_loading_lines_say_when_the_loader_does_not_call_the_name_map(tokenizer,
     _load_small(pieces)
     loader, name_map = capstone.loading_lines(pieces)
     assert loader.startswith("loader:   yours")
-    assert "not your to_our_name: your loader did not call it" in name_map
+    assert "not the to_our_name of my_bert/pretrained.py: the loader did not call it" in name_map
 
 
 def test_loading_lines_say_course_lib(tokenizer):

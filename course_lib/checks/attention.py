@@ -136,7 +136,8 @@ def fixed_scale_mistakes(head_sizes: tuple[int, int]) -> dict[str, float]:
 
 
 def _same_scale(answer, scale) -> bool:
-    return scale is None or abs(answer - scale) < 1e-3 * scale
+    """A fixed scale (``answer``, None when it is not fixed) is this one (None: any)."""
+    return answer is not None and (scale is None or abs(answer - scale) < 1e-3 * scale)
 
 
 def fixed_scale(report: CheckReport, attention_weights_fn) -> bool:
@@ -148,12 +149,12 @@ def fixed_scale(report: CheckReport, attention_weights_fn) -> bool:
         outcome = run_learner(attention_weights_fn, *clones(q, k), None)
         scales.append(fitted_scale(q, k, outcome.result) if outcome.error is None else None)
     small, large = scales
-    if small is None or large is None or abs(small - large) > 1e-3 * small:
+    fixed = (small is not None and large is not None and abs(small - large) <= 1e-3 * small
+             and abs(small - 1.0) > 1e-3)  # not scaled at all: the cases' catalogue names it
+    mistake = name_mistake(small if fixed else None,  # always asked: the teaching page lists it
+                           fixed_scale_mistakes((HEAD_SIZE, OTHER_HEAD_SIZE)), same=_same_scale)
+    if mistake is None:
         return False
-    if abs(small - 1.0) < 1e-3:  # not scaled at all: the cases' catalogue names that
-        return False
-    mistake = name_mistake(small, fixed_scale_mistakes((HEAD_SIZE, OTHER_HEAD_SIZE)),
-                           same=_same_scale)
     report.fail(f"{mistake} (your scale: {small:.4g} at both)")
     return True
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from .calling import run_learner
 from .fixtures import clones
+from .mistakes import name_mistake
 from .report import CheckReport
 
 
@@ -42,9 +43,11 @@ def calls_given_module(report: CheckReport, name: str, fn, args: tuple, module: 
         return False  # the cases say so
     with watching(module) as calls:
         run_learner(fn, *clones(*args))  # its errors and answers are the cases' business
-    if calls:
-        report.fail(f"{name} called {call}, the module it was given, instead of computing it: "
-                    f"that only hands the work back to course_lib (and in notebook 07b, where "
-                    f"the module runs your {name}, it would call itself for ever). Compute it "
-                    f"from the module's parts: {parts}")
-    return bool(calls)
+    said = name_mistake(bool(calls), {  # asked every time: the teaching page lists it
+        f"{name} called {call}, the module it was given, instead of computing it: that only "
+        f"hands the work back to course_lib (and in notebook 07b, where the module runs your "
+        f"{name}, it would call itself for ever). Compute it from the module's parts: {parts}":
+            True})
+    if said:
+        report.fail(said)
+    return said is not None
