@@ -7,9 +7,10 @@ The capstone notebook (07b) builds a whole BERT from that package.
 
 Rules, each said in the cell's output when it applies:
 
-- only imports, functions, classes, constants (UPPER_CASE names bound to literals) and the
-  other values the cell's own functions use (``SCALE = math.sqrt(64)`` in the same cell) are
-  saved; prints, checks and test values stay in the notebook;
+- only imports, functions (``def``, or a name bound to a lambda), classes, constants
+  (UPPER_CASE names bound to literals) and the other values the cell's own functions use
+  (``SCALE = math.sqrt(64)`` in the same cell) are saved; prints, checks and test values stay
+  in the notebook;
 - a function that uses a notebook variable from another cell (``d = 64``) is told to compute it
   from its inputs instead;
 - re-running a cell replaces the block it saved before (a block is keyed by the names it defines),
@@ -132,9 +133,10 @@ class CellParts:
 
 
 def split_cell(source: str) -> CellParts:
-    """Sort a cell's statements: functions, classes and UPPER_CASE literals are definitions;
-    other plain assignments (``SCALE = math.sqrt(64)``, ``table = {...}``) are values, saved
-    only when a saved definition uses them; prints and calls are never saved."""
+    """Sort a cell's statements: functions (``def`` or a name bound to a lambda), classes and
+    UPPER_CASE literals are definitions; other plain assignments (``SCALE = math.sqrt(64)``,
+    ``table = {...}``) are values, saved only when a definition uses them; prints and calls
+    are never saved."""
     tree = ast.parse(source)
     parts = CellParts([], [], [], [])
     for position, node in enumerate(tree.body):
@@ -155,7 +157,8 @@ def split_cell(source: str) -> CellParts:
             if bound is None:
                 continue
             literal = all(n.isupper() for n in bound) and _is_constant(node.value)
-            (parts.definitions if literal else parts.values).append(
+            function = isinstance(node.value, ast.Lambda)  # feed_forward = lambda x, ff: ...
+            (parts.definitions if literal or function else parts.values).append(
                 (position, tuple(bound), segment))
     return parts
 

@@ -230,3 +230,10 @@ def test_a_failing_answer_is_saved_and_said_not_to_pass(shell, capsys, folder):
         in out, out
     out = run(shell, capsys, "attention", ATTENTION_CELL)
     assert "saved attention_weights to my_bert/attention.py\n" in out and "does not pass" not in out
+
+
+def test_a_function_written_as_a_lambda_is_saved(shell, capsys, folder):
+    cell = "import torch\n\ndouble = lambda x: 2 * torch.as_tensor(x)\n"
+    out = run(shell, capsys, "layers", cell)
+    assert "saved double to my_bert/layers.py" in out, out
+    assert fresh_import("my_bert.layers").double(3).item() == 6
