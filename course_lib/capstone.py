@@ -191,8 +191,8 @@ def _first_reason(report, where: str) -> str:
     reason = report.failed_points[0] if report.failed_points else "nothing was checked"
     reason = reason if len(reason) <= 240 else reason[:237] + "..."
     if "raised NameError" in reason:
-        reason += (f"; in its notebook that name exists, but {where} does not have it: define "
-                   "it in a %%my_bert cell, or compute it from the inputs")
+        reason += (f"; in its notebook that name exists, but {where} does not have it: compute "
+                   "it from the inputs (or, for a constant, define it in a %%my_bert cell)")
     return reason
 
 
