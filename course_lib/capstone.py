@@ -8,6 +8,7 @@ forward pass calls only the picked pieces. Inference only: no dropout.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
@@ -173,10 +174,63 @@ def _learner_version(package, piece: Piece) -> tuple[Callable | None, str]:
         return None, f"{where} has no {piece.name} (notebook {piece.notebook})"
     checks, _, checker_name = piece.checker.partition(":")
     checker = getattr(importlib.import_module(f"course_lib.checks.{checks}"), checker_name)
-    if not checker(function).passed:
-        return None, (f"your {piece.name} does not pass {checker_name} yet "
-                      f"(notebook {piece.notebook} says why)")
+    report = checker(function)
+    if not report.passed:
+        return None, f"your {piece.name} from {where} does not pass {checker_name}: " + (
+            _first_reason(report, where))
+    if piece.name in MODULE_PIECES:
+        trouble = _trial_in_my_bert(piece.name, function)
+        if trouble:
+            return None, f"your {piece.name} does not run inside MyBert: {trouble}"
     return function, f"{where}"
+
+
+def _first_reason(report, where: str) -> str:
+    """The checker's first [fix] point, said for the saved file (which may lack a name the
+    notebook has, so that a piece that passed in its notebook fails here)."""
+    reason = report.failed_points[0] if report.failed_points else "nothing was checked"
+    reason = reason if len(reason) <= 240 else reason[:237] + "..."
+    if "raised NameError" in reason:
+        reason += (f"; in its notebook that name exists, but {where} does not have it: compute "
+                   "it from the inputs (or, for a constant, define it in a %%my_bert cell)")
+    return reason
+
+
+MODULE_PIECES = ("multi_head_attention", "feed_forward", "encoder_layer")
+
+
+class PieceCallsItsModule(RuntimeError):
+    """A picked function called the MyBert module that runs it (``ff(x)`` inside
+    ``feed_forward``): it would call itself for ever."""
+
+
+def _trial_in_my_bert(name: str, function: Callable) -> str | None:
+    """Run one module piece inside MyBert's own module (every other piece course_lib's), on a
+    small seeded input: None when it runs, else what went wrong. Checkers call it with
+    course_lib's modules; here the module calls the function back, which the checker cannot see."""
+    from .checks.calling import describe_error, run_learner, timeout_message
+    from .checks.fixtures import SMALL, randn, seeded
+
+    pieces = types.SimpleNamespace(**{other: _library_version(other, None)
+                                      for other in PIECE_NAMES if other not in (
+                                          "wordpiece", "multi_head_attention", "feed_forward")})
+    pieces.multi_head_attention = (
+        lambda x, attention, keep: library_multi_head_attention(x, attention, keep, pieces))
+    pieces.feed_forward = lambda x, ff: library_feed_forward(x, ff, pieces)
+    setattr(pieces, name, function)
+    with seeded(12):
+        layer = MyEncoderLayer(SMALL, pieces).eval()
+    x = randn(13, 1, 3, SMALL.hidden_size)  # (batch, seq, hidden)
+    mask = torch.ones(1, 1, 1, 3, dtype=torch.bool)  # (batch, 1, 1, seq)
+    with torch.no_grad():
+        outcome = run_learner(layer, x, mask)
+    if outcome.timed_out:
+        return timeout_message(f"MyBert's layer with your {name}", outcome.seconds)
+    if isinstance(outcome.error, PieceCallsItsModule):
+        return str(outcome.error)
+    if outcome.error is not None:
+        return describe_error(outcome.error)
+    return None
 
 
 def pick_pieces(package, tokenizer, label: str = "yours") -> tuple[types.SimpleNamespace,
@@ -204,8 +258,60 @@ def pick_pieces(package, tokenizer, label: str = "yours") -> tuple[types.SimpleN
             lambda x, attention, keep: library_multi_head_attention(x, attention, keep, pieces))
     if not mine["feed_forward"]:
         pieces.feed_forward = lambda x, ff: library_feed_forward(x, ff, pieces)
+    if mine["load_weights"]:
+        pieces.load_weights = WatchedLoader(pieces.load_weights)
     pieces.mine = mine
     return pieces, lines
+
+
+class WatchedLoader:
+    """The learner's ``load_weights``, noting whether it calls the learner's ``to_our_name``
+    (looked up in the loader's own module, as its code does) so 07b can say which name map
+    loaded the weights: notebook 07 also allows ``cl.checkpoint_name_to_ours``."""
+
+    def __init__(self, load_weights: Callable):
+        functools.update_wrapper(self, load_weights)
+        self.load_weights = load_weights
+        self.called_name_map: bool | None = None  # None: it has not run yet
+
+    def __call__(self, model, checkpoint):
+        names = getattr(self.load_weights, "__globals__", {})
+        original = names.get("to_our_name")
+        calls = []
+
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        if callable(original):
+            names["to_our_name"] = counted
+        try:
+            return self.load_weights(model, checkpoint)
+        finally:
+            if callable(original):
+                names["to_our_name"] = original
+            self.called_name_map = bool(calls)
+
+
+def loading_lines(pieces, label: str = "yours") -> list[str]:
+    """Two lines: which loader put the weights into MyBert, and which name map it used;
+    ``label`` names the package as in ``pick_pieces``'s lines."""
+    loader = pieces.load_weights
+    if not isinstance(loader, WatchedLoader):
+        return ["loader:   course_lib's (cl.load_checkpoint_into)",
+                "name map: course_lib's (cl.checkpoint_name_to_ours, which course_lib's loader "
+                "uses)"]
+    where = f"{PACKAGE}/pretrained.py"
+    lines = [f"loader:   {label} ({where}: load_weights)"]
+    if loader.called_name_map is None:
+        lines.append("name map: not known yet (the loader has not run)")
+    elif loader.called_name_map:
+        passed = "" if pieces.mine["to_our_name"] else " (it does not pass check_name_map yet)"
+        lines.append(f"name map: {label} ({where}: to_our_name, which the loader calls){passed}")
+    else:
+        lines.append(f"name map: not the to_our_name of {where}: the loader did not call it "
+                     "(it maps the names another way, e.g. with cl.checkpoint_name_to_ours)")
+    return lines
 
 
 def encode_with(pieces, tokenizer, text: str, max_length: int) -> tuple[list[int], list[int]]:
@@ -222,6 +328,27 @@ def encode_with(pieces, tokenizer, text: str, max_length: int) -> tuple[list[int
 # ----- the model -----------------------------------------------------------------------------
 
 
+class _RunsPiece(nn.Module):
+    """A MyBert module whose forward pass is one picked function; calling the module again from
+    inside that function raises PieceCallsItsModule at once (not a RecursionError later)."""
+
+    piece = ""  # the name of the picked function, in PIECE_NAMES
+    given = ""  # how that function calls this module, as the learner would write it
+    notebook = ""  # the notebook of that exercise
+
+    def run_piece(self, *args):
+        if self.__dict__.get("_running"):
+            raise PieceCallsItsModule(
+                f"your {self.piece} calls {self.given}, the module it is given, and that "
+                f"module runs your {self.piece}: it would call itself for ever. Compute it "
+                f"from the module's parts (notebook {self.notebook})")
+        self.__dict__["_running"] = True
+        try:
+            return getattr(self.pieces, self.piece)(*args)
+        finally:
+            self.__dict__["_running"] = False
+
+
 class MyLayerNorm(nn.Module):
     """nn.LayerNorm's parameters (weight, bias), the picked ``layer_norm`` function."""
 
@@ -236,10 +363,12 @@ class MyLayerNorm(nn.Module):
         return self.pieces.layer_norm(x, self.weight, self.bias, self.eps)
 
 
-class MyAttention(nn.Module):
+class MyAttention(_RunsPiece):
     """The four projections of a layer's attention; the picked ``multi_head_attention`` runs
     them. When asked (``keep_maps``) it also computes each head's map with the picked
     ``split_heads`` and ``attention_weights`` (one (seq, d) head at a time, as in notebook 03)."""
+
+    piece, given, notebook = "multi_head_attention", "attention(x, ...)", "04"
 
     def __init__(self, config: BertConfig, pieces):
         super().__init__()
@@ -258,7 +387,7 @@ class MyAttention(nn.Module):
         batch, seq, _ = x.shape
         keep = (torch.ones(batch, seq, dtype=torch.bool, device=x.device) if mask is None
                 else mask[:, 0, 0, :])  # (batch, seq)
-        output = self.pieces.multi_head_attention(x, self, keep)  # (batch, seq, hidden)
+        output = self.run_piece(x, self, keep)  # (batch, seq, hidden)
         self.maps = None
         if self.keep_maps or output_attentions:
             q = self.pieces.split_heads(self.query(x), self.num_heads)  # (batch, heads, seq, d)
@@ -270,8 +399,10 @@ class MyAttention(nn.Module):
         return output, self.maps
 
 
-class MyFeedForward(nn.Module):
+class MyFeedForward(_RunsPiece):
     """nn.Linear 'intermediate' and 'output'; the picked ``feed_forward`` runs them."""
+
+    piece, given, notebook = "feed_forward", "ff(x)", "05"
 
     def __init__(self, config: BertConfig, pieces):
         super().__init__()
@@ -280,11 +411,13 @@ class MyFeedForward(nn.Module):
         self.pieces = pieces
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pieces.feed_forward(x, self)
+        return self.run_piece(x, self)  # (batch, seq, hidden)
 
 
-class MyEncoderLayer(nn.Module):
+class MyEncoderLayer(_RunsPiece):
     """One layer's modules under cl.EncoderLayer's names; the picked ``encoder_layer`` runs it."""
+
+    piece, given, notebook = "encoder_layer", "layer(x, mask)", "05"
 
     def __init__(self, config: BertConfig, pieces):
         super().__init__()
@@ -295,7 +428,7 @@ class MyEncoderLayer(nn.Module):
         self.pieces = pieces
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.pieces.encoder_layer(x, self, mask)  # (batch, seq, hidden)
+        return self.run_piece(x, self, mask)  # (batch, seq, hidden)
 
 
 class MyBert(nn.Module):

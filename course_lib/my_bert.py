@@ -7,8 +7,12 @@ The capstone notebook (07b) builds a whole BERT from that package.
 
 Rules, each said in the cell's output when it applies:
 
-- only imports, functions, classes and constants (UPPER_CASE names bound to literals) are saved;
-  prints, checks and test values stay in the notebook;
+- only imports, functions (``def``, or a name bound to a lambda), classes, constants
+  (UPPER_CASE names bound to literals) and the other values the cell's own functions use
+  (``SCALE = math.sqrt(64)`` in the same cell) are saved; prints, checks and test values stay
+  in the notebook;
+- a function that uses a notebook variable from another cell (``d = 64``) is told to compute it
+  from its inputs instead;
 - re-running a cell replaces the block it saved before (a block is keyed by the names it defines),
   so nothing is ever saved twice;
 - a cell that raises is not saved (the file keeps its previous version);
@@ -54,12 +58,15 @@ class SaveResult:
     path: Path | None = None
     saved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failing: bool = False  # a check in the cell said "not yet right"
 
     def __str__(self) -> str:
         lines = []
         if self.saved and self.path is not None:
             where = f"{self.path.parent.name}/{self.path.name}"
-            lines.append(f"saved {', '.join(self.saved)} to {where}")
+            but = (", but it does not pass its check yet (notebook 07b uses course_lib's "
+                   "version until it does)") if self.failing else ""
+            lines.append(f"saved {', '.join(self.saved)} to {where}{but}")
         return "\n".join(lines + [f"%%my_bert: {note}" for note in self.notes])
 
 
@@ -115,30 +122,68 @@ def _is_check_import(node: ast.stmt) -> bool:
         alias.name.startswith(CHECKS_PACKAGE) for alias in node.names)
 
 
-def split_cell(source: str) -> tuple[list[str], list[str], list[str], list[str]]:
-    """(definitions' source segments, import lines, names defined, names of stubs left out)."""
+@dataclass
+class CellParts:
+    """A cell's top-level statements, sorted by what ``%%my_bert`` does with them."""
+
+    definitions: list[tuple[int, tuple[str, ...], str]]  # (position, names, source): saved
+    values: list[tuple[int, tuple[str, ...], str]]  # other assignments: saved when used
+    imports: list[str]
+    stubs: list[str]  # functions not written yet (only raise NotImplementedError)
+
+
+def split_cell(source: str) -> CellParts:
+    """Sort a cell's statements: functions (``def`` or a name bound to a lambda), classes and
+    UPPER_CASE literals are definitions; other plain assignments (``SCALE = math.sqrt(64)``,
+    ``table = {...}``) are values, saved only when a definition uses them; prints and calls
+    are never saved."""
     tree = ast.parse(source)
-    definitions, imports, names, stubs = [], [], [], []
-    for node in tree.body:
+    parts = CellParts([], [], [], [])
+    for position, node in enumerate(tree.body):
         segment = ast.get_source_segment(source, node, padded=False)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if not isinstance(node, ast.ClassDef) and _is_stub(node):
-                stubs.append(node.name)
+                parts.stubs.append(node.name)
                 continue
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
             lines = source.splitlines()[start - 1:node.end_lineno]
-            definitions.append("\n".join(lines))
-            names.append(node.name)
+            parts.definitions.append((position, (node.name,), "\n".join(lines)))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             relative = isinstance(node, ast.ImportFrom) and node.level > 0
             if not relative and not _is_check_import(node):
-                imports.append(segment)
+                parts.imports.append(segment)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             bound = _assigned_names(node)
-            if bound is not None and all(n.isupper() for n in bound) and _is_constant(node.value):
-                definitions.append(segment)
-                names += bound
-    return definitions, imports, names, stubs
+            if bound is None:
+                continue
+            literal = all(n.isupper() for n in bound) and _is_constant(node.value)
+            function = isinstance(node.value, ast.Lambda)  # feed_forward = lambda x, ff: ...
+            (parts.definitions if literal or function else parts.values).append(
+                (position, tuple(bound), segment))
+    return parts
+
+
+def used_values(parts: CellParts) -> list[tuple[int, tuple[str, ...], str]]:
+    """The cell's values that its definitions use, and the values those use in turn."""
+    wanted = set().union(*(free_names(text) for _, _, text in parts.definitions))
+    chosen: dict[int, tuple[int, tuple[str, ...], str]] = {}
+    for _ in parts.values:  # each round adds what the values chosen so far use
+        for value in parts.values:
+            if value[0] not in chosen and set(value[1]) & wanted:
+                chosen[value[0]] = value
+                wanted |= free_names(value[2])
+    return [value for value in parts.values if value[0] in chosen]
+
+
+def is_notebook_value(name: str, value: object) -> bool:
+    """A lower-case notebook variable holding a plain number, string or tensor (``d = 64``):
+    a test value of the notebook, which a saved function should compute from its inputs."""
+    if not name.islower() or isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, str)):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def free_names(text: str) -> set[str]:
@@ -259,35 +304,46 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
     """Save a cell's definitions into ``folder/my_bert/<module>.py`` (the cell has already run)."""
     module = check_module_name(module)
     result = SaveResult()
-    definitions, cell_imports, names, stubs = split_cell(source)
-    for stub in stubs:
+    parts = split_cell(source)
+    for stub in parts.stubs:
         result.notes.append(f"{stub} is not written yet (it only raises NotImplementedError), "
                             f"so it is not saved into {PACKAGE}/{module}.py")
-    if not definitions:
-        if not stubs:
+    if not parts.definitions:
+        if not parts.stubs:
             result.notes.append(f"nothing to save into {PACKAGE}/{module}.py (no function, "
                                 "class or constant written in this cell)")
         return result
+    chosen = sorted(parts.definitions + used_values(parts))  # in the cell's order
+    names = [name for _, bound, _ in chosen for name in bound]
     package = folder / PACKAGE
     path = package / f"{module}.py"
     imports, blocks = read_saved(path)
-    new = Block(tuple(dict.fromkeys(names)), "\n\n\n".join(definitions))
+    new = Block(tuple(dict.fromkeys(names)), "\n\n\n".join(text for _, _, text in chosen))
     replaced = [i for i, block in enumerate(blocks) if set(block.names) & set(new.names)]
     kept = [block for i, block in enumerate(blocks) if i not in replaced]
     kept.insert(replaced[0] if replaced else len(kept), new)
 
-    imports = imports + [line for line in cell_imports if line not in imports]
+    imports = imports + [line for line in parts.imports if line not in imports]
     in_file = {name for block in kept for name in block.names} | {
         bound for line in imports for bound in bound_by_import(line)}
     elsewhere = defined_elsewhere(package, module) if package.is_dir() else {}
     for name in sorted(free_names(new.text) - in_file):
+        value = user_ns.get(name)
         if name in elsewhere:
             imports.append(f"from .{elsewhere[name]} import {name}")
-        elif (line := import_for(name, user_ns.get(name))) is not None:
+        elif (line := import_for(name, value)) is not None:
             imports.append(line)
+        elif is_notebook_value(name, value):
+            shown = repr(value) if not hasattr(value, "shape") else f"a tensor {tuple(value.shape)}"
+            result.notes.append(
+                f"it uses the notebook's variable {name} ({name} = {shown[:40]} here), which "
+                f"{PACKAGE}/{module}.py does not have: compute it from the function's inputs "
+                "instead (a size from a tensor's .shape, say)")
         else:
-            result.notes.append(f"it uses {name}, which no {PACKAGE} file saves yet: run the "
-                                f"cell that defines {name} with %%my_bert too")
+            result.notes.append(
+                f"it uses {name}, which no {PACKAGE} file saves yet: define {name} in a "
+                f"%%my_bert cell (a cell saves its imports, functions, classes, UPPER_CASE "
+                "constants and the values its own functions use)")
     text = render(module, imports, kept)
     compile(text, str(path), "exec")  # never write a file that does not parse
     package.mkdir(parents=True, exist_ok=True)
@@ -315,6 +371,9 @@ def my_bert_magic(line: str, cell: str) -> None:
 
     shell = get_ipython()
     module = check_module_name(line)
+    from .checks.report import RECENT
+
+    RECENT.clear()
     outcome = shell.run_cell(cell, store_history=False)
     if not outcome.success:  # its traceback is shown already; the cell fails, as without magic
         error = outcome.error_in_exec or outcome.error_before_exec
@@ -322,7 +381,9 @@ def my_bert_magic(line: str, cell: str) -> None:
                            f"it and run it again ({PACKAGE}/{module}.py keeps its previous "
                            "version)")
     python = shell.transform_cell(cell)  # IPython syntax (%magics, !commands) made Python
-    print(save_cell(python, module, shell.user_ns, Path.cwd()))
+    result = save_cell(python, module, shell.user_ns, Path.cwd())
+    result.failing = any(not report.passed for report in RECENT)  # the cell's own checks
+    print(result)
 
 
 def load_ipython_extension(shell) -> None:

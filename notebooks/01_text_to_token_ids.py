@@ -175,7 +175,7 @@ print(f"basic_tokenize agrees with course_lib on all {len(samples)} samples")
 # 3. repeat until the word is used up;
 # 4. if at some point **no** entry matches, even a single character, the **whole word** becomes `[UNK]`. Words longer than 100 characters become `[UNK]` without trying.
 #
-# The helper below does step 1 for a given start position, trying the longest candidate first. Its cell starts with `%%my_bert tokens`: it runs as usual and also saves the function into `my_bert/tokens.py`, your own package next to the notebooks (so that your `wordpiece` can use it there). Every exercise cell of the course starts this way; notebook 07b builds a whole BERT from what you saved. Running a cell again replaces what it saved; a function still left as `raise NotImplementedError` is not saved.
+# The helper below does step 1 for a given start position, trying the longest candidate first. Its cell starts with `%%my_bert tokens`: it runs as usual and also saves the function into `my_bert/tokens.py`, your own package next to the notebooks (so that your `wordpiece` can use it there). Every exercise cell of notebooks 01 to 05 and 07 starts this way; notebook 07b builds a whole BERT from what you saved. Running a cell again replaces what it saved; a function still left as `raise NotImplementedError` is not saved.
 
 # %%
 # %%my_bert tokens

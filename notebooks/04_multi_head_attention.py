@@ -157,7 +157,7 @@ print(f"parameters of one multi-head attention: {sum(p.numel() for layer in proj
 
 
 # %% [markdown]
-# **Exercise 3 — multi-head attention.** You have every step now: write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). Use your `split_heads` and `merge_heads`. Sections 5 and 6 then show the notebook's version.
+# **Exercise 3 — multi-head attention.** You have every step now: write `multi_head_attention(x, attention, keep)` where `attention` is a `cl.MultiHeadSelfAttention` (use its `query`, `key`, `value`, `output` layers and `attention.num_heads`, not `attention(...)` itself) and `keep` is a (batch, seq) bool mask, True for real tokens. Return (batch, seq, hidden). Use your `split_heads` and `merge_heads`. Sections 5 and 6 then show the notebook's version.
 
 # %%
 # %%my_bert multi_head

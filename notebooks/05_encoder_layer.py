@@ -111,7 +111,7 @@ plt.show()
 # Two linear layers with GELU between them, applied to **each token's vector on its own** (no token looks at another here; that was attention's job). The middle is 4 times wider: 3072 for BERT-base.
 
 # %% [markdown]
-# **Exercise 2 — the feed-forward network.** Write `feed_forward(x, ff)` where `ff` is a `cl.FeedForward` (use `ff.intermediate` and `ff.output`, and your own GELU). The checker uses a small one (16 → 32 → 16).
+# **Exercise 2 — the feed-forward network.** Write `feed_forward(x, ff)` where `ff` is a `cl.FeedForward` (use `ff.intermediate` and `ff.output`, and your own GELU; not `ff(x)` itself, which would hand the work back to the library, and in notebook 07b call your own function again). The checker uses a small one (16 → 32 → 16).
 
 # %%
 # %%my_bert layers
@@ -152,7 +152,7 @@ assert torch.allclose(one_token, ff_out[1, 3], atol=1e-6), "expected: each token
 # Now the whole layer, in the order of section 1: attention, add the input, LayerNorm; then the feed-forward network, add its input, LayerNorm. Write it first.
 
 # %% [markdown]
-# **Exercise 3 — the encoder layer.** Write `encoder_layer(x, layer, mask)` where `layer` is a `cl.EncoderLayer` (use `layer.attention(x, mask)`, which returns `(output, maps)`, `layer.attention_norm`, `layer.feed_forward`, `layer.output_norm`) and `mask` is (batch, 1, 1, seq). Keep BERT's post-LN order.
+# **Exercise 3 — the encoder layer.** Write `encoder_layer(x, layer, mask)` where `layer` is a `cl.EncoderLayer` (use `layer.attention(x, mask)`, which returns `(output, maps)`, `layer.attention_norm`, `layer.feed_forward`, `layer.output_norm`; not `layer(x, mask)` itself) and `mask` is (batch, 1, 1, seq). Keep BERT's post-LN order.
 
 # %%
 # %%my_bert layers

@@ -1,12 +1,12 @@
 # %% [markdown]
 # # 07b · Your own BERT: the functions you wrote, with real weights
 #
-# In notebooks 01 to 07 you wrote BERT piece by piece: WordPiece, LayerNorm, the embedding layer, attention weights, splitting and merging heads, multi-head attention, GELU, the feed-forward network, the encoder layer, a name map and a loader. Each exercise cell started with `%%my_bert ...`, which saved your code into your own package, `my_bert/`, in this folder. This notebook puts those pieces together into one model, `MyBert`, loads the pretrained MiniLM weights into it with your own loader, and checks that it gives the same numbers as the course library. Then you explore its attention heads.
+# In notebooks 01 to 07 you wrote BERT piece by piece: WordPiece, LayerNorm, the embedding layer, attention weights, splitting and merging heads, multi-head attention, GELU, the feed-forward network, the encoder layer, a name map and a loader. The exercise cells of notebooks 01 to 05 and 07 started with `%%my_bert ...`, which saved your code into your own package, `my_bert/`, in this folder. This notebook puts those pieces together into one model, `MyBert`, loads the pretrained MiniLM weights into it with your loader (course_lib's while yours does not pass), and checks that it gives the same numbers as the course library. Then you explore its attention heads.
 #
 # **Learning goals**
 #
 # - see that the pieces you wrote are the whole of BERT's encoder: nothing else is needed to run a pretrained model;
-# - load real weights into your own model, with your own name map and loader;
+# - load real weights into your own model, with your own loader and name map (the notebook says which were used);
 # - check your model against the course library on real text, below 1e-5;
 # - open the attention explorer on your own model.
 #
@@ -82,10 +82,9 @@ for part in (capstone.MyLayerNorm, capstone.MyAttention, capstone.MyFeedForward,
 # %% [markdown]
 # ## 5. Exercise: real weights in your model
 #
-# **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (your loader from notebook 07, which uses your name map); return the model in eval mode.
+# **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (the picked loader: yours from notebook 07 when it passes); return the model in eval mode. After loading, two lines say which loader and which name map put the weights in: notebook 07 allowed your loader to use `cl.checkpoint_name_to_ours` instead of your own `to_our_name`, and only a loader that calls your `to_our_name` loads by your name map.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib.checks.capstone import check_load_my_bert
 from course_lib.pretrained import read_pretrained  # noqa: F401 (for your code)
 
@@ -108,6 +107,7 @@ if report.passed:
 else:
     my_bert = capstone.load_my_bert(pieces)
     print("MyBert loaded by course_lib's load_my_bert (yours does not pass yet)")
+print("\n".join(capstone.loading_lines(pieces, label)))
 print(f"{sum(p.numel() for p in my_bert.parameters()):,} parameters, "
       f"{my_bert.config.num_layers} layers, {my_bert.config.num_heads} heads")
 
@@ -160,7 +160,7 @@ print([f"{token}->{target}" for token, target in zip(encoding.tokens[1:7], looke
 #
 # - `%%my_bert` kept every function you wrote in your own package, `my_bert/`, one file per notebook.
 # - Those functions are a whole BERT encoder: `MyBert` calls only them (and PyTorch's layers) from token IDs to the last layer.
-# - With MiniLM's weights, loaded by your own name map and loader, it gives the library's numbers within 1e-5 on real text; the tests check it against `transformers` too.
+# - With MiniLM's weights, loaded by the loader and name map that section 5 names (yours when they pass and your loader calls your name map), it gives the library's numbers within 1e-5 on real text; the tests check it against `transformers` too.
 # - The attention explorer runs on your model as on the library's.
 #
 # **Next:** [08 · The attention explorer](08_attention_explorer.ipynb): what the pretrained heads look at.

@@ -447,6 +447,40 @@ def test_attention_weights_wrong(wrong, words):
     assert_fails_naming(attention.check_attention_weights(wrong), *words)
 
 
+NOTEBOOK_D = 64  # notebook 03's d, the head size of BERT-base: a global, not the input's size
+
+
+def _weights_scaled_by(scale):
+    def weights(q, k, mask):
+        scores = q @ k.T / scale
+        if mask is not None:
+            scores = scores.masked_fill(~mask, -1e9)
+        return torch.softmax(scores, dim=-1)
+    return weights
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_weights_scaled_by(math.sqrt(NOTEBOOK_D)), ["a size is fixed in your code", "q.shape[-1]",
+                                                 "not a size from the notebook"]),
+    (_weights_scaled_by(math.sqrt(768)), ["sqrt(768)", "square root of the hidden size",
+                                          "instead of the square root of the head size"]),
+])
+def test_attention_weights_with_a_fixed_scale_is_named(wrong, words):
+    report = attention.check_attention_weights(wrong)
+    assert_fails_naming(report, *words)
+    assert "divided by d instead of sqrt(d)" not in str(report)
+
+
+def test_attention_weights_written_differently_passes():
+    def by_scaled_queries(q, k, mask):
+        scores = (q / q.shape[-1] ** 0.5) @ k.transpose(0, 1)  # (seq, seq)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return scores.softmax(dim=1)
+
+    assert_passes(attention.check_attention_weights(by_scaled_queries))
+
+
 def test_attention_weights_nan_is_explained():
     def with_minus_inf_on_wrong_axis(q, k, mask):
         scores = q @ k.T / math.sqrt(q.shape[-1])
@@ -660,3 +694,62 @@ def test_encoder_layer_mask_ignored():
 def test_split_merge_round_trip_is_identity():
     x = attention.hidden_inputs()
     assert torch.equal(merge_heads(split_heads(x, 4)), x)
+
+
+@pytest.mark.parametrize("checker, answer, words", [
+    (layers.check_feed_forward, lambda x, ff: ff(x), "called ff(x)"),
+    (layers.check_feed_forward, lambda x, ff: ff.forward(x), "called ff(x)"),
+    (layers.check_encoder_layer, lambda x, layer, mask: layer(x, mask)[0],
+     "called layer(x, mask)"),
+    (attention.check_multi_head_attention,
+     lambda x, a, mask: a(x, mask[:, None, None, :])[0], "called attention(x, ...)"),
+])
+def test_calling_the_given_module_is_named(checker, answer, words):
+    assert_fails_naming(checker(answer), words, "instead of computing it")
+
+
+def test_using_the_given_modules_parts_is_right():
+    """Right answers written differently: the parts called one by one, none of them the
+    module itself."""
+    def feed_forward_by_hand(x, ff):
+        wide = x @ ff.intermediate.weight.T + ff.intermediate.bias
+        return ff.output(torch.nn.functional.gelu(wide))
+
+    assert_passes(layers.check_feed_forward(feed_forward_by_hand))
+
+
+def test_feed_forward_with_gelu_after_the_second_linear_is_named():
+    def gelu_last(x, ff):
+        return F.gelu(ff.output(ff.intermediate(x)))
+
+    assert_fails_naming(layers.check_feed_forward(gelu_last), "GELU was applied after the "
+                        "second linear layer", "between the two")
+
+
+def test_feed_forward_sizes_name_no_heads():
+    report = layers.check_feed_forward(feed_forward)
+    assert "intermediate size 20" in str(report) and "heads" not in str(report)
+
+
+@pytest.mark.parametrize("written", [
+    lambda x, heads: x.view(x.shape[0], x.shape[1], heads, 64).transpose(1, 2),
+    lambda x, heads: x.view(x.shape[0], x.shape[1], -1, 64).transpose(1, 2),
+])
+def test_split_heads_with_64_written_in_is_named(written):
+    assert_fails_naming(attention.check_split_heads(written), "a size is fixed in your code",
+                        "read every size from the inputs")
+
+
+def test_multi_head_attention_with_the_notebooks_split_helper_is_named():
+    def split(t):  # notebook 04's helper: BERT-base's 12 heads of 64 written in
+        return t.view(t.shape[0], t.shape[1], 12, 64).transpose(1, 2)
+
+    def with_the_helper(x, attention_module, keep):
+        q, k, v = (split(part(x)) for part in (attention_module.query, attention_module.key,
+                                               attention_module.value))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        weights = scores.masked_fill(~keep[:, None, None, :], -1e9).softmax(dim=-1)
+        return attention_module.output(merge_heads(weights @ v))
+
+    assert_fails_naming(attention.check_multi_head_attention(with_the_helper),
+                        "RuntimeError", "a size is fixed in your code")

@@ -307,6 +307,48 @@ def test_load_weights_that_half_loads_before_failing():
     assert_fails_with(check_load_weights(copy_then_fail), "half loaded")
 
 
+def test_load_weights_that_copies_while_it_checks_is_named():
+    """The mis-shaped tensor late in the checkpoint: a loader that checks each shape just before
+    copying it has changed the earlier layers by then."""
+    def copy_while_checking(model, checkpoint):
+        ours = model.state_dict()
+        with torch.no_grad():
+            for name, tensor in checkpoint.items():
+                target = cl.checkpoint_name_to_ours(name)
+                if target not in ours:
+                    continue
+                if ours[target].shape != tensor.shape:
+                    raise ValueError(f"{name} is mis-shaped")
+                ours[target].copy_(tensor)
+        missing = set(ours) - {cl.checkpoint_name_to_ours(n) for n in checkpoint}
+        if missing:
+            raise ValueError(f"missing {sorted(missing)}")
+
+    report = check_load_weights(copy_while_checking)
+    assert any("first in the checkpoint the model was left unchanged" in point
+               for point in report.passed_points)
+    assert_fails_with(report, "in the last layer", "changed", "parameters before it found the "
+                      "mis-shaped tensor", "check every tensor", "first, then copy")
+
+
+def test_load_weights_that_checks_everything_first_written_differently_passes():
+    def check_then_copy(model, checkpoint):
+        ours = model.state_dict()
+        mapped = {cl.checkpoint_name_to_ours(n): (n, t) for n, t in checkpoint.items()}
+        for target, parameter in ours.items():
+            if target not in mapped:
+                raise ValueError(f"missing {target}")
+            name, tensor = mapped[target]
+            if tensor.shape != parameter.shape:
+                raise ValueError(f"mis-shaped {name}")
+        with torch.no_grad():
+            for target, parameter in ours.items():
+                parameter.copy_(mapped[target][1])
+
+    report = check_load_weights(check_then_copy)
+    assert report.passed, str(report)
+
+
 def test_load_weights_with_the_wrong_error_type():
     def strict_torch(model, checkpoint):
         state = {cl.checkpoint_name_to_ours(n): t for n, t in checkpoint.items()}

@@ -5,6 +5,7 @@ missing or wrong piece is replaced by course_lib's, and each choice is said in o
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,135 @@ def test_check_load_my_bert_names_the_mistake(answer, named, solution_pieces):
     report = check_load_my_bert(answer, solution_pieces)
     assert not report.passed
     assert named in str(report), str(report)
+
+
+# --- a module piece that calls the module it is given: reported and replaced, never a crash -----
+
+
+def _package(tmp_path, module: str, code: str):
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / f"{module}.py").write_text(code)
+    return capstone.import_my_bert(tmp_path)
+
+
+@pytest.mark.parametrize("module, code, what", [
+    ("layers", "def feed_forward(x, ff):\n    return ff(x)\n", "the feed-forward network"),
+    ("layers", "def encoder_layer(x, layer, mask):\n    return layer(x, mask)[0]\n",
+     "the encoder layer"),
+    ("multi_head", "def multi_head_attention(x, attention, mask):\n"
+                   "    return attention(x, mask[:, None, None, :])[0]\n",
+     "multi-head attention"),
+])
+def test_a_piece_that_calls_its_module_is_replaced(tokenizer, tmp_path, module, code, what):
+    model, pieces, lines = build(_package(tmp_path, module, code), tokenizer)
+    line = next(line for line in lines if what in line)
+    assert line.startswith("course_lib") and "does not pass" in line, line
+    ids, mask = batch(pieces, tokenizer, 10)
+    with torch.no_grad():
+        model(ids, mask)  # runs: no RecursionError
+
+
+SNEAKY = '''
+import torch
+from course_lib import capstone
+
+
+def feed_forward(x, ff):
+    """Right on course_lib's module, calls MyBert's module back: only a trial inside MyBert
+    shows it."""
+    if isinstance(ff, capstone.MyFeedForward):
+        return ff(x)
+    return ff.output(torch.nn.functional.gelu(ff.intermediate(x)))
+'''
+
+
+def test_a_piece_that_recurses_only_inside_my_bert_is_replaced(tokenizer, tmp_path):
+    model, pieces, lines = build(_package(tmp_path, "layers", SNEAKY), tokenizer)
+    line = next(line for line in lines if "the feed-forward network" in line)
+    assert line.startswith("course_lib"), line
+    assert "does not run inside MyBert" in line and "calls ff(x)" in line, line
+    assert not pieces.mine["feed_forward"]
+    ids, mask = batch(pieces, tokenizer, 10)
+    with torch.no_grad():
+        model(ids, mask)
+
+
+def test_calling_the_module_again_says_so_at_once():
+    from course_lib.checks.fixtures import SMALL
+
+    pieces = types.SimpleNamespace(feed_forward=lambda x, ff: ff(x))
+    with pytest.raises(capstone.PieceCallsItsModule, match="calls ff"):
+        capstone.MyFeedForward(SMALL, pieces)(torch.zeros(1, 2, SMALL.hidden_size))
+
+
+# --- which loader and which name map loaded the weights: said, and true ------------------------
+
+OTHER_MAP_LOADER = '''
+import course_lib as cl
+
+
+def load_weights(model, checkpoint):
+    """Right, but by course_lib's name map, as notebook 07 allows."""
+    ours = model.state_dict()
+    plan = {}
+    for name, tensor in checkpoint.items():
+        target = cl.checkpoint_name_to_ours(name)
+        if target in ours:
+            if tensor.shape != ours[target].shape:
+                raise ValueError(f"mis-shaped {name}")
+            plan[target] = tensor
+    missing = [name for name in ours if name not in plan]
+    if missing:
+        raise ValueError(f"missing {missing[0]}")
+    model.load_state_dict(plan)
+
+
+def to_our_name(checkpoint_name):
+    return cl.checkpoint_name_to_ours(checkpoint_name)
+'''
+
+
+def _load_small(pieces):
+    from course_lib.checks.pretrained import _fresh_target, _source_checkpoint
+
+    pieces.load_weights(_fresh_target(), _source_checkpoint()[1])
+
+
+def test_loading_lines_name_the_learners_loader_and_name_map(tokenizer):
+    pieces, _ = capstone.pick_pieces(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    _load_small(pieces)
+    loader, name_map = capstone.loading_lines(pieces)
+    assert loader.startswith("loader:   yours") and "load_weights" in loader
+    assert name_map.startswith("name map: yours") and "which the loader calls" in name_map
+    assert capstone.loading_lines(pieces, "solutions")[0].startswith("loader:   solutions")
+
+
+def test_loading_lines_say_when_the_loader_does_not_call_the_name_map(tokenizer, tmp_path):
+    pieces, _ = capstone.pick_pieces(_package(tmp_path, "pretrained", OTHER_MAP_LOADER),
+                                     tokenizer)
+    assert pieces.mine["load_weights"] and pieces.mine["to_our_name"]
+    _load_small(pieces)
+    loader, name_map = capstone.loading_lines(pieces)
+    assert loader.startswith("loader:   yours")
+    assert "not the to_our_name of my_bert/pretrained.py: the loader did not call it" in name_map
+
+
+def test_loading_lines_say_course_lib(tokenizer):
+    pieces, _ = capstone.pick_pieces(None, tokenizer)
+    _load_small(pieces)
+    assert [line.split(":")[0] for line in capstone.loading_lines(pieces)] == ["loader",
+                                                                                "name map"]
+    assert all("course_lib's" in line for line in capstone.loading_lines(pieces))
+
+
+def test_a_name_the_saved_file_lacks_is_the_reason_shown(tokenizer, tmp_path):
+    """The piece passed in its notebook, where ROOT_TWO was defined in a plain cell; the saved
+    file has no ROOT_TWO: the line shows the NameError, not "the notebook says why"."""
+    code = "import torch\n\n\ndef gelu(x):\n    return 0.5 * x * (1 + torch.erf(x / ROOT_TWO))\n"
+    _, lines = capstone.pick_pieces(_package(tmp_path, "layers", code), tokenizer)
+    line = next(line for line in lines if "GELU" in line)
+    assert line.startswith("course_lib"), line
+    assert "NameError: name 'ROOT_TWO' is not defined" in line, line
+    assert "my_bert/layers.py does not have it" in line and "says why" not in line, line

@@ -199,3 +199,41 @@ def test_classes_decorators_and_ipython_lines(shell, capsys, folder):
 def test_a_syntax_error_is_not_saved(shell, folder):
     outcome = shell.run_cell("%%my_bert misc\ndef broken(:\n    pass\n", store_history=False)
     assert not outcome.success and not (folder / "my_bert").exists()
+
+
+def test_values_the_functions_use_are_saved_with_them(shell, capsys, folder):
+    """A non-literal UPPER_CASE constant and a lower-case table, in the same cell as the function
+    that uses them, are saved (in the cell's order); a value no function uses is not."""
+    cell = ("import math\n\nSCALE = math.sqrt(64)\nparts = {'a': SCALE}\nunused = [1, 2]\n\n"
+            "def scaled(x):\n    return x / parts['a']\n\nprint(scaled(8.0))\n")
+    out = run(shell, capsys, "consts", cell)
+    assert "saved SCALE, parts, scaled to my_bert/consts.py" in out, out
+    assert "run the cell" not in out and "no my_bert file saves" not in out
+    text = (folder / "my_bert" / "consts.py").read_text()
+    assert "unused" not in text and "print(" not in text
+    assert fresh_import("my_bert.consts").scaled(8.0) == 1.0
+
+
+def test_a_notebook_variable_is_to_be_computed_from_the_inputs(shell, capsys, folder):
+    shell.run_cell("d = 64", store_history=False)
+    out = run(shell, capsys, "attention", "import math\n\ndef scale(q):\n    return math.sqrt(d)\n")
+    assert "it uses the notebook's variable d (d = 64 here)" in out, out
+    assert "compute it from the function's inputs" in out
+    assert "run the cell that defines d" not in out
+
+
+def test_a_failing_answer_is_saved_and_said_not_to_pass(shell, capsys, folder):
+    wrong = ATTENTION_CELL.replace("/ math.sqrt(q.shape[-1])", "")
+    out = run(shell, capsys, "attention", wrong)
+    assert "checked: False" in out
+    assert "saved attention_weights to my_bert/attention.py, but it does not pass its check yet" \
+        in out, out
+    out = run(shell, capsys, "attention", ATTENTION_CELL)
+    assert "saved attention_weights to my_bert/attention.py\n" in out and "does not pass" not in out
+
+
+def test_a_function_written_as_a_lambda_is_saved(shell, capsys, folder):
+    cell = "import torch\n\ndouble = lambda x: 2 * torch.as_tensor(x)\n"
+    out = run(shell, capsys, "layers", cell)
+    assert "saved double to my_bert/layers.py" in out, out
+    assert fresh_import("my_bert.layers").double(3).item() == 6

@@ -16,8 +16,11 @@ import torch
 
 from ..attention import MultiHeadSelfAttention, attention_weights, merge_heads, split_heads
 from ..config import BertConfig
+from .calling import run_learner
 from .cases import Case, check_cases
-from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
+from .fixtures import OTHER, SMALL, clones, keep_mask, randn, seeded_module, sizes_of
+from .given_module import calls_given_module
+from .mistakes import name_mistake
 from .report import CheckReport
 
 SEQ, HEAD_SIZE = 6, 8
@@ -98,13 +101,81 @@ def inspect_weights(report: CheckReport, case: Case, weights) -> None:
                         "set their scores to a very negative number before softmax")
 
 
+BERT_BASE_HIDDEN = 768  # the hidden size of notebook 03's BERT-base vectors
+OTHER_HEAD_SIZE = 16  # a second head size: a scale written into the code shows up there
+
+
+def fitted_scale(q: torch.Tensor, k: torch.Tensor, weights) -> float | None:
+    """The number c for which ``weights`` = softmax(q k^T / c) over the last axis, fitted by
+    least squares on the log weights; None when the weights are not of that form at all."""
+    if not (isinstance(weights, torch.Tensor) and weights.shape == (q.shape[0], k.shape[0])):
+        return None
+    weights = weights.detach().to("cpu", torch.float64)
+    if not bool((weights > 0).all()) or not bool(torch.isfinite(weights).all()):
+        return None
+    scores = (q @ k.T).to(torch.float64)  # (seq, seq)
+    a = scores - scores.mean(dim=-1, keepdim=True)  # what softmax ignores: each row's shift
+    b = weights.log() - weights.log().mean(dim=-1, keepdim=True)  # = a / c when the form fits
+    inverse = (a * b).sum() / (a * a).sum()
+    if inverse <= 0 or (b - inverse * a).abs().max() > 1e-3 * max(b.abs().max().item(), 1.0):
+        return None
+    return 1.0 / inverse.item()
+
+
+def fixed_scale_mistakes(head_sizes: tuple[int, int]) -> dict[str, float]:
+    """A scale that is the same at two head sizes, with what it most likely is."""
+    small, large = head_sizes
+    return {
+        f"the scores were divided by sqrt({BERT_BASE_HIDDEN}), the square root of the hidden "
+        "size, instead of the square root of the head size: divide by math.sqrt(q.shape[-1])":
+            math.sqrt(BERT_BASE_HIDDEN),
+        f"a size is fixed in your code: the scale is the same at head sizes {small} and "
+        f"{large}; it must be the square root of each (use q.shape[-1], not a size from the "
+        "notebook such as d)": None,
+    }
+
+
+def _same_scale(answer, scale) -> bool:
+    """A fixed scale (``answer``, None when it is not fixed) is this one (None: any)."""
+    return answer is not None and (scale is None or abs(answer - scale) < 1e-3 * scale)
+
+
+def fixed_scale(report: CheckReport, attention_weights_fn) -> bool:
+    """Run the learner's function at head sizes 8 and 16 (no mask): True, with a [fix] point
+    naming it, when its scale is one number at both (``math.sqrt(d)`` with the notebook's d)."""
+    scales = []
+    for size in (HEAD_SIZE, OTHER_HEAD_SIZE):
+        q, k, _ = randn(6 + size, 3, SEQ, size)  # (seq, size) each
+        outcome = run_learner(attention_weights_fn, *clones(q, k), None)
+        scales.append(fitted_scale(q, k, outcome.result) if outcome.error is None else None)
+    small, large = scales
+    fixed = (small is not None and large is not None and abs(small - large) <= 1e-3 * small
+             and abs(small - 1.0) > 1e-3)  # not scaled at all: the cases' catalogue names it
+    mistake = name_mistake(small if fixed else None,  # always asked: the teaching page lists it
+                           fixed_scale_mistakes((HEAD_SIZE, OTHER_HEAD_SIZE)), same=_same_scale)
+    if mistake is None:
+        return False
+    report.fail(f"{mistake} (your scale: {small:.4g} at both)")
+    return True
+
+
 def check_attention_weights(attention_weights_fn) -> CheckReport:
-    """Run ``attention_weights(q, k, mask)`` without and with a padding mask."""
+    """Run ``attention_weights(q, k, mask)`` without and with a padding mask, at head size 8,
+    then with a mask at head size 16: a scale that does not follow the head size is named."""
     report = CheckReport("attention_weights")
+    if callable(attention_weights_fn) and fixed_scale(report, attention_weights_fn):
+        return report
     q, k, _ = head_inputs()
     cases = [Case(f"the attention map {case}", (q, k, mask), attention_weights(q, k, mask),
-                  weight_mistakes(q, k, mask), call=f"attention_weights {case}")
+                  weight_mistakes(q, k, mask, BERT_BASE_HIDDEN), call=f"attention_weights {case}",
+                  sizes=f"head size {HEAD_SIZE}")
              for mask, case in ((None, "without a mask"), (PADDING_MASK, "with 2 padded keys"))]
+    q, k, _ = randn(5, 3, SEQ, OTHER_HEAD_SIZE)  # (seq, 16) each
+    label = f"the attention map at head size {OTHER_HEAD_SIZE}"
+    cases.append(Case(label, (q, k, PADDING_MASK), attention_weights(q, k, PADDING_MASK),
+                      weight_mistakes(q, k, PADDING_MASK, BERT_BASE_HIDDEN),
+                      call=f"attention_weights at head size {OTHER_HEAD_SIZE}",
+                      sizes=f"head size {OTHER_HEAD_SIZE}"))
     check_cases(report, "attention_weights", attention_weights_fn, cases, inspect=inspect_weights)
     return report
 
@@ -255,6 +326,11 @@ def _multi_head_case(config: BertConfig) -> Case:
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""
     report = CheckReport("multi_head_attention")
-    check_cases(report, "multi_head_attention", multi_head_attention,
-                [_multi_head_case(SMALL), _multi_head_case(OTHER)])
+    cases = [_multi_head_case(SMALL), _multi_head_case(OTHER)]
+    if calls_given_module(report, "multi_head_attention", multi_head_attention, cases[0].args,
+                          cases[0].args[1], "attention(x, ...)",
+                          "attention.query, attention.key and attention.value, your "
+                          "split_heads, attention weights and merge_heads, then attention.output"):
+        return report
+    check_cases(report, "multi_head_attention", multi_head_attention, cases)
     return report

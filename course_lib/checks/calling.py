@@ -13,6 +13,7 @@ the loop cannot swallow it.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -29,6 +30,7 @@ TIME_LIMIT_SECONDS = 20.0  # per call; every exercise of the course runs in well
 _CHECKS_FOLDER = str(Path(__file__).resolve().parent)
 _TORCH_FOLDER = "torch" + ("\\" if sys.platform == "win32" else "/")
 _VIEW_ERROR = "view size is not compatible with input tensor's size and stride"
+_SHAPE_ERROR = re.compile(r"shape '\[[-\d, ]*\]' is invalid for input of size \d+")
 
 
 class LearnerTimeout(BaseException):
@@ -101,6 +103,10 @@ def describe_error(error: BaseException) -> str:
     if _VIEW_ERROR in str(error):
         text += (": .view needs the memory in order, and after transpose or permute it is not; "
                  "use .reshape(...) (or .contiguous().view(...))")
+    elif _SHAPE_ERROR.search(str(error)):
+        text += (": a size is fixed in your code (the notebook's 12 heads of 64, say, or a helper "
+                 "from the notebook that has them): read every size from the inputs (x.shape, "
+                 "num_heads)")
     return text
 
 

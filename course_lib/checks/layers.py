@@ -15,6 +15,7 @@ from ..config import BertConfig
 from ..layers import EncoderLayer, FeedForward, gelu
 from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
+from .given_module import calls_given_module
 from .report import CheckReport
 
 
@@ -60,27 +61,39 @@ def feed_forward_mistakes(x, ff: FeedForward) -> dict[str, torch.Tensor]:
         "it used the tanh approximation of GELU; BERT uses the exact erf formula":
             ff.output(F.gelu(wide, approximate="tanh")),
         "the residual was added here; the feed-forward network alone has none": x + ff(x),
+        "GELU was applied after the second linear layer; it goes between the two: "
+        "output(gelu(intermediate(x)))": gelu(ff.output(wide)),
     }
+
+
+def feed_forward_sizes(config: BertConfig) -> str:
+    """The sizes a feed-forward network has (its number of heads plays no part)."""
+    return f"hidden size {config.hidden_size}, intermediate size {config.intermediate_size}"
 
 
 def _module_case(name: str, label: str, module, config: BertConfig, mistakes,
                  with_mask: bool) -> Case:
     """One case of a module exercise at ``config``'s size: ``name(x, module[, mask])``."""
+    sizes = (feed_forward_sizes if name == "feed_forward" else sizes_of)(config)
     x, mask = small_layer_inputs(config)
     args = (x, module, mask) if with_mask else (x, module)
     with torch.no_grad():
         expected = module(x, mask)[0] if with_mask else module(x)  # (batch, seq, hidden)
         wrong = mistakes(*args)
-    shown = label + ("" if config is SMALL else f" at {sizes_of(config)}")
-    return Case(shown, args, expected, wrong, call=f"{name} at {sizes_of(config)}",
-                sizes=sizes_of(config))
+    shown = label + ("" if config is SMALL else f" at {sizes}")
+    return Case(shown, args, expected, wrong, call=f"{name} at {sizes}", sizes=sizes)
 
-def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool) -> CheckReport:
+
+def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool,
+                  given: tuple[str, str]) -> CheckReport:
     """A module exercise at both sizes: ``build(config)`` makes the module, ``mistakes`` the
-    catalogue."""
+    catalogue; ``given`` (the module's call, its parts) says what to use when ``fn`` calls the
+    module instead of computing it."""
     report = CheckReport(name)
     cases = [_module_case(name, label, build(config), config, mistakes, with_mask)
              for config in (SMALL, OTHER)]
+    if calls_given_module(report, name, fn, cases[0].args, cases[0].args[1], *given):
+        return report
     check_cases(report, name, fn, cases)
     return report
 
@@ -88,7 +101,8 @@ def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool) -
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""
     return _check_module(feed_forward, "feed_forward", "the feed-forward output",
-                         small_feed_forward, feed_forward_mistakes, with_mask=False)
+                         small_feed_forward, feed_forward_mistakes, with_mask=False,
+                         given=("ff(x)", "ff.intermediate, GELU, then ff.output"))
 
 
 def small_encoder_layer(config: BertConfig = SMALL) -> EncoderLayer:
@@ -145,4 +159,6 @@ def layer_mistakes(x, layer: EncoderLayer, mask) -> dict[str, torch.Tensor]:
 def check_encoder_layer(encoder_layer) -> CheckReport:
     """Run ``encoder_layer(x, layer, mask)`` (layer: a course_lib EncoderLayer) against it."""
     return _check_module(encoder_layer, "encoder_layer", "the layer output",
-                         small_encoder_layer, layer_mistakes, with_mask=True)
+                         small_encoder_layer, layer_mistakes, with_mask=True,
+                         given=("layer(x, mask)", "layer.attention, layer.attention_norm, "
+                                "layer.feed_forward and layer.output_norm, with the residuals"))

@@ -133,12 +133,17 @@ def check_load_weights(load_weights) -> CheckReport:
         report.ok("every parameter now holds the checkpoint's tensor (pooler, position_ids and "
                   "the 'cls.' head were set aside)")
 
-    broken_cases = {
-        "mis-shaped": ("bert.embeddings.word_embeddings.weight",
-                       torch.zeros(LOAD_CONFIG.vocab_size - 1, LOAD_CONFIG.hidden_size)),
-        "missing": ("bert.encoder.layer.1.attention.self.query.weight", None),
-    }
-    for kind, (name, replacement) in broken_cases.items():
+    last = LOAD_CONFIG.num_layers - 1  # a late tensor: a loader that copies as it checks has
+    # changed most of the model by the time it gets there
+    broken_cases = (
+        ("mis-shaped", "first in the checkpoint", "bert.embeddings.word_embeddings.weight",
+         torch.zeros(LOAD_CONFIG.vocab_size - 1, LOAD_CONFIG.hidden_size)),
+        ("mis-shaped", f"in the last layer (layer {last + 1})",
+         f"bert.encoder.layer.{last}.output.dense.weight",
+         torch.zeros(LOAD_CONFIG.hidden_size, LOAD_CONFIG.intermediate_size - 1)),
+        ("missing", "in layer 2", "bert.encoder.layer.1.attention.self.query.weight", None),
+    )
+    for kind, where, name, replacement in broken_cases:
         broken = dict(checkpoint)
         if replacement is None:
             del broken[name]
@@ -146,35 +151,36 @@ def check_load_weights(load_weights) -> CheckReport:
             broken[name] = replacement
         fresh = _fresh_target()
         before = {n: p.clone() for n, p in fresh.named_parameters()}
-        _expect_value_error(report, load_weights, fresh, broken, kind, name)
+        _expect_value_error(report, load_weights, fresh, broken, kind, name, where)
         changed = [n for n, p in fresh.named_parameters() if not torch.equal(p, before[n])]
         if changed:
-            report.fail(f"with a {kind} tensor the model was half loaded ({len(changed)} "
-                        "parameters changed): check every tensor first, then copy")
+            report.fail(f"with a {kind} tensor {where} the model was half loaded: your loader "
+                        f"changed {len(changed)} parameters before it found the {kind} tensor: "
+                        "check every tensor (its shape, that it is there) first, then copy")
         else:
-            report.ok(f"with a {kind} tensor the model was left unchanged")
+            report.ok(f"with a {kind} tensor {where} the model was left unchanged")
     return report
 
 
-def _expect_value_error(report, load_weights, model, checkpoint, kind, name) -> None:
+def _expect_value_error(report, load_weights, model, checkpoint, kind, name, where) -> None:
+    """The loader must raise ValueError naming the ``kind`` ("mis-shaped", "missing") tensor."""
+    what = f"a {kind} tensor {where}"  # e.g. "a missing tensor in layer 2"
     short = name.removeprefix("bert.")
     ours = checkpoint_name_to_ours(name)  # a message may name either side's name
     outcome = run_learner(load_weights, model, checkpoint)
     error = outcome.error
     if outcome.timed_out:
-        report.fail(timeout_message(f"load_weights(model, a checkpoint with a {kind} tensor)",
+        report.fail(timeout_message(f"load_weights(model, a checkpoint with {what})",
                                     outcome.seconds))
     elif isinstance(error, ValueError) and (short in str(error) or ours in str(error)):
-        report.ok(f"a {kind} tensor raises ValueError naming it")
+        report.ok(f"{what} raises ValueError naming it")
     elif isinstance(error, ValueError):
-        report.fail(f"a {kind} tensor raises ValueError, but the message should name it "
+        report.fail(f"{what} raises ValueError, but the message should name it "
                     f"({short!r}); got: {error}")
     elif error is not None:  # any other exception type is the wrong kind of error
-        report.fail(f"a {kind} tensor should raise ValueError naming it, got "
-                    f"{describe_error(error)}")
+        report.fail(f"{what} should raise ValueError naming it, got {describe_error(error)}")
     else:
-        report.fail(f"a {kind} tensor ({short}) was accepted silently: raise ValueError naming "
-                    "it")
+        report.fail(f"{what} ({short}) was accepted silently: raise ValueError naming it")
 
 
 def cosine_mistakes(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
