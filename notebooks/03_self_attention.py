@@ -11,7 +11,7 @@
 # - build a head by hand, check it against `cl.scaled_dot_product_attention` and against a real head of MiniLM;
 # - look at one head's attention map in a widget, and watch "bank" get two different vectors.
 #
-# **Estimated time:** 35 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
+# **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
 import math

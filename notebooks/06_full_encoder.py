@@ -12,7 +12,7 @@
 #
 # **Exercises** sit in the sections they practise, each before the code that answers it: 1 (parameter count) in section 3, 2 (masked max pooling) in 4.1, 3 (attention's share of the FLOPs) in 5.2, 4 (the growth exponent, stretch) at the end of section 5.
 #
-# **Estimated time:** 70 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook itself runs in about a minute.
+# **Estimated time:** 65 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook itself runs in about a minute.
 
 # %% [markdown]
 # ## 0. Setup

@@ -13,7 +13,7 @@
 #   token, and its entropy) and check published findings against those scores;
 # - write attention rollout and the "share of attention to `[SEP]`" yourself (two exercises).
 #
-# **Time:** about 65 minutes (reading, running, the exercises and inquiry tasks; how it is estimated: notebook 00, section 2). **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
+# **Time:** about 70 minutes (reading, running, the exercises and inquiry tasks; how it is estimated: notebook 00, section 2). **You need:** notebooks 03-04 (attention) and 07 (pretrained weights).
 #
 # **The model:** the shipped pretrained MiniLM (all-MiniLM-L6-v2): a BERT with 6 layers of 12 heads,
 # hidden size 384. It runs offline in a second. The explorer also offers a random BERT-base and,

@@ -14,7 +14,7 @@
 # - read **learning curves**: accuracy against the number of labelled sentences, for the three ways;
 # - know what the **[CLS] vector** really is: in a pretrained model it is not yet a summary of the sentence; pre-training's next-sentence task (through the pooler) and, above all, fine-tuning make it one.
 #
-# **Estimated time:** 65 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The training cells take about two minutes of computing on 2 idle CPU cores, up to ten on a busy machine.
+# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The training cells take about two minutes of computing on 2 idle CPU cores, up to ten on a busy machine.
 
 # %% [markdown]
 # ## 0. Setup

@@ -13,7 +13,7 @@
 #
 # **Timings.** Every speed in this notebook is measured here, on this machine, with whatever else runs on it, and printed as a **ratio** of two times measured back to back (`cl.profiling.speed_ratio`: median of interleaved rounds). Your ratios will differ from anyone else's; nothing checks them.
 #
-# **Estimated time:** 45 minutes (the notebook runs in 1 to 3 minutes).
+# **Estimated time:** 40 minutes (the notebook runs in 1 to 3 minutes).
 
 # %% [markdown]
 # ## 0. Setup
