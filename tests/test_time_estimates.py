@@ -53,6 +53,8 @@ def test_notebook_00_map_matches_the_readme():
     assert {number: int(minutes) for number, minutes in rows} == readme_times()
     total = int(re.search(r"(\d+) minutes \([\d.]+ hours\) for the whole course", text).group(1))
     assert total == sum(readme_times().values())
+    full_day = int(re.search(r"every exercise: (\d+) minutes", text).group(1))
+    assert full_day == sum(readme_times()[number] for number in FULL_DAY)
 
 
 def test_the_estimate_formula_counts_what_it_says():
