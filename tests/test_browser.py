@@ -177,19 +177,10 @@ def test_explorer_renders_and_redraws_in_jupyterlab(jupyter_lab):
         browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             console_errors = []
-            page.on("console",
-                    lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.goto(jupyter_lab["url"], wait_until="domcontentloaded",
-                      timeout=PAGE_LOAD_S * 1000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
-            page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
+            page = open_in_lab(browser, jupyter_lab["url"], 1400, 1000, console_errors)
             page.screenshot(path=str(ARTIFACTS / "01_notebook_open.png"))
-
-            # Run > Run All Cells, through the menu as a learner would.
-            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            run_all_cells(page)
 
             picture = page.locator("img.explorer-picture").first
             picture.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
@@ -225,6 +216,23 @@ def test_explorer_renders_and_redraws_in_jupyterlab(jupyter_lab):
 # The status bar reads e.g. "Python 3 (ipykernel) | Idle" once a kernel is up and waiting.
 KERNEL_IDLE = """() => [...document.querySelectorAll('.jp-StatusBar-Item')]
     .some(item => /\\S \\| Idle/.test(item.textContent))"""
+
+
+def open_in_lab(browser, url: str, width: int, height: int, console_errors: list):
+    """A new page with the notebook at ``url`` open in JupyterLab, its kernel idle; console
+    errors are collected into ``console_errors``."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(url, wait_until="domcontentloaded", timeout=PAGE_LOAD_S * 1000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
+    page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
+    return page
+
+
+def run_all_cells(page) -> None:
+    """Run > Run All Cells, through the menu as a learner would."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
 
 
 def wait_until_run_finished(page, timeout_s: float) -> None:
@@ -370,16 +378,9 @@ def test_lesson_view_in_jupyterlab(jupyter_lab):
         browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 900, "height": 900})
             console_errors = []
-            page.on("console",
-                    lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.goto(jupyter_lab["lesson_url"], wait_until="domcontentloaded",
-                      timeout=PAGE_LOAD_S * 1000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=PAGE_LOAD_S * 1000)
-            page.wait_for_function(KERNEL_IDLE, timeout=PAGE_LOAD_S * 1000, polling=500)
-            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+            page = open_in_lab(browser, jupyter_lab["lesson_url"], 900, 900, console_errors)
+            run_all_cells(page)
             widget = page.locator(".attention-maps-widget").first
             grid = widget.locator(".viewer-grid")
             try:
