@@ -4,7 +4,7 @@
 #   make test    create .venv (first time), install with test tools, run every check
 #   make bench   full speed benchmark with the peers (benchmarks/run.py, benchmarks/requirements.txt)
 #   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
-#   make check   pre-flight check of this machine for a class (python -m course_lib.doctor)
+#   make check   pre-flight check of this machine for a class (python -m course_kit.doctor)
 #   make site    build the course site (HTML of every notebook with its saved outputs) in build/site
 #   make clean   remove .venv and caches
 #
@@ -50,7 +50,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 # The tests and `make notebooks` never touch the network and never depend on the hash seed;
 # they import course_lib from this checkout (also when .venv was installed from another one),
-# and keep the checkers' progress records (cl.progress) out of the developer's own.
+# and keep the checkers' progress records (kit.progress) out of the developer's own.
 TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 \
 	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
@@ -115,7 +115,7 @@ site: $(STAMP_DEV)
 # Pre-flight check before a class: versions, shipped models and their SHA-256, a kernel, the
 # explorer in a browser (when Chromium is there), free memory and disk, one forward pass.
 check: $(STAMP_LAB)
-	$(TEST_ENV) JUPYTER_PLATFORM_DIRS=1 $(PY) -m course_lib.doctor
+	$(TEST_ENV) JUPYTER_PLATFORM_DIRS=1 $(PY) -m course_kit.doctor
 
 # --- the virtual environment -------------------------------------------------------------
 

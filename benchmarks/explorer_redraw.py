@@ -25,8 +25,8 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from course_lib.explorer import AttentionExplorer  # noqa: E402
-from course_lib.explorer.models import MINILM, RANDOM_BASE, load_choice  # noqa: E402
+from course_kit.explorer import AttentionExplorer  # noqa: E402
+from course_kit.explorer.models import MINILM, RANDOM_BASE, load_choice  # noqa: E402
 
 PASSAGE = ("The quick brown fox jumps over the lazy dog while the farmer, who had been watching "
            "from the old wooden barn since early morning, wondered aloud whether the animals "
@@ -190,9 +190,9 @@ def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr
     import numpy as np
     from playwright.sync_api import sync_playwright
 
-    from course_lib.explorer import maps_from_weights
-    from course_lib.explorer.interactive import MAX_VALUES, viewer_data, viewer_script
-    from course_lib.explorer.rollout import renormalize_rows
+    from course_kit.explorer import maps_from_weights
+    from course_kit.explorer.interactive import MAX_VALUES, viewer_data, viewer_script
+    from course_kit.explorer.rollout import renormalize_rows
 
     rng = np.random.default_rng(0)
     weights = renormalize_rows(rng.random((12, 12, n_tokens, n_tokens), dtype=np.float32) ** 8)

@@ -41,7 +41,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import course_lib as cl  # noqa: E402
-from course_lib.profiling import OPERATION_GROUPS, OTHER, time_shares  # noqa: E402
+from course_kit.profiling import OPERATION_GROUPS, OTHER, time_shares  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

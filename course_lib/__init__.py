@@ -15,34 +15,37 @@ from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
 from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
-from .my_bert import register_in_ipython
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
-from .progress import progress
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
 from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
 
-# In IPython (JupyterLab), `import course_lib` also registers the %%my_bert cell magic,
-# which saves an exercise cell into the learner's own package my_bert/ (course_lib/my_bert.py).
-register_in_ipython()
-
-# The explorer (Pillow pictures, ipywidgets) is loaded on first use, so `import course_lib`
-# stays light and never needs ipywidgets.
-_EXPLORER_NAMES = ("AttentionExplorer", "head_view_png", "render_attention_map")
+# Names that moved to course_kit (the tools around the model), kept for one release as aliases
+# that warn, so that notebooks written before the split keep running.
+_MOVED_TO_KIT = {
+    "AttentionExplorer": "course_kit.explorer",
+    "head_view_png": "course_kit.explorer",
+    "render_attention_map": "course_kit.explorer",
+    "progress": "course_kit.progress",
+}
 
 
 def __getattr__(name: str):
-    if name in _EXPLORER_NAMES:
-        from . import explorer
+    if name in _MOVED_TO_KIT:
+        import importlib
+        import warnings
 
-        return getattr(explorer, name)
+        module = _MOVED_TO_KIT[name]
+        warnings.warn(f"cl.{name} moved to course_kit: use `import course_kit as kit` and "
+                      f"kit.{name} (cl.{name} goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
-    "AttentionExplorer",
     "BertConfig",
     "BertEmbeddings",
     "BertForMaskedLM",
@@ -51,7 +54,6 @@ __all__ = [
     "bidirectional_mask",
     "causal_mask",
     "mask_tokens",
-    "progress",
     "masked_lm_loss",
     "train_wordpiece",
     "BertEncoder",
@@ -71,7 +73,6 @@ __all__ = [
     "count_bert_parameters",
     "gelu",
     "gelu_formula",
-    "head_view_png",
     "global_average_pooling",
     "global_max_pooling",
     "load_checkpoint_into",
@@ -80,7 +81,6 @@ __all__ = [
     "merge_heads",
     "minilm_folder",
     "read_checkpoint",
-    "render_attention_map",
     "scaled_dot_product_attention",
     "split_heads",
 ]

@@ -79,7 +79,7 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 # | **11 where next** | multilingual BERT, further reading | | 35 min |
 # | **A1 making BERT fast** (appendix) | the profiler, padding-free batches, int8 by hand | each lever of the fast engine measured; ours beside ONNX Runtime and CTranslate2 | 40 min |
 #
-# Every notebook has exercises: you write a function, a checker from `course_lib.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`. The exercise cells of notebooks 01 to 05 and 07 start with `%%my_bert <module>`: they also save your function into your own package, `my_bert/` in the notebooks folder, from which notebook 07b builds a whole BERT.
+# Every notebook has exercises: you write a function, a checker from `course_kit.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`. The exercise cells of notebooks 01 to 05 and 07 start with `%%my_bert <module>`: they also save your function into your own package, `my_bert/` in the notebooks folder, from which notebook 07b builds a whole BERT.
 #
 # **Times** are learner-speed estimates for reading, running and doing the exercises: 635 minutes (10.6 hours) for the whole course. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
 #
@@ -224,7 +224,7 @@ block(text)
 # **Exercise 1 — predict the shapes.** Without running anything, write the output shape of each case as a tuple, then run the checker. The cases are listed by the checker:
 
 # %%
-from course_lib.checks.welcome import (
+from course_kit.checks.welcome import (
     SHAPE_QUESTIONS,
     check_block_input_rule,
     check_predicted_shapes,

@@ -15,6 +15,7 @@
 # **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
+# %load_ext course_kit
 import unicodedata
 
 import torch
@@ -201,7 +202,7 @@ print(longest_piece("☃", 0, vocab))
 
 # %%
 # %%my_bert tokens
-from course_lib.checks.tokens import check_build_model_input, check_pair_input, check_wordpiece
+from course_kit.checks.tokens import check_build_model_input, check_pair_input, check_wordpiece
 
 
 def wordpiece(word: str, vocab: dict) -> list[str]:

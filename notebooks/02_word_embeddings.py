@@ -13,6 +13,7 @@
 # **Estimated time:** 40 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
+# %load_ext course_kit
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 from IPython.display import SVG, display
 
 import course_lib as cl
-from course_lib.figures import place_labels
+from course_kit.figures import place_labels
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -91,7 +92,7 @@ print(f"{'layer_norm':22} weight {tuple(emb.layer_norm.weight.shape)}, bias {tup
 
 # %%
 # %%my_bert embeddings
-from course_lib.checks.embeddings import (
+from course_kit.checks.embeddings import (
     check_embeddings,
     check_layer_norm,
     check_nearest_neighbours,

@@ -14,6 +14,7 @@
 # **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
+# %load_ext course_kit
 import math
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from IPython.display import SVG, display
 
 import course_lib as cl
-from course_lib.explorer import AttentionMapsWidget
+from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -127,7 +128,7 @@ assert torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6
 
 # %%
 # %%my_bert attention
-from course_lib.checks.attention import check_attention_weights, check_one_head
+from course_kit.checks.attention import check_attention_weights, check_one_head
 
 
 def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -15,6 +15,7 @@
 # **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
+# %load_ext course_kit
 import math
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from IPython.display import SVG, display
 from torch import nn
 
 import course_lib as cl
-from course_lib.explorer import AttentionMapsWidget
+from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
@@ -60,7 +61,7 @@ print("x:", tuple(x.shape), "-> q, k, v:", tuple(q_all.shape))
 
 # %%
 # %%my_bert multi_head
-from course_lib.checks.attention import (
+from course_kit.checks.attention import (
     check_merge_heads,
     check_multi_head_attention,
     check_split_heads,
@@ -296,12 +297,12 @@ grid
 
 
 # %% [markdown]
-# What does each head of a layer do? The course scores every head with one set of definitions, kept in `course_lib/explorer/patterns.py` and used again in notebook 08. Rows are the tokens that look, columns the tokens looked at:
+# What does each head of a layer do? The course scores every head with one set of definitions, kept in `course_kit/explorer/patterns.py` and used again in notebook 08. Rows are the tokens that look, columns the tokens looked at:
 
 # %%
 from IPython.display import Markdown
 
-from course_lib.explorer.patterns import definitions_markdown, head_pattern_scores
+from course_kit.explorer.patterns import definitions_markdown, head_pattern_scores
 
 display(Markdown(definitions_markdown()))
 

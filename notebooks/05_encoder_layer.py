@@ -14,6 +14,7 @@
 # **Estimated time:** 40 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
 # %%
+# %load_ext course_kit
 import math
 from pathlib import Path
 
@@ -68,7 +69,7 @@ display(SVG(filename=DIAGRAMS / "encoder_layer.svg"))
 
 # %%
 # %%my_bert layers
-from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
+from course_kit.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:

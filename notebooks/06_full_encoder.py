@@ -122,7 +122,7 @@ print(f"{'head_size':24} {config.head_size}   (hidden_size / num_heads)")
 # **Exercise 1 — the parameter count.** Before reading the count below, write `count_parameters(config)` that returns the number of parameters of `cl.BertModel(config)` (no pooler) from the sizes in `config` alone: `vocab_size`, `max_position_embeddings`, `type_vocab_size`, `hidden_size`, `intermediate_size`, `num_layers`. It is tried on BERT-base, MiniLM's size, the tiny config, and an odd one (3 segments, a feed-forward not 4x wide).
 
 # %%
-from course_lib.checks.encoder import (
+from course_kit.checks.encoder import (
     check_attention_flop_share,
     check_growth_exponent,
     check_masked_max_pooling,
@@ -426,7 +426,7 @@ print("fitted exponent, 128 to 512: ", round(growth_exponent(timed_lengths[4:], 
 # %%
 from torch.profiler import ProfilerActivity, profile
 
-from course_lib.profiling import quiet_stderr  # the profiler logs to stderr; this hides it
+from course_kit.profiling import quiet_stderr  # the profiler logs to stderr; this hides it
 
 
 def peak_bytes(layer: torch.nn.Module, length: int) -> int:

@@ -18,6 +18,7 @@
 # ## 0. Setup
 
 # %%
+# %load_ext course_kit
 import hashlib
 import json
 import tempfile
@@ -171,7 +172,7 @@ for name in examples:
 
 # %%
 # %%my_bert pretrained
-from course_lib.checks.pretrained import (
+from course_kit.checks.pretrained import (
     check_cosine_similarity_matrix,
     check_load_weights,
     check_name_map,

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import torch
 
+import course_kit as kit
 import course_lib as cl
-from course_lib import capstone
+from course_kit import capstone
 
 _ = torch.manual_seed(0)
 tok = cl.load_tokenizer("minilm")
@@ -85,7 +86,7 @@ for part in (capstone.MyLayerNorm, capstone.MyAttention, capstone.MyFeedForward,
 # **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (the picked loader: yours from notebook 07 when it passes); return the model in eval mode. After loading, two lines say which loader and which name map put the weights in: notebook 07 allowed your loader to use `cl.checkpoint_name_to_ours` instead of your own `to_our_name`, and only a loader that calls your `to_our_name` loads by your name map.
 
 # %%
-from course_lib.checks.capstone import check_load_my_bert
+from course_kit.checks.capstone import check_load_my_bert
 from course_lib.pretrained import read_pretrained  # noqa: F401 (for your code)
 
 
@@ -140,7 +141,7 @@ assert hidden_gap < 1e-5 and map_gap < 1e-5, f"expected: equal within 1e-5 ({hid
 # The attention explorer of notebook 08 takes any model that is called like `cl.BertModel`, so it takes yours: the maps it shows are computed by your `split_heads` and `attention_weights`. Pick a layer and a head; notebook 08 explains every view.
 
 # %%
-explorer = cl.AttentionExplorer(my_bert, tok, "The cat sat on the mat because it was tired.")
+explorer = kit.AttentionExplorer(my_bert, tok, "The cat sat on the mat because it was tired.")
 explorer
 
 # %% [markdown]

@@ -28,16 +28,17 @@ import numpy as np
 import torch
 from IPython.display import HTML, Image, Markdown, display
 
+import course_kit as kit
 import course_lib as cl
-from course_lib.checks.explorer import check_rollout, check_sep_share
-from course_lib.explorer import (
+from course_kit.checks.explorer import check_rollout, check_sep_share
+from course_kit.explorer import (
     AttentionExplorer,
     attention_rollout,
     compute_attention_maps,
     head_pattern_scores,
     pattern_table_html,
 )
-from course_lib.explorer.patterns import DOMINANT_SHARE, definitions_markdown
+from course_kit.explorer.patterns import DOMINANT_SHARE, definitions_markdown
 
 torch.manual_seed(0)
 model = cl.load_pretrained("minilm")  # the shipped all-MiniLM-L6-v2: offline, hash-checked
@@ -146,8 +147,8 @@ explorer
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.explorer import query_key_vectors, query_key_view
-from course_lib.explorer.querykey import encode_for_model
+from course_kit.explorer import query_key_vectors, query_key_view
+from course_kit.explorer.querykey import encode_for_model
 
 queries, keys, _ = query_key_vectors(model, *encode_for_model(model, tok, text), layer=0)
 print("queries and keys of layer 1:", queries.shape, "(heads, tokens, head size)")
@@ -182,7 +183,7 @@ Image(still.current_png())
 #
 # To compare 72 heads (or BERT-base's 144) we summarise each map with a few numbers, averaged over
 # the tokens that look (the rows). These are the course's one set of definitions
-# (`course_lib/explorer/patterns.py`), the same as in notebook 04:
+# (`course_kit/explorer/patterns.py`), the same as in notebook 04:
 
 # %%
 display(Markdown(definitions_markdown()))
@@ -345,9 +346,9 @@ print(f"lowest broadness of its heads: {random_scores.broadness.min():.2f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"largest weight in any head of the random model: {random_maps.weights.max():.3f}")
-shared = cl.head_view_png(random_maps.weights[0, 0], random_maps.tokens,
+shared = kit.head_view_png(random_maps.weights[0, 0], random_maps.tokens,
                           title="random BERT-base, layer 1, head 1: shared 0..1 scale")
-contrast = cl.head_view_png(random_maps.weights[0, 0], random_maps.tokens, vmax=None,
+contrast = kit.head_view_png(random_maps.weights[0, 0], random_maps.tokens, vmax=None,
                             title="the same map, per-map contrast")
 
 # %%
@@ -515,7 +516,7 @@ still.set_view(text="Emoji 😀, Ελληνικά, 日本語 and control\x07 cha
 print(still.tokens)
 broken = np.full((1, 1, 3, 3), np.nan, dtype=np.float32)
 try:
-    cl.explorer.maps_from_weights(broken, ["[CLS]", "oops", "[SEP]"])
+    kit.explorer.maps_from_weights(broken, ["[CLS]", "oops", "[SEP]"])
 except ValueError as error:
     print("refused:", error)
 
@@ -548,12 +549,12 @@ except ValueError as error:
 # The cell below measures Kobayashi et al.'s norms on our sentence. The **[CLS] share** is the
 # course's share (section 4), once from the weights `a_ij` and once from the norms
 # `||a_ij f_h(x_j)||` (each row renormalised to sum to 1), averaged over the heads of each layer
-# (`course_lib/attribution.py`).
+# (`course_kit/attribution.py`).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.attribution import column_share, head_ablated, norm_weighted_attention
-from course_lib.checks.attribution import check_cls_norm_head, check_ignored_clue_head
+from course_kit.attribution import column_share, head_ablated, norm_weighted_attention
+from course_kit.checks.attribution import check_cls_norm_head, check_ignored_clue_head
 
 weights_a, norms_a = norm_weighted_attention(model, ids[0])  # both (layers, heads, seq, seq)
 cls_columns = [i for i, token in enumerate(enc.tokens) if token == "[CLS]"]
@@ -581,7 +582,7 @@ for layer in range(cfg.num_layers):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.checks.attribution import CLUE_TEXT, answer_log_prob
+from course_kit.checks.attribution import CLUE_TEXT, answer_log_prob
 
 mlm = cl.BertForMaskedLM.from_pretrained("course-mlm").eval()  # trained in notebook 09
 mlm_tok = cl.load_tokenizer("course-mlm")

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import SVG, display
 
+import course_kit as kit
 import course_lib as cl
 from course_lib import pretraining as pt
 
@@ -81,7 +82,7 @@ plt.show()
 # **Exercise 1 — a causal mask.** Write `my_causal_mask(seq_len)` returning a `(seq_len, seq_len)` **bool** tensor that is True where query position *i* may look at key position *j*, that is where *j* ≤ *i*. The checker names the usual slips: the upper triangle instead of the lower, and the diagonal left out (a position must see itself).
 
 # %%
-from course_lib.checks.pretraining import check_causal_mask, check_mask_tokens, check_masked_lm_loss
+from course_kit.checks.pretraining import check_causal_mask, check_mask_tokens, check_masked_lm_loss
 
 
 def my_causal_mask(seq_len: int) -> torch.Tensor:
@@ -400,7 +401,7 @@ for text in blanks:
 assert shipped_accuracy[("all", "right")] >= 0.9
 
 # %%
-cl.AttentionExplorer(shipped.bert, shipped_tok, "late at night the [MASK] barked at the gate .")
+kit.AttentionExplorer(shipped.bert, shipped_tok, "late at night the [MASK] barked at the gate .")
 
 # %% [markdown]
 # ## Summary

@@ -379,12 +379,12 @@ for text, truth, guess in zip(test_texts, y_test.tolist(), predicted.tolist()):
 # **Exercise 1 — features from the encoder's output.** Write `sentence_features(hidden, mask, pooling)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` (1 = real token, 0 = padding), `pooling` is `"cls"`, `"average"` or `"max"`; return `(batch, hidden)`. Write the pooling yourself (no `cl.global_..._pooling`): padding must count in neither the average nor the max.
 
 # %%
-from course_lib.checks.classify import (
+from course_kit.checks.classify import (
     check_held_out_accuracy,
     check_sentence_features,
     check_standardize,
 )
-from course_lib.checks.finetune import check_training_step
+from course_kit.checks.finetune import check_training_step
 
 
 def sentence_features(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:

@@ -245,7 +245,7 @@ else:
 # **Exercise 1 — spaces around CJK ideographs.** Write `space_around_cjk(text)` that puts a space before and after every CJK ideograph, as BERT does before WordPiece, and leaves everything else alone. The ideograph blocks are U+4E00–U+9FFF, U+3400–U+4DBF, U+20000–U+2A6DF, U+2A700–U+2B73F, U+2B740–U+2B81F, U+2B820–U+2CEAF, U+F900–U+FAFF and U+2F800–U+2FA1F. Hiragana, katakana and Hangul are not ideographs. (The result is compared word by word, so extra spaces do no harm.)
 
 # %%
-from course_lib.checks.where_next import check_space_around_cjk, check_uncased_normalize
+from course_kit.checks.where_next import check_space_around_cjk, check_uncased_normalize
 
 
 def space_around_cjk(text: str) -> str:

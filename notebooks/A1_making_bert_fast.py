@@ -11,7 +11,7 @@
 # - **pack** a padded batch into its real tokens and unpack it (exercise 1);
 # - **quantize** a Linear layer to int8 by hand: scales, zero points, an integer matrix multiply, dequantizing (exercise 2), and see int8's accuracy cost on real text.
 #
-# **Timings.** Every speed in this notebook is measured here, on this machine, with whatever else runs on it, and printed as a **ratio** of two times measured back to back (`cl.profiling.speed_ratio`: median of interleaved rounds). Your ratios will differ from anyone else's; nothing checks them.
+# **Timings.** Every speed in this notebook is measured here, on this machine, with whatever else runs on it, and printed as a **ratio** of two times measured back to back (`kit.profiling.speed_ratio`: median of interleaved rounds). Your ratios will differ from anyone else's; nothing checks them.
 #
 # **Estimated time:** 40 minutes (the notebook runs in 1 to 3 minutes).
 
@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 import course_lib as cl
-from course_lib.profiling import speed_ratio, time_shares
+from course_kit.profiling import speed_ratio, time_shares
 
 _ = torch.manual_seed(0)
 ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
@@ -161,7 +161,7 @@ for lever, ratio in levers.items():
 # **Exercise 1 — pack and unpack.** Write `pack(hidden, mask)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` with 1 (or True) for real tokens; return `(tokens, hidden)`, the real tokens only, **text after text**, in their order. And `unpack(packed, mask)`: back to `(batch, seq, hidden)`, each row where it came from, **zeros** at padded positions. The checker gives a 0/1 mask as the tokenizer does, a bool mask, and a text with a hole in the middle.
 
 # %%
-from course_lib.checks.speed import check_int8_linear, check_pack_unpack
+from course_kit.checks.speed import check_int8_linear, check_pack_unpack
 
 
 def pack(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 A notebook saved by `make notebooks` keeps no widget state, only the widget's text form, e.g.
 ``AttentionExplorer(children=...)``. For each such output of an attention widget of
-``course_lib.explorer`` (the explorer of notebook 08, the reduced ``AttentionMapsWidget`` of
+``course_kit.explorer`` (the explorer of notebook 08, the reduced ``AttentionMapsWidget`` of
 notebooks 03 and 04), the site needs the widget that was shown there: this module reads the
 cell's call (``AttentionExplorer(model, tok, text)``) and, for each name it uses, the last
 earlier assignment of that name, evaluates those few expressions (only constants and
@@ -19,7 +19,7 @@ import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The attention widgets of course_lib.explorer that the site shows live (by class name; a class
+# The attention widgets of course_kit.explorer that the site shows live (by class name; a class
 # not in this checkout simply never appears in a saved output).
 WIDGET_CLASSES = ("AttentionExplorer", "AttentionMapsWidget")
 FALLBACK_CLASS = "AttentionExplorer"
@@ -148,7 +148,7 @@ def explorer_spec(cell_source: str, earlier_sources: list[str],
 def _build(spec: ExplorerSpec):
     """The widget, made as the notebook made it; and the arguments it was given, by name."""
     import course_lib as cl
-    from course_lib import explorer as explorer_package
+    from course_kit import explorer as explorer_package
 
     if spec.problem:
         widget = getattr(explorer_package, FALLBACK_CLASS)()
@@ -165,8 +165,8 @@ def _build(spec: ExplorerSpec):
 
 def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
     """Write the widget's standalone, kernel-free page to ``path``; returns what it shows."""
-    from course_lib.explorer import head_pattern_scores, render_grid, write_static_html
-    from course_lib.explorer.render import image_to_png
+    from course_kit.explorer import head_pattern_scores, render_grid, write_static_html
+    from course_kit.explorer.render import image_to_png
 
     if spec.problem:
         print(f"  note: {path.name} shows the explorer's default text: {spec.problem}")

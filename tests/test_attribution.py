@@ -1,12 +1,12 @@
-"""course_lib/attribution.py (head ablation, Kobayashi et al.'s norms) and the checkers of notebook
+"""course_kit/attribution.py (head ablation, Kobayashi et al.'s norms) and the checkers of notebook
 08's inquiry tasks."""
 
 import pytest
 import torch
 
 import course_lib as cl
-from course_lib.attribution import column_share, head_ablated, norm_weighted_attention
-from course_lib.checks.attribution import check_cls_norm_head, check_ignored_clue_head
+from course_kit.attribution import column_share, head_ablated, norm_weighted_attention
+from course_kit.checks.attribution import check_cls_norm_head, check_ignored_clue_head
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import peers  # noqa: E402
 
 import course_lib as cl  # noqa: E402
-from course_lib.profiling import speed_ratio  # noqa: E402
+from course_kit.profiling import speed_ratio  # noqa: E402
 
 
 def test_a_missing_package_is_named():

@@ -442,9 +442,9 @@ def test_exported_page_is_interactive_offline(tmp_path):
     import numpy as np
     from playwright.sync_api import sync_playwright
 
-    from course_lib.explorer import head_pattern_scores, maps_from_weights, render_grid
-    from course_lib.explorer.export import write_static_html
-    from course_lib.explorer.render import image_to_png
+    from course_kit.explorer import head_pattern_scores, maps_from_weights, render_grid
+    from course_kit.explorer.export import write_static_html
+    from course_kit.explorer.render import image_to_png
 
     if find_chromium() is None:
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
@@ -543,7 +543,7 @@ def open_offline(browser, page_path: Path, problems: list, blocked: list, **cont
 def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
                 query_keys=None) -> Path:
     """A bare page with the viewer on ``maps`` (as the live view and exports mount it)."""
-    from course_lib.explorer.interactive import _script_safe_json, viewer_data, viewer_script
+    from course_kit.explorer.interactive import _script_safe_json, viewer_data, viewer_script
 
     data = _script_safe_json(viewer_data(maps, layer, head, parts=parts,
                                          query_keys=query_keys))
@@ -563,7 +563,7 @@ def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):
     import numpy as np
     from playwright.sync_api import sync_playwright
 
-    from course_lib.explorer import maps_from_weights, query_key_view
+    from course_kit.explorer import maps_from_weights, query_key_view
 
     if find_chromium() is None:
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")

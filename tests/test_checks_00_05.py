@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_kit.checks import attention, embeddings, layers, tokens, welcome
+from course_kit.checks.core import CheckReport
 from course_lib.attention import merge_heads, split_heads
-from course_lib.checks import attention, embeddings, layers, tokens, welcome
-from course_lib.checks.core import CheckReport
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

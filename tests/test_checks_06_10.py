@@ -15,24 +15,24 @@ import pytest
 import torch
 
 import course_lib as cl
-from course_lib.checks.classify import (
+from course_kit.checks.classify import (
     check_held_out_accuracy,
     check_sentence_features,
     check_standardize,
 )
-from course_lib.checks.encoder import (
+from course_kit.checks.encoder import (
     check_attention_flop_share,
     check_growth_exponent,
     check_masked_max_pooling,
     check_parameter_count,
     true_parameter_count,
 )
-from course_lib.checks.pretrained import (
+from course_kit.checks.pretrained import (
     check_cosine_similarity_matrix,
     check_load_weights,
     check_name_map,
 )
-from course_lib.checks.where_next import check_space_around_cjk, check_uncased_normalize
+from course_kit.checks.where_next import check_space_around_cjk, check_uncased_normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import course_lib as cl
-from course_lib.checks import (
+from course_kit.checks import (
     attention,
     calling,
     classify,
@@ -28,13 +28,13 @@ from course_lib.checks import (
     welcome,
     where_next,
 )
-from course_lib.checks._learner import call_learner as old_path_call_learner
-from course_lib.checks._learner import seeded as old_path_seeded
-from course_lib.checks.cases import Case, check_cases
-from course_lib.checks.compare import as_int, as_number, compare_tensors, tensors_match
-from course_lib.checks.core import CheckReport, call_safely
-from course_lib.checks.core import compare_tensors as old_path_compare
-from course_lib.checks.mistakes import name_mistake
+from course_kit.checks._learner import call_learner as old_path_call_learner
+from course_kit.checks._learner import seeded as old_path_seeded
+from course_kit.checks.cases import Case, check_cases
+from course_kit.checks.compare import as_int, as_number, compare_tensors, tensors_match
+from course_kit.checks.core import CheckReport, call_safely
+from course_kit.checks.core import compare_tensors as old_path_compare
+from course_kit.checks.mistakes import name_mistake
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

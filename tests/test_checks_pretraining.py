@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import course_lib as cl
-from course_lib.checks.pretraining import (
+from course_kit.checks.pretraining import (
     check_causal_mask,
     check_mask_tokens,
     check_masked_lm_loss,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_lib.checks.speed import check_int8_linear, check_pack_unpack
+from course_kit.checks.speed import check_int8_linear, check_pack_unpack
 
 # --- pack / unpack ---------------------------------------------------------------------------
 
@@ -109,7 +109,7 @@ def test_right_int8_linear_passes(fn):
 
 
 def _variant(**changes):
-    from course_lib.checks.speed import _quantized
+    from course_kit.checks.speed import _quantized
 
     return lambda x, w, b: _quantized(x, w, b, **changes)
 

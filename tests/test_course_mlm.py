@@ -8,6 +8,7 @@ import shutil
 import pytest
 import torch
 
+import course_kit as kit
 import course_lib as cl
 from course_lib import pretraining as pt
 from course_lib.pretrained import COURSE_MLM_FOLDER
@@ -63,7 +64,7 @@ def test_encoder_only_loading_and_explorer(course):
     model, tok = course
     encoder = cl.load_pretrained("course-mlm")  # the head set aside
     assert encoder.config.vocab_size == tok.vocab_size
-    explorer = cl.AttentionExplorer(model.bert, tok, "late at night the [MASK] barked .")
+    explorer = kit.AttentionExplorer(model.bert, tok, "late at night the [MASK] barked .")
     assert explorer.current_png().startswith(PNG_MAGIC)
     assert explorer.tokens[0] == "[CLS]" and "[MASK]" in explorer.tokens
     layers, heads = model.config.num_layers, model.config.num_heads

@@ -1,4 +1,4 @@
-"""The pre-flight check (python -m course_lib.doctor, make check): PASS on this machine, and a
+"""The pre-flight check (python -m course_kit.doctor, make check): PASS on this machine, and a
 clear FIX line for each kind of problem it looks for (a missing or too old package, a damaged
 model file, too little memory), never a traceback."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib import doctor
+from course_kit import doctor
 from course_lib.pretrained import ShippedModel
 
 

@@ -12,9 +12,10 @@ import pytest
 import torch
 from PIL import Image
 
+import course_kit as kit
 import course_lib as cl
-from course_lib.checks.explorer import check_rollout, check_sep_share
-from course_lib.explorer import (
+from course_kit.checks.explorer import check_rollout, check_sep_share
+from course_kit.explorer import (
     AttentionExplorer,
     attention_rollout,
     head_pattern_scores,
@@ -29,8 +30,8 @@ from course_lib.explorer import (
     select_view,
     static_html_page,
 )
-from course_lib.explorer import models as explorer_models
-from course_lib.explorer.render import image_to_png, resample
+from course_kit.explorer import models as explorer_models
+from course_kit.explorer.render import image_to_png, resample
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TOKENS = ["[CLS]", "the", "cat", "sat", "down", "[SEP]"]
@@ -629,12 +630,12 @@ def test_import_course_lib_does_not_import_ipywidgets():
     import sys
     from pathlib import Path
 
-    code = ("import sys, course_lib as cl\n"
-            "assert 'ipywidgets' not in sys.modules, 'import course_lib loaded ipywidgets'\n"
-            "assert 'course_lib.explorer' not in sys.modules\n"
-            "assert cl.head_view_png and cl.render_attention_map\n"
+    code = ("import sys, course_lib as cl, course_kit as kit\n"
+            "assert 'ipywidgets' not in sys.modules, 'import course_kit loaded ipywidgets'\n"
+            "assert 'course_kit.explorer' not in sys.modules\n"
+            "assert kit.head_view_png and kit.render_attention_map\n"
             "assert 'ipywidgets' not in sys.modules, 'the pictures loaded ipywidgets'\n"
-            "assert cl.AttentionExplorer.__name__ == 'AttentionExplorer'\n"
+            "assert kit.AttentionExplorer.__name__ == 'AttentionExplorer'\n"
             "assert 'ipywidgets' in sys.modules\n"
             "assert 'anywidget' not in sys.modules, 'the live view is loaded when opened'\n")
     root = str(Path(__file__).resolve().parents[1])
@@ -645,7 +646,7 @@ def test_import_course_lib_does_not_import_ipywidgets():
 
 
 def test_state_checks_names_and_types():
-    from course_lib.explorer import ExplorerState
+    from course_kit.explorer import ExplorerState
 
     state = ExplorerState()
     assert state.vmax == 1.0 and state.replace(scale="per-map").vmax is None
@@ -683,7 +684,7 @@ def focus_maps():
 
 
 def test_token_focus_points_from_the_looking_token_to_the_token_looked_at():
-    from course_lib.explorer import token_focus
+    from course_kit.explorer import token_focus
 
     view = select_view(focus_maps())
     looks_at, looked_at_by = token_focus(view, layer=0, token=1)  # 'a', place 2 in the text
@@ -695,7 +696,7 @@ def test_token_focus_points_from_the_looking_token_to_the_token_looked_at():
 
 
 def test_token_focus_places_are_places_in_the_text_not_in_the_filtered_view():
-    from course_lib.explorer import token_focus
+    from course_kit.explorer import token_focus
 
     view = select_view(focus_maps(), pair_filter="B->A", hide_special=True)
     assert list(view.col_positions) == [1, 2]  # 'a', 'b' only
@@ -709,8 +710,8 @@ def test_token_focus_places_are_places_in_the_text_not_in_the_filtered_view():
 
 
 def test_strongest_links_and_their_text_count_places_from_one():
-    from course_lib.explorer import strongest_links
-    from course_lib.explorer.tables import links_html
+    from course_kit.explorer import strongest_links
+    from course_kit.explorer.tables import links_html
 
     view = select_view(focus_maps(), pair_filter="A->B")
     links = strongest_links(view, view.weights[0, 0], count=2)
@@ -720,7 +721,7 @@ def test_strongest_links_and_their_text_count_places_from_one():
 
 
 def test_every_view_shows_rows_that_sum_to_one_after_filters():
-    from course_lib.explorer import ExplorerState, Presenter
+    from course_kit.explorer import ExplorerState, Presenter
 
     presenter = Presenter(pair_maps())
     for pair_filter in ("all", "A->A", "A->B", "B->A", "B->B"):
@@ -739,7 +740,7 @@ def view_summary_ok(summary: str) -> bool:
 
 
 def test_presenter_rollout_equals_the_formula():
-    from course_lib.explorer import ExplorerState, Presenter
+    from course_kit.explorer import ExplorerState, Presenter
 
     maps = pair_maps()
     state = ExplorerState(rollout=True, layer=1)
@@ -748,9 +749,9 @@ def test_presenter_rollout_equals_the_formula():
 
 
 def test_patterns_picture_is_colored_by_the_number_in_the_table():
-    from course_lib.explorer import ExplorerState, Presenter
-    from course_lib.explorer.render import colorize
-    from course_lib.explorer.tables import head_value
+    from course_kit.explorer import ExplorerState, Presenter
+    from course_kit.explorer.render import colorize
+    from course_kit.explorer.tables import head_value
 
     maps = maps_from_weights(pattern_maps(), TOKENS)
     presenter = Presenter(maps)
@@ -770,7 +771,7 @@ def cell_color(image, left_fraction=0.5):
 
 
 def test_shared_scale_draws_uniform_attention_pale_and_per_map_contrast_dark():
-    from course_lib.explorer.render import COLORS, colorize
+    from course_kit.explorer.render import COLORS, colorize
 
     uniform = np.full((6, 6), 1 / 6, dtype=np.float32)
     shared = np.asarray(render_attention_map(uniform, TOKENS, cell=20, bar=False))
@@ -787,7 +788,7 @@ def test_shared_scale_draws_uniform_attention_pale_and_per_map_contrast_dark():
 
 
 def test_maps_carry_a_color_bar_with_real_values():
-    from course_lib.explorer import color_bar
+    from course_kit.explorer import color_bar
 
     with_bar = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20)
     without = render_attention_map(np.eye(3), ["x", "y", "z"], cell=20, bar=False)
@@ -799,7 +800,7 @@ def test_maps_carry_a_color_bar_with_real_values():
 
 
 def test_thumbnails_keep_row_sums_when_shrinking():
-    from course_lib.explorer.render import shrink_map
+    from course_kit.explorer.render import shrink_map
 
     rng = np.random.default_rng(3)
     maps = renormalize_rows(rng.random((2, 100, 100)).astype(np.float32))
@@ -817,8 +818,8 @@ def test_pictures_are_drawn_at_natural_size_and_shown_unstretched(explorer):
 
 
 def test_sentence_pairs_get_a_divider_line():
-    from course_lib.explorer import ExplorerState, Presenter
-    from course_lib.explorer.render import DIVIDER
+    from course_kit.explorer import ExplorerState, Presenter
+    from course_kit.explorer.render import DIVIDER
 
     pair = Presenter(pair_maps()).draw(ExplorerState(view="head")).image
     single_maps = maps_from_weights(pattern_maps(), TOKENS)
@@ -868,7 +869,7 @@ def test_scale_option_changes_the_picture(explorer):
     ("nul.txt", "reserved"), ("x" * 300, "bytes long"),
 ])
 def test_bad_file_names_are_refused_naming_the_rule(name, rule):
-    from course_lib.explorer import check_file_name
+    from course_kit.explorer import check_file_name
 
     with pytest.raises(ValueError, match=rule):
         check_file_name(name, "html")
@@ -880,13 +881,13 @@ def test_bad_file_names_are_refused_naming_the_rule(name, rule):
                                            ("layer 3, head 2", "layer 3, head 2.html"),
                                            ("注意", "注意.html"), ("v1.2", "v1.2.html")])
 def test_good_file_names_get_their_suffix(name, expected):
-    from course_lib.explorer import check_file_name
+    from course_kit.explorer import check_file_name
 
     assert check_file_name(name, "html") == expected
 
 
 def test_file_name_must_be_a_string():
-    from course_lib.explorer import check_file_name
+    from course_kit.explorer import check_file_name
 
     with pytest.raises(TypeError, match="must be a string"):
         check_file_name(None, "png")
@@ -980,7 +981,7 @@ def test_heads_by_tokens_maps_keep_readable_rows_at_512_tokens():
 
 
 def test_characters_no_font_can_draw_are_named():
-    from course_lib.explorer.render import _coverage, font_for, get_font, missing_glyphs
+    from course_kit.explorer.render import _coverage, font_for, get_font, missing_glyphs
 
     primary = get_font(10)
     if _coverage(getattr(primary, "path", "")) is None:
@@ -988,7 +989,7 @@ def test_characters_no_font_can_draw_are_named():
     assert missing_glyphs(["[CLS]", "cat", "Привет", "ελ"]) == ""
     if missing_glyphs(["日"]):  # no CJK font installed: the explorer says so
         presenter_maps = maps_from_weights(np.full((1, 1, 3, 3), 1 / 3), ["[CLS]", "日", "[SEP]"])
-        from course_lib.explorer import ExplorerState, Presenter
+        from course_kit.explorer import ExplorerState, Presenter
 
         summary = Presenter(presenter_maps).draw(ExplorerState()).summary
         assert "No font on this machine can draw 日" in summary
@@ -997,7 +998,7 @@ def test_characters_no_font_can_draw_are_named():
 
 
 def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch):
-    from course_lib.explorer import render
+    from course_kit.explorer import render
 
     primary = render.get_font(10)
     if render._coverage(getattr(primary, "path", "")) is None:
@@ -1026,7 +1027,7 @@ def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch)
 def test_viewer_data_carries_the_maps_exactly_enough():
     import base64
 
-    from course_lib.explorer.interactive import viewer_data
+    from course_kit.explorer.interactive import viewer_data
 
     maps = pair_maps()
     data = viewer_data(maps, layer=1, head=2)
@@ -1073,7 +1074,7 @@ def test_live_view_gets_the_maps_when_opened_and_long_texts_one_layer_at_a_time(
 
 
 def test_live_data_is_bounded_and_thumbnails_keep_row_sums():
-    from course_lib.explorer.interactive import viewer_parts
+    from course_kit.explorer.interactive import viewer_parts
 
     maps = maps_from_weights(np.full((3, 2, 100, 100), 0.01, dtype=np.float32),
                              [f"t{i}" for i in range(100)])
@@ -1088,7 +1089,7 @@ def test_live_data_is_bounded_and_thumbnails_keep_row_sums():
 # ----- the lessons' view (notebooks 03 and 04) ---------------------------------------------
 
 def test_lesson_view_shows_one_head_and_follows_set_view(minilm):
-    from course_lib.explorer import AttentionMapsWidget
+    from course_kit.explorer import AttentionMapsWidget
 
     view = AttentionMapsWidget(*minilm, "The cat sat on the mat.", parts="head", layer=0, head=2)
     assert view.view.parts == "head" and (view.layer, view.head) == (0, 2)
@@ -1104,7 +1105,7 @@ def test_lesson_view_shows_one_head_and_follows_set_view(minilm):
 
 
 def test_lesson_view_says_when_a_text_is_cut_and_refuses_blank_text(minilm):
-    from course_lib.explorer import AttentionMapsWidget
+    from course_kit.explorer import AttentionMapsWidget
 
     view = AttentionMapsWidget(*minilm, "one two three four five six", parts="layer",
                                max_tokens=5)
@@ -1121,9 +1122,9 @@ def test_lesson_view_says_when_a_text_is_cut_and_refuses_blank_text(minilm):
 
 
 def test_lesson_view_is_the_explorers_viewer(minilm):
-    from course_lib.explorer import AttentionMapsWidget
-    from course_lib.explorer.interactive import viewer_script
-    from course_lib.explorer.live import LiveAttentionView
+    from course_kit.explorer import AttentionMapsWidget
+    from course_kit.explorer.interactive import viewer_script
+    from course_kit.explorer.live import LiveAttentionView
 
     view = AttentionMapsWidget(*minilm, "Hi there.", parts="layer")
     assert isinstance(view.view, LiveAttentionView) and viewer_script() in view.view._esm
@@ -1145,7 +1146,7 @@ def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
 # ----- the query/key view --------------------------------------------------------------------
 
 def test_query_key_view_on_hand_made_vectors():
-    from course_lib.explorer import query_key_view
+    from course_kit.explorer import query_key_view
 
     queries = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])  # (seq, d): token 1 is [0, 2]
     keys = np.array([[3.0, 1.0], [0.0, -1.0], [2.0, 2.0]])
@@ -1162,8 +1163,8 @@ def test_query_key_view_on_hand_made_vectors():
 
 
 def test_query_key_vectors_give_the_models_own_map(minilm):
-    from course_lib.explorer import query_key_vectors, query_key_view
-    from course_lib.explorer.querykey import encode_for_model
+    from course_kit.explorer import query_key_vectors, query_key_view
+    from course_kit.explorer.querykey import encode_for_model
 
     model, tokenizer = minilm
     queries, keys, reported = query_key_vectors(
@@ -1171,15 +1172,15 @@ def test_query_key_vectors_give_the_models_own_map(minilm):
     assert queries.shape == keys.shape == (12, 10, 32) and reported.shape == (12, 10, 10)
     view = query_key_view(queries[4], keys[4], token=3)
     np.testing.assert_allclose(view.weights, reported[4, 3], atol=1e-5)
-    maps = cl.explorer.compute_attention_maps(model, tokenizer, "The cat sat.", "It slept.")
+    maps = kit.explorer.compute_attention_maps(model, tokenizer, "The cat sat.", "It slept.")
     np.testing.assert_allclose(view.weights, maps.weights[2, 4, 3], atol=1e-5)
     with pytest.raises(ValueError, match="layer must be between 0 and 5"):
         query_key_vectors(model, *encode_for_model(model, tokenizer, "Hi."), layer=6)
 
 
 def test_query_key_view_refuses_a_model_whose_attention_is_not_q_dot_k(minilm):
-    from course_lib.explorer import query_key_vectors
-    from course_lib.explorer.querykey import encode_for_model
+    from course_kit.explorer import query_key_vectors
+    from course_kit.explorer.querykey import encode_for_model
 
     torch.manual_seed(0)
     model = cl.BertModel(cl.BertConfig.tiny()).eval()
@@ -1201,7 +1202,7 @@ def test_query_key_view_refuses_a_model_whose_attention_is_not_q_dot_k(minilm):
 
 
 def test_live_view_sends_queries_and_keys_when_asked(minilm):
-    from course_lib.explorer import AttentionMapsWidget
+    from course_kit.explorer import AttentionMapsWidget
 
     view = AttentionMapsWidget(*minilm, "The cat sat.", parts="head")
     live = view.view

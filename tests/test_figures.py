@@ -1,4 +1,4 @@
-"""course_lib/figures.py: scatter labels placed without overlaps."""
+"""course_kit/figures.py: scatter labels placed without overlaps."""
 
 import matplotlib
 
@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from course_lib.figures import place_labels  # noqa: E402
+from course_kit.figures import place_labels  # noqa: E402
 
 
 def text_boxes(ax):

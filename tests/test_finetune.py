@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_lib as cl
+from course_kit.checks.finetune import MAX_GRAD_NORM, check_training_step, raw_gradient_norm
 from course_lib import finetune as ft
-from course_lib.checks.finetune import MAX_GRAD_NORM, check_training_step, raw_gradient_norm
 
 
 def tiny_encoder(seed: int = 0, pooler: bool = False) -> cl.BertModel:

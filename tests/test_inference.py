@@ -272,7 +272,7 @@ def test_full_bert_base_equals_reference(random_base_folder):
 
 def test_time_shares_cover_the_whole_forward_pass():
     """The profiler breakdown the notebook and the benchmark print: groups that add up to 100."""
-    from course_lib.profiling import OPERATION_GROUPS, OTHER, time_shares
+    from course_kit.profiling import OPERATION_GROUPS, OTHER, time_shares
 
     torch.manual_seed(0)
     model = cl.BertModel(cl.BertConfig.tiny()).eval()

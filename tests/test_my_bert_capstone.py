@@ -12,8 +12,9 @@ import pytest
 import torch
 from helpers import reference_model
 
+import course_kit as kit
 import course_lib as cl
-from course_lib import capstone
+from course_kit import capstone
 from course_lib.pretrained import read_pretrained
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
@@ -154,8 +155,8 @@ def test_the_explorer_takes_my_bert(tokenizer):
     pixels could differ where a colour is rounded at a boundary)."""
     pytest.importorskip("ipywidgets")
     model, _, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
-    explorer = cl.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
-    library = cl.AttentionExplorer(cl.load_pretrained("minilm"), tokenizer,
+    explorer = kit.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
+    library = kit.AttentionExplorer(cl.load_pretrained("minilm"), tokenizer,
                                    "The cat sat on the mat.")
     for settings in ({"view": "model"}, {"view": "head", "layer": 0, "head": 2},
                      {"view": "token", "token": 2}, {"view": "patterns"},
@@ -208,7 +209,7 @@ def _stub(pieces):
 
 @pytest.mark.parametrize("answer", [capstone.load_my_bert, _written_differently])
 def test_check_load_my_bert_accepts_right_answers(answer, solution_pieces):
-    from course_lib.checks.capstone import check_load_my_bert
+    from course_kit.checks.capstone import check_load_my_bert
 
     report = check_load_my_bert(answer, solution_pieces)
     assert report.passed, str(report)
@@ -222,7 +223,7 @@ def test_check_load_my_bert_accepts_right_answers(answer, solution_pieces):
     (lambda pieces: None, "returned None"),
 ])
 def test_check_load_my_bert_names_the_mistake(answer, named, solution_pieces):
-    from course_lib.checks.capstone import check_load_my_bert
+    from course_kit.checks.capstone import check_load_my_bert
 
     report = check_load_my_bert(answer, solution_pieces)
     assert not report.passed
@@ -259,7 +260,7 @@ def test_a_piece_that_calls_its_module_is_replaced(tokenizer, tmp_path, module, 
 
 SNEAKY = '''
 import torch
-from course_lib import capstone
+from course_kit import capstone
 
 
 def feed_forward(x, ff):
@@ -283,7 +284,7 @@ def test_a_piece_that_recurses_only_inside_my_bert_is_replaced(tokenizer, tmp_pa
 
 
 def test_calling_the_module_again_says_so_at_once():
-    from course_lib.checks.fixtures import SMALL
+    from course_kit.checks.fixtures import SMALL
 
     pieces = types.SimpleNamespace(feed_forward=lambda x, ff: ff(x))
     with pytest.raises(capstone.PieceCallsItsModule, match="calls ff"):
@@ -318,7 +319,7 @@ def to_our_name(checkpoint_name):
 
 
 def _load_small(pieces):
-    from course_lib.checks.pretrained import _fresh_target, _source_checkpoint
+    from course_kit.checks.pretrained import _fresh_target, _source_checkpoint
 
     pieces.load_weights(_fresh_target(), _source_checkpoint()[1])
 

@@ -6,6 +6,7 @@ cell would in JupyterLab."""
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -14,14 +15,14 @@ import pytest
 IPython = pytest.importorskip("IPython")
 from IPython.testing import globalipapp  # noqa: E402
 
-from course_lib import my_bert as saving  # noqa: E402
+from course_kit import my_bert as saving  # noqa: E402
 
 ATTENTION_CELL = '''
 import math
 
 import torch
 
-from course_lib.checks.attention import check_attention_weights
+from course_kit.checks.attention import check_attention_weights
 
 
 def attention_weights(q, k, mask):
@@ -44,7 +45,7 @@ def ipython_shell():
 @pytest.fixture(scope="module")
 def shell():
     ip = ipython_shell()
-    ip.run_cell("%load_ext course_lib.my_bert", store_history=False)
+    ip.run_cell("%load_ext course_kit.my_bert", store_history=False)
     return ip
 
 
@@ -74,15 +75,25 @@ def test_load_ext_registers_the_magic(shell):
     assert "my_bert" in shell.magics_manager.magics["cell"]
 
 
-def test_import_course_lib_registers_the_magic():
-    """In a fresh process, as in a notebook's kernel: the first `import course_lib` does it."""
+def test_import_course_lib_has_no_side_effects(tmp_path):
+    """In a fresh IPython shell: `import course_lib` registers no magic and writes no file;
+    `%load_ext course_kit` registers %%my_bert (issue 18)."""
     code = ("from IPython.testing.globalipapp import start_ipython\n"
             "ip = start_ipython()\n"
             "ip.run_cell('import course_lib')\n"
-            "print('my_bert' in ip.magics_manager.magics['cell'])\n")
+            "print('after import:', 'my_bert' in ip.magics_manager.magics['cell'])\n"
+            "ip.run_cell('%load_ext course_kit')\n"
+            "print('after load_ext:', 'my_bert' in ip.magics_manager.magics['cell'])\n")
+    env = dict(os.environ, HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("COURSE_PROGRESS_FILE", None)
+    work = tmp_path / "work"
+    work.mkdir()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
-    assert done.stdout.strip().endswith("True"), done.stderr
+                          timeout=120, check=True, cwd=work, env=env)
+    assert "after import: False" in done.stdout, done.stdout + done.stderr
+    assert "after load_ext: True" in done.stdout, done.stdout + done.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "ipython" not in str(p).lower()]
+    assert written == [], written
 
 
 def test_cell_runs_and_is_saved_importable(shell, capsys, folder):

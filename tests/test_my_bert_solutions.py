@@ -15,7 +15,7 @@ import pytest
 jupytext = pytest.importorskip("jupytext")
 from IPython.testing import globalipapp  # noqa: E402
 
-from course_lib import capstone  # noqa: E402
+from course_kit import capstone  # noqa: E402
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
 NOTEBOOKS = ["01_text_to_token_ids", "02_word_embeddings", "03_self_attention",
@@ -39,7 +39,7 @@ def ipython_shell():
 def replayed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("learner")
     shell = ipython_shell()
-    shell.run_cell("%load_ext course_lib.my_bert", store_history=False)
+    shell.run_cell("%load_ext course_kit.my_bert", store_history=False)
     old = Path.cwd()
     os.chdir(folder)  # the magic saves into the working folder, as in JupyterLab
     try:

@@ -1,10 +1,10 @@
-"""The course's one definition of head scores (course_lib/explorer/patterns.py): the words that
+"""The course's one definition of head scores (course_kit/explorer/patterns.py): the words that
 notebooks 04 and 08 show match what `head_pattern_scores` computes."""
 
 import numpy as np
 import pytest
 
-from course_lib.explorer.patterns import (
+from course_kit.explorer.patterns import (
     BROAD_ENTROPY,
     DOMINANT_SHARE,
     SCORE_DEFINITIONS,

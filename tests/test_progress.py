@@ -1,5 +1,5 @@
-"""Learners' progress (course_lib/progress.py, cl.progress()): every checker records its verdict
-on the learner's machine, outside the course folder; cl.progress() lists per notebook what is
+"""Learners' progress (course_kit/progress.py, kit.progress()): every checker records its verdict
+on the learner's machine, outside the course folder; kit.progress() lists per notebook what is
 done and what is next; recording never breaks a check."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import course_lib as cl
-from course_lib.checks.layers import check_feed_forward, check_gelu
-from course_lib.progress import exercises_by_notebook, load, progress_file, record
+import course_kit as kit
+from course_kit.checks.layers import check_feed_forward, check_gelu
+from course_kit.progress import exercises_by_notebook, load, progress_file, record
 
 ROOT = Path(__file__).resolve().parents[1]
-# The module (cl.progress is the function of the same name).
-PROGRESS = importlib.import_module("course_lib.progress")
+# The module (kit.progress is the function of the same name).
+PROGRESS = importlib.import_module("course_kit.progress")
 
 
 def exact_gelu(x):
@@ -52,7 +52,7 @@ def test_a_later_wrong_answer_is_recorded_as_not_yet_right(store):
 def test_progress_lists_every_notebook_with_exercises_and_the_next_one(store):
     check_gelu(exact_gelu)
     check_feed_forward(lambda x, ff: x)
-    shown = cl.progress()
+    shown = kit.progress()
     notebooks = [name for name, _ in shown.rows]
     assert notebooks == sorted(notebooks) and "05_encoder_layer" in notebooks
     states = dict((name, state) for _, ex in shown.rows for name, _, state in ex)
@@ -77,7 +77,7 @@ def test_recording_off_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(PROGRESS, "_written", {})
     assert progress_file() is None
     assert check_gelu(exact_gelu).passed
-    assert "recording is off" in str(cl.progress())
+    assert "recording is off" in str(kit.progress())
 
 
 def test_an_unwritable_place_never_breaks_a_check(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@
 # %%
 import torch
 
-from course_lib.checks.welcome import check_block_input_rule, check_predicted_shapes
+from course_kit.checks.welcome import check_block_input_rule, check_predicted_shapes
 
 _ = torch.manual_seed(0)  # the same random numbers on every run
 

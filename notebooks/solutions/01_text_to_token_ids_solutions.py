@@ -4,9 +4,10 @@
 # The exercises of [01_text_to_token_ids.ipynb](../01_text_to_token_ids.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import torch
 
-from course_lib.checks.tokens import check_build_model_input, check_pair_input, check_wordpiece
+from course_kit.checks.tokens import check_build_model_input, check_pair_input, check_wordpiece
 
 _ = torch.manual_seed(0)
 

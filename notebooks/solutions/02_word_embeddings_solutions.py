@@ -4,11 +4,12 @@
 # The exercises of [02_word_embeddings.ipynb](../02_word_embeddings.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import torch
 import torch.nn.functional as F
 
 import course_lib as cl
-from course_lib.checks.embeddings import (
+from course_kit.checks.embeddings import (
     check_embeddings,
     check_layer_norm,
     check_nearest_neighbours,

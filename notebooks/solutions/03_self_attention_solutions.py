@@ -4,12 +4,13 @@
 # The exercises of [03_self_attention.ipynb](../03_self_attention.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import math
 
 import torch
 
 import course_lib as cl
-from course_lib.checks.attention import check_attention_weights, check_one_head
+from course_kit.checks.attention import check_attention_weights, check_one_head
 
 _ = torch.manual_seed(0)
 

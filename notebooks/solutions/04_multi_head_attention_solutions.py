@@ -4,11 +4,12 @@
 # The exercises of [04_multi_head_attention.ipynb](../04_multi_head_attention.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import math
 
 import torch
 
-from course_lib.checks.attention import (
+from course_kit.checks.attention import (
     check_merge_heads,
     check_multi_head_attention,
     check_split_heads,

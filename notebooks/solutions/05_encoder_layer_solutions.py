@@ -4,11 +4,12 @@
 # The exercises of [05_encoder_layer.ipynb](../05_encoder_layer.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import math
 
 import torch
 
-from course_lib.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
+from course_kit.checks.layers import check_encoder_layer, check_feed_forward, check_gelu
 
 _ = torch.manual_seed(0)
 

@@ -9,7 +9,7 @@ import math
 import torch
 
 import course_lib as cl
-from course_lib.checks.encoder import (
+from course_kit.checks.encoder import (
     check_attention_flop_share,
     check_growth_exponent,
     check_masked_max_pooling,

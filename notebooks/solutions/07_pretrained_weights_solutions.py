@@ -4,10 +4,11 @@
 # The exercises of [07_pretrained_weights.ipynb](../07_pretrained_weights.ipynb), solved. Try them yourself first.
 
 # %%
+# %load_ext course_kit
 import torch
 
 import course_lib as cl
-from course_lib.checks.pretrained import (
+from course_kit.checks.pretrained import (
     check_cosine_similarity_matrix,
     check_load_weights,
     check_name_map,

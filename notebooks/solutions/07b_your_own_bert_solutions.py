@@ -8,8 +8,8 @@
 import torch
 
 import course_lib as cl
-from course_lib import capstone
-from course_lib.checks.capstone import check_load_my_bert
+from course_kit import capstone
+from course_kit.checks.capstone import check_load_my_bert
 from course_lib.pretrained import read_pretrained
 
 _ = torch.manual_seed(0)

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 import course_lib as cl
-from course_lib.checks.explorer import check_rollout, check_sep_share
-from course_lib.explorer import attention_rollout, compute_attention_maps, head_pattern_scores
+from course_kit.checks.explorer import check_rollout, check_sep_share
+from course_kit.explorer import attention_rollout, compute_attention_maps, head_pattern_scores
 
 torch.manual_seed(0)
 model = cl.load_pretrained("minilm")  # the shipped all-MiniLM-L6-v2: offline, hash-checked
@@ -83,8 +83,8 @@ print("sep_share matches head_pattern_scores:", tuple(mine.shape))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from course_lib.attribution import column_share, head_ablated, norm_weighted_attention
-from course_lib.checks.attribution import (
+from course_kit.attribution import column_share, head_ablated, norm_weighted_attention
+from course_kit.checks.attribution import (
     CLUE_TEXT,
     answer_log_prob,
     check_cls_norm_head,

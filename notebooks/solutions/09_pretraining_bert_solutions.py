@@ -9,7 +9,7 @@ import torch
 # %% [markdown]
 # **Exercise 1 — a causal mask.** Write `my_causal_mask(seq_len)` returning a `(seq_len, seq_len)` **bool** tensor that is True where query position *i* may look at key position *j*, that is where *j* ≤ *i*. The checker names the usual slips: the upper triangle instead of the lower, and the diagonal left out (a position must see itself).
 # %%
-from course_lib.checks.pretraining import check_causal_mask, check_mask_tokens, check_masked_lm_loss
+from course_kit.checks.pretraining import check_causal_mask, check_mask_tokens, check_masked_lm_loss
 
 
 def my_causal_mask(seq_len: int) -> torch.Tensor:

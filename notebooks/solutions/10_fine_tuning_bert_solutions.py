@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks.classify import (
+from course_kit.checks.classify import (
     check_held_out_accuracy,
     check_sentence_features,
     check_standardize,
 )
-from course_lib.checks.finetune import check_training_step
+from course_kit.checks.finetune import check_training_step
 
 _ = torch.manual_seed(0)
 torch.set_num_threads(1)

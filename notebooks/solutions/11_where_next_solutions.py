@@ -6,7 +6,7 @@
 # %%
 import unicodedata
 
-from course_lib.checks.where_next import check_space_around_cjk, check_uncased_normalize
+from course_kit.checks.where_next import check_space_around_cjk, check_uncased_normalize
 
 # %% [markdown]
 # ## Exercise 1 — spaces around CJK ideographs

@@ -6,7 +6,7 @@
 # %%
 import torch
 
-from course_lib.checks.speed import check_int8_linear, check_pack_unpack
+from course_kit.checks.speed import check_int8_linear, check_pack_unpack
 
 _ = torch.manual_seed(0)
 

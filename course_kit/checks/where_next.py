@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..tokenizer import _CJK_RANGES, is_cjk, strip_accents
+from course_lib.tokenizer import _CJK_RANGES, is_cjk, strip_accents
+
 from .cases import Case, check_cases, read_text
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 CJK_CASES = [
     "東京は大きい",  # kanji with hiragana between them
@@ -77,6 +78,7 @@ def _cjk_mistakes(text: str) -> dict[str, str]:
     }
 
 
+@recorded
 def check_space_around_cjk(space_around_cjk) -> CheckReport:
     """``space_around_cjk(text) -> str``: the text with spaces around every CJK ideograph, so that
     splitting on whitespace makes each ideograph a word of its own. Compared word by word."""
@@ -108,6 +110,7 @@ def _accent_mistakes(text: str) -> dict[str, str]:
     }
 
 
+@recorded
 def check_uncased_normalize(uncased_normalize) -> CheckReport:
     """``uncased_normalize(text) -> str``: lowercase, then strip accents, as uncased BERT does."""
     report = CheckReport("uncased normalisation (lowercase, strip accents)")

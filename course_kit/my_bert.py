@@ -20,7 +20,7 @@ Rules, each said in the cell's output when it applies:
 - the modules the saved code uses (``torch``, ``F``, ...) are imported at the top of the file, and
   a name saved in another ``my_bert`` file is imported from there, so every file stays importable.
 
-``import course_lib`` registers the magic in IPython; ``%load_ext course_lib.my_bert`` does too.
+Load it in a notebook with ``%load_ext course_kit`` (``import course_lib`` registers nothing).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ MARKER = "# [my_bert cell] defines: "  # one line before each saved block
 MODULE_RULE = re.compile(r"[a-z_][a-z0-9_]*")
 PACKAGE_DOC = ('"""My BERT: the code I wrote in the course notebooks, saved by %%my_bert '
                '(one file per module named in the cells)."""\n')
-CHECKS_PACKAGE = "course_lib.checks"  # checkers are the notebook's business, never saved
+CHECKS_PACKAGE = "course_kit.checks"  # checkers are the notebook's business, never saved
 
 
 @dataclass
@@ -229,7 +229,7 @@ def read_saved(path: Path) -> tuple[list[str], list[Block]]:
     return imports, blocks
 
 
-SECTIONS = ("standard library", "third party", "course_lib", "my_bert")
+SECTIONS = ("standard library", "third party", "the course", "my_bert")
 
 
 def _imported_module(line: str) -> str:
@@ -240,12 +240,12 @@ def _imported_module(line: str) -> str:
 
 
 def _section(line: str) -> int:
-    """Where isort puts an import line: 0 standard library, 1 third party, 2 course_lib, 3 ours."""
+    """Where isort puts an import line: 0 standard library, 1 third party, 2 the course (course_lib, course_kit), 3 ours."""
     module = _imported_module(line)
     top = module.split(".")[0]
     if module.startswith("."):
         return 3
-    if top == "course_lib":
+    if top in ("course_lib", "course_kit"):
         return 2
     return 0 if top in sys.stdlib_module_names else 1
 
@@ -387,18 +387,5 @@ def my_bert_magic(line: str, cell: str) -> None:
 
 
 def load_ipython_extension(shell) -> None:
-    """``%load_ext course_lib.my_bert``: register the cell magic."""
+    """``%load_ext course_kit`` (or ``course_kit.my_bert``): register the cell magic."""
     shell.register_magic_function(my_bert_magic, magic_kind="cell", magic_name="my_bert")
-
-
-def register_in_ipython() -> None:
-    """Register ``%%my_bert`` when course_lib is imported inside IPython (a no-op elsewhere)."""
-    import sys
-
-    if "IPython" not in sys.modules:
-        return
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        load_ipython_extension(shell)

@@ -6,9 +6,9 @@ from importlib import metadata
 
 import torch
 
-from ..config import BertConfig
-from ..model import BertModel
-from ..pretrained import MINILM_PACKAGE, load_pretrained, load_tokenizer
+from course_lib.config import BertConfig
+from course_lib.model import BertModel
+from course_lib.pretrained import MINILM_PACKAGE, load_pretrained, load_tokenizer
 
 GIVEN = "given"
 MINILM = "minilm"
@@ -33,7 +33,7 @@ def shipped_model_installed() -> bool:
 
 def bert_base_uncased_cached() -> bool:
     """True when bert-base-uncased is already in the local Hugging Face cache (no network)."""
-    from ..pretrained import cached_folder
+    from course_lib.pretrained import cached_folder
 
     return cached_folder(BERT_BASE_UNCASED) is not None
 

@@ -7,12 +7,13 @@ import math
 
 import torch
 
-from ..config import BertConfig
-from ..model import BertModel
+from course_lib.config import BertConfig
+from course_lib.model import BertModel
+
 from .cases import Case, Unreadable, check_cases, read_number
 from .compare import as_int, numbers_match
 from .fixtures import keep_mask, randn
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 # Configurations the parameter count is tried on: the two real sizes and two odd ones, so that a
 # formula that only works for 768 (or hard-codes 12 layers) is caught.
@@ -76,6 +77,7 @@ def _explain_count(case: Case, number: int) -> str:
             "output, feed-forward and 2 LayerNorms")
 
 
+@recorded
 def check_parameter_count(count_parameters) -> CheckReport:
     """``count_parameters(config) -> int``: the parameters of a BERT encoder without the pooler."""
     report = CheckReport("parameter count of a BERT encoder (no pooler)")
@@ -122,6 +124,7 @@ def _read_pooled(answer):
     return answer
 
 
+@recorded
 def check_masked_max_pooling(masked_max_pooling) -> CheckReport:
     """``masked_max_pooling(sequence, mask)``: (batch, seq, hidden) and (batch, seq) ->
     (batch, hidden), the largest value of each feature over the real tokens only."""
@@ -170,6 +173,7 @@ FLOP_SHARE_CASES = [(BertConfig.base(), n) for n in (3, 128, 512, 4608)] + [
 ]
 
 
+@recorded
 def check_attention_flop_share(attention_flop_share) -> CheckReport:
     """``attention_flop_share(seq_len, config) -> float``: the fraction of one encoder layer's
     FLOPs spent in attention itself (scores and weighted sum), the rest being the Linear layers."""
@@ -227,6 +231,7 @@ def _growth_mistakes(lengths, values) -> dict[str, float]:
     return {why: wrong for why, wrong in mistakes.items() if abs(wrong - slope) > 1e-3}
 
 
+@recorded
 def check_growth_exponent(growth_exponent) -> CheckReport:
     """``growth_exponent(lengths, values) -> float``: the slope of the straight line through the
     points on log-log axes, i.e. k in value ~ c * length ** k."""

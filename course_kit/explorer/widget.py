@@ -14,7 +14,8 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..pretrained import load_tokenizer
+from course_lib.pretrained import load_tokenizer
+
 from .export import checked_target, data_url, path_in_folder, save_png, write_static_html
 from .maps import AttentionMaps, compute_attention_maps
 from .models import CHOICE_NAMES, GIVEN, MINILM, available_choices, load_choice

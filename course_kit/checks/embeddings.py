@@ -9,12 +9,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..config import BertConfig
-from ..embeddings import BertEmbeddings
+from course_lib.config import BertConfig
+from course_lib.embeddings import BertEmbeddings
+
 from .cases import Case, Unreadable, check_cases
 from .compare import as_plain_list, as_tensor
 from .fixtures import OTHER, SMALL, randn, seeded, seeded_module
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 EMBEDDING_NORM = ("layer_norm",)
 
@@ -66,6 +67,7 @@ def _embedding_case(config: BertConfig) -> Case:
                 sizes=sizes)
 
 
+@recorded
 def check_embeddings(bert_embeddings) -> CheckReport:
     """Run ``bert_embeddings(input_ids, token_type_ids, embeddings)`` against BertEmbeddings."""
     report = CheckReport("bert_embeddings")
@@ -110,6 +112,7 @@ def layer_norm_mistakes(x, weight, bias, eps) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_layer_norm(layer_norm) -> CheckReport:
     """Run ``layer_norm(x, weight, bias, eps)`` against torch.nn.functional.layer_norm."""
     report = CheckReport("layer_norm")
@@ -174,6 +177,7 @@ def _explain_neighbours(case: Case, indices: list) -> str:
     return "rank the rows by cosine similarity, most similar first"
 
 
+@recorded
 def check_nearest_neighbours(nearest_neighbours) -> CheckReport:
     """Run ``nearest_neighbours(query, table, k) -> indices`` (cosine similarity, best first)."""
     report = CheckReport("nearest_neighbours")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..config import BertConfig
-from ..validation import MIN_BLOCK_LENGTH, as_id_tensor, check_input_ids
+from course_lib.config import BertConfig
+from course_lib.validation import MIN_BLOCK_LENGTH, as_id_tensor, check_input_ids
+
 from .cases import Case, Unreadable, check_cases
 from .compare import as_shape, as_tensor
 from .mistakes import name_mistake
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 SEQUENCE_LENGTH = 12  # the questions are about a 12-token input
 BATCH_SIZE = 4
@@ -26,7 +27,7 @@ SHAPE_QUESTIONS = {
 
 def _minilm_hidden_size() -> int:
     """The shipped model's width, read from its config.json (384 for all-MiniLM-L6-v2)."""
-    from ..pretrained import load_config, minilm_folder
+    from course_lib.pretrained import load_config, minilm_folder
 
     return load_config(minilm_folder()).hidden_size
 
@@ -68,6 +69,7 @@ def _shape_hint(key: str, answer: tuple, small: int, base: int) -> str:
     return "look again at which axes the output keeps"
 
 
+@recorded
 def check_predicted_shapes(answers) -> CheckReport:
     """Compare a dict of predicted shapes (key -> tuple) with the real ones."""
     report = CheckReport("predicted output shapes")
@@ -138,6 +140,7 @@ def _read_bool(answer) -> bool:
     raise Unreadable(f"return True or False, got {answer!r}")
 
 
+@recorded
 def check_block_input_rule(is_valid_block_input) -> CheckReport:
     """Run ``is_valid_block_input(ids, vocab_size) -> bool`` on valid and invalid inputs."""
     report = CheckReport("is_valid_block_input")

@@ -11,12 +11,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..config import BertConfig
-from ..layers import EncoderLayer, FeedForward, gelu
+from course_lib.config import BertConfig
+from course_lib.layers import EncoderLayer, FeedForward, gelu
+
 from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
 from .given_module import calls_given_module
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 
 def gelu_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -31,6 +32,7 @@ def gelu_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_gelu(gelu_fn) -> CheckReport:
     """Run ``gelu(x)`` on -6..6 against the exact erf formula."""
     report = CheckReport("gelu")
@@ -98,6 +100,7 @@ def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool,
     return report
 
 
+@recorded
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""
     return _check_module(feed_forward, "feed_forward", "the feed-forward output",
@@ -156,6 +159,7 @@ def layer_mistakes(x, layer: EncoderLayer, mask) -> dict[str, torch.Tensor]:
     return mistakes
 
 
+@recorded
 def check_encoder_layer(encoder_layer) -> CheckReport:
     """Run ``encoder_layer(x, layer, mask)`` (layer: a course_lib EncoderLayer) against it."""
     return _check_module(encoder_layer, "encoder_layer", "the layer output",

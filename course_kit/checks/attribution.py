@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..attribution import column_share, head_ablated, norm_weighted_attention
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 CLUE_TEXT = "late at night the [MASK] barked at the gate ."
 CLUE_WORD, ANSWER = "barked", "dog"
@@ -41,6 +41,7 @@ def _named_head(report: CheckReport, config, layer, head) -> tuple[int, int] | N
     return layer - 1, head - 1
 
 
+@recorded
 def check_ignored_clue_head(model, tokenizer, layer, head) -> CheckReport:
     """Task 1 (course-mlm): a head whose [MASK] row gives the clue word at least CLUE_WEIGHT of its
     attention, yet whose removal moves log p(answer) by less than SMALL_EFFECT."""
@@ -70,6 +71,7 @@ def check_ignored_clue_head(model, tokenizer, layer, head) -> CheckReport:
     return report
 
 
+@recorded
 def check_cls_norm_head(model, tokenizer, layer, head) -> CheckReport:
     """Task 2 (MiniLM): a head that gives [CLS] at least CLS_WEIGHT of its attention weight but
     under CLS_NORM of its norm-weighted attention (Kobayashi et al. 2020)."""

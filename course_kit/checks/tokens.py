@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..pretrained import load_tokenizer
-from ..tokenizer import UNK, WordPieceTokenizer
+from course_lib.pretrained import load_tokenizer
+from course_lib.tokenizer import UNK, WordPieceTokenizer
+
 from .cases import Case, Unreadable, check_cases, read_two_lists
 from .compare import as_plain_list
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 MAX_WORD = 100  # BERT's longest word in characters: longer ones become [UNK] unsplit
 WORDPIECE_WORDS = ["wordpiece", "unaffable", "tokenization", "embeddings", "the", "huggingface",
@@ -101,6 +102,7 @@ def _explain_pieces(case: Case, answer: list[str]) -> str:
     return "the pieces do not spell the word"
 
 
+@recorded
 def check_wordpiece(wordpiece) -> CheckReport:
     """Run ``wordpiece(word, vocab) -> list of pieces`` on words with known answers."""
     report = CheckReport("wordpiece")
@@ -145,6 +147,7 @@ def _model_input_hint(case: Case, answer: tuple[list, list]) -> str:
     return "the attention mask must be 1 on every real token, [CLS] and [SEP] included"
 
 
+@recorded
 def check_build_model_input(build_model_input) -> CheckReport:
     """Run ``build_model_input(piece_ids, max_length, cls_id, sep_id, pad_id)`` -> (ids, mask)."""
     report = CheckReport("build_model_input")
@@ -191,6 +194,7 @@ def _show_ids_and_segments(pair) -> str:
     return f"IDs {pair[0]} with segments {pair[1]}"
 
 
+@recorded
 def check_pair_input(pair_input) -> CheckReport:
     """Run ``pair_input(ids_a, ids_b, cls_id, sep_id)`` -> (input_ids, token_type_ids)."""
     report = CheckReport("pair_input")

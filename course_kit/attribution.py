@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import torch
 
-from .model import BertModel
+from course_lib.model import BertModel
 
 
 def _encoder_of(model) -> BertModel:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import torch
 
-from ..inference import QuantizedDense
+from course_lib.inference import QuantizedDense
+
 from .calling import call_learner
 from .cases import Case, check_cases
 from .compare import as_tensor
 from .fixtures import keep_mask, randn
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 # --- exercise 1: pack and unpack ----------------------------------------------------------------
 
@@ -57,6 +58,7 @@ def unpack_mistakes(packed, mask, hidden) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_pack_unpack(pack, unpack) -> CheckReport:
     """``pack(hidden, mask)``: (batch, seq, hidden) -> (tokens, hidden), the real tokens only,
     text after text; ``unpack(packed, mask)``: back to (batch, seq, hidden), zeros at padding."""
@@ -160,6 +162,7 @@ def _distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return ((a.double() - b.double()).norm() / b.double().norm()).item()
 
 
+@recorded
 def check_int8_linear(int8_linear) -> CheckReport:
     """``int8_linear(x, weight, bias)``: x (tokens, in), weight (out, in), bias (out,) ->
     (tokens, out), computed as the int8 engine does: weights per row symmetric int8 (-127..127),

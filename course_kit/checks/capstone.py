@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import torch
 
+from course_lib.model import BertModel
+from course_lib.pretrained import load_pretrained, load_tokenizer
+
 from ..capstone import MyBert
-from ..model import BertModel
-from ..pretrained import load_pretrained, load_tokenizer
 from .calling import call_learner
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 SENTENCE = "The cat sat on the mat because it was tired."
 TOLERANCE = 1e-5
 LOAD_SECONDS = 120.0  # reading the shipped checkpoint takes a few seconds on a slow machine
 
 
+@recorded
 def check_load_my_bert(load_my_bert, pieces) -> CheckReport:
     """``load_my_bert(pieces)``: MyBert(config, pieces) with the shipped MiniLM weights loaded by
     ``pieces.load_weights``, in eval mode; its output must equal course_lib's MiniLM."""

@@ -20,11 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import BertConfig
-from ..finetune import SentenceClassifier
-from ..model import BertModel
+from course_lib.config import BertConfig
+from course_lib.finetune import SentenceClassifier
+from course_lib.model import BertModel
+
 from ._learner import call_learner, clones, seeded
 from .core import CheckReport, compare_tensors
+from .report import recorded
 
 MAX_GRAD_NORM = 0.05  # well below the raw gradient norm of the checker's batch, so clipping acts
 STEPS = 2
@@ -94,6 +96,7 @@ MISTAKES = {
 }
 
 
+@recorded
 def check_training_step(training_step) -> CheckReport:
     """``training_step(model, input_ids, attention_mask, labels, optimizer, max_grad_norm)``:
     dropout on, fresh gradients, cross-entropy, backward, clipped gradients, one update; returns

@@ -8,10 +8,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..masking import IGNORE_INDEX, causal_mask, special_token_ids
-from ..tokenizer import WordPieceTokenizer
+from course_lib.masking import IGNORE_INDEX, causal_mask, special_token_ids
+from course_lib.tokenizer import WordPieceTokenizer
+
 from ._learner import call_learner, clones, seeded
 from .core import CheckReport, compare_tensors
+from .report import recorded
 
 TEXTS = [
     "the dog barked at the gate .",
@@ -37,6 +39,7 @@ def _within(share: float, expected: float, n: int) -> bool:
     return abs(share - expected) <= 5 * (expected * (1 - expected) / max(n, 1)) ** 0.5 + 1e-9
 
 
+@recorded
 def check_mask_tokens(mask_tokens) -> CheckReport:
     """``mask_tokens(input_ids, tokenizer, probability, generator) -> (masked_ids, labels)``."""
     report = CheckReport("mask_tokens (BERT's 15%, then 80/10/10)")
@@ -144,6 +147,7 @@ def reference_masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torc
     return F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=-100)
 
 
+@recorded
 def check_masked_lm_loss(masked_lm_loss) -> CheckReport:
     """``masked_lm_loss(logits (batch, seq, vocab), labels (batch, seq)) -> 0-dim tensor``."""
     report = CheckReport("masked-LM loss")
@@ -179,6 +183,7 @@ def check_masked_lm_loss(masked_lm_loss) -> CheckReport:
     return report
 
 
+@recorded
 def check_causal_mask(causal_mask_fn) -> CheckReport:
     """``causal_mask(seq_len) -> (seq, seq)`` bool, True where query i may see key j (j <= i)."""
     report = CheckReport("causal mask")

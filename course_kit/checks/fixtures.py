@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import torch
 
-from ..config import BertConfig
+from course_lib.config import BertConfig
 
 # The size most exercises run at: small enough to print, with 4 heads of 4 features.
 SMALL = BertConfig(vocab_size=50, hidden_size=16, num_layers=1, num_heads=4, intermediate_size=32,

@@ -21,14 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import attention_weights, merge_heads, split_heads
-from .config import BertConfig
-from .embeddings import BertEmbeddings
-from .layers import gelu
-from .model import BertOutput
-from .pretrained import read_pretrained
-from .validation import check_inputs
-from .weights import checkpoint_name_to_ours, load_checkpoint_into
+from course_lib.attention import attention_weights, merge_heads, split_heads
+from course_lib.config import BertConfig
+from course_lib.embeddings import BertEmbeddings
+from course_lib.layers import gelu
+from course_lib.model import BertOutput
+from course_lib.pretrained import read_pretrained
+from course_lib.validation import check_inputs
+from course_lib.weights import checkpoint_name_to_ours, load_checkpoint_into
 
 PACKAGE = "my_bert"
 
@@ -87,7 +87,7 @@ class Piece:
     name: str  # the function's name in my_bert/<module>.py
     module: str
     notebook: str
-    checker: str  # "module:function" in course_lib.checks
+    checker: str  # "module:function" in course_kit.checks
     what: str
 
 
@@ -173,7 +173,7 @@ def _learner_version(package, piece: Piece) -> tuple[Callable | None, str]:
     if not callable(function):
         return None, f"{where} has no {piece.name} (notebook {piece.notebook})"
     checks, _, checker_name = piece.checker.partition(":")
-    checker = getattr(importlib.import_module(f"course_lib.checks.{checks}"), checker_name)
+    checker = getattr(importlib.import_module(f"course_kit.checks.{checks}"), checker_name)
     report = checker(function)
     if not report.passed:
         return None, f"your {piece.name} from {where} does not pass {checker_name}: " + (

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import torch
 
-from ..config import BertConfig
-from ..model import BertModel
-from ..weights import checkpoint_name_to_ours, ours_to_checkpoint_state
+from course_lib.config import BertConfig
+from course_lib.model import BertModel
+from course_lib.weights import checkpoint_name_to_ours, ours_to_checkpoint_state
+
 from .calling import call_learner, describe_error, run_learner, timeout_message
 from .cases import Case, check_cases
 from .fixtures import seeded
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 LAYER_PARTS = ("attention.self.query", "attention.self.key", "attention.self.value",
                "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
@@ -58,6 +59,7 @@ def _name_map_mistake(name: str, answer, right) -> str:
     return f"expected {right!r}"
 
 
+@recorded
 def check_name_map(to_our_name) -> CheckReport:
     """``to_our_name(checkpoint_name) -> str | None``: our parameter name for a Hugging Face
     checkpoint name, or None for tensors our encoder does not use."""
@@ -114,6 +116,7 @@ def _same_weights(a: BertModel, b: BertModel) -> list[str]:
     return [name for name, p in a.named_parameters() if not torch.equal(p, theirs[name])]
 
 
+@recorded
 def check_load_weights(load_weights) -> CheckReport:
     """``load_weights(model, checkpoint)``: copy every checkpoint tensor into the model by name;
     set aside position_ids, the pooler and the pre-training heads; raise ValueError naming the
@@ -194,6 +197,7 @@ def cosine_mistakes(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_cosine_similarity_matrix(cosine_similarity_matrix) -> CheckReport:
     """``cosine_similarity_matrix(vectors)``: (n, d) -> (n, n), entry [i, j] is the cosine of the
     angle between vector i and vector j (1 on the diagonal)."""

@@ -13,7 +13,7 @@ from .calling import call_learner
 from .cases import Case, check_cases
 from .compare import as_number
 from .fixtures import clones, keep_mask, randn, seeded
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 POOLINGS = ("cls", "average", "max")
 TRAINING_ALLOWANCE = 6  # training a classifier may take longer than the usual time limit
@@ -51,6 +51,7 @@ def _feature_hints(hidden: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.
     }
 
 
+@recorded
 def check_sentence_features(sentence_features) -> CheckReport:
     """``sentence_features(hidden, mask, pooling)``: (batch, seq, hidden) and (batch, seq) ->
     (batch, hidden), with pooling "cls" (first vector), "average" or "max" over real tokens."""
@@ -79,6 +80,7 @@ def _standardize_inputs() -> tuple[torch.Tensor, torch.Tensor]:
     return train, test
 
 
+@recorded
 def check_standardize(standardize) -> CheckReport:
     """``standardize(train, test) -> (train_z, test_z)``: subtract the training mean and divide
     by the training standard deviation, feature by feature, for both splits."""
@@ -158,6 +160,7 @@ def _as_fraction(report: CheckReport, what: str, value) -> float | None:
     return number
 
 
+@recorded
 def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
     """``held_out_accuracy(train_x, train_y, test_x, test_y) -> float``: train a classifier on
     the training split only, return the fraction of test examples it labels right."""

@@ -1,7 +1,7 @@
 """Pre-flight check of a class machine: one PASS / FIX (or SKIP) line per item, in one command.
 
-    python -m course_lib.doctor          # or: make check
-    python -m course_lib.doctor --quick  # no kernel, no browser, no forward pass
+    python -m course_kit.doctor          # or: make check
+    python -m course_kit.doctor --quick  # no kernel, no browser, no forward pass
 
 Checks: Python and package versions (against requirements.txt, else course_lib's own
 dependencies), the shipped models and their SHA-256, a Jupyter kernel that starts and runs
@@ -86,7 +86,7 @@ def check_packages() -> list[Result]:
 
 
 def check_models() -> list[Result]:
-    from .pretrained import SHIPPED_MODELS, sha256_of
+    from course_lib.pretrained import SHIPPED_MODELS, sha256_of
 
     results = []
     for name, shipped in SHIPPED_MODELS.items():
@@ -209,7 +209,7 @@ def check_disk() -> Result:
 def check_forward() -> Result:
     import torch
 
-    from .pretrained import load_pretrained
+    from course_lib.pretrained import load_pretrained
 
     try:
         model = load_pretrained("minilm").eval()
@@ -248,7 +248,7 @@ def run_checks(quick: bool = False) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.doctor",
+    parser = argparse.ArgumentParser(prog="python -m course_kit.doctor",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="skip the kernel, the browser and the forward pass")

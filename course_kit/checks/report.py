@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..progress import exercise_of_caller, record
+from ..progress import record
 
 # The latest reports made, so that %%my_bert can say "saved, but it does not pass yet".
 RECENT: deque[CheckReport] = deque(maxlen=32)
@@ -18,11 +20,8 @@ class CheckReport:
     title: str
     passed_points: list[str] = field(default_factory=list)
     failed_points: list[str] = field(default_factory=list)
-    # The checker that made this report (check_...): its verdict is kept for cl.progress().
-    exercise: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.exercise = self.exercise or exercise_of_caller()
         RECENT.append(self)
 
     @property
@@ -31,11 +30,9 @@ class CheckReport:
 
     def ok(self, point: str) -> None:
         self.passed_points.append(point)
-        record(self.exercise, self.title, self.passed)
 
     def fail(self, point: str) -> None:
         self.failed_points.append(point)
-        record(self.exercise, self.title, self.passed)
 
     def __str__(self) -> str:
         verdict = "all checks passed" if self.passed else "not yet right"
@@ -49,3 +46,15 @@ class CheckReport:
 
     def __bool__(self) -> bool:
         return self.passed
+
+
+def recorded(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
+    """Mark a ``check_...`` function as an exercise: its verdict is kept for ``kit.progress()``."""
+
+    @functools.wraps(check)
+    def run_and_record(*args, **kwargs) -> CheckReport:
+        report = check(*args, **kwargs)
+        record(check.__name__, report.title, report.passed)
+        return report
+
+    return run_and_record

@@ -14,14 +14,15 @@ import math
 
 import torch
 
-from ..attention import MultiHeadSelfAttention, attention_weights, merge_heads, split_heads
-from ..config import BertConfig
+from course_lib.attention import MultiHeadSelfAttention, attention_weights, merge_heads, split_heads
+from course_lib.config import BertConfig
+
 from .calling import run_learner
 from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, clones, keep_mask, randn, seeded_module, sizes_of
 from .given_module import calls_given_module
 from .mistakes import name_mistake
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 SEQ, HEAD_SIZE = 6, 8
 PADDING_MASK = torch.tensor([True, True, True, True, False, False])  # (seq,): last 2 are [PAD]
@@ -159,6 +160,7 @@ def fixed_scale(report: CheckReport, attention_weights_fn) -> bool:
     return True
 
 
+@recorded
 def check_attention_weights(attention_weights_fn) -> CheckReport:
     """Run ``attention_weights(q, k, mask)`` without and with a padding mask, at head size 8,
     then with a mask at head size 16: a scale that does not follow the head size is named."""
@@ -180,6 +182,7 @@ def check_attention_weights(attention_weights_fn) -> CheckReport:
     return report
 
 
+@recorded
 def check_one_head(one_head) -> CheckReport:
     """Run ``one_head(q, k, v, mask) -> (output, weights)`` with a padding mask."""
     report = CheckReport("one_head")
@@ -221,6 +224,7 @@ def split_mistakes(x: torch.Tensor, heads: int) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_split_heads(split_heads_fn) -> CheckReport:
     """Run ``split_heads(x, num_heads)``: (batch, seq, hidden) -> (batch, heads, seq, head_size)."""
     report = CheckReport("split_heads")
@@ -246,6 +250,7 @@ def merge_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
+@recorded
 def check_merge_heads(merge_heads_fn) -> CheckReport:
     """Run ``merge_heads(x)``: (batch, heads, seq, head_size) -> (batch, seq, hidden), on the
     contiguous output of ``weights @ v`` (what multi-head attention gives it) and on the
@@ -323,6 +328,7 @@ def _multi_head_case(config: BertConfig) -> Case:
                 call=f"multi_head_attention at {sizes_of(config)}", sizes=sizes_of(config))
 
 
+@recorded
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""
     report = CheckReport("multi_head_attention")

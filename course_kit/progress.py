@@ -1,8 +1,8 @@
 """A learner's progress: which exercises passed, kept on the learner's own machine.
 
-Every checker's report (``course_lib.checks.report.CheckReport``) records its verdict here as it
+Every checker's report (``course_kit.checks.report.CheckReport``) is recorded here by
 changes: the exercise (the checker's name, e.g. ``check_wordpiece``), its title, passed or not,
-and when. ``cl.progress()`` shows, notebook by notebook, what is done and what is next.
+and when. ``kit.progress()`` shows, notebook by notebook, what is done and what is next.
 
 Where it is kept: ``$COURSE_PROGRESS_FILE`` when set (``off`` turns recording off), else
 ``~/.cache/bert-course/progress.json`` (``$XDG_CACHE_HOME`` is honoured): never inside the
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -77,18 +76,6 @@ def record(exercise: str | None, title: str, passed: bool) -> None:
         return
 
 
-def exercise_of_caller() -> str | None:
-    """The name of the ``check_...`` function of course_lib.checks that is running, if any."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        name = frame.f_code.co_name
-        module = frame.f_globals.get("__name__", "")
-        if (name.startswith("check_") and name not in NOT_EXERCISES
-                and module.startswith("course_lib.checks")):
-            return name
-        frame = frame.f_back
-    return None
-
 
 def notebooks_folder() -> Path | None:
     """The course's notebooks/ folder: beside course_lib in a checkout, else in the working
@@ -126,7 +113,7 @@ def _code_of(notebook: Path) -> str:
 
 @dataclass
 class Progress:
-    """What ``cl.progress()`` shows: per notebook, each exercise done, tried or still to do."""
+    """What ``kit.progress()`` shows: per notebook, each exercise done, tried or still to do."""
 
     rows: list[tuple[str, list[tuple[str, str, str]]]]  # notebook, [(exercise, title, state)]
     where: Path | None

@@ -10,7 +10,7 @@ from .calling import call_learner
 from .cases import Case, check_cases
 from .compare import as_tensor, compare_tensors
 from .fixtures import seeded
-from .report import CheckReport
+from .report import CheckReport, recorded
 
 PAIR_TOKENS = ["[CLS]", "the", "cat", "sat", "[SEP]", "it", "slept", "[SEP]"]
 
@@ -30,6 +30,7 @@ def _product(layer_maps: list[torch.Tensor]) -> torch.Tensor:
     return result
 
 
+@recorded
 def check_rollout(rollout_fn) -> CheckReport:
     """Exercise: ``rollout_fn(attentions)`` with attentions of shape (layers, heads, seq, seq)
     returns the rollout of the whole stack, shape (seq, seq) (Abnar and Zuidema, 2020)."""
@@ -67,6 +68,7 @@ def check_rollout(rollout_fn) -> CheckReport:
     return report
 
 
+@recorded
 def check_sep_share(sep_share_fn) -> CheckReport:
     """Exercise: ``sep_share_fn(attentions, tokens)`` with attentions (layers, heads, seq, seq)
     returns, for every head, the mean over the looking tokens of the attention that goes to
