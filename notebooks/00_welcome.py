@@ -69,7 +69,7 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 # | **02 word embeddings** | token + position + segment embeddings, LayerNorm | nearest neighbours and a 2-D map of real embeddings | 40 min |
 # | **03 self-attention** | one head: Q, K, V of 64, scaled dot products, softmax, masking | one head's attention map; "bank" in two contexts | 45 min |
 # | **04 multi-head attention** | 12 heads: split, merge, output projection | the 12 maps of a layer | 45 min |
-# | **05 the encoder layer** | residuals, LayerNorm, feed-forward with GELU | what each part does to the vectors | 40 min |
+# | **05 the encoder layer** | residuals, LayerNorm, feed-forward with GELU | what each part does to the vectors | 45 min |
 # | **06 the full encoder** | 12 layers, BERT-base, the parameter count, CLS vs sequence | the quadratic cost of long inputs, measured | 65 min |
 # | **07 pretrained weights** | loading a checkpoint into our model | agreement with the reference implementation | 45 min |
 # | **07b your own BERT** | your saved functions (`%%my_bert` cells) assembled into one model with MiniLM's weights | your model equals the library's; the explorer on it | 20 min |
@@ -81,15 +81,15 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 #
 # Every notebook has exercises: you write a function, a checker from `course_kit.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`. The exercise cells of notebooks 01 to 05 and 07 start with `%%my_bert <module>`: they also save your function into your own package, `my_bert/` in the notebooks folder, from which notebook 07b builds a whole BERT.
 #
-# **Times** are learner-speed estimates for reading, running and doing the exercises: 635 minutes (10.6 hours) for the whole course. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
+# **Times** are learner-speed estimates for reading, running and doing the exercises: 640 minutes (10.7 hours) for the whole course. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
 #
 # ### Paths through the course
 #
 # | path | notebooks | what you get |
 # |---|---|---|
 # | **workshop, 90 minutes**: from text to reading attention heads | **00** sections 1-3 (10 min) → **03** sections 1-5 and 7: queries, keys, values, scores, √d, softmax, masking, a real head (25 min) → **04** sections 1-4 and 8: split, all heads at once, merge, the 12 maps of a layer and their patterns (15 min) → **08** sections 2-5 and 9: every map, the explorer, head patterns, published findings, and why attention is not explanation, with its ablation experiment (40 min) | read and question the attention heads of a real model; exercises as homework |
-# | **half day, about 4 hours** (plus breaks) | 00 (30) → 03 (45) → 04 (45) → 05 (40) → 07 sections 1-5: a checkpoint loaded into the model (25) → 08 (70): 255 minutes | one encoder layer built and checked, real weights loaded, every head explored; tokenizer and embeddings (01, 02) used as given |
-# | **full day, about 7.5 hours** (plus breaks) | 00 → 01 → 02 → 03 → 04 → 05 → 06 → 07 → 07b (your own BERT assembled) → 08, every exercise: 445 minutes | the whole encoder built from scratch, checked against the reference, and explored |
+# | **half day, about 4 hours** (plus breaks) | 00 (30) → 03 (45) → 04 (45) → 05 (45) → 07 sections 1-5: a checkpoint loaded into the model (25) → 08 (70): 260 minutes | one encoder layer built and checked, real weights loaded, every head explored; tokenizer and embeddings (01, 02) used as given |
+# | **full day, about 7.5 hours** (plus breaks) | 00 → 01 → 02 → 03 → 04 → 05 → 06 → 07 → 07b (your own BERT assembled) → 08, every exercise: 450 minutes | the whole encoder built from scratch, checked against the reference, and explored |
 # | **whole course, about 10.5 hours** (two days) | the full day, then 09 (55) → 10 (60) → 11 (35), and the appendix A1 (40) for those who deploy | also pre-training, fine-tuning, where to go next and how to make BERT fast |
 
 # %% [markdown]
@@ -131,7 +131,7 @@ print("CLS output:", tuple(cls_vector.shape))
 assert cls_vector.shape == (384,), "the CLS output is one vector of MiniLM's width, 384"
 
 # %% [markdown]
-# One vector of **384** numbers (MiniLM's width): the output vector of the [CLS] token. Careful with what it means. A pretrained model's raw [CLS] vector is **not yet a summary of the input**; it becomes one only through training that asks for it: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the **pooler** (a dense layer and tanh), and above all **fine-tuning** on a task. BERT's own fine-tuning for classification puts its classifier on that pooled [CLS] vector (Devlin et al. 2019). The shipped MiniLM was trained another way: for sentence embeddings taken by **mean pooling** over all its token vectors (Reimers & Gurevych 2019, sentence-transformers), so for MiniLM the average-pooled Sequence output below is the summary it was trained to give. Notebook 10 compares [CLS] and mean pooling before and after fine-tuning. **BERT-base** gives **768** numbers per token; here is the same block with BERT-base's sizes and random weights (the block's default: random weights need much data and time to train, which is why notebook 07 loads pretrained ones):
+# One vector of **384** numbers (MiniLM's width): the output vector of the [CLS] token. Careful with what it means. A pretrained model's raw [CLS] vector is a **poor sentence vector for cosine similarity**, though a linear classifier reads it (Reimers & Gurevych 2019); it becomes a summary only through training that asks for it: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the **pooler** (a dense layer and tanh), and above all **fine-tuning** on a task. BERT's released fine-tuning code puts its classifier on that pooled vector (`get_pooled_output`). The shipped MiniLM was trained another way: for sentence embeddings taken by **mean pooling** over its token vectors (sentence-transformers, 2021, about 1 billion sentence pairs), so for MiniLM the average-pooled Sequence output below is the summary it was trained to give. Notebook 10 compares [CLS] and mean pooling before and after fine-tuning. **BERT-base** gives **768** numbers per token; here is the same block with BERT-base's sizes and random weights (the block's default: random weights need much data and time to train, which is why notebook 07 loads pretrained ones):
 
 # %%
 # NBVAL_CHECK_OUTPUT

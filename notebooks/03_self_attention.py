@@ -101,17 +101,17 @@ print("average largest weight, scaled by 1/8: ", round(torch.softmax(raw / 8, di
 # %% [markdown]
 # ## 4. Softmax: scores become weights
 #
-# The softmax runs over each **row** (the last axis: the keys), so that each query's weights are positive and **sum to 1**. Each output is then a **weighted average of the value vectors**:
+# The softmax runs over each **row** (the last axis: the keys), so that each query's weights are positive and **sum to 1**. Each output is then a **weighted average of the value vectors**. Here on one row of four made-up scores and four 2-wide values; putting the steps together for `q`, `k` and `v` is your exercise below:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-weights = torch.softmax(q @ k.T / math.sqrt(d), dim=-1)  # (seq, seq)
-output = weights @ v  # (seq, seq) @ (seq, 64) -> (seq, 64)
-print("weights:", tuple(weights.shape), " output:", tuple(output.shape))
-print("each row sums to 1:", torch.allclose(weights.sum(dim=-1), torch.ones(seq_len)))
-assert torch.allclose(weights.sum(dim=-1), torch.ones(seq_len)), "expected: each row sums to 1"
-print("output[0] == sum_j weights[0, j] * v[j]:", torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6))
-assert torch.allclose(output[0], (weights[0, :, None] * v).sum(dim=0), atol=1e-6), "expected: output[0] == sum_j weights[0, j] * v[j]"
+row = torch.tensor([2.0, 1.0, 0.0, -1.0])  # one query's scores against 4 keys
+row_weights = torch.softmax(row, dim=-1)  # (4,): positive, the largest score gets the most
+print("weights:", [round(w, 3) for w in row_weights.tolist()], " sum:", round(row_weights.sum().item(), 3))
+toy_values = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])  # (4 keys, 2)
+mixed = row_weights @ toy_values  # (4,) @ (4, 2) -> (2,)
+print("weighted average of the values:", [round(x, 3) for x in mixed.tolist()])
+assert torch.allclose(mixed, sum(w * value for w, value in zip(row_weights, toy_values)))
 
 
 # %% [markdown]

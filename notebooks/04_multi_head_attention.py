@@ -327,7 +327,7 @@ grid.set_view(layer=layer)  # the widget above follows; the maps it draws are th
 assert torch.allclose(torch.from_numpy(grid.maps.weights[grid.layer]), all_maps[layer])
 
 # %% [markdown]
-# Seven of the twelve heads of this layer send at least half of their attention to **[CLS]**: when a head has nothing useful to look at, putting the weight on a special token that carries little is a common learned "no-op" (in BERT-base it is often [SEP], Clark et al. 2019; notebook 08 explores that, and shows that those large weights carry small vectors). Head 9 looks at the next token. Four heads are `mixed`: their largest share is also [CLS], but only 0.31 to 0.43, so calling them "[CLS] heads" (the largest share, without a threshold) would overstate what they do. A label is only a summary: read it with its share. Try other layers and sentences in the widget.
+# Seven of the twelve heads of this layer send at least half of their attention to **[CLS]**: when a head has nothing useful to look at, putting the weight on a special token that carries little is a common learned "no-op" (in BERT-base it is often [SEP], Clark et al. 2019; notebook 08 explores that, and shows that those large weights carry small vectors). Head 9 looks at the next token. Four heads are `mixed`: their largest share is also [CLS], but only 0.31 to 0.43, so calling them "[CLS] heads" (the largest share, without a threshold) would overstate what they do. A label is only a summary: read it with its share. (A head's shares can add up to more than 1: they overlap, as notebook 08, section 4 explains.) Try other layers and sentences in the widget.
 #
 # ## Summary
 #

@@ -12,7 +12,7 @@
 #
 # **Exercises** sit in the sections they practise, each before the code that answers it: 1 (parameter count) in section 3, 2 (masked max pooling) in 4.1, 3 (attention's share of the FLOPs) in 5.2, 4 (the growth exponent, stretch) at the end of section 5.
 #
-# **Estimated time:** 65 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook itself runs in about a minute.
+# **Estimated time:** 65 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 30 seconds on the course's shared 2-core test machine.
 
 # %% [markdown]
 # ## 0. Setup
@@ -313,7 +313,7 @@ assert pooled.shape == (2, 768), "one pooled vector per sentence"
 # %% [markdown]
 # Ignoring the mask averages in the padding positions' vectors (the model still computes a vector there, it is just never looked at), and the sentence's vector changes with the length of its neighbours in the batch. With the mask, a sentence gets the same vector however it is batched.
 #
-# **CLS or pooling?** A pretrained model's raw [CLS] vector is not yet a summary of the input. It becomes one through training: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the pooler, and above all **fine-tuning**: BERT's own fine-tuning for classification trains a classifier on the pooled [CLS] vector together with the whole model (Devlin et al. 2019), and only then does [CLS] carry what the task needs. Pooling uses every token without any such training; models trained for sentence embeddings were trained *with* a pooling, and the shipped MiniLM (all-MiniLM-L6-v2) was trained for **mean pooling** (Reimers & Gurevych 2019, sentence-transformers), so for it the average is the summary and raw [CLS] is not. Notebook 10 compares [CLS] and mean pooling on a real task, before and after fine-tuning.
+# **CLS or pooling?** A pretrained model's raw [CLS] vector is a poor sentence vector for cosine similarity, though a linear classifier can read a lot from it (Reimers & Gurevych 2019, Tables 1 and 5). It becomes a summary through training: in BERT's pre-training, the next-sentence objective, which reads [CLS] through the pooler, and above all **fine-tuning**: BERT's own fine-tuning for classification trains a classifier on the pooled [CLS] vector together with the whole model (Devlin et al. 2019; the pooled vector is `get_pooled_output` in the released `run_classifier.py`), and only then does [CLS] carry what the task needs. Pooling uses every token without any such training; models trained for sentence embeddings were trained *with* a pooling, and the shipped MiniLM (all-MiniLM-L6-v2) was trained for **mean pooling** (by the sentence-transformers project in 2021, on about 1 billion sentence pairs, with the method of Reimers & Gurevych 2019), so for it the average is the summary and raw [CLS] is not. Notebook 10 compares [CLS] and mean pooling on a real task, before and after fine-tuning.
 #
 # ## 5. The quadratic cost
 #
@@ -537,7 +537,7 @@ print(check_growth_exponent(growth_exponent_by_hand))
 # - BERT-base is embeddings + **12 identical encoder layers** in an `nn.ModuleList`; the shape stays `(batch, seq, 768)` from the embeddings to the output.
 # - **108,891,648 parameters** without the pooler, **109,482,240** with it ("about 110M"): 22% embeddings, 26% attention, 52% feed-forward, 0.03% LayerNorms. Counted by hand, by the library, and on the real model: all agree.
 # - The block's **CLS** output is row 0 of the **Sequence** output; the Sequence output is followed by **global average or max pooling**, which must leave padding out (sum over real tokens / their count; -inf before the max).
-# - A pretrained model's raw [CLS] vector is not yet a summary of the input: next-sentence prediction through the pooler and, above all, fine-tuning make it one (Devlin et al. 2019); the shipped MiniLM was trained for mean pooling (Reimers & Gurevych 2019).
+# - A pretrained model's raw [CLS] vector is a poor sentence vector for cosine similarity, though a linear classifier can read it: next-sentence prediction through the pooler and, above all, fine-tuning make it a summary (Devlin et al. 2019); the shipped MiniLM was trained for mean pooling (sentence-transformers, 2021).
 # - The attention maps grow as **n²** (exponent 2, counted). The arithmetic of attention is `4n²h` against `24nh²` for the dense layers: equal only at **n = 4,608**, so BERT-base's *time* is dominated by the dense layers up to 512 tokens and its measured growth is near-linear; the *memory* of the maps is what grows quadratically first.
 # - Making it fast (the profiler, the inference engine, padding-free batches, int8): appendix [A1](A1_making_bert_fast.ipynb).
 #

@@ -275,7 +275,7 @@ wrong["embeddings.word_embeddings.weight"] = checkpoint["embeddings.word_embeddi
 cl.load_checkpoint_into(cl.BertModel(config), wrong)
 
 # %% [markdown]
-# And MiniLM's weights into a BERT-base-sized model: every size differs and layers 6 to 11 have nothing to load. The error names the first few tensors of each kind and counts the rest:
+# And MiniLM's weights into a BERT-base-sized model: every size differs and layers 7 to 12 have nothing to load. The error names the first few tensors of each kind and counts the rest:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -413,6 +413,6 @@ else:
 # - The Hugging Face layout is a folder: `config.json` + `vocab.txt` + `model.safetensors`; a **SHA-256** against the published value proves the file is the right one.
 # - Loading = an **explicit name map**, a **shape check for every tensor before copying**, and a list of what was set aside (`position_ids`, the pooler, `cls.*` heads). Missing, unexpected or mis-shaped tensors are an error that names them.
 # - Our model with MiniLM's weights is identical to `cl.load_pretrained("minilm")`, and the tests match `transformers` within 1e-5.
-# - Random weights give every sentence nearly the same vector; pretrained weights put related sentences close together. That difference is what weeks of pre-training bought.
+# - Random weights give every sentence nearly the same vector; pretrained weights put related sentences close together. That difference is what pre-training bought (for BERT-base: 4 days on 16 TPU chips, Devlin et al. 2019, appendix A.2).
 #
 # **Next:** [07b · Your own BERT](07b_your_own_bert.ipynb): every function you wrote, assembled into one model with these weights.

@@ -158,11 +158,15 @@ for place, (token, score, weight) in enumerate(zip(explorer.tokens, view.scores,
     print(f"  'cat' (3) -> {token!r:10} ({place:2}): score {score:6.2f}  softmax {weight:.3f}")
 print("softmax == the map's row:", np.allclose(view.weights, explorer.maps.weights[0, 2, 2],
                                                atol=1e-5))
+best, runner_up = np.argsort(view.scores)[::-1][:2]
+print(f"'{explorer.tokens[best]}' scores {view.scores[best]:.1f}, "
+      f"{view.scores[best] - view.scores[runner_up]:.1f} more than the next best ('{explorer.tokens[runner_up]}'); "
+      f"its weight {view.weights[best]:.3f}, e^-gap = {np.exp(view.scores[runner_up] - view.scores[best]):.4f}")
 
 # %% [markdown]
-# This head looks at the previous token (the picture below shows it for every token). In numbers:
-# 'the' scores 22.2, 9.3 more than the next best ('cat' itself), and the softmax turns a gap of
-# that size into a weight of 1.000 (e^-9.3 ≈ 0.0001 for the runner-up).
+# This head looks at the previous token (the picture below shows it for every token). In numbers
+# (the last line above): 'the' scores far above the next best, and the softmax turns a gap of
+# that size into a weight of about 1 for 'the' (e to the minus the gap for the runner-up).
 
 # %% [markdown]
 # You can drive it from Python too: `set_view` changes what it shows, as the controls do, and
@@ -199,11 +203,17 @@ same = torch.diagonal(head).mean()
 following = torch.diagonal(head, offset=1).mean()
 cls_share = head[:, 0].mean()  # column 0 holds [CLS]
 entropy = -(head * head.clamp_min(1e-12).log()).sum(-1).mean()
-print(f"previous {previous:.2f}, same {same:.2f}, next {following:.2f}, [CLS] {cls_share:.2f}")
+print(f"previous {previous:.2f}, same {same:.2f}, next {following:.2f}, [CLS] {cls_share:.2f}"
+      f" | their sum: {previous + same + following + cls_share:.2f}")
 print(f"entropy {entropy:.2f} nats (an even spread over {len(enc.tokens)} tokens would be "
       f"{np.log(len(enc.tokens)):.2f})")
 
 # %% [markdown]
+# The shares are not parts of one whole, so their sum can be above 1 (the last number above). They
+# overlap: token 2's weight on `[CLS]` (position 1) is both its `previous` and its `[CLS]` share,
+# and `[CLS]`'s weight on itself is both `same` and `[CLS]`; and `previous` and `next` are
+# averaged over one row fewer than the others. Each share answers its own question.
+#
 # `head_pattern_scores` computes the same scores for every head at once, and names each head by
 # its **dominant pattern** with the rule in the table above: the share that takes at least half of
 # the attention; if none does, `broad` when the entropy is at least 0.75 of its maximum
@@ -422,18 +432,6 @@ Image(still.current_png())
 #
 # Row `i` of `R_l` estimates how much each input token contributes to token `i` after layer `l`. The
 # explorer's **rollout** switch shows `R_l` for the chosen layer.
-
-# %%
-# NBVAL_CHECK_OUTPUT
-rollout = attention_rollout(maps.weights)  # (layers, seq, seq)
-print("rollout shape:", rollout.shape)
-print("share a token keeps on itself:", [round(float(np.diagonal(r).mean()), 2) for r in rollout])
-print("share that comes from [CLS]:  ", [round(float(r[:, 0].mean()), 2) for r in rollout])
-
-
-# %% [markdown]
-# Layer by layer, each token keeps less of itself (0.56 after layer 1, 0.10 after layer 6) and
-# draws more on `[CLS]`, the token the middle layers attend to.
 #
 # ### Exercise 1: write the rollout
 #
@@ -452,6 +450,21 @@ def my_rollout(attentions):
 
 print(check_rollout(my_rollout))
 
+
+# %% [markdown]
+# The course's rollout, `attention_rollout`, for every layer of our text:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rollout = attention_rollout(maps.weights)  # (layers, seq, seq)
+print("rollout shape:", rollout.shape)
+print("share a token keeps on itself:", [round(float(np.diagonal(r).mean()), 2) for r in rollout])
+print("share that comes from [CLS]:  ", [round(float(r[:, 0].mean()), 2) for r in rollout])
+
+
+# %% [markdown]
+# Layer by layer, each token keeps less of itself (0.56 after layer 1, 0.10 after layer 6) and
+# draws more on `[CLS]`, the token the middle layers attend to.
 
 # %% [markdown]
 # ### Exercise 2: the share of attention to `[SEP]`
@@ -592,6 +605,27 @@ with torch.no_grad():
     clue_maps = mlm.bert(torch.tensor([clue_enc.input_ids]), output_attentions=True).attentions
 base = answer_log_prob(mlm, mlm_tok)
 print(f"p('dog') with every head: {np.exp(base):.3f}")
+print("layer  head   [MASK]->'barked' weight")
+for layer in range(mlm.config.num_layers):
+    for head in range(mlm.config.num_heads):
+        print(f"{layer + 1:5}  {head + 1:4}   {clue_maps[layer][0, head, mask_row, clue_column].item():23.2f}")
+
+# %% [markdown]
+# **Task 1.** Before the next cell measures every head, measure yourself: find a head whose
+# `[MASK]` row gives the clue "barked" at least 0.3 of its attention (the table above), yet whose
+# removal moves log p("dog") by less than 0.05. Remove a head with
+# `with head_ablated(mlm, layer, head):` (layer and head counted from 0 in code) and compare
+# `answer_log_prob(mlm, mlm_tok)` inside the block with `base`. Name the head counted from 1.
+
+# %%
+# YOUR CODE HERE (the checker below measures the head you name)
+print(check_ignored_clue_head(mlm, mlm_tok, layer=1, head=1))  # change layer and head
+
+# %% [markdown]
+# Every head, with and without it:
+
+# %%
+# NBVAL_CHECK_OUTPUT
 print("layer  head   [MASK]->'barked' weight   change in log p('dog') without the head")
 for layer in range(mlm.config.num_layers):
     for head in range(mlm.config.num_heads):
@@ -608,19 +642,12 @@ for layer in range(mlm.config.num_layers):
 # may take over). An attention map is a good place to form a hypothesis; an intervention such as
 # this one is how to test it.
 #
-# ### Two inquiry tasks
+# ### A second inquiry task
 #
-# Name each head by layer and head counted from 1, as in the tables above; the checker measures
+# Name the head by layer and head counted from 1, as in the tables above; the checker measures
 # the head you name. Use the tables of this section, the pattern table of section 4, or your own
 # code.
 #
-# **Task 1.** In the masked-LM model, find a head whose `[MASK]` row gives the clue "barked" at
-# least 0.3 of its attention, yet whose removal moves log p("dog") by less than 0.05.
-
-# %%
-print(check_ignored_clue_head(mlm, mlm_tok, layer=1, head=1))  # change layer and head
-
-# %% [markdown]
 # **Task 2.** In MiniLM, on "The cat sat on the mat because it was tired.", find a head that gives
 # `[CLS]` at least half of its attention **weight**, but under a tenth of its **norm-weighted**
 # attention (Kobayashi et al.'s measure). Then look at it in the explorer: which tokens do its

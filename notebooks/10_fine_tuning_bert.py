@@ -12,9 +12,9 @@
 # - turn sentences into fixed-size features (CLS, average, max pooling), standardise with **training** statistics only, and measure accuracy on **held-out** sentences only;
 # - fine-tune a BERT encoder: a head on the pooled [CLS] vector, **AdamW**, **warm-up then linear decay** of the learning rate, **dropout on** in training mode, **gradient clipping**;
 # - read **learning curves**: accuracy against the number of labelled sentences, for the three ways;
-# - know what the **[CLS] vector** really is: in a pretrained model it is not yet a summary of the sentence; pre-training's next-sentence task (through the pooler) and, above all, fine-tuning make it one.
+# - know what the **[CLS] vector** really is: in a pretrained model it is a poor sentence vector for cosine similarity, though a linear classifier can read it; pre-training's next-sentence task (through the pooler) and, above all, fine-tuning make it a summary for a task.
 #
-# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The training cells take about two minutes of computing on 2 idle CPU cores, up to ten on a busy machine.
+# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 3 minutes on the course's shared 2-core test machine, longer on a busy one.
 
 # %% [markdown]
 # ## 0. Setup
@@ -31,6 +31,12 @@ from IPython.display import SVG, display
 from torch import nn
 
 import course_lib as cl
+from course_kit.checks.classify import (
+    check_held_out_accuracy,
+    check_sentence_features,
+    check_standardize,
+)
+from course_kit.checks.finetune import check_training_step
 from course_lib import finetune as ft
 
 _ = torch.manual_seed(0)
@@ -89,6 +95,18 @@ print("ids:", tuple(ids.shape), "| tokens per sentence: at most", int(mask.sum(1
 display(SVG(filename=str(ASSETS / "diagrams" / "09_classifier_pipeline.svg")))
 
 # %% [markdown]
+# **Exercise 1 — features from the encoder's output.** Write `sentence_features(hidden, mask, pooling)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` (1 = real token, 0 = padding), `pooling` is `"cls"`, `"average"` or `"max"`; return `(batch, hidden)`. Write the pooling yourself (no `cl.global_..._pooling`): padding must count in neither the average nor the max.
+
+# %%
+def sentence_features(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError("write sentence_features")
+
+
+print(check_sentence_features(sentence_features))
+
+
+# %% [markdown]
 # Two encoders with the same architecture and tokenizer: the **pretrained** MiniLM (6 layers, 12 heads, 384 wide), and the same config with BERT's **random** initialisation (normal, std 0.02), seed 0. Reading features needs no gradients, so they come from the explicit fast inference engine, `cl.InferenceBert.from_model(model)`: the same numbers as the model, computed faster (appendix A1 shows how).
 
 # %%
@@ -104,7 +122,22 @@ for weights, by_pooling in features.items():
 
 
 # %% [markdown]
-# Each feature is **standardised** (minus its mean, divided by its standard deviation, both from the training sentences only), then a linear classifier is trained full-batch for 200 Adam steps.
+# Each feature is **standardised** (minus its mean, divided by its standard deviation, both from the training sentences only), then a linear classifier is trained full-batch for 200 Adam steps. First write the standardising yourself:
+
+# %% [markdown]
+# **Exercise 2 — standardise without peeking.** Write `standardize(train, test)` returning `(train_z, test_z)`: both splits shifted and scaled **feature by feature** with the mean and standard deviation of the **training** split. (Either standard deviation convention is accepted.)
+
+# %%
+def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # YOUR CODE HERE
+    raise NotImplementedError("write standardize")
+
+
+print(check_standardize(standardize))
+
+
+# %% [markdown]
+# The course's version, and the classifier:
 
 # %%
 def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,6 +160,23 @@ def train_linear_classifier(x: torch.Tensor, y: torch.Tensor, steps: int = 200,
     return classifier
 
 
+# %% [markdown]
+# **Exercise 3 — an honest accuracy.** Write `held_out_accuracy(train_x, train_y, test_x, test_y)` that trains a linear classifier on the training split (you may call `train_linear_classifier` from the cell above; standardising is up to you) and returns its accuracy, a fraction between 0 and 1, **on the test split**. The checker gives it four clear clusters (any working classifier scores above 0.9) and random labels that cannot be predicted (an honest accuracy stays near 0.25).
+
+# %%
+def held_out_accuracy(train_x: torch.Tensor, train_y: torch.Tensor,
+                      test_x: torch.Tensor, test_y: torch.Tensor) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError("write held_out_accuracy")
+
+
+print(check_held_out_accuracy(held_out_accuracy))
+
+
+# %% [markdown]
+# The course's held-out accuracy, used for every frozen-feature result of this notebook:
+
+# %%
 def probe_accuracy(x: torch.Tensor, chosen: torch.Tensor) -> float:
     """Train on the sentences `chosen` (indices into all 360), test on the 120 held-out ones."""
     x_train, x_test = standardize(x[chosen], x[~is_train])
@@ -153,9 +203,17 @@ bar.close()
 print(f"{'weights':11} {'CLS':>6} {'average':>8} {'max':>6}   (test accuracy, chance 0.25)")
 for weights in ["pretrained", "random"]:
     print(f"{weights:11}", *(f"{frozen[weights, p]:{w}.2f}" for p, w in [("CLS", 6), ("average", 8), ("max", 6)]))
+by_readout = {weights: {p: frozen[weights, p] for p in ["CLS", "average", "max"]} for weights in ["pretrained", "random"]}
+ranking = sorted(by_readout["pretrained"], key=by_readout["pretrained"].get, reverse=True)
+print(f"pretrained, best first: {', '.join(ranking)}; random: {min(by_readout['random'].values()):.2f} to "
+      f"{max(by_readout['random'].values()):.2f}, above chance (0.25) and at least "
+      f"{min(by_readout['pretrained'].values()) - max(by_readout['random'].values()):.2f} below every pretrained readout")
+assert ranking[0] == "average" and ranking[-1] == "CLS", ranking  # the ranking the text below states
+assert min(by_readout["random"].values()) > 0.3, by_readout  # random features: above chance ...
+assert max(by_readout["random"].values()) < min(by_readout["pretrained"].values()) - 0.3, by_readout  # ... far below
 
 # %% [markdown]
-# Pretrained features work with all three readouts; **average pooling is best, raw CLS a little behind**, and random features hardly beat chance. Why CLS is behind is the subject of section 6.
+# Pretrained features work with all three readouts; **average pooling is best, raw CLS behind** (the ranking printed above). Random features are well above chance but far below the pretrained ones: a random encoder still carries each token's own embedding through its layers (notebook 07, section 7), and which words a sentence contains already says something about its topic. Why CLS is behind is the subject of section 6.
 #
 # A detail worth knowing: after standardising, not every feature has standard deviation 1. Three of MiniLM's 384 output features are **constant**: the last LayerNorm of the shipped model has a scale of almost exactly 0 at those positions, so they equal the LayerNorm's bias for every token of every sentence. Dividing by their (zero) standard deviation plus `1e-6` leaves them at 0, which is harmless.
 
@@ -176,11 +234,11 @@ print("after standardising: std ~1 for", int(((stds - 1).abs() < 1e-2).sum()), "
 # %% [markdown]
 # ## 3. Way 2: fine-tuning the whole block
 #
-# Fine-tuning trains **every** weight of the pretrained encoder, gently, together with a new head. The recipe of the BERT paper (Devlin et al. 2019, section 4.1 and appendix A.3) and of its released code:
+# Fine-tuning trains **every** weight of the pretrained encoder, gently, together with a new head. The recipe of the BERT paper (Devlin et al. 2019, section 4.1 and appendix A.3) and of its released code (google-research/bert):
 #
 # | part | choice | why |
 # |---|---|---|
-# | head | pooled [CLS] (the **pooler**: dense + tanh, trained in pre-training by next-sentence prediction) → dropout → `nn.Linear(hidden, classes)` | one small layer per task; everything else is shared |
+# | head | pooled [CLS] (the **pooler**: dense + tanh, trained in pre-training by next-sentence prediction; the released code's `get_pooled_output` in `run_classifier.py`) → dropout → `nn.Linear(hidden, classes)` | one small layer per task; everything else is shared |
 # | optimiser | **AdamW**, weight decay 0.01 (not on biases and LayerNorm) | Adam with decoupled weight decay, as BERT |
 # | learning rate | small (2e-5 to 5e-5), **warm-up** over the first 10% of steps, then **linear decay** to 0 | large early steps would wreck the pretrained weights before Adam's averages settle |
 # | dropout | 0.1, **on** during training (`model.train()`), off for evaluation (`model.eval()`) | 22M weights and 240 sentences: regularise |
@@ -188,6 +246,19 @@ print("after standardising: std ~1 for", int(((stds - 1).abs() < 1e-2).sum()), "
 # | budget | a few epochs, batches of 16 or 32 | the model already knows the language |
 #
 # `course_lib/finetune.py` holds these pieces in readable form: `ft.SentenceClassifier` (encoder + head), `ft.make_optimizer`, `ft.warmup_linear_decay`, `ft.training_step` (one step: train mode, zero_grad, loss, backward, clip, step) and `ft.train_classifier` (the loop, with a progress bar). The **budget** is the same for every model of this notebook: 48 steps of 16 sentences.
+
+# %% [markdown]
+# **Exercise 4 — one training step.** Write `training_step(model, input_ids, attention_mask, labels, optimizer, max_grad_norm)`: one update of every parameter on one batch, returning the loss as a number. `model(input_ids, attention_mask)` gives scores `(batch, classes)`; use the cross-entropy loss. Make it safe to call in a loop that also evaluates the model now and then: dropout must be on, the gradients of the previous step must not leak into this one, and the gradient norm must be clipped to `max_grad_norm` before the update (`torch.nn.utils.clip_grad_norm_`). The checker runs two steps in a row on a tiny classifier that an evaluation has just left in eval mode, and compares the update of every parameter with the right one.
+
+# %%
+def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                  labels: torch.Tensor, optimizer: torch.optim.Optimizer, max_grad_norm: float) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError("write training_step")
+
+
+print(check_training_step(training_step))
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -310,15 +381,15 @@ print("fine-tuned >= 0.85 at every size and above frozen CLS; random init far be
 # What the curves say:
 #
 # - **Fine-tuning is best, from the smallest set on**: with 5 sentences per topic it already labels almost all held-out sentences right, above a linear classifier on the frozen CLS vector at every size. A linear classifier on frozen **average**-pooled features catches up from about 20 sentences per topic: this task is easy for MiniLM's sentence vectors, and frozen features are a strong, cheap baseline (1,540 trained numbers, milliseconds to train).
-# - **Random weights learn little from a few hundred sentences.** The same 22.7M-number architecture, trained end to end with the same budget, stays far below and barely above chance. It shows both halves of the block page's *"takes a long time and requires a lot of data to train"*: on 20 sentences it memorises them (a training loss near 0) and learns nothing that carries over to new sentences; on 240 sentences 48 steps are not even enough to fit the training set (look at its training accuracy in section 4). Whatever it learns must come from our sentences alone, and more than half of the test words never occur in them. The pretrained model brings what BERT-style pre-training learns from billions of words: BERT-base took 1,000,000 steps of 256 sequences, about 40 passes over BooksCorpus and English Wikipedia (3.3 billion words), four days on 16 TPU chips (Devlin et al. 2019, appendix A.2).
+# - **Random weights learn little from a few hundred sentences.** The same 22.7M-number architecture, trained end to end with the same budget, stays far below, though above chance. It shows both halves of the block page's *"takes a long time and requires a lot of data to train"*: on 20 sentences it memorises them (a training loss near 0) and learns nothing that carries over to new sentences; on 240 sentences 48 steps are not even enough to fit the training set (look at its training accuracy in section 4). Whatever it learns must come from our sentences alone, and more than half of the test words never occur in them. The pretrained model brings what BERT-style pre-training learns from billions of words: BERT-base took 1,000,000 steps of 256 sequences, about 40 passes over BooksCorpus and English Wikipedia (3.3 billion words), four days on 16 TPU chips (Devlin et al. 2019, appendix A.2).
 #
 # ## 6. What the [CLS] vector really is
 #
 # The block's page calls CLS *"the first vector, which stands for the whole input"*. That needs care:
 #
-# - In **pre-training**, BERT's only loss that reads [CLS] is **next-sentence prediction**, and it reads it through the **pooler** (dense + tanh). Masked-LM training never asks [CLS] to summarise anything. So a pretrained model's **raw** [CLS] vector is not yet a summary of the input; the pooled one is a summary for one task, "does sentence B follow sentence A".
-# - For **classification**, BERT's own fine-tuning puts the new linear layer **on the pooler's output** (Devlin et al. 2019, section 4.1): the pooler is used in fine-tuning, not only in pre-training. It is **fine-tuning** that turns [CLS] into a summary for the task at hand.
-# - The shipped **MiniLM** (all-MiniLM-L6-v2) was trained by sentence-transformers for **mean pooling** (Reimers & Gurevych 2019): its sentence vector is the average of the token vectors; neither its [CLS] vector nor its pooler was trained for it.
+# - In **pre-training**, BERT's only loss that reads [CLS] is **next-sentence prediction**, and it reads it through the **pooler** (dense + tanh). Masked-LM training never asks [CLS] to summarise anything. So a pretrained model's **raw** [CLS] vector was never trained to be a sentence vector: compared by cosine similarity it is a poor one, although a linear classifier can still read a lot from it (Reimers & Gurevych 2019 found both for BERT: raw [CLS] vectors score worst on semantic similarity, Table 1, yet do well under a trained logistic regression, Table 5). The pooled one is a summary for one task, "does sentence B follow sentence A".
+# - For **classification**, BERT's own fine-tuning puts the new linear layer **on the pooler's output** (in the released code: `get_pooled_output` in `run_classifier.py`; the paper, section 4.1, speaks only of "the final hidden vector" of [CLS]): the pooler is used in fine-tuning, not only in pre-training. It is **fine-tuning** that turns [CLS] into a summary for the task at hand.
+# - The shipped **MiniLM** (all-MiniLM-L6-v2) was trained by the sentence-transformers project in 2021, on about 1 billion sentence pairs, for **mean pooling** (the Sentence-BERT method, Reimers & Gurevych 2019): its sentence vector is the average of the token vectors; neither its [CLS] vector nor its pooler was trained for it.
 #
 # Two measurements show this, before and after the fine-tuning of section 3 (pooler head, 240 sentences):
 #
@@ -359,10 +430,11 @@ assert before_avg[1] > before_cls[1] + 0.03, (before_avg, before_cls)  # MiniLM:
 assert after_cls[0] < before_cls[0] - 0.2, (after_cls, before_cls)  # fine-tuning spread the CLS vectors out
 assert after_cls[1] >= before_cls[1] + 0.05, (after_cls, before_cls)  # and made CLS a summary of the topic
 assert after_cls[1] >= 0.9, after_cls
+assert before_cls[2] >= before_avg[2] - 0.05, (before_cls, before_avg)  # but a linear classifier reads raw CLS
 print("before: average beats raw CLS; after fine-tuning, CLS finds the topic of its nearest neighbour: True")
 
 # %% [markdown]
-# Before fine-tuning, MiniLM's raw [CLS] vectors are much more alike from sentence to sentence than its averaged vectors, and a sentence's nearest neighbour by [CLS] is more often of another topic: the average is the summary MiniLM was trained to give. After 48 steps of fine-tuning through the pooler, the [CLS] vectors have spread out and the [CLS] vector itself separates the topics: the task has taught it what to summarise. So, for the block's *"CLS is often the best way to do classification tasks"*: it is, **once the model has been fine-tuned** with a head on [CLS]; with frozen features, use the pooling that the model was trained for (average, for sentence-transformers models such as MiniLM).
+# Before fine-tuning, MiniLM's raw [CLS] vectors are much more alike from sentence to sentence than its averaged vectors, and a sentence's nearest neighbour by [CLS] is more often of another topic: the average is the summary MiniLM was trained to give. Yet a linear classifier trained on 5 sentences per topic reads the topic from raw [CLS] about as well as from the average: the information is there, cosine similarity just does not find it. After 48 steps of fine-tuning through the pooler, the [CLS] vectors have spread out and the [CLS] vector itself separates the topics: the task has taught it what to summarise. So, for the block's *"CLS is often the best way to do classification tasks"*: it is, **once the model has been fine-tuned** with a head on [CLS]; with frozen features, use the pooling that the model was trained for (average, for sentence-transformers models such as MiniLM).
 #
 # Finally, the held-out sentences the fine-tuned model still gets wrong (often the deliberately borderline ones):
 
@@ -374,70 +446,11 @@ for text, truth, guess in zip(test_texts, y_test.tolist(), predicted.tolist()):
         print(f"{label_names[truth]:>10} taken for {label_names[guess]:10} {text}")
 
 # %% [markdown]
-# ## 7. Exercises
-#
-# **Exercise 1 — features from the encoder's output.** Write `sentence_features(hidden, mask, pooling)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` (1 = real token, 0 = padding), `pooling` is `"cls"`, `"average"` or `"max"`; return `(batch, hidden)`. Write the pooling yourself (no `cl.global_..._pooling`): padding must count in neither the average nor the max.
-
-# %%
-from course_kit.checks.classify import (
-    check_held_out_accuracy,
-    check_sentence_features,
-    check_standardize,
-)
-from course_kit.checks.finetune import check_training_step
-
-
-def sentence_features(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError("write sentence_features")
-
-
-print(check_sentence_features(sentence_features))
-
-
-# %% [markdown]
-# **Exercise 2 — standardise without peeking.** Write `standardize(train, test)` returning `(train_z, test_z)`: both splits shifted and scaled **feature by feature** with the mean and standard deviation of the **training** split. (Either standard deviation convention is accepted.)
-
-# %%
-def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    # YOUR CODE HERE
-    raise NotImplementedError("write standardize")
-
-
-print(check_standardize(standardize))
-
-
-# %% [markdown]
-# **Exercise 3 — an honest accuracy.** Write `held_out_accuracy(train_x, train_y, test_x, test_y)` that trains a linear classifier on the training split (you may call `train_linear_classifier` from section 2; standardising is up to you) and returns its accuracy, a fraction between 0 and 1, **on the test split**. The checker gives it four clear clusters (any working classifier scores above 0.9) and random labels that cannot be predicted (an honest accuracy stays near 0.25).
-
-# %%
-def held_out_accuracy(train_x: torch.Tensor, train_y: torch.Tensor,
-                      test_x: torch.Tensor, test_y: torch.Tensor) -> float:
-    # YOUR CODE HERE
-    raise NotImplementedError("write held_out_accuracy")
-
-
-print(check_held_out_accuracy(held_out_accuracy))
-
-
-# %% [markdown]
-# **Exercise 4 — one training step.** Write `training_step(model, input_ids, attention_mask, labels, optimizer, max_grad_norm)`: one update of every parameter on one batch, returning the loss as a number. `model(input_ids, attention_mask)` gives scores `(batch, classes)`; use the cross-entropy loss. Make it safe to call in a loop that also evaluates the model now and then: dropout must be on, the gradients of the previous step must not leak into this one, and the gradient norm must be clipped to `max_grad_norm` before the update (`torch.nn.utils.clip_grad_norm_`). The checker runs two steps in a row on a tiny classifier that an evaluation has just left in eval mode, and compares the update of every parameter with the right one.
-
-# %%
-def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                  labels: torch.Tensor, optimizer: torch.optim.Optimizer, max_grad_norm: float) -> float:
-    # YOUR CODE HERE
-    raise NotImplementedError("write training_step")
-
-
-print(check_training_step(training_step))
-
-# %% [markdown]
 # ## Summary
 #
 # - Three ways to use the block on 240 labelled sentences, same split, same budget: **frozen features + a linear classifier** (cheap, strong), **fine-tuning** the whole pretrained block (best, and already good with 5 sentences per topic), and the same architecture from **random weights** (far below: the knowledge is in the pretrained weights, not in our sentences).
 # - Fine-tuning is BERT's recipe: a linear head on the pooled [CLS], **AdamW**, a small learning rate with **warm-up and linear decay**, **dropout on** in training (`model.train()`), **gradients clipped** to norm 1, a few epochs. One step is: train mode, `zero_grad`, loss, `backward`, clip, `step` (and the scheduler).
 # - Accuracy means accuracy on **held-out** data, standardising uses **training** statistics only.
-# - A pretrained model's raw **[CLS]** vector is not yet a summary of the input. Pre-training shapes it only for next-sentence prediction, through the pooler; BERT's classification fine-tuning also goes through the pooler, and fine-tuning is what makes [CLS] a summary for the task. MiniLM was trained for **mean pooling**, which is why average pooling beats raw CLS on its frozen features.
+# - A pretrained model's raw **[CLS]** vector is a poor sentence vector for cosine similarity, though a linear classifier can read it. Pre-training shapes it only for next-sentence prediction, through the pooler; BERT's classification fine-tuning also goes through the pooler, and fine-tuning is what makes [CLS] a summary for the task. MiniLM was trained for **mean pooling**, which is why average pooling beats raw CLS on its frozen features.
 #
 # **Next:** [11 · Where next](11_where_next.ipynb): multilingual BERT, masked words, and further reading.

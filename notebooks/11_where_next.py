@@ -110,10 +110,15 @@ for text in ["Paris is lovely in May.", "it may rain", "Café à Paris!", "Stra�
 # - "Café" and "à" keep their accents.
 # - The Japanese sentence: the ideographs 東, 京, 雨 become tokens of their own (BERT puts spaces around every CJK ideograph before WordPiece), while hiragana (は, で, す) form ordinary words split by WordPiece; "。" is unknown to our toy vocabulary. Chinese has no spaces between words, and ideographs are too many to form whole-word pieces, so one-character tokens are BERT's compromise; kana and Hangul are *not* split this way.
 #
-# The shipped vocabulary has 488 single-ideograph pieces, so even the uncased English tokenizer handles CJK characters the same way:
+# The shipped vocabulary has a few hundred single ideographs, each also as a `##` piece (the first line below counts them), so even the uncased English tokenizer handles CJK characters the same way:
 
 # %%
 # NBVAL_CHECK_OUTPUT
+from course_lib.tokenizer import is_cjk
+
+ideographs = [p for p in uncased.vocab if len(p) == 1 and is_cjk(p)]
+print(f"single-ideograph pieces: {len(ideographs)}, and {sum(f'##{p}' in uncased.vocab for p in ideographs)} "
+      "of them also as ##pieces")
 for text in ["東京は大きい都市です。", "我喜欢自然语言处理"]:
     print(text, "->", uncased.tokenize(text))
 
@@ -152,7 +157,7 @@ else:
     print("cosine with the English cat sentence:", [round(v, 2) for v in (vectors @ vectors[0]).tolist()])
 
 # %% [markdown]
-# When the model is there, the French and German translations usually land closer to the English sentence than the unrelated English one: one encoder, shared across languages, maps similar meanings to similar vectors without ever having seen a translation (Pires et al., 2019; Wu & Dredze, 2019). The effect is real but uneven across languages; models trained for it (such as multilingual sentence encoders) do much better.
+# When the model is there, read the cosines with care: do not expect the French and German translations to come out closest. Raw multilingual BERT vectors cluster **by language** first (Libovický et al. 2020), so an unrelated English sentence can be as close to the English one as its translations. What one encoder shared across languages does give is transfer: a task fine-tuned in one language works, less well, in another, although the model never saw a translation (Pires et al., 2019; Wu & Dredze, 2019); subtracting each language's mean vector brings translations closer (Libovický et al. 2020). Models trained for it (such as multilingual sentence encoders) do much better.
 #
 # ## 2. The masked-LM head: what the loader sets aside
 #
@@ -233,7 +238,7 @@ else:
 # - Clark, Khandelwal, Levy, Manning (2019). *What Does BERT Look At? An Analysis of BERT's Attention.* BlackboxNLP. Heads that follow syntax, and the many heads that attend to [SEP] (notebook 08).
 # - Abnar, Zuidema (2020). *Quantifying Attention Flow in Transformers.* ACL. Attention rollout (notebook 08).
 # - Rogers, Kovaleva, Rumshisky (2020). *A Primer in BERTology: What We Know About How BERT Works.* TACL. A survey of what has been found inside BERT.
-# - Pires, Schlinger, Garrette (2019). *How Multilingual is Multilingual BERT?* ACL; Wu, Dredze (2019). *Beto, Bentz, Becas: The Surprising Cross-Lingual Effectiveness of BERT.* EMNLP.
+# - Pires, Schlinger, Garrette (2019). *How Multilingual is Multilingual BERT?* ACL; Wu, Dredze (2019). *Beto, Bentz, Becas: The Surprising Cross-Lingual Effectiveness of BERT.* EMNLP. Libovický, Rosa, Fraser (2020). *On the Language Neutrality of Pre-trained Multilingual Representations.* Findings of EMNLP.
 # - Conneau et al. (2020). *Unsupervised Cross-lingual Representation Learning at Scale* (XLM-R). ACL. Multilingual pre-training on far more data.
 # - Reimers, Gurevych (2019). *Sentence-BERT: Sentence Embeddings using Siamese BERT-Networks.* EMNLP; Wang et al. (2020). *MiniLM: Deep Self-Attention Distillation for Task-Agnostic Compression of Pre-Trained Transformers.* NeurIPS. The shipped model's background.
 # - Liu et al. (2019). *RoBERTa: A Robustly Optimized BERT Pretraining Approach.* arXiv; Clark, Luong, Le, Manning (2020). *ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators.* ICLR.

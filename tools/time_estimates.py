@@ -10,10 +10,11 @@ The estimate of a notebook is the sum of
 - PLAY_MIN minutes per widget or explorer to try;
 - its run time, measured (RUN_SECONDS: tools/run_notebooks.py on the course's shared 2-core
   machine, 2026-12-01, with another session running, so on the slow side),
-rounded up to 5 minutes. The rates are assumptions, not a timed study. A test learner (issue 12)
-took about 7 hours for the whole course when many exercises could still be solved by copying a
-cell above them; with the exercises first, 8 minutes each is our honest guess, so the total here
-is somewhat above those 7 hours.
+rounded up to 5 minutes. Every run time that a notebook's header or the README states is
+`run_time_text` of RUN_SECONDS (tests/test_time_estimates.py). The rates are assumptions, not a
+timed study. A test learner (issue 12) took about 7 hours for the whole course when many
+exercises could still be solved by copying a cell above them; with the exercises first, 8 minutes
+each is our honest guess, so the total here is somewhat above those 7 hours.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ def parts_of(path: Path) -> dict[str, float]:
             play += len(PLAY.findall(cell.source))
     return {"words": words, "code": lines, "exercises": exercises - stretch, "stretch": stretch,
             "play": play, "run_s": RUN_SECONDS.get(path.stem, 30)}
+
+
+def run_time_text(stem: str) -> str:
+    """A notebook's run time as its header and the README state it: "about 30 seconds"."""
+    seconds = RUN_SECONDS[stem]
+    if seconds < 90:
+        return f"about {max(10, round(seconds / 10) * 10)} seconds"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def minutes(parts: dict[str, float]) -> int:

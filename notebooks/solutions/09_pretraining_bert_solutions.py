@@ -21,7 +21,7 @@ print(check_causal_mask(my_causal_mask))
 
 
 # %% [markdown]
-# **Exercise 2 — BERT's masking.** Write `my_mask_tokens(input_ids, tokenizer, probability, generator)` returning `(masked_ids, labels)` as above. Use `tokenizer.mask_token_id`, `tokenizer.vocab_size`, and the IDs `tokenizer.cls_token_id`, `sep_token_id`, `pad_token_id`; draw every random number from `generator` (`torch.rand(shape, generator=generator)`, `torch.randint(n, shape, generator=generator)`). The checker looks for: special tokens masked, labels on positions that were not chosen, no 80/10/10, and the same random stream every batch.
+# **Exercise 2 — BERT's masking.** Write `my_mask_tokens(input_ids, tokenizer, probability, generator)` returning `(masked_ids, labels)` by the recipe of section 2: `labels` holds the original ID at each chosen position and **-100** everywhere else (PyTorch's `cross_entropy` skips that label). Use `tokenizer.mask_token_id`, `tokenizer.vocab_size`, and the IDs `tokenizer.cls_token_id`, `sep_token_id`, `pad_token_id`; draw every random number from `generator` (`torch.rand(shape, generator=generator)`, `torch.randint(n, shape, generator=generator)`). The checker looks for: special tokens masked, labels on positions that were not chosen, no 80/10/10, and the same random stream every batch.
 
 # %%
 def my_mask_tokens(input_ids, tokenizer, probability, generator):

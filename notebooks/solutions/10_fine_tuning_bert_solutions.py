@@ -21,7 +21,7 @@ torch.set_num_threads(1)
 
 def train_linear_classifier(x: torch.Tensor, y: torch.Tensor, steps: int = 200,
                             seed: int = 0) -> nn.Linear:
-    """As in section 3 of the notebook (the number of classes is read from the labels)."""
+    """As in section 2 of the notebook (the number of classes is read from the labels)."""
     torch.manual_seed(seed)
     classifier = nn.Linear(x.shape[1], int(y.max()) + 1)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
