@@ -10,6 +10,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 
+SEEN: list[str] = []  # every mistake named so far; a recorded checker keeps those of its try
+
 
 def name_mistake(answer, mistakes: Mapping[str, object],
                  same: Callable[[object, object], bool] = operator.eq) -> str | None:
@@ -20,6 +22,7 @@ def name_mistake(answer, mistakes: Mapping[str, object],
     for why, wrong in mistakes.items():
         try:
             if same(answer, wrong):
+                SEEN.append(why)
                 return why
         except Exception:  # an odd answer is simply not this mistake
             continue

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..progress import record
+from .mistakes import SEEN
 
 # The latest reports made, so that %%my_bert can say "saved, but it does not pass yet".
 RECENT: deque[CheckReport] = deque(maxlen=32)
@@ -53,8 +54,13 @@ def recorded(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
 
     @functools.wraps(check)
     def run_and_record(*args, **kwargs) -> CheckReport:
-        report = check(*args, **kwargs)
-        record(check.__name__, report.title, report.passed)
+        mark = len(SEEN)
+        try:
+            report = check(*args, **kwargs)
+        finally:
+            named = SEEN[mark:]  # the mistakes this try made, by name
+            del SEEN[mark:]
+        record(check.__name__, report.title, report.passed, named)
         return report
 
     return run_and_record
