@@ -119,7 +119,7 @@ def clip_or_stop(parameters: list[nn.Parameter], loss: float, max_grad_norm: flo
     raise TrainingDiverged(
         f"training stopped at step {step}: the loss is {loss:g} and the gradient norm {norm:g}, "
         f"not finite numbers, so the weights were left as they were before this step. Likely "
-        f"cause: the learning rate {lr:g} is too high (try 10 times smaller); {clipping}")
+        f"cause: the learning rate (here {lr:g}) is too high (try 10 times smaller); {clipping}")
 
 
 class SentenceClassifier(nn.Module):
