@@ -19,10 +19,9 @@ LOCK_WAIT_SECONDS = 30  # longer than any write takes; a lock held longer is a s
 
 
 @contextlib.contextmanager
-def locked(path: Path):
-    """Hold the lock of ``path`` (on ``<path>.lock``) for the ``with`` block."""
-    lock = path.with_name(path.name + ".lock")
-    handle = open(lock, "a+b")  # noqa: SIM115 - closed below, after unlocking
+def locked(lock_file: Path):
+    """Hold the lock on ``lock_file`` (created if need be) for the ``with`` block."""
+    handle = open(lock_file, "a+b")  # noqa: SIM115 - closed below, after unlocking
     try:
         _lock(handle)
         yield

@@ -146,7 +146,7 @@ def record(exercise: str | None, title: str, passed: bool,
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with locked(path):
+        with locked(path.with_name(path.name + ".lock")):
             exercises, problem = _read(path)  # read again under the lock: another kernel's too
             if problem:
                 kept = keep_beside(path, "damaged")
