@@ -150,7 +150,9 @@ class SentenceClassifier(nn.Module):
             encoder.pooler = BertPooler(config)
             nn.init.normal_(encoder.pooler.dense.weight, std=config.initializer_range)
             nn.init.zeros_(encoder.pooler.dense.bias)
-        self.dropout = nn.Dropout(config.hidden_dropout if dropout is None else dropout)
+        dropout = config.hidden_dropout if dropout is None else real_number("dropout", dropout,
+                                                                             0.0, 1.0)
+        self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(config.hidden_size, num_classes)  # (hidden,) -> (classes,)
         nn.init.normal_(self.classifier.weight, std=config.initializer_range)
         nn.init.zeros_(self.classifier.bias)

@@ -104,11 +104,19 @@ def test_classifier_labels_are_checked(labels, said):
                             ft.TrainingSetup(steps=1, batch_size=4), progress=False)
 
 
-def test_labels_as_a_list_work():
+def test_lists_work_as_well_as_tensors():
     ids, mask, labels = toy_data()
-    history = ft.train_classifier(tiny_classifier(), ids, mask, labels.tolist(),
+    model = tiny_classifier()
+    history = ft.train_classifier(model, ids.tolist(), mask.tolist(), labels.tolist(),
                                   ft.TrainingSetup(steps=2, batch_size=4), progress=False)
     assert len(history.losses) == 2
+    assert ft.accuracy(model, ids.tolist(), mask.tolist(), labels.tolist()) == ft.accuracy(
+        model, ids, mask, labels)
+
+
+def test_a_bad_dropout_is_named():
+    with pytest.raises(ValueError, match="dropout must be a finite number >= 0 and <= 1"):
+        ft.SentenceClassifier(tiny_classifier().encoder, 2, dropout=1.5)
 
 
 def test_an_empty_data_set_is_a_clear_error_not_a_hang():
@@ -118,6 +126,8 @@ def test_an_empty_data_set_is_a_clear_error_not_a_hang():
                             ft.TrainingSetup(steps=3, batch_size=4), progress=False)
     with pytest.raises(ValueError, match="the data set is empty"):
         ft.predict(tiny_classifier(), ids[:0], mask[:0])
+    with pytest.raises(ValueError, match="the data set is empty"):
+        ft.sentence_vectors(tiny_classifier().encoder, ids[:0], mask[:0])
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         list(ft.shuffled_batches(4, 0, 3, torch.Generator()))
     with pytest.raises(ValueError, match="n must be at least 1"):
