@@ -145,6 +145,7 @@ def record(exercise: str | None, title: str, passed: bool,
     if path is None:
         return
     try:
+        _read(path)  # a file the course did not write is refused before anything is created
         path.parent.mkdir(parents=True, exist_ok=True)
         with locked(path.with_name(path.name + ".lock")):
             exercises, problem = _read(path)  # read again under the lock: another kernel's too
