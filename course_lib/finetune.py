@@ -35,9 +35,7 @@ POOLINGS = ("pooler", "cls", "average")
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
 
 
-# ---------------------------------------------------------------- the settings a learner chooses
-# Checked once, where a notebook hands them over, so that a mistake is named here and never
-# surfaces from deep inside torch (or as a loop that never ends).
+# ---------------------------------------------------------------- checks of what a learner chooses
 
 
 def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
@@ -45,7 +43,7 @@ def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number (an int), got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum}" if maximum is not None else ""
+        upper = "" if maximum is None else f" and at most {maximum}"
         raise ValueError(f"{name} must be at least {minimum}{upper}, got {value}")
     return int(value)
 
@@ -77,11 +75,7 @@ def checked_batch(input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor
 
 def class_labels(labels, n: int, num_classes: int | None) -> torch.Tensor:
     """One class number per sentence: integers of shape (n,), each in [0, num_classes)."""
-    if not isinstance(labels, torch.Tensor):
-        labels = as_id_tensor(labels, "labels")
-    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
-        raise TypeError(f"labels must hold class numbers (an integer tensor), got {labels.dtype}; "
-                        "use .long() if they are whole numbers")
+    labels = as_id_tensor(labels, "labels")  # integers only: floats and bools are refused
     if tuple(labels.shape) != (n,):
         raise ValueError(f"labels must be of shape ({n},), one class per sentence, got "
                          f"{tuple(labels.shape)}")
@@ -91,7 +85,7 @@ def class_labels(labels, n: int, num_classes: int | None) -> torch.Tensor:
         limit = f"[0, {num_classes})" if num_classes is not None else "0 or more"
         raise ValueError(f"labels must be class numbers in {limit}, got {bad} (every "
                          "sentence needs a class; -100 is for masked-LM labels only)")
-    return labels.long()
+    return labels
 
 
 def num_classes_of(model: nn.Module) -> int | None:

@@ -89,8 +89,8 @@ def test_a_bad_setting_is_named_when_made_and_when_training(name, value, said):
 LABEL_ERRORS = [  # (labels for 16 sentences, words the error must say)
     (torch.full((16,), 5), r"labels must be class numbers in \[0, 2\), got 5"),
     (torch.full((16,), -100), r"got -100 .*-100 is for masked-LM labels only"),
-    (torch.zeros(16), "labels must hold class numbers .*float32"),
-    (torch.zeros(16, dtype=torch.bool), "labels must hold class numbers .*bool"),
+    (torch.zeros(16), "labels must have an integer dtype.*float32"),
+    (torch.zeros(16, dtype=torch.bool), "labels must have an integer dtype.*bool"),
     (torch.zeros(5, dtype=torch.long), r"labels must be of shape \(16,\)"),
     (torch.zeros(16, 1, dtype=torch.long), r"labels must be of shape \(16,\)"),
 ]
