@@ -298,14 +298,12 @@ def render(module: str, imports: list[str], blocks: list[Block]) -> str:
     used = set().union(*(free_names(block.text) for block in blocks)) if blocks else set()
     kept = {line for line in imports if set(bound_by_import(line)) & used}
     future = sorted(line for line in imports if _imported_module(line) == "__future__")
-    if future:  # a hand-written file's `from __future__ import ...` stays, and stays first
-        parts_future = "\n".join(future) + "\n"
-        kept -= set(future)
+    kept -= set(future)  # `from __future__ import ...` is kept (used or not) and kept first
     parts = [f'"""my_bert.{module}: my code from the course notebooks, saved by %%my_bert.\n\n'
              "Each block is one definition of a cell; running the cell again replaces the\n"
              "blocks of the names it defines, so edit the cell in the notebook rather than this\n"
              'file."""\n']
-    sections = [parts_future] if future else []
+    sections = ["\n".join(future)] if future else []
     for section in range(len(SECTIONS)):  # isort's order: standard library, others, ours, .
         lines = sorted((line for line in kept if _section(line) == section),
                        key=lambda line: (line.startswith("from "), _imported_module(line), line))
