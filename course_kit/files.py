@@ -92,6 +92,8 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        # the old file's permissions (a temporary file is private to its owner), else rw-r--r--
+        os.chmod(handle.name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(OSError):

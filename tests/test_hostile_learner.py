@@ -289,6 +289,7 @@ def test_redefining_one_function_keeps_the_others_of_the_module(tmp_path):
     text = (tmp_path / "my_bert" / "layers.py").read_text()
     assert "def feed_forward" in text and text.count("def gelu") == 1 and "0.5 * 1.0 *" in text
     assert text.index("def gelu") < text.index("def feed_forward")  # gelu kept its place
+    assert (tmp_path / "my_bert" / "layers.py").stat().st_mode & 0o777 == 0o644  # not private
     previous = (tmp_path / "my_bert" / ".previous" / "layers.py").read_text()
     assert "0.5 * 1.0" not in previous and "def feed_forward" in previous
 
