@@ -10,7 +10,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 
-SEEN: list[str] = []  # every mistake named so far; a recorded checker keeps those of its try
+# The mistakes named during each recorded checker's run (innermost last): progress keeps them.
+NAMED_DURING: list[list[str]] = []
 
 
 def name_mistake(answer, mistakes: Mapping[str, object],
@@ -22,7 +23,8 @@ def name_mistake(answer, mistakes: Mapping[str, object],
     for why, wrong in mistakes.items():
         try:
             if same(answer, wrong):
-                SEEN.append(why)
+                if NAMED_DURING:
+                    NAMED_DURING[-1].append(why)
                 return why
         except Exception:  # an odd answer is simply not this mistake
             continue
