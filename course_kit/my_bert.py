@@ -13,9 +13,14 @@ Rules, each said in the cell's output when it applies:
   in the notebook;
 - a function that uses a notebook variable from another cell (``d = 64``) is told to compute it
   from its inputs instead;
-- re-running a cell replaces the block it saved before (a block is keyed by the names it defines),
-  so nothing is ever saved twice;
+- each definition is one block of the file, keyed by the name it defines: re-running a cell
+  replaces only the blocks of the names it defines (in their place) and keeps every other one,
+  a hand-written helper included, so nothing is ever saved twice or lost;
 - a cell that raises is not saved (the file keeps its previous version);
+- a save replaces the file atomically (a temporary file, then a rename) under a lock shared by
+  kernels, keeps the version before it in ``my_bert/.previous/``, never writes through a
+  symbolic link or outside ``my_bert/``, and sets aside (with a time stamp) a file that no
+  longer parses;
 - a function still left as ``raise NotImplementedError`` is not written yet, so it is not saved;
 - the modules the saved code uses (``torch``, ``F``, ...) are imported at the top of the file, and
   a name saved in another ``my_bert`` file is imported from there, so every file stays importable.
@@ -35,9 +40,12 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import keep_beside, locked, write_atomic
+
 PACKAGE = "my_bert"
 MARKER = "# [my_bert cell] defines: "  # one line before each saved block
-MODULE_RULE = re.compile(r"[a-z_][a-z0-9_]*")
+MODULE_RULE = re.compile(r"[a-z][a-z0-9_]*")  # a letter first: __init__ etc. are the package's
+PREVIOUS = ".previous"  # my_bert/.previous/<module>.py: the version before the latest save
 PACKAGE_DOC = ('"""My BERT: the code I wrote in the course notebooks, saved by %%my_bert '
                '(one file per module named in the cells)."""\n')
 CHECKS_PACKAGE = "course_kit.checks"  # checkers are the notebook's business, never saved
@@ -75,7 +83,8 @@ def check_module_name(module: str) -> str:
     module = module.strip()
     if not MODULE_RULE.fullmatch(module) or keyword.iskeyword(module):
         raise ValueError(f"%%my_bert needs one module name, a lowercase Python name such as "
-                         f"'attention' (letters, digits, _), got {module!r}")
+                         f"'attention' (a letter, then letters, digits, _; names such as "
+                         f"__init__ are the package's own), got {module!r}")
     return module
 
 
@@ -214,19 +223,52 @@ def bound_by_import(line: str) -> list[str]:
 # ----- the saved file -------------------------------------------------------------------------
 
 
+def defined_by(node: ast.stmt) -> tuple[str, ...]:
+    """The names a top-level statement of a saved file defines (none for other code)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return (node.name,)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return tuple(_assigned_names(node) or ())
+    return ()
+
+
+def parse_saved(text: str) -> tuple[list[str], list[Block]]:
+    """A saved file's imports and blocks: one block per other top-level statement, with the
+    comment lines just above it (marker lines are written anew). Raises SyntaxError."""
+    tree, lines = ast.parse(text), text.splitlines()
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the module docstring: written anew
+    imports: list[str] = []
+    blocks: list[Block] = []
+    done = tree.body[0].end_lineno if body is not tree.body else 0  # lines already taken
+    for node in body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        if start <= done:  # a second statement on a line already taken (a = 1; b = 2)
+            if blocks:
+                blocks[-1].names += defined_by(node)
+            done = max(done, node.end_lineno)
+            continue
+        source = "\n".join(lines[start - 1:node.end_lineno])
+        above = [line for line in lines[done:start - 1] if not line.startswith(MARKER.strip())]
+        done = node.end_lineno
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(source)
+            continue
+        comments = "\n".join(above).strip("\n")
+        blocks.append(Block(defined_by(node), f"{comments}\n{source}" if comments else source))
+    return imports, blocks
+
+
 def read_saved(path: Path) -> tuple[list[str], list[Block]]:
-    """A saved file's import lines and blocks (empty for a file not written yet)."""
+    """A saved file's imports and blocks (empty for a file not written yet or that no longer
+    parses)."""
     if not path.is_file():
         return [], []
-    text = path.read_text(encoding="utf-8")
-    head, *rest = text.split("\n" + MARKER)
-    imports = [line for line in head.splitlines() if line.startswith(("import ", "from "))]
-    blocks = []
-    for chunk in rest:
-        first, _, body = chunk.partition("\n")
-        names = tuple(name.strip() for name in first.split(",") if name.strip())
-        blocks.append(Block(names, body.strip("\n")))
-    return imports, blocks
+    try:
+        return parse_saved(path.read_text(encoding="utf-8"))
+    except (SyntaxError, ValueError, OSError):
+        return [], []
 
 
 SECTIONS = ("standard library", "third party", "the course", "my_bert")
@@ -240,7 +282,7 @@ def _imported_module(line: str) -> str:
 
 
 def _section(line: str) -> int:
-    """Where isort puts an import line: 0 standard library, 1 third party, 2 the course
+    """Where isort puts an import: 0 standard library, 1 third party, 2 the course
     (course_lib, course_kit), 3 ours."""
     module = _imported_module(line)
     top = module.split(".")[0]
@@ -255,10 +297,13 @@ def render(module: str, imports: list[str], blocks: list[Block]) -> str:
     """The whole file: a docstring, the imports its blocks use, then one block per cell."""
     used = set().union(*(free_names(block.text) for block in blocks)) if blocks else set()
     kept = {line for line in imports if set(bound_by_import(line)) & used}
+    future = sorted(line for line in imports if _imported_module(line) == "__future__")
+    kept -= set(future)  # `from __future__ import ...` is kept (used or not) and kept first
     parts = [f'"""my_bert.{module}: my code from the course notebooks, saved by %%my_bert.\n\n'
-             "Each block is one notebook cell; running the cell again replaces its block, so edit\n"
-             'the cell in the notebook rather than this file."""\n']
-    sections = []
+             "Each block is one definition of a cell; running the cell again replaces the\n"
+             "blocks of the names it defines, so edit the cell in the notebook rather than this\n"
+             'file."""\n']
+    sections = ["\n".join(future)] if future else []
     for section in range(len(SECTIONS)):  # isort's order: standard library, others, ours, .
         lines = sorted((line for line in kept if _section(line) == section),
                        key=lambda line: (line.startswith("from "), _imported_module(line), line))
@@ -268,7 +313,8 @@ def render(module: str, imports: list[str], blocks: list[Block]) -> str:
         starts_def = bool(blocks) and blocks[0].text.startswith(("def ", "class ", "@", "async "))
         parts.append("\n\n".join(sections) + ("\n" if starts_def else ""))
     for block in blocks:
-        parts.append(f"\n{MARKER}{', '.join(block.names)}\n{block.text}\n")
+        marker = f"{MARKER}{', '.join(block.names)}\n" if block.names else ""
+        parts.append(f"\n{marker}{block.text}\n")
     return "\n".join(parts)
 
 
@@ -301,6 +347,34 @@ def import_for(name: str, value: object) -> str | None:
     return None
 
 
+def merge(blocks: list[Block], new: list[Block]) -> list[Block]:
+    """The file's blocks with each new block in the place of the old one(s) of its names (or
+    at the end): every other block, hand-written ones included, is kept."""
+    blocks = list(blocks)
+    for block in new:
+        same = [i for i, old in enumerate(blocks) if set(old.names) & set(block.names)]
+        if same:
+            blocks[same[0]] = block
+            blocks = [old for i, old in enumerate(blocks) if i not in same[1:]]
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def checked_place(folder: Path, module: str) -> tuple[Path, Path]:
+    """(my_bert/, my_bert/<module>.py) inside ``folder``: never a symbolic link, never outside."""
+    package, path = folder / PACKAGE, folder / PACKAGE / f"{module}.py"
+    for place in (package, path, package / "__init__.py", package / PREVIOUS):
+        if place.is_symlink():
+            raise PermissionError(f"{place} is a symbolic link; %%my_bert never writes through "
+                                  "one (remove the link and run the cell again)")
+    if package.exists() and not package.is_dir():
+        raise FileExistsError(f"{package} is a file, not the {PACKAGE} folder: rename it")
+    if package.exists() and package.resolve().parent != folder.resolve():
+        raise PermissionError(f"{package} leads outside {folder}; %%my_bert writes only there")
+    return package, path
+
+
 def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResult:
     """Save a cell's definitions into ``folder/my_bert/<module>.py`` (the cell has already run)."""
     module = check_module_name(module)
@@ -315,20 +389,46 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
                                 "class or constant written in this cell)")
         return result
     chosen = sorted(parts.definitions + used_values(parts))  # in the cell's order
-    names = [name for _, bound, _ in chosen for name in bound]
-    package = folder / PACKAGE
-    path = package / f"{module}.py"
-    imports, blocks = read_saved(path)
-    new = Block(tuple(dict.fromkeys(names)), "\n\n\n".join(text for _, _, text in chosen))
-    replaced = [i for i, block in enumerate(blocks) if set(block.names) & set(new.names)]
-    kept = [block for i, block in enumerate(blocks) if i not in replaced]
-    kept.insert(replaced[0] if replaced else len(kept), new)
+    new = [Block(bound, text) for _, bound, text in chosen]  # one block per definition
+    names = list(dict.fromkeys(name for block in new for name in block.names))
+    package, path = checked_place(Path(folder), module)
+    package.mkdir(parents=True, exist_ok=True)
+    with locked(package / ".lock"):  # one save at a time, across kernels
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        try:
+            imports, blocks = parse_saved(old) if old is not None else ([], [])
+        except (SyntaxError, ValueError) as error:
+            kept = keep_beside(path, "damaged")
+            result.notes.append(f"{PACKAGE}/{module}.py no longer parsed (line "
+                                f"{getattr(error, 'lineno', '?')}); it is kept as {kept.name} "
+                                "and a new file was started")
+            old, imports, blocks = None, [], []
+        kept_blocks = merge(blocks, new)
+        imports = imports + [line for line in parts.imports if line not in imports]
+        text = render(module, _resolve_names(module, package, imports, kept_blocks, new,
+                                             user_ns, result), kept_blocks)
+        compile(text, str(path), "exec")  # never write a file that does not parse
+        init = package / "__init__.py"
+        if not init.is_file():
+            write_atomic(init, PACKAGE_DOC)
+        if old is not None and old != text:  # the version before this save, for undoing it
+            (package / PREVIOUS).mkdir(exist_ok=True)
+            write_atomic(package / PREVIOUS / path.name, old)
+        write_atomic(path, text)
+    result.path, result.saved = path, names
+    return result
 
-    imports = imports + [line for line in parts.imports if line not in imports]
-    in_file = {name for block in kept for name in block.names} | {
+
+def _resolve_names(module: str, package: Path, imports: list[str], blocks: list[Block],
+                   new: list[Block], user_ns: dict, result: SaveResult) -> list[str]:
+    """``imports`` plus a line for each name the new blocks use but the file lacks; a note
+    for each name that cannot be imported."""
+    imports = list(imports)
+    in_file = {name for block in blocks for name in block.names} | {
         bound for line in imports for bound in bound_by_import(line)}
-    elsewhere = defined_elsewhere(package, module) if package.is_dir() else {}
-    for name in sorted(free_names(new.text) - in_file):
+    elsewhere = defined_elsewhere(package, module)
+    used = set().union(*(free_names(block.text) for block in new))
+    for name in sorted(used - in_file):
         value = user_ns.get(name)
         if name in elsewhere:
             imports.append(f"from .{elsewhere[name]} import {name}")
@@ -345,15 +445,7 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
                 f"it uses {name}, which no {PACKAGE} file saves yet: define {name} in a "
                 f"%%my_bert cell (a cell saves its imports, functions, classes, UPPER_CASE "
                 "constants and the values its own functions use)")
-    text = render(module, imports, kept)
-    compile(text, str(path), "exec")  # never write a file that does not parse
-    package.mkdir(parents=True, exist_ok=True)
-    init = package / "__init__.py"
-    if not init.is_file():
-        init.write_text(PACKAGE_DOC, encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    result.path, result.saved = path, list(new.names)
-    return result
+    return imports
 
 
 # ----- IPython ----------------------------------------------------------------------------
@@ -382,7 +474,11 @@ def my_bert_magic(line: str, cell: str) -> None:
                            f"it and run it again ({PACKAGE}/{module}.py keeps its previous "
                            "version)")
     python = shell.transform_cell(cell)  # IPython syntax (%magics, !commands) made Python
-    result = save_cell(python, module, shell.user_ns, Path.cwd())
+    try:
+        result = save_cell(python, module, shell.user_ns, Path.cwd())
+    except (OSError, TimeoutError) as error:  # a link, a full disk, a stuck kernel's lock
+        raise CellNotSaved(f"%%my_bert: the cell ran but was not saved: {error} "
+                           f"({PACKAGE}/{module}.py keeps its previous version)") from None
     result.failing = any(not report.passed for report in RECENT)  # the cell's own checks
     print(result)
 

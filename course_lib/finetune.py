@@ -18,6 +18,7 @@ Inputs are the padded tensors of ``tokenizer.encode_batch(texts)``: ``input_ids`
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,8 +29,91 @@ from torch import nn
 
 from .model import BertModel, BertPooler
 from .pooling import global_average_pooling
+from .validation import as_id_tensor, check_attention_mask
 
 POOLINGS = ("pooler", "cls", "average")
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
+
+
+# ---------------------------------------------------------------- checks of what a learner chooses
+
+
+def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` as an int in [minimum, maximum], or a ValueError naming the rule."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number (an int), got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and at most {maximum}"
+        raise ValueError(f"{name} must be at least {minimum}{upper}, got {value}")
+    return int(value)
+
+
+def real_number(name: str, value, low: float = 0.0, high: float = math.inf,
+                low_allowed: bool = True) -> float:
+    """``value`` as a finite float in [low, high] (low itself only if ``low_allowed``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < low or value > high or (
+            value == low and not low_allowed):
+        side = ">=" if low_allowed else ">"
+        upper = f" and <= {high:g}" if high != math.inf else ""
+        raise ValueError(f"{name} must be a finite number {side} {low:g}{upper}, got {value}")
+    return value
+
+
+def checked_batch(input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """IDs and mask of a data set, (n, seq) each with n >= 1; the mask holds only 0s and 1s."""
+    ids = as_id_tensor(input_ids)
+    if ids.dim() != 2:
+        raise ValueError(f"input_ids must be (n, seq), got shape {tuple(ids.shape)}")
+    if ids.shape[0] == 0 or ids.shape[1] == 0:
+        raise ValueError("the data set is empty: input_ids has shape "
+                         f"{tuple(ids.shape)}, at least one sentence is needed")
+    return ids, check_attention_mask(attention_mask, ids).long()  # (n, seq) each
+
+
+def class_labels(labels, n: int, num_classes: int | None) -> torch.Tensor:
+    """One class number per sentence: integers of shape (n,), each in [0, num_classes)."""
+    labels = as_id_tensor(labels, "labels")  # integers only: floats and bools are refused
+    if tuple(labels.shape) != (n,):
+        raise ValueError(f"labels must be of shape ({n},), one class per sentence, got "
+                         f"{tuple(labels.shape)}")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or (num_classes is not None and high >= num_classes):
+        bad = low if low < 0 else high
+        limit = f"[0, {num_classes})" if num_classes is not None else "0 or more"
+        raise ValueError(f"labels must be class numbers in {limit}, got {bad} (every "
+                         "sentence needs a class; -100 is for masked-LM labels only)")
+    return labels
+
+
+def num_classes_of(model: nn.Module) -> int | None:
+    """How many classes the model's head scores, when it has a ``classifier`` layer."""
+    return getattr(getattr(model, "classifier", None), "out_features", None)
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the gradient stopped being a finite number; the step that saw it changed no
+    weight (the model is as it was before that step)."""
+
+
+def clip_or_stop(parameters: list[nn.Parameter], loss: float, max_grad_norm: float | None,
+                 lr: float, step: int | str = "this") -> None:
+    """Clip the gradient norm to ``max_grad_norm`` (None: no clipping); before any update,
+    raise :class:`TrainingDiverged` when the loss or the gradient norm is not finite."""
+    limit = math.inf if max_grad_norm is None else max_grad_norm
+    norm = float(nn.utils.clip_grad_norm_(parameters, limit))  # the norm before clipping
+    if math.isfinite(loss) and math.isfinite(norm):
+        return
+    for parameter in parameters:
+        parameter.grad = None
+    clipping = ("no clipping (max_grad_norm=None) let one large gradient through"
+                if max_grad_norm is None else f"gradients clipped to norm {max_grad_norm:g}")
+    raise TrainingDiverged(
+        f"training stopped at step {step}: the loss is {loss:g} and the gradient norm {norm:g}, "
+        f"not finite numbers, so the weights were left as they were before this step. Likely "
+        f"cause: the learning rate (here {lr:g}) is too high (try 10 times smaller); {clipping}")
 
 
 class SentenceClassifier(nn.Module):
@@ -60,7 +144,9 @@ class SentenceClassifier(nn.Module):
             encoder.pooler = BertPooler(config)
             nn.init.normal_(encoder.pooler.dense.weight, std=config.initializer_range)
             nn.init.zeros_(encoder.pooler.dense.bias)
-        self.dropout = nn.Dropout(config.hidden_dropout if dropout is None else dropout)
+        dropout = config.hidden_dropout if dropout is None else real_number("dropout", dropout,
+                                                                             0.0, 1.0)
+        self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(config.hidden_size, num_classes)  # (hidden,) -> (classes,)
         nn.init.normal_(self.classifier.weight, std=config.initializer_range)
         nn.init.zeros_(self.classifier.bias)
@@ -90,6 +176,8 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.01
     never on biases or LayerNorm parameters (the 1-D tensors)."""
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    lr = real_number("lr", lr, low_allowed=False)
+    weight_decay = real_number("weight_decay", weight_decay)
     groups = [{"params": decay, "weight_decay": weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
     try:  # the fused kernel does one pass over all parameters: several times faster on a CPU
@@ -104,9 +192,8 @@ def warmup_linear_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, tot
     falls linearly to 0 at ``total_steps``. Call ``scheduler.step()`` after each
     ``optimizer.step()``. Warm-up keeps the first, large and noisy updates from wrecking the
     pretrained weights before Adam's running averages have settled."""
-    if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
-        raise ValueError("need total_steps >= 1 and 0 <= warmup_steps <= total_steps, got "
-                         f"warmup_steps={warmup_steps}, total_steps={total_steps}")
+    total_steps = whole_number("total_steps", total_steps)
+    warmup_steps = whole_number("warmup_steps", warmup_steps, 0, total_steps)
 
     def factor(step: int) -> float:
         if step < warmup_steps:
@@ -121,7 +208,8 @@ def warmup_linear_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, tot
 
 def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                   labels: torch.Tensor, optimizer: torch.optim.Optimizer,
-                  scheduler=None, max_grad_norm: float | None = 1.0) -> float:
+                  scheduler=None, max_grad_norm: float | None = 1.0,
+                  step: int | str = "this") -> float:
     """One update of every trainable parameter on one mini-batch; returns the loss.
 
     1. ``model.train()``: dropout on (an evaluation may have left the model in eval mode);
@@ -129,14 +217,16 @@ def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: tor
     3. forward pass and cross-entropy loss; 4. ``loss.backward()``;
     5. clip the gradient norm (one unlucky batch cannot throw the weights far);
     6. ``optimizer.step()``, then ``scheduler.step()``.
+
+    A loss or gradient that is not finite stops it before step 6 (:class:`TrainingDiverged`).
     """
     model.train()
     optimizer.zero_grad()
     scores = model(input_ids, attention_mask)  # (batch, num_classes)
     loss = F.cross_entropy(scores, labels)
     loss.backward()
-    if max_grad_norm is not None:
-        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    parameters = [p for p in model.parameters() if p.grad is not None]
+    clip_or_stop(parameters, loss.item(), max_grad_norm, optimizer.param_groups[0]["lr"], step)
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
@@ -154,6 +244,21 @@ class TrainingSetup:
     weight_decay: float = 0.01
     max_grad_norm: float | None = 1.0
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Every setting within its rule, or an error naming it (called again before training,
+        since a field may be changed after the setup was made)."""
+        whole_number("steps", self.steps)
+        whole_number("batch_size", self.batch_size)
+        real_number("lr", self.lr, low_allowed=False)
+        real_number("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
+        real_number("weight_decay", self.weight_decay)
+        if self.max_grad_norm is not None:
+            real_number("max_grad_norm", self.max_grad_norm, low_allowed=False)
+        whole_number("seed", self.seed, 0, MAX_SEED)
 
 
 @dataclass
@@ -175,6 +280,8 @@ def trim_padding(input_ids: torch.Tensor, attention_mask: torch.Tensor
 def shuffled_batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
     """``steps`` mini-batches of example indices: passes over a fresh random order of all ``n``
     examples, cut into batches (a short last batch of a pass is kept)."""
+    n, batch_size = whole_number("n", n), whole_number("batch_size", batch_size)
+    steps = whole_number("steps", steps, 0)
     produced = 0
     while produced < steps:
         order = torch.randperm(n, generator=generator)  # (n,)
@@ -194,10 +301,11 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
     the same shuffling and the same dropout masks on every run. Leaves the model in eval mode.
     """
     setup = setup or TrainingSetup()
-    if input_ids.shape != attention_mask.shape or input_ids.shape[0] != labels.shape[0]:
-        raise ValueError(
-            f"input_ids {tuple(input_ids.shape)} and attention_mask "
-            f"{tuple(attention_mask.shape)} must be (n, seq), labels {tuple(labels.shape)} (n,)")
+    if not isinstance(setup, TrainingSetup):
+        raise TypeError(f"setup must be a TrainingSetup, got {type(setup).__name__}")
+    setup.check()
+    input_ids, attention_mask = checked_batch(input_ids, attention_mask)  # (n, seq) each
+    labels = class_labels(labels, input_ids.shape[0], num_classes_of(model))  # (n,)
     torch.manual_seed(setup.seed)  # dropout masks
     generator = torch.Generator().manual_seed(setup.seed)  # the order of the examples
     optimizer = make_optimizer(model, setup.lr, setup.weight_decay)
@@ -206,18 +314,21 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
     history = TrainingHistory()
     bar = ProgressBar(setup.steps, description) if progress else None
     start = time.perf_counter()
-    for chosen in shuffled_batches(len(labels), setup.batch_size, setup.steps, generator):
-        ids, mask = trim_padding(input_ids[chosen], attention_mask[chosen])  # (b, seq') each
-        history.learning_rates.append(optimizer.param_groups[0]["lr"])
-        loss = training_step(model, ids, mask, labels[chosen], optimizer, scheduler,
-                             setup.max_grad_norm)
-        history.losses.append(loss)
-        if bar is not None:
-            bar.update(f"loss {loss:.3f}")
+    batches = shuffled_batches(len(labels), setup.batch_size, setup.steps, generator)
+    try:
+        for step, chosen in enumerate(batches, start=1):
+            ids, mask = trim_padding(input_ids[chosen], attention_mask[chosen])  # (b, seq') each
+            history.learning_rates.append(optimizer.param_groups[0]["lr"])
+            loss = training_step(model, ids, mask, labels[chosen], optimizer, scheduler,
+                                 setup.max_grad_norm, step=f"{step} of {setup.steps}")
+            history.losses.append(loss)
+            if bar is not None:
+                bar.update(f"loss {loss:.3f}")
+    finally:
+        model.eval()
     history.seconds = time.perf_counter() - start
     if bar is not None:
         bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
-    model.eval()
     return history
 
 
@@ -228,6 +339,8 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
 def predict(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
             batch_size: int = 64) -> torch.Tensor:
     """The predicted class of every example, (n,): eval mode (no dropout), gradients off."""
+    input_ids, attention_mask = checked_batch(input_ids, attention_mask)  # (n, seq) each
+    batch_size = whole_number("batch_size", batch_size)
     model.eval()
     out = []
     for start in range(0, input_ids.shape[0], batch_size):
@@ -240,7 +353,9 @@ def predict(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Ten
 def accuracy(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
              labels: torch.Tensor) -> float:
     """The fraction of examples whose predicted class is the label."""
-    return (predict(model, input_ids, attention_mask) == labels).float().mean().item()
+    predicted = predict(model, input_ids, attention_mask)  # (n,)
+    labels = class_labels(labels, len(predicted), num_classes_of(model))  # (n,)
+    return (predicted == labels).float().mean().item()
 
 
 @torch.no_grad()
@@ -250,6 +365,8 @@ def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Ten
     ``InferenceBert`` built from one): {"CLS", "average", "max"} -> (n, hidden) each."""
     from .pooling import global_max_pooling
 
+    input_ids, attention_mask = checked_batch(input_ids, attention_mask)  # (n, seq) each
+    batch_size = whole_number("batch_size", batch_size)
     if isinstance(encoder, nn.Module):
         encoder.eval()  # no dropout: the features of a sentence never change
     parts: dict[str, list[torch.Tensor]] = {"CLS": [], "average": [], "max": []}
@@ -320,6 +437,7 @@ __all__ = [
     "POOLINGS",
     "ProgressBar",
     "SentenceClassifier",
+    "TrainingDiverged",
     "TrainingHistory",
     "TrainingSetup",
     "accuracy",

@@ -25,7 +25,7 @@ from .config import BertConfig
 from .layers import activation_function
 from .masking import IGNORE_INDEX, causal_mask
 from .model import BertModel
-from .validation import check_inputs
+from .validation import as_id_tensor, check_inputs
 
 
 @dataclass
@@ -251,13 +251,22 @@ class BertForPreTraining(BertForMaskedLM):
 
 
 def _labels_like(labels, logits: torch.Tensor) -> torch.Tensor:
-    """Labels as a long tensor of shape (batch, seq), checked against the logits."""
-    labels = torch.as_tensor(labels, device=logits.device).long()
+    """Masked-LM labels as a long tensor of shape (batch, seq), checked against the logits:
+    token IDs in [0, vocab) at the positions to predict, -100 elsewhere, at least one to predict."""
+    labels = as_id_tensor(labels, "labels").to(logits.device)  # integers only: floats refused
     if tuple(labels.shape) != tuple(logits.shape[:-1]):
         raise ValueError(
             f"labels must have the shape of input_ids {tuple(logits.shape[:-1])}, "
             f"got {tuple(labels.shape)}"
         )
+    chosen = labels != IGNORE_INDEX  # (batch, seq)
+    if not bool(chosen.any()):
+        raise ValueError("every label is -100 (nothing to predict), so the loss would be 0/0; "
+                         "keep the token ID at the positions the model must recover")
+    wrong = labels[chosen & ((labels < 0) | (labels >= logits.shape[-1]))]
+    if wrong.numel():
+        raise ValueError(f"labels must be token IDs in [0, {logits.shape[-1]}) or -100 "
+                         f"(ignored), got {int(wrong[0])}")
     return labels
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,9 @@ from pathlib import Path
 import torch
 
 from .config import BertConfig
+from .finetune import MAX_SEED, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
-from .masking import mask_tokens
+from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
 from .wordpiece_trainer import train_wordpiece
 
@@ -94,7 +96,19 @@ def train_masked_lm(
     ``threads=1`` runs PyTorch on one thread while training (restored afterwards): this model's
     matrices are so small that two threads spend more time waiting for each other than
     computing, several times more on a busy machine. ``None`` keeps PyTorch's setting.
+
+    A loss or gradient that is not finite stops training at that step, before it changes any
+    weight (``TrainingDiverged`` names the step and the likely cause).
     """
+    steps, batch_size = whole_number("steps", steps), whole_number("batch_size", batch_size)
+    learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)
+    warmup = whole_number("warmup", warmup, 0, steps)
+    seed = whole_number("seed", seed, 0, MAX_SEED)
+    if threads is not None:
+        threads = whole_number("threads", threads)
+    if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ValueError("texts must be a non-empty list of sentences (strings), got "
+                         f"{type(texts).__name__} {str(texts)[:40]!r}")
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -121,22 +135,38 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
     run = TrainingRun()
     bar = _progress_bar(steps, progress)
     start = time.perf_counter()
+    parameters = [p for p in model.parameters() if p.requires_grad]
     model.train()
-    for _ in range(steps):
+    try:
+        for step in range(1, steps + 1):
+            masked, labels, rows = _masked_batch(ids, tokenizer, batch_size, generator)
+            loss = model(masked, keep[rows], labels=labels).loss
+            optimizer.zero_grad()
+            loss.backward()
+            clip_or_stop(parameters, loss.item(), 1.0, optimizer.param_groups[0]["lr"],
+                         f"{step} of {steps}")
+            optimizer.step()
+            scheduler.step()
+            run.losses.append(loss.item())
+            bar.update(loss.item())
+    finally:
+        bar.close()
+        model.eval()
+    run.seconds, run.steps = time.perf_counter() - start, steps
+    return run
+
+
+def _masked_batch(ids: torch.Tensor, tokenizer, batch_size: int, generator: torch.Generator,
+                  tries: int = 20):
+    """A random batch of rows, masked anew, with at least one token to predict (a batch where
+    the 15% draw chose nothing has no loss: it is drawn again, a bounded number of times)."""
+    for _ in range(tries):
         rows = torch.randint(len(ids), (batch_size,), generator=generator)  # (batch,)
         masked, labels = mask_tokens(ids[rows], tokenizer, 0.15, generator)  # (batch, seq) each
-        loss = model(masked, keep[rows], labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        run.losses.append(loss.item())
-        bar.update(loss.item())
-    bar.close()
-    run.seconds, run.steps = time.perf_counter() - start, steps
-    model.eval()
-    return run
+        if bool((labels != IGNORE_INDEX).any()):
+            return masked, labels, rows
+    raise ValueError(f"{tries} batches in a row had no word to mask: the texts hold (almost) "
+                     "only special tokens or empty lines; give sentences with words")
 
 
 class _progress_bar:
@@ -178,9 +208,18 @@ def token_position(tokenizer: WordPieceTokenizer, sentence: str, word_position: 
 @torch.no_grad()
 def predict_masked(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, sentence: str,
                    word_position: int, k: int = 1) -> list[str]:
-    """The model's top-k tokens for word number ``word_position`` of the sentence, hidden."""
+    """The model's top-k tokens for word number ``word_position`` of the sentence, hidden
+    (words counted from 0, split at spaces)."""
+    if not isinstance(sentence, str) or not sentence.split():
+        raise ValueError(f"sentence must be a string with at least one word, got {sentence!r}")
+    words = len(sentence.split())
+    word_position = whole_number("word_position", word_position, 0, words - 1)
+    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(sentence).input_ids])  # (1, seq)
     at = token_position(tokenizer, sentence, word_position)
+    if at >= ids.shape[1] - 1:  # past the end: the sentence was cut to the model's length
+        raise ValueError(f"word {word_position} lies beyond the {ids.shape[1]} tokens the "
+                         "tokenizer keeps of this sentence; choose an earlier word")
     ids[0, at] = tokenizer.mask_token_id
     logits = model(ids).logits[0, at]  # (vocab,)
     return tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
@@ -189,6 +228,7 @@ def predict_masked(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, senten
 def fill_in_the_blank(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, text: str,
                       k: int = 3) -> list[tuple[str, float]]:
     """Top-k words (with probabilities) for the first [MASK] of ``text``."""
+    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(text).input_ids])  # (1, seq)
     where = (ids[0] == tokenizer.mask_token_id).nonzero()
     if len(where) == 0:
@@ -210,6 +250,8 @@ def probe_accuracy(model: BertForMaskedLM, tokenizer: WordPieceTokenizer,
     All probes go through the model as one padded batch.
     """
     probes = load_probes() if probes is None else probes
+    if not probes:
+        raise ValueError("probes is empty: give at least one probe (load_probes() has them)")
     batch = tokenizer.encode_batch([probe["sentence"] for probe in probes])
     ids = batch["input_ids"].clone()  # (probes, seq)
     at = torch.tensor([token_position(tokenizer, p["sentence"], p["word_position"])
@@ -237,7 +279,12 @@ def chance_levels(probes: list[dict] | None = None) -> dict[str, float]:
 
 def perplexity(losses: list[float], last: int = 50) -> float:
     """exp of the mean loss over the last steps: "how many words the model hesitates between"."""
-    tail = losses[-last:]
+    last = whole_number("last", last)
+    tail = list(losses)[-last:]
+    if not tail:
+        raise ValueError("perplexity needs at least one loss; losses is empty (train first)")
+    if not all(isinstance(x, numbers.Real) and math.isfinite(x) for x in tail):
+        raise ValueError("losses must be finite numbers (a run that diverged has no perplexity)")
     return math.exp(sum(tail) / len(tail))
 
 

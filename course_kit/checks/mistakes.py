@@ -10,6 +10,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 
+# The mistakes named during each recorded checker's run (innermost last): progress keeps them.
+NAMED_DURING: list[list[str]] = []
+
 
 def name_mistake(answer, mistakes: Mapping[str, object],
                  same: Callable[[object, object], bool] = operator.eq) -> str | None:
@@ -20,6 +23,8 @@ def name_mistake(answer, mistakes: Mapping[str, object],
     for why, wrong in mistakes.items():
         try:
             if same(answer, wrong):
+                if NAMED_DURING:
+                    NAMED_DURING[-1].append(why)
                 return why
         except Exception:  # an odd answer is simply not this mistake
             continue

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..progress import record
+from .mistakes import NAMED_DURING
 
 # The latest reports made, so that %%my_bert can say "saved, but it does not pass yet".
 RECENT: deque[CheckReport] = deque(maxlen=32)
@@ -53,8 +54,12 @@ def recorded(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
 
     @functools.wraps(check)
     def run_and_record(*args, **kwargs) -> CheckReport:
-        report = check(*args, **kwargs)
-        record(check.__name__, report.title, report.passed)
+        NAMED_DURING.append(named := [])  # the mistakes this try makes, by name
+        try:
+            report = check(*args, **kwargs)
+        finally:
+            NAMED_DURING.pop()
+        record(check.__name__, report.title, report.passed, named)
         return report
 
     return run_and_record

@@ -1,7 +1,8 @@
 """my_bert.attention: my code from the course notebooks, saved by %%my_bert.
 
-Each block is one notebook cell; running the cell again replaces its block, so edit
-the cell in the notebook rather than this file."""
+Each block is one definition of a cell; running the cell again replaces the
+blocks of the names it defines, so edit the cell in the notebook rather than this
+file."""
 
 import math
 

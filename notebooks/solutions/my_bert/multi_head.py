@@ -1,20 +1,22 @@
 """my_bert.multi_head: my code from the course notebooks, saved by %%my_bert.
 
-Each block is one notebook cell; running the cell again replaces its block, so edit
-the cell in the notebook rather than this file."""
+Each block is one definition of a cell; running the cell again replaces the
+blocks of the names it defines, so edit the cell in the notebook rather than this
+file."""
 
 import math
 
 import torch
 
 
-# [my_bert cell] defines: split_heads, merge_heads
+# [my_bert cell] defines: split_heads
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     batch, seq, hidden = x.shape
     x = x.view(batch, seq, num_heads, hidden // num_heads)  # (batch, seq, heads, head_size)
     return x.transpose(1, 2)  # (batch, heads, seq, head_size)
 
 
+# [my_bert cell] defines: merge_heads
 def merge_heads(x: torch.Tensor) -> torch.Tensor:
     batch, heads, seq, head_size = x.shape
     x = x.transpose(1, 2)  # (batch, seq, heads, head_size)

@@ -1,13 +1,14 @@
 """my_bert.pretrained: my code from the course notebooks, saved by %%my_bert.
 
-Each block is one notebook cell; running the cell again replaces its block, so edit
-the cell in the notebook rather than this file."""
+Each block is one definition of a cell; running the cell again replaces the
+blocks of the names it defines, so edit the cell in the notebook rather than this
+file."""
 
 import torch
 
 import course_lib as cl
 
-# [my_bert cell] defines: LAYER_PARTS, OTHER_PARTS, to_our_name
+# [my_bert cell] defines: LAYER_PARTS
 LAYER_PARTS = {
     "attention.self.query": "attention.query",
     "attention.self.key": "attention.key",
@@ -20,6 +21,7 @@ LAYER_PARTS = {
 }
 
 
+# [my_bert cell] defines: OTHER_PARTS
 OTHER_PARTS = {
     "embeddings.word_embeddings": "embeddings.word_embeddings",
     "embeddings.position_embeddings": "embeddings.position_embeddings",
@@ -29,6 +31,7 @@ OTHER_PARTS = {
 }
 
 
+# [my_bert cell] defines: to_our_name
 def to_our_name(checkpoint_name: str) -> str | None:
     name = checkpoint_name.removeprefix("bert.")
     if name.endswith(".gamma"):
