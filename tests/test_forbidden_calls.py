@@ -86,6 +86,9 @@ FORBIDDEN = [
     (attention.check_split_heads, cl.split_heads, "cl.split_heads"),
     (attention.check_merge_heads, lambda x: cl.merge_heads(x), "cl.merge_heads"),
     (attention.check_multi_head_attention, mha_with_library_helpers, "cl.split_heads"),
+    (attention.check_multi_head_attention, lambda x, attn, keep: attn(
+        x, keep[:, None, None, :])[0], "cl.MultiHeadSelfAttention"),
+    (layers.check_feed_forward, lambda x, ff: ff(x), "cl.FeedForward"),
     (encoder.check_masked_max_pooling, cl.global_max_pooling, "cl.global_max_pooling"),
     (encoder.check_parameter_count, lambda config: sum(cl.count_bert_parameters(config).values()),
      "cl.count_bert_parameters"),
@@ -112,6 +115,20 @@ def test_a_forbidden_call_never_passes_and_is_named(check, answer, name):
     said = [point for point in report.failed_points if point.startswith(f"you called `{name}`")]
     assert said, f"{check.__name__} does not name {name}:\n{report}"
     assert name in check.forbids
+
+
+def given_attention(x, attn, keep):
+    return attn(x, keep[:, None, None, :])[0]
+
+
+@pytest.mark.parametrize(("check", "answer"), [
+    (layers.check_feed_forward, lambda x, ff: ff(x)),
+    (attention.check_multi_head_attention, given_attention),
+    (layers.check_gelu, nn.GELU()),
+], ids=["ff(x)", "attention(x)", "nn.GELU"])
+def test_only_the_call_written_is_named_not_what_it_calls_in_turn(check, answer):
+    named = [p for p in check(answer).failed_points if p.startswith("you called")]
+    assert len(named) == 1, named  # the module, not the cl.gelu or cl.split_heads inside it
 
 
 # ---- right answers written another way --------------------------------------------------------

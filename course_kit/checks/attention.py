@@ -349,7 +349,8 @@ def _multi_head_case(config: BertConfig) -> Case:
                 call=f"multi_head_attention at {sizes_of(config)}", sizes=sizes_of(config))
 
 
-@exercise(forbids=("course_lib.split_heads", "course_lib.merge_heads", *ATTENTION_HELPERS),
+@exercise(forbids=("course_lib.MultiHeadSelfAttention", "course_lib.split_heads",
+                   "course_lib.merge_heads", *ATTENTION_HELPERS),
           write_from="your own `split_heads`, attention and `merge_heads`")
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""

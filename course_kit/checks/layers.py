@@ -103,7 +103,8 @@ def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool,
     return report
 
 
-@exercise(forbids=("torch.nn.functional.gelu", "torch.nn.GELU", "course_lib.gelu"),
+@exercise(forbids=("course_lib.FeedForward", "torch.nn.functional.gelu", "torch.nn.GELU",
+                   "course_lib.gelu"),
           write_from="`ff.intermediate`, your own GELU and `ff.output`")
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""

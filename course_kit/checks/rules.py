@@ -140,11 +140,16 @@ def exercise(forbids: tuple[str, ...] = (), write_from: str | None = None
                 report = check(*map(watch.instead_of, args),
                                **{key: watch.instead_of(value) for key, value in kwargs.items()})
             for name in dict.fromkeys(watch.calls):
-                report.fail(f"you called `{name}`: this exercise asks you to {hint}")
+                report.fail(message(name))
             return report
 
+        def message(name: str) -> str:
+            return f"you called `{name}`: this exercise asks you to {hint}"
+
         enforced.forbids = tuple(shown(dotted) for dotted in forbids)
-        enforced.write_from = write_from
+        names = [f"`{name}`" for name in enforced.forbids]
+        listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+        enforced.rule = f"calling {listed}: this exercise asks you to {hint}" if names else None
         return recorded(enforced)
 
     return decorate
