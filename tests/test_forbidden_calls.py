@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.functional import gelu as imported_gelu
 
 import course_lib as cl
 from course_kit.checks import (
@@ -55,7 +56,12 @@ def features_by_the_library(hidden, mask, pooling):
     return pool(hidden, mask)
 
 
+def gelu_imported_by_name(x):
+    return imported_gelu(x)
+
+
 FORBIDDEN = [
+    (layers.check_gelu, gelu_imported_by_name, "F.gelu"),
     (layers.check_gelu, F.gelu, "F.gelu"),
     (layers.check_gelu, lambda x: F.gelu(x), "F.gelu"),
     (layers.check_gelu, lambda x: torch.nn.functional.gelu(x), "F.gelu"),
@@ -299,3 +305,19 @@ def test_a_declared_rule_names_what_to_write_it_from():
                       "`torch.clamp`"]
     assert check_relu(lambda x: x.clamp(min=0)).passed
     assert shown("torch.nn.functional.gelu") == "F.gelu" and shown("course_lib.gelu") == "cl.gelu"
+
+
+def test_the_capstone_counts_a_piece_with_a_forbidden_call_as_course_libs(tmp_path):
+    """07b uses a learner's piece only when its checker passes: a GELU that calls F.gelu is
+    not "yours"."""
+    from course_kit import capstone
+
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text(
+        "import torch.nn.functional as F\n\n\ndef gelu(x):\n    return F.gelu(x)\n")
+    pieces, lines = capstone.pick_pieces(capstone.import_my_bert(tmp_path),
+                                         cl.load_tokenizer("minilm"))
+    gelu_line = next(line for line in lines if "GELU" in line)
+    assert gelu_line.startswith("course_lib") and not pieces.mine["gelu"], gelu_line

@@ -8,7 +8,8 @@ it then calls the original, so the rest of the report still says what is right. 
 fails the check by name: "you called `F.gelu`: this exercise asks you to write it from
 `torch.erf`". A forbidden class (an ``nn.Module`` such as ``nn.GELU`` or the given module's class)
 is watched through its ``forward``; a function is watched under its module's name (``F.gelu``,
-``cl.gelu``) and, for course_lib's own, in the module that defines it too.
+``cl.gelu``), for course_lib's own in the module that defines it too, and under any name the
+learner's module gave it (``from torch.nn.functional import gelu``).
 """
 
 from __future__ import annotations
@@ -68,13 +69,13 @@ def _resolve(dotted: str) -> tuple[object, str]:
 def _places(dotted: str) -> list[tuple[object, str]]:
     """Where ``dotted`` is looked up: its own place and, for course_lib, where it is defined."""
     owner, name = _resolve(dotted)
-    places = [(owner, name)]
     target = getattr(owner, name)
-    module = importlib.import_module(target.__module__) if dotted.startswith("course_lib.") and \
-        callable(target) and getattr(target, "__module__", None) else None
-    if module is not None and module is not owner and getattr(module, name, None) is target:
-        places.append((module, name))
-    return places
+    defined_in = getattr(target, "__module__", None) or ""
+    if not (dotted.startswith("course_lib.") and defined_in.startswith("course_lib")):
+        return [(owner, name)]
+    module = importlib.import_module(defined_in)  # e.g. course_lib.layers for course_lib.gelu
+    same = module is not owner and getattr(module, name, None) is target
+    return [(owner, name), (module, name)] if same else [(owner, name)]
 
 
 @contextmanager
@@ -94,6 +95,7 @@ def _swapped(owner: object, name: str, label: str, watch: Watch) -> Iterator[Non
 
     setattr(owner, name, recorder)
     watch.recorders[id(original)] = recorder
+    watch.originals[id(original)] = original
     try:
         yield
     finally:
@@ -109,6 +111,7 @@ class Watch:
 
     calls: list[str] = field(default_factory=list)
     recorders: dict[int, Callable] = field(default_factory=dict)
+    originals: dict[int, object] = field(default_factory=dict)
 
     def instead_of(self, value):
         """A forbidden function handed in itself (``check_gelu(F.gelu)``): its recorder."""
@@ -116,14 +119,32 @@ class Watch:
 
 
 @contextmanager
-def watching(forbids: tuple[str, ...]) -> Iterator[Watch]:
+def _swapped_names(namespace: dict, watch: Watch) -> Iterator[None]:
+    """A forbidden function imported by its own name into the learner's namespace
+    (``from torch.nn.functional import gelu``): that name too is swapped for its recorder."""
+    found = {key: value for key, value in list(namespace.items())
+             if id(value) in watch.originals and watch.originals[id(value)] is value}
+    namespace.update({key: watch.recorders[id(value)] for key, value in found.items()})
+    try:
+        yield
+    finally:
+        namespace.update(found)
+
+
+@contextmanager
+def watching(forbids: tuple[str, ...], learners: tuple = ()) -> Iterator[Watch]:
     """Inside the block, every learner call of a function in ``forbids`` is noted, by the name
-    the learner wrote, in the ``Watch`` it yields."""
+    the learner wrote, in the ``Watch`` it yields; ``learners`` are the learner's functions,
+    whose modules' own names for a forbidden function are watched too."""
     watch = Watch()
     with ExitStack() as stack:
         for dotted in forbids:
             for owner, name in _places(dotted):
                 stack.enter_context(_swapped(owner, name, shown(dotted), watch))
+        namespaces = {id(fn.__globals__): fn.__globals__ for fn in learners
+                      if isinstance(getattr(fn, "__globals__", None), dict)}
+        for namespace in namespaces.values():
+            stack.enter_context(_swapped_names(namespace, watch))
         yield watch
 
 
@@ -136,7 +157,7 @@ def exercise(forbids: tuple[str, ...] = (), write_from: str | None = None
     def decorate(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
         @functools.wraps(check)
         def enforced(*args, **kwargs) -> CheckReport:
-            with watching(forbids) as watch:
+            with watching(forbids, (*args, *kwargs.values())) as watch:
                 report = check(*map(watch.instead_of, args),
                                **{key: watch.instead_of(value) for key, value in kwargs.items()})
             for name in dict.fromkeys(watch.calls):
