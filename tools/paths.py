@@ -27,8 +27,14 @@ TABLE_RULE = "|---|---|---|"
 
 
 def load() -> list[dict]:
-    """Every path of teaching/paths.toml, its steps' minutes adding up to its own."""
+    """Every path of teaching/paths.toml, its steps' minutes adding up to its own; a path that
+    ``extends`` another has that path's steps first, then its own (``own_steps``)."""
     paths = tomllib.loads(PATHS.read_text(encoding="utf-8"))["path"]
+    by_id = {path["id"]: path for path in paths}
+    for path in paths:
+        path["own_steps"] = path["step"]
+        if "extends" in path:
+            path["step"] = by_id[path["extends"]]["step"] + path["own_steps"]
     for path in paths:
         total = sum(step["minutes"] for step in path["step"])
         if total != path["minutes"]:
@@ -63,13 +69,14 @@ def step_label(step: dict) -> str:
 def row(path: dict) -> str:
     """One row of the table: the path, its steps with their minutes, what you get."""
     steps = []
-    for step in path["step"]:
+    for step in path["own_steps"]:
         label = step_label(step).replace(number(step["notebook"]),
                                          f"**{number(step['notebook'])}**", 1)
         what = f": {step['what']}" if step.get("what") else ""
-        steps.append(f"{label}{what} ({step['minutes']} min)")
-    return (f"| **{path['title']}**: {path['subtitle']} | {' → '.join(steps)}; "
-            f"{path['minutes']} minutes in all | {path['outcome']} |")
+        steps.append(f"{label}{what} ({step['minutes']})")
+    first = f"the {path['extends'].replace('-', ' ')}, then " if "extends" in path else ""
+    return (f"| **{path['title']}** ({path['subtitle']}) | {first}{' → '.join(steps)}: "
+            f"{path['minutes']} minutes | {path['outcome']} |")
 
 
 def table() -> str:
