@@ -13,19 +13,24 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.functional import gelu as imported_gelu
 
+import course_kit.explorer as kit_explorer
 import course_lib as cl
 from course_kit.checks import (
     attention,
     classify,
     embeddings,
     encoder,
+    explorer,
     layers,
     pretrained,
     pretraining,
+    tokens,
+    where_next,
 )
 from course_kit.checks.calling import call_learner
 from course_kit.checks.report import CheckReport
 from course_kit.checks.rules import exercise, shown
+from course_lib.tokenizer import strip_accents
 
 # ---- answers that call a forbidden function ---------------------------------------------------
 
@@ -59,6 +64,8 @@ def features_by_the_library(hidden, mask, pooling):
 def gelu_imported_by_name(x):
     return imported_gelu(x)
 
+
+MINILM_TOKENIZER = cl.load_tokenizer("minilm")
 
 FORBIDDEN = [
     (layers.check_gelu, gelu_imported_by_name, "F.gelu"),
@@ -110,6 +117,12 @@ FORBIDDEN = [
     (pretraining.check_mask_tokens, cl.mask_tokens, "cl.mask_tokens"),
     (pretraining.check_masked_lm_loss, cl.masked_lm_loss, "cl.masked_lm_loss"),
     (classify.check_sentence_features, features_by_the_library, "cl.global_average_pooling"),
+    (tokens.check_wordpiece, lambda word, vocab: MINILM_TOKENIZER.wordpiece(word),
+     "cl.WordPieceTokenizer.wordpiece"),
+    (explorer.check_rollout, lambda attentions: torch.as_tensor(
+        kit_explorer.attention_rollout(attentions)[-1]), "kit.explorer.attention_rollout"),
+    (where_next.check_uncased_normalize, lambda text: strip_accents(text.lower()),
+     "cl.tokenizer.strip_accents"),
 ]
 
 
