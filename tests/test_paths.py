@@ -44,8 +44,9 @@ def test_whole_notebook_steps_take_the_notebooks_estimate():
     for path in PATHS:
         for step in path["step"]:
             if not step.get("sections"):
-                assert step["minutes"] == times[paths.number(step["notebook"])], \
-                    f"{path['id']}: {step['notebook']} takes {times} minutes in the README"
+                stated = times[paths.number(step["notebook"])]
+                assert step["minutes"] == stated, \
+                    f"{path['id']}: {step['notebook']} takes {stated} minutes in the README"
 
 
 def test_whole_course_is_every_notebook():
