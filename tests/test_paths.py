@@ -120,3 +120,21 @@ def run_step(stem: str, sections: tuple[int, ...]) -> None:
                               for stem, s in PARTIAL_STEPS])
 def test_path_step_runs_on_its_own(stem, sections):
     run_step(stem, sections)
+
+
+def test_a_step_takes_the_setup_and_its_sections_only():
+    new = nbformat.v4
+    cells = [new.new_markdown_cell("# Title"), new.new_code_cell("setup = 1"),
+             new.new_markdown_cell("## 1. One"), new.new_code_cell("one = setup"),
+             new.new_markdown_cell("text\n\n## 2. Two"), new.new_code_cell("two = one"),
+             new.new_markdown_cell("### 2.1 still two"), new.new_code_cell("more = two"),
+             new.new_markdown_cell("## 3. Three"), new.new_code_cell("three = setup")]
+    notebook = new.new_notebook(cells=cells)
+    kept = [cell.source for cell in paths.step_cells(notebook, [1, 3])
+            if cell.cell_type == "code"]
+    assert kept == ["setup = 1", "one = setup", "three = setup"]
+    assert len(paths.step_cells(notebook, None)) == len(cells)
+    with pytest.raises(ValueError, match=r"no section \[4\]"):
+        paths.step_cells(notebook, [1, 4])
+    assert paths.ranges([1, 2, 3, 4, 5, 9]) == "1-5 and 9"
+    assert paths.ranges([0, 2, 4]) == "0, 2 and 4"
