@@ -87,10 +87,10 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 #
 # | path | notebooks | what you get |
 # |---|---|---|
-# | **workshop, 90 minutes**: from text to reading attention heads | **00** sections 1-3 (10 min) → **03** sections 1-5 and 7: queries, keys, values, scores, √d, softmax, masking, a real head (25 min) → **04** sections 1-4 and 8: split, all heads at once, merge, the 12 maps of a layer and their patterns (15 min) → **08** sections 2-5 and 9: every map, the explorer, head patterns, published findings, and why attention is not explanation, with its ablation experiment (40 min) | read and question the attention heads of a real model; exercises as homework |
-# | **half day, about 4 hours** (plus breaks) | 00 (30) → 03 (45) → 04 (45) → 05 (45) → 07 sections 1-5: a checkpoint loaded into the model (25) → 08 (70): 260 minutes | one encoder layer built and checked, real weights loaded, every head explored; tokenizer and embeddings (01, 02) used as given |
-# | **full day, about 7.5 hours** (plus breaks) | 00 → 01 → 02 → 03 → 04 → 05 → 06 → 07 → 07b (your own BERT assembled) → 08, every exercise: 450 minutes | the whole encoder built from scratch, checked against the reference, and explored |
-# | **whole course, about 10.5 hours** (two days) | the full day, then 09 (55) → 10 (60) → 11 (35), and the appendix A1 (40) for those who deploy | also pre-training, fine-tuning, where to go next and how to make BERT fast |
+# | **workshop, 90 minutes** (from text to reading attention heads) | **00** sections 1-3 (10) → **03** sections 1-7: queries, keys, values, scores, √d, softmax, masking padding in code, a real head (25) → **04** sections 1-4 and 8: split, all heads at once, merge, the 12 maps of a layer and their patterns (15) → **08** sections 1-5 and 9: every map, the explorer, head patterns, published findings, why attention is not explanation (an ablation experiment) (40): 90 minutes | read and question the attention heads of a real model; exercises as homework |
+# | **half day, about 4 hours** (plus breaks) | **00** (30) → **03** (45) → **04** (45) → **05** (45) → **07** sections 0-5: a checkpoint loaded into the model (25) → **08** (70): 260 minutes | one encoder layer built and checked, real weights loaded, every head explored; tokenizer and embeddings (01, 02) used as given |
+# | **full day, about 7.5 hours** (plus breaks) | **00** (30) → **01** (45) → **02** (40) → **03** (45) → **04** (45) → **05** (45) → **06** (65) → **07** (45) → **07b**: your own BERT assembled (20) → **08** (70): 450 minutes | the whole encoder built from scratch, checked against the reference, and explored |
+# | **whole course, about 11 hours** (two days) | the full day, then **09** (55) → **10** (60) → **11** (35) → **A1**: the appendix, for those who deploy (40): 640 minutes | also pre-training, fine-tuning, where to go next and how to make BERT fast |
 
 # %% [markdown]
 # ## 3. The block's contract, on real text

@@ -28,6 +28,9 @@ from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
 DIAGRAMS = Path("..") / "assets" / "diagrams"
+model = cl.load_pretrained("minilm")  # the trained model of sections 6 and 8
+tok = cl.load_tokenizer("minilm")
+sentence = "The cat sat on the mat because it was tired."
 
 # %% [markdown]
 # ## 1. Why many heads, and why 64 wide
@@ -242,9 +245,6 @@ assert torch.allclose(ours_out, library_out, atol=1e-5), "expected: ours == the 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-model = cl.load_pretrained("minilm")
-tok = cl.load_tokenizer("minilm")
-sentence = "The cat sat on the mat because it was tired."
 encoding = tok.encode(sentence)
 ids = torch.tensor([encoding])  # (1, seq)
 

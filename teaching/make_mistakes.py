@@ -3,7 +3,8 @@
 Each checker in course_kit/checks names the typical mistakes it recognises (a mistake in plain
 words -> the answer it gives, see course_kit/checks/mistakes.py). This script collects those
 names without a learner's code: it calls every checker once with a stand-in that fails at once
-and records every catalogue the checker builds on the way (``Case(...)`` and ``name_mistake``).
+and records every catalogue the checker builds on the way (``Case(...)`` and ``name_mistake``),
+and the calls its exercise forbids (``@exercise(forbids=...)``, course_kit/checks/rules.py).
 Exercises are listed per notebook, in the order the notebooks call their checkers.
 
     python teaching/make_mistakes.py           # rewrite teaching/common_mistakes.md
@@ -82,6 +83,8 @@ def catalogues(titles: dict[str, str] | None = None) -> dict[str, list[str]]:
                         report = fn(*[_stand_in] * len(needed))
                     except Exception:  # a checker that refuses a stand-in: what it built counts
                         report = None
+                if getattr(fn, "rule", None):  # what its @exercise forbids
+                    record([fn.rule])
                 if titles is not None and hasattr(report, "title"):
                     titles[name] = report.title
     finally:

@@ -51,8 +51,13 @@ def bernoulli_mask_tokens(input_ids, tok, probability, generator):
     return ids, labels
 
 
+def library_named(report, name: str) -> None:
+    """Right values, but the exercise's rule forbids course_lib's own version: named."""
+    assert [p.split(":")[0] for p in report.failed_points] == [f"you called `{name}`"], str(report)
+
+
 def test_right_answers_pass():
-    assert check_mask_tokens(cl.mask_tokens).passed
+    library_named(check_mask_tokens(cl.mask_tokens), "cl.mask_tokens")
     assert check_mask_tokens(loop_mask_tokens).passed
     assert check_mask_tokens(bernoulli_mask_tokens).passed
 
@@ -105,8 +110,9 @@ def test_masked_lm_loss_right_answers_pass():
         logp = logits.log_softmax(-1)[keep]  # (n, vocab)
         return -logp.gather(1, labels[keep][:, None]).mean()
 
-    for fn in (cl.masked_lm_loss, by_selection, by_hand):
+    for fn in (by_selection, by_hand):
         assert check_masked_lm_loss(fn).passed
+    library_named(check_masked_lm_loss(cl.masked_lm_loss), "cl.masked_lm_loss")
 
 
 def test_masked_lm_loss_mistakes_are_named():
@@ -134,7 +140,7 @@ def test_masked_lm_loss_mistakes_are_named():
 
 
 def test_causal_mask_checker():
-    assert check_causal_mask(cl.causal_mask).passed
+    library_named(check_causal_mask(cl.causal_mask), "cl.causal_mask")
     assert check_causal_mask(
         lambda n: torch.arange(n)[None, :] <= torch.arange(n)[:, None]).passed
     assert check_causal_mask(lambda n: ~torch.ones(n, n, dtype=torch.bool).triu(1)).passed

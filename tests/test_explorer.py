@@ -537,7 +537,10 @@ def rollout_not_renormalized(attentions):
 
 def test_check_rollout_accepts_right_answers():
     assert check_rollout(right_rollout).passed
-    assert check_rollout(lambda a: attention_rollout(a.numpy())[-1]).passed  # NumPy is fine
+    assert check_rollout(lambda a: right_rollout(a).numpy()).passed  # NumPy is fine
+    library = check_rollout(lambda a: attention_rollout(a.numpy())[-1])  # right, but not theirs
+    assert [p.split(":")[0] for p in library.failed_points] == [
+        "you called `kit.explorer.attention_rollout`"], str(library)
 
 
 @pytest.mark.parametrize("wrong,phrase", [

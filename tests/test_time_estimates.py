@@ -1,6 +1,7 @@
 """The stated times agree everywhere: each notebook's own estimate, notebook 00's course map and
 the README's table, whose totals add up (the numbers come from tools/time_estimates.py), and every
-run time a header or the README's notebook table states is the tool's, from its measured data."""
+run time a header or the README's notebook table states is the tool's, from its measured data
+(the paths' minutes are tested in test_paths.py)."""
 
 import re
 import sys
@@ -16,7 +17,6 @@ import time_estimates  # noqa: E402
 NOTEBOOKS = sorted(path.stem for path in
                    (ROOT / "notebooks").glob(f"{time_estimates.COURSE_NOTEBOOKS}.py"))
 NUMBER = r"(\d\db?|A\d)"  # 00-11, 07b, A1
-FULL_DAY = [stem.split("_")[0] for stem in NOTEBOOKS if stem[:2] <= "08"]  # 00 to 08, 07b too
 
 
 def readme_times() -> dict[str, int]:
@@ -39,8 +39,6 @@ def test_readme_lists_every_notebook_and_its_total_adds_up():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     total = int(re.search(r"\| \| \*\*total\*\* \| \| \*\*(\d+) min", text).group(1))
     assert total == sum(times.values())
-    full_day = int(re.search(r"every exercise: (\d+) minutes", text).group(1))
-    assert full_day == sum(times[number] for number in FULL_DAY)
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
@@ -54,8 +52,6 @@ def test_notebook_00_map_matches_the_readme():
     assert {number: int(minutes) for number, minutes in rows} == readme_times()
     total = int(re.search(r"(\d+) minutes \([\d.]+ hours\) for the whole course", text).group(1))
     assert total == sum(readme_times().values())
-    full_day = int(re.search(r"every exercise: (\d+) minutes", text).group(1))
-    assert full_day == sum(readme_times()[number] for number in FULL_DAY)
 
 
 def test_the_estimate_formula_counts_what_it_says():

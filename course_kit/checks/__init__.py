@@ -15,6 +15,10 @@ A new checker is a list of cases and, for each, a catalogue: what a typical mist
         case = Case("double(x)", (x,), 2 * x, {"it added 2 instead of doubling": x + 2})
         check_cases(report, "double", double, [case])  # calls safely, compares, names mistakes
         return report
+
+An exercise checker is decorated with ``@recorded`` (its verdict is kept for ``kit.progress()``)
+or, when the exercise forbids something, ``@exercise(forbids=(...), write_from="...")`` from
+``rules``, which records too and fails any call of a forbidden function by name.
 """
 
 from .calling import call_learner, call_safely

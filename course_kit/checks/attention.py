@@ -22,9 +22,13 @@ from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, clones, keep_mask, randn, seeded_module, sizes_of
 from .given_module import calls_given_module
 from .mistakes import name_mistake
-from .report import CheckReport, recorded
+from .report import CheckReport
+from .rules import exercise
 
 SEQ, HEAD_SIZE = 6, 8
+# The library's attention, which the attention exercises ask the learner to write themselves.
+ATTENTION_HELPERS = ("course_lib.attention_weights", "course_lib.scaled_dot_product_attention",
+                     "torch.nn.functional.scaled_dot_product_attention")
 PADDING_MASK = torch.tensor([True, True, True, True, False, False])  # (seq,): last 2 are [PAD]
 
 
@@ -37,11 +41,15 @@ def head_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 # ---- the catalogue of attention mistakes, shared by one head and many heads ------------------
 
 def attention_variant(q, k, mask, scale: float | None = None, dim: int = -1,
-                      mask_after_softmax: bool = False) -> torch.Tensor:
+                      mask_after_softmax: bool = False, mask_queries: bool = False
+                      ) -> torch.Tensor:
     """The weights a variant of attention gives (the right one by default): used to recognise
-    the typical mistakes. mask: broadcastable to (..., seq_q, seq_k), True for keys to see."""
+    the typical mistakes. mask: broadcastable to (..., seq_q, seq_k), True for keys to see;
+    ``mask_queries`` applies it to the rows (the queries) instead."""
     scale = math.sqrt(q.shape[-1]) if scale is None else scale
     scores = q @ k.transpose(-1, -2) / scale  # (..., seq_q, seq_k)
+    if mask is not None and mask_queries:
+        mask = mask[:, None] if mask.dim() == 1 else mask.transpose(-1, -2)  # (..., seq_q, 1)
     if mask is not None and not mask_after_softmax:
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
     weights = torch.softmax(scores, dim=dim)
@@ -69,6 +77,11 @@ def weight_mistakes(q, k, mask, hidden_size: int | None = None) -> dict[str, tor
         mistakes["the mask was applied after the softmax: set the padded keys' scores to a very "
                  "negative number before the softmax, so the rest still sums to 1"] = (
             attention_variant(q, k, mask, mask_after_softmax=True))
+        mistakes["the mask is inverted: it is True for real tokens, so fill the scores where it "
+                 "is False (~mask)"] = attention_variant(q, k, ~mask)
+        mistakes["the mask was applied to the queries (the rows); it marks the keys a query may "
+                 "see, the columns: mask[None, :]"] = attention_variant(q, k, mask,
+                                                                         mask_queries=True)
     return mistakes
 
 
@@ -160,7 +173,8 @@ def fixed_scale(report: CheckReport, attention_weights_fn) -> bool:
     return True
 
 
-@recorded
+@exercise(forbids=ATTENTION_HELPERS,
+          write_from="the scores `q @ k.T / sqrt(d)`, the mask and a softmax")
 def check_attention_weights(attention_weights_fn) -> CheckReport:
     """Run ``attention_weights(q, k, mask)`` without and with a padding mask, at head size 8,
     then with a mask at head size 16: a scale that does not follow the head size is named."""
@@ -182,7 +196,8 @@ def check_attention_weights(attention_weights_fn) -> CheckReport:
     return report
 
 
-@recorded
+@exercise(forbids=ATTENTION_HELPERS,
+          write_from="your own `attention_weights` and `weights @ v`")
 def check_one_head(one_head) -> CheckReport:
     """Run ``one_head(q, k, v, mask) -> (output, weights)`` with a padding mask."""
     report = CheckReport("one_head")
@@ -194,6 +209,8 @@ def check_one_head(one_head) -> CheckReport:
     output_mistakes["the keys were averaged instead of the values: output = weights @ v"] = (
         weights @ k)
     output_mistakes["the values were not weighted: output = weights @ v"] = v
+    output_mistakes["the weights were transposed (weights.T @ v): each query's row of weights "
+                    "averages the values, output = weights @ v"] = weights.T @ v
     case = Case("one_head", (q, k, v, mask), (weights @ v, weights),
                 (output_mistakes, wrong_weights), parts=("the output", "the attention map"),
                 call="one_head")
@@ -224,7 +241,8 @@ def split_mistakes(x: torch.Tensor, heads: int) -> dict[str, torch.Tensor]:
     }
 
 
-@recorded
+@exercise(forbids=("course_lib.split_heads",),
+          write_from="`view` (or `reshape`) and `transpose`")
 def check_split_heads(split_heads_fn) -> CheckReport:
     """Run ``split_heads(x, num_heads)``: (batch, seq, hidden) -> (batch, heads, seq, head_size)."""
     report = CheckReport("split_heads")
@@ -250,7 +268,8 @@ def merge_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-@recorded
+@exercise(forbids=("course_lib.merge_heads",),
+          write_from="`transpose` and `reshape`")
 def check_merge_heads(merge_heads_fn) -> CheckReport:
     """Run ``merge_heads(x)``: (batch, heads, seq, head_size) -> (batch, seq, hidden), on the
     contiguous output of ``weights @ v`` (what multi-head attention gives it) and on the
@@ -282,14 +301,14 @@ def batch_padding_mask(config: BertConfig = SMALL) -> torch.Tensor:
 
 
 def multi_head_variant(x, attention, mask, scale=None, projection=True, wrong_merge=False,
-                       mask_after_softmax=False) -> torch.Tensor:
+                       mask_after_softmax=False, dim=-1) -> torch.Tensor:
     """What multi-head attention gives with one typical mistake: used to recognise it."""
     heads = attention.num_heads
     q = split_heads(attention.query(x), heads)  # (batch, heads, seq, head_size)
     k = split_heads(attention.key(x), heads)  # (batch, heads, seq, head_size)
     v = split_heads(attention.value(x), heads)  # (batch, heads, seq, head_size)
     keys = None if mask is None else mask[:, None, None, :]  # (batch, 1, 1, seq)
-    weights = attention_variant(q, k, keys, scale, mask_after_softmax=mask_after_softmax)
+    weights = attention_variant(q, k, keys, scale, dim, mask_after_softmax=mask_after_softmax)
     context = weights @ v  # (batch, heads, seq, head_size)
     batch, _, seq, size = context.shape
     if wrong_merge:
@@ -314,6 +333,8 @@ def multi_head_mistakes(x, attention, mask) -> dict[str, torch.Tensor]:
             multi_head_variant(x, attention, mask, mask_after_softmax=True),
         "the heads were merged in the wrong order (transpose back before reshaping)":
             multi_head_variant(x, attention, mask, wrong_merge=True),
+        "the softmax ran over the wrong axis: each query's row (the last axis, the keys) must "
+        "sum to 1": multi_head_variant(x, attention, mask, dim=-2),
     }
 
 
@@ -328,7 +349,9 @@ def _multi_head_case(config: BertConfig) -> Case:
                 call=f"multi_head_attention at {sizes_of(config)}", sizes=sizes_of(config))
 
 
-@recorded
+@exercise(forbids=("course_lib.MultiHeadSelfAttention", "course_lib.split_heads",
+                   "course_lib.merge_heads", *ATTENTION_HELPERS),
+          write_from="your own `split_heads`, attention and `merge_heads`")
 def check_multi_head_attention(multi_head_attention) -> CheckReport:
     """Run ``multi_head_attention(x, attention, mask)`` against MultiHeadSelfAttention."""
     report = CheckReport("multi_head_attention")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .report import CheckReport
+from .rules import learner_code
 
 TIME_LIMIT_SECONDS = 20.0  # per call; every exercise of the course runs in well under a second
 
@@ -125,7 +126,7 @@ def run_learner(fn, *args, seconds: float | None = None, **kwargs) -> Outcome:
     """Run ``fn(*args, **kwargs)`` under the time limit; whatever happens, return an Outcome."""
     limit = TIME_LIMIT_SECONDS if seconds is None else seconds
     try:
-        with time_limit(limit):
+        with time_limit(limit), learner_code():
             return Outcome(result=fn(*args, **kwargs), seconds=limit)
     except LearnerTimeout:
         return Outcome(timed_out=True, seconds=limit)

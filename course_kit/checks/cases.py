@@ -62,20 +62,28 @@ def check_cases(report: CheckReport, name: str, fn, cases: Iterable[Case], *,
     checks of properties any right answer has (rows that sum to 1, say).
     """
     judge = _Judge(read, same, show, explain, inspect, atol)
-    all_right, right_sizes = True, None
+    all_right, finished, by_size = True, True, {}
     for case in cases:
         call = case.call or f"{name} on {case.label}"
         finished, answer = call_learner(report, call, fn, *clones(*case.args), none_ok=none_ok)
         right = finished and judge(report, case, call, answer)
-        if right and case.sizes:
-            right_sizes = right_sizes or case.sizes
-        elif not right and case.sizes and right_sizes and right_sizes != case.sizes:
-            report.fail(f"it works at {right_sizes} but not at {case.sizes}: are sizes written "
-                        "into your code? Read them from the inputs (x.shape, num_heads, config)")
+        if case.sizes:
+            by_size[case.sizes] = by_size.get(case.sizes, True) and right
         all_right = all_right and right
         if not finished or (stop_after_wrong and not right):
-            return False
-    return all_right
+            break
+    _sizes_written(report, by_size)
+    return all_right and finished
+
+
+def _sizes_written(report: CheckReport, by_size: dict[str, bool]) -> None:
+    """Every case right at one size and some wrong at another: sizes are most likely written
+    into the code. (A mistake made at every size, a mask applied late say, is not that.)"""
+    good = [sizes for sizes, right in by_size.items() if right]
+    bad = [sizes for sizes, right in by_size.items() if not right]
+    if good and bad:
+        report.fail(f"it works at {good[0]} but not at {bad[0]}: are sizes written into your "
+                    "code? Read them from the inputs (x.shape, num_heads, config)")
 
 
 @dataclass

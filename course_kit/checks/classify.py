@@ -14,6 +14,7 @@ from .cases import Case, check_cases
 from .compare import as_number
 from .fixtures import clones, keep_mask, randn, seeded
 from .report import CheckReport, recorded
+from .rules import exercise
 
 POOLINGS = ("cls", "average", "max")
 TRAINING_ALLOWANCE = 6  # training a classifier may take longer than the usual time limit
@@ -51,7 +52,8 @@ def _feature_hints(hidden: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.
     }
 
 
-@recorded
+@exercise(forbids=("course_lib.global_average_pooling", "course_lib.global_max_pooling"),
+          write_from="the mask, `sum` and `max`")
 def check_sentence_features(sentence_features) -> CheckReport:
     """``sentence_features(hidden, mask, pooling)``: (batch, seq, hidden) and (batch, seq) ->
     (batch, hidden), with pooling "cls" (first vector), "average" or "max" over real tokens."""
@@ -137,19 +139,26 @@ def _separable() -> tuple[torch.Tensor, ...]:
     with seeded(12):
         centers = torch.randn(4, 16) * 4.0  # (classes, features)
         train_y = torch.arange(4).repeat(20)  # (80,)
-        test_y = torch.arange(4).repeat(25)  # (100,)
+        test_y = torch.arange(4).repeat(15)  # (60,): a count of right answers is not a percent
         train_x = centers[train_y] + torch.randn(80, 16)
-        test_x = centers[test_y] + torch.randn(100, 16)
+        test_x = centers[test_y] + torch.randn(60, 16)
     return train_x, train_y, test_x, test_y
 
 
-def _as_fraction(report: CheckReport, what: str, value) -> float | None:
+def _as_fraction(report: CheckReport, what: str, value, examples: int) -> float | None:
+    """The accuracy as a fraction; None, with a [fix] point, when it is not one (a count of the
+    right answers out of ``examples``, a percent, NaN, another type)."""
     number = as_number(value)
     if number is None:
         report.fail(f"{what}: return one number (the accuracy), got {type(value).__name__}")
         return None
     if math.isnan(number):
         report.fail(f"{what}: the accuracy is NaN")
+        return None
+    if 1.0 < number <= examples and number == int(number):
+        report.fail(f"{what}: got {number:.4g}: is that the number of right answers (out of "
+                    f"{examples})? Return a fraction between 0 and 1: divide by the number of "
+                    "test examples")
         return None
     if 1.0 < number <= 100.0:
         report.fail(f"{what}: got {number:.4g}; return a fraction between 0 and 1, not a percent")
@@ -170,7 +179,7 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
                                seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
     if not ran:
         return report
-    if (score := _as_fraction(report, "four clear clusters", answer)) is not None:
+    if (score := _as_fraction(report, "four clear clusters", answer, 60)) is not None:
         if score >= 0.9:
             report.ok(f"four clear clusters: accuracy {score:.2f} (a working classifier)")
         else:
@@ -179,7 +188,7 @@ def check_held_out_accuracy(held_out_accuracy) -> CheckReport:
     ran, answer = call_learner(report, "held_out_accuracy on random labels",
                                held_out_accuracy, *clones(*_memorise_or_not()),
                                seconds=calling.TIME_LIMIT_SECONDS * TRAINING_ALLOWANCE)
-    if ran and (score := _as_fraction(report, "random labels", answer)) is not None:
+    if ran and (score := _as_fraction(report, "random labels", answer, 100)) is not None:
         if score <= 0.5:
             report.ok(f"random labels: accuracy {score:.2f}, about chance (0.25) as it must be on "
                       "data the classifier never saw")

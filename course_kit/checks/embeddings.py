@@ -16,6 +16,7 @@ from .cases import Case, Unreadable, check_cases
 from .compare import as_plain_list, as_tensor
 from .fixtures import OTHER, SMALL, randn, seeded, seeded_module
 from .report import CheckReport, recorded
+from .rules import exercise
 
 EMBEDDING_NORM = ("layer_norm",)
 
@@ -67,7 +68,8 @@ def _embedding_case(config: BertConfig) -> Case:
                 sizes=sizes)
 
 
-@recorded
+@exercise(forbids=("course_lib.BertEmbeddings",),
+          write_from="the tables of `emb` and `emb.layer_norm`")
 def check_embeddings(bert_embeddings) -> CheckReport:
     """Run ``bert_embeddings(input_ids, token_type_ids, embeddings)`` against BertEmbeddings."""
     report = CheckReport("bert_embeddings")
@@ -112,7 +114,8 @@ def layer_norm_mistakes(x, weight, bias, eps) -> dict[str, torch.Tensor]:
     }
 
 
-@recorded
+@exercise(forbids=("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.nn.LayerNorm"),
+          write_from="the mean and the variance over the last axis")
 def check_layer_norm(layer_norm) -> CheckReport:
     """Run ``layer_norm(x, weight, bias, eps)`` against torch.nn.functional.layer_norm."""
     report = CheckReport("layer_norm")

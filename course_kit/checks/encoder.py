@@ -14,6 +14,7 @@ from .cases import Case, Unreadable, check_cases, read_number
 from .compare import as_int, numbers_match
 from .fixtures import keep_mask, randn
 from .report import CheckReport, recorded
+from .rules import exercise
 
 # Configurations the parameter count is tried on: the two real sizes and two odd ones, so that a
 # formula that only works for 768 (or hard-codes 12 layers) is caught.
@@ -77,7 +78,8 @@ def _explain_count(case: Case, number: int) -> str:
             "output, feed-forward and 2 LayerNorms")
 
 
-@recorded
+@exercise(forbids=("course_lib.count_bert_parameters",),
+          write_from="the sizes in `config`")
 def check_parameter_count(count_parameters) -> CheckReport:
     """``count_parameters(config) -> int``: the parameters of a BERT encoder without the pooler."""
     report = CheckReport("parameter count of a BERT encoder (no pooler)")
@@ -124,7 +126,8 @@ def _read_pooled(answer):
     return answer
 
 
-@recorded
+@exercise(forbids=("course_lib.global_max_pooling",),
+          write_from="the mask and `max`")
 def check_masked_max_pooling(masked_max_pooling) -> CheckReport:
     """``masked_max_pooling(sequence, mask)``: (batch, seq, hidden) and (batch, seq) ->
     (batch, hidden), the largest value of each feature over the real tokens only."""

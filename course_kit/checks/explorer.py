@@ -11,6 +11,7 @@ from .cases import Case, check_cases
 from .compare import as_tensor, compare_tensors
 from .fixtures import seeded
 from .report import CheckReport, recorded
+from .rules import exercise
 
 PAIR_TOKENS = ["[CLS]", "the", "cat", "sat", "[SEP]", "it", "slept", "[SEP]"]
 
@@ -30,7 +31,10 @@ def _product(layer_maps: list[torch.Tensor]) -> torch.Tensor:
     return result
 
 
-@recorded
+@exercise(forbids=("course_kit.explorer.rollout.attention_rollout",
+                   "course_kit.explorer.attention_rollout"),
+          write_from="the maps: average the heads, add the identity, renormalise the rows, "
+                     "multiply layer onto layer")
 def check_rollout(rollout_fn) -> CheckReport:
     """Exercise: ``rollout_fn(attentions)`` with attentions of shape (layers, heads, seq, seq)
     returns the rollout of the whole stack, shape (seq, seq) (Abnar and Zuidema, 2020)."""

@@ -18,6 +18,7 @@ from .cases import Case, check_cases
 from .fixtures import OTHER, SMALL, keep_mask, randn, seeded_module, sizes_of
 from .given_module import calls_given_module
 from .report import CheckReport, recorded
+from .rules import exercise
 
 
 def gelu_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -28,11 +29,13 @@ def gelu_mistakes(x: torch.Tensor) -> dict[str, torch.Tensor]:
         "it is x * sigmoid(1.702 x), an approximation; use erf": x * torch.sigmoid(1.702 * x),
         "the factor 0.5 is missing": x * (1.0 + torch.erf(x / math.sqrt(2.0))),
         "the division by sqrt(2) inside erf is missing": 0.5 * x * (1.0 + torch.erf(x)),
+        "erf(x / 2) instead of erf(x / sqrt(2))": 0.5 * x * (1.0 + torch.erf(x / 2.0)),
         "it is the normal CDF alone; multiply by x": 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))),
     }
 
 
-@recorded
+@exercise(forbids=("torch.nn.functional.gelu", "torch.nn.GELU", "course_lib.gelu"),
+          write_from="`torch.erf`: 0.5 * x * (1 + erf(x / sqrt(2)))")
 def check_gelu(gelu_fn) -> CheckReport:
     """Run ``gelu(x)`` on -6..6 against the exact erf formula."""
     report = CheckReport("gelu")
@@ -100,7 +103,9 @@ def _check_module(fn, name: str, label: str, build, mistakes, with_mask: bool,
     return report
 
 
-@recorded
+@exercise(forbids=("course_lib.FeedForward", "torch.nn.functional.gelu", "torch.nn.GELU",
+                   "course_lib.gelu"),
+          write_from="`ff.intermediate`, your own GELU and `ff.output`")
 def check_feed_forward(feed_forward) -> CheckReport:
     """Run ``feed_forward(x, ff)`` (ff: a course_lib FeedForward) against ff(x)."""
     return _check_module(feed_forward, "feed_forward", "the feed-forward output",
@@ -133,6 +138,9 @@ def _layer_variant(x, layer: EncoderLayer, mask, mistake: str) -> torch.Tensor:
     if mistake == "norms swapped":
         h = norm2(x + attend(x))
         return norm1(h + ff(h))
+    if mistake == "one norm twice":
+        h = norm1(x + attend(x))
+        return norm1(h + ff(h))
     if mistake == "residual from the input":
         h = norm1(x + attend(x))
         return norm2(x + ff(h))
@@ -148,6 +156,8 @@ LAYER_MISTAKES = {
     "no second residual": "the second residual is missing: LayerNorm(h + feed_forward(h))",
     "norms swapped": "the two LayerNorms are swapped: attention_norm follows the attention, "
                      "output_norm follows the feed-forward network",
+    "one norm twice": "attention_norm was used after the feed-forward network too: the "
+                      "second LayerNorm is layer.output_norm",
     "residual from the input": "the second residual adds the layer's input x; it should add h, "
                                "the feed-forward network's input",
 }

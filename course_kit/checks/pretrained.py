@@ -12,7 +12,8 @@ from course_lib.weights import checkpoint_name_to_ours, ours_to_checkpoint_state
 from .calling import call_learner, describe_error, run_learner, timeout_message
 from .cases import Case, check_cases
 from .fixtures import seeded
-from .report import CheckReport, recorded
+from .report import CheckReport
+from .rules import exercise
 
 LAYER_PARTS = ("attention.self.query", "attention.self.key", "attention.self.value",
                "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
@@ -59,7 +60,8 @@ def _name_map_mistake(name: str, answer, right) -> str:
     return f"expected {right!r}"
 
 
-@recorded
+@exercise(forbids=("course_lib.checkpoint_name_to_ours",),
+          write_from="the rules of the name map")
 def check_name_map(to_our_name) -> CheckReport:
     """``to_our_name(checkpoint_name) -> str | None``: our parameter name for a Hugging Face
     checkpoint name, or None for tensors our encoder does not use."""
@@ -116,7 +118,8 @@ def _same_weights(a: BertModel, b: BertModel) -> list[str]:
     return [name for name, p in a.named_parameters() if not torch.equal(p, theirs[name])]
 
 
-@recorded
+@exercise(forbids=("course_lib.load_checkpoint_into",),
+          write_from="the name map, a shape check and `copy_`")
 def check_load_weights(load_weights) -> CheckReport:
     """``load_weights(model, checkpoint)``: copy every checkpoint tensor into the model by name;
     set aside position_ids, the pooler and the pre-training heads; raise ValueError naming the
@@ -154,19 +157,24 @@ def check_load_weights(load_weights) -> CheckReport:
             broken[name] = replacement
         fresh = _fresh_target()
         before = {n: p.clone() for n, p in fresh.named_parameters()}
-        _expect_value_error(report, load_weights, fresh, broken, kind, name, where)
+        raised = _expect_value_error(report, load_weights, fresh, broken, kind, name, where)
         changed = [n for n, p in fresh.named_parameters() if not torch.equal(p, before[n])]
-        if changed:
+        if changed and raised:
             report.fail(f"with a {kind} tensor {where} the model was half loaded: your loader "
                         f"changed {len(changed)} parameters before it found the {kind} tensor: "
                         "check every tensor (its shape, that it is there) first, then copy")
+        elif changed:
+            report.fail(f"with a {kind} tensor {where} your loader changed {len(changed)} "
+                        f"parameters and never noticed the {kind} tensor: check every tensor "
+                        "(its shape, that it is there) first, then copy")
         else:
             report.ok(f"with a {kind} tensor {where} the model was left unchanged")
     return report
 
 
-def _expect_value_error(report, load_weights, model, checkpoint, kind, name, where) -> None:
-    """The loader must raise ValueError naming the ``kind`` ("mis-shaped", "missing") tensor."""
+def _expect_value_error(report, load_weights, model, checkpoint, kind, name, where) -> bool:
+    """The loader must raise ValueError naming the ``kind`` ("mis-shaped", "missing") tensor;
+    True when it raised an error at all."""
     what = f"a {kind} tensor {where}"  # e.g. "a missing tensor in layer 2"
     short = name.removeprefix("bert.")
     ours = checkpoint_name_to_ours(name)  # a message may name either side's name
@@ -184,6 +192,7 @@ def _expect_value_error(report, load_weights, model, checkpoint, kind, name, whe
         report.fail(f"{what} should raise ValueError naming it, got {describe_error(error)}")
     else:
         report.fail(f"{what} ({short}) was accepted silently: raise ValueError naming it")
+    return error is not None
 
 
 def cosine_mistakes(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -197,7 +206,8 @@ def cosine_mistakes(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-@recorded
+@exercise(forbids=("torch.nn.functional.cosine_similarity", "torch.cosine_similarity"),
+          write_from="its definition: each vector divided by its length, then one matrix product")
 def check_cosine_similarity_matrix(cosine_similarity_matrix) -> CheckReport:
     """``cosine_similarity_matrix(vectors)``: (n, d) -> (n, n), entry [i, j] is the cosine of the
     angle between vector i and vector j (1 on the diagonal)."""

@@ -13,7 +13,7 @@ from course_lib.tokenizer import WordPieceTokenizer
 
 from ._learner import call_learner, clones, seeded
 from .core import CheckReport, compare_tensors
-from .report import recorded
+from .rules import exercise
 
 TEXTS = [
     "the dog barked at the gate .",
@@ -39,7 +39,8 @@ def _within(share: float, expected: float, n: int) -> bool:
     return abs(share - expected) <= 5 * (expected * (1 - expected) / max(n, 1)) ** 0.5 + 1e-9
 
 
-@recorded
+@exercise(forbids=("course_lib.mask_tokens",),
+          write_from="the generator's random numbers: 15%, then 80/10/10")
 def check_mask_tokens(mask_tokens) -> CheckReport:
     """``mask_tokens(input_ids, tokenizer, probability, generator) -> (masked_ids, labels)``."""
     report = CheckReport("mask_tokens (BERT's 15%, then 80/10/10)")
@@ -147,7 +148,13 @@ def reference_masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torc
     return F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=-100)
 
 
-@recorded
+def _right_token(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(batch, seq, vocab) -> (batch, seq): each position's score of its label (-100 read as 0)."""
+    return scores.gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+
+
+@exercise(forbids=("course_lib.masked_lm_loss",),
+          write_from="a cross-entropy over the chosen positions")
 def check_masked_lm_loss(masked_lm_loss) -> CheckReport:
     """``masked_lm_loss(logits (batch, seq, vocab), labels (batch, seq)) -> 0-dim tensor``."""
     report = CheckReport("masked-LM loss")
@@ -167,6 +174,10 @@ def check_masked_lm_loss(masked_lm_loss) -> CheckReport:
             (per_position * chosen.reshape(-1)).sum() / labels.numel(),
         "a sum instead of a mean over the chosen positions": (per_position * chosen.reshape(-1)
                                                               ).sum(),
+        "the log is missing: the loss is -log p(right token), not -p(right token)":
+            -_right_token(logits.softmax(dim=-1), labels)[chosen].mean(),
+        "the softmax ran over the wrong axis (the sequence); it runs over the vocabulary, the "
+        "last axis": -_right_token(logits.log_softmax(dim=1), labels)[chosen].mean(),
     }
     ran, loss = call_learner(report, "masked_lm_loss(logits, labels)", masked_lm_loss,
                              *clones(logits, labels))
@@ -183,7 +194,8 @@ def check_masked_lm_loss(masked_lm_loss) -> CheckReport:
     return report
 
 
-@recorded
+@exercise(forbids=("course_lib.causal_mask",),
+          write_from="`torch.tril` or a comparison of positions")
 def check_causal_mask(causal_mask_fn) -> CheckReport:
     """``causal_mask(seq_len) -> (seq, seq)`` bool, True where query i may see key j (j <= i)."""
     report = CheckReport("causal mask")

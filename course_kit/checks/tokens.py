@@ -15,6 +15,7 @@ from course_lib.tokenizer import UNK, WordPieceTokenizer
 from .cases import Case, Unreadable, check_cases, read_two_lists
 from .compare import as_plain_list
 from .report import CheckReport, recorded
+from .rules import exercise
 
 MAX_WORD = 100  # BERT's longest word in characters: longer ones become [UNK] unsplit
 WORDPIECE_WORDS = ["wordpiece", "unaffable", "tokenization", "embeddings", "the", "huggingface",
@@ -102,7 +103,8 @@ def _explain_pieces(case: Case, answer: list[str]) -> str:
     return "the pieces do not spell the word"
 
 
-@recorded
+@exercise(forbids=("course_lib.WordPieceTokenizer.wordpiece",),
+          write_from="`longest_piece`, as the steps above say")
 def check_wordpiece(wordpiece) -> CheckReport:
     """Run ``wordpiece(word, vocab) -> list of pieces`` on words with known answers."""
     report = CheckReport("wordpiece")

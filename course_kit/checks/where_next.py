@@ -10,6 +10,7 @@ from course_lib.tokenizer import _CJK_RANGES, is_cjk, strip_accents
 
 from .cases import Case, check_cases, read_text
 from .report import CheckReport, recorded
+from .rules import exercise
 
 CJK_CASES = [
     "東京は大きい",  # kanji with hiragana between them
@@ -110,7 +111,8 @@ def _accent_mistakes(text: str) -> dict[str, str]:
     }
 
 
-@recorded
+@exercise(forbids=("course_lib.tokenizer.strip_accents",),
+          write_from='`unicodedata.normalize("NFD", ...)` and the category "Mn"')
 def check_uncased_normalize(uncased_normalize) -> CheckReport:
     """``uncased_normalize(text) -> str``: lowercase, then strip accents, as uncased BERT does."""
     report = CheckReport("uncased normalisation (lowercase, strip accents)")
