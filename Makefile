@@ -38,6 +38,9 @@ LAB_ARGS ?=
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# configurable-http-proxy for the class-load test (tests/test_hub.py), from npm, kept in build/.
+HUB_PROXY := build/hub-proxy/node_modules/.bin/configurable-http-proxy
+
 BIN := $(VENV)/bin
 PY  := $(BIN)/python
 PIP := $(PY) -m pip --disable-pip-version-check
@@ -83,8 +86,6 @@ pytest: $(STAMP_DEV)
 	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
-# configurable-http-proxy for the class-load test (tests/test_hub.py), from npm, kept in build/.
-HUB_PROXY := build/hub-proxy/node_modules/.bin/configurable-http-proxy
 $(HUB_PROXY):
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (it brings npm)," \
 		"or run: npm install --prefix build/hub-proxy configurable-http-proxy@5"; exit 1; }
