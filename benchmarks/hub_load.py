@@ -29,11 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS_FILE = ROOT / "teaching" / "paths.toml"

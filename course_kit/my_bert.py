@@ -240,7 +240,8 @@ def _imported_module(line: str) -> str:
 
 
 def _section(line: str) -> int:
-    """Where isort puts an import line: 0 standard library, 1 third party, 2 the course (course_lib, course_kit), 3 ours."""
+    """Where isort puts an import line: 0 standard library, 1 third party, 2 the course
+    (course_lib, course_kit), 3 ours."""
     module = _imported_module(line)
     top = module.split(".")[0]
     if module.startswith("."):
