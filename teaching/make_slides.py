@@ -39,7 +39,8 @@ code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.9em; }
 img { display: block; max-width: 100%; max-height: 55vh; margin: 1em auto;
   background: #ffffff; border-radius: 6px; }
 nav { position: fixed; bottom: 1vh; right: 2vw; font-size: 14px; }
-@media print { section { display: block; height: auto; page-break-after: always; } nav { display: none; } }
+@media print { section { display: block; height: auto; page-break-after: always; }
+  nav { display: none; } }
 """
 
 SCRIPT = """
@@ -58,7 +59,10 @@ document.addEventListener('keydown', (e) => {
   if (['ArrowLeft', 'PageUp'].includes(e.key)) { show(--current); e.preventDefault(); }
   current = Math.max(0, Math.min(slides.length - 1, current));
 });
-document.addEventListener('click', () => { current = Math.min(slides.length - 1, current + 1); show(current); });
+document.addEventListener('click', () => {
+  current = Math.min(slides.length - 1, current + 1);
+  show(current);
+});
 show(current);
 """
 
