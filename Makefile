@@ -38,6 +38,9 @@ LAB_ARGS ?=
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# configurable-http-proxy for the class-load test (tests/test_hub.py), from npm, kept in build/.
+HUB_PROXY := build/hub-proxy/node_modules/.bin/configurable-http-proxy
+
 BIN := $(VENV)/bin
 PY  := $(BIN)/python
 PIP := $(PY) -m pip --disable-pip-version-check
@@ -62,7 +65,7 @@ lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 		$(ROOT_ARG) $(LAB_ARGS)
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) $(HUB_PROXY)
 	$(BIN)/ruff check .
 	@$(MAKE) --no-print-directory pytest
 	@if [ -f benchmarks/run.py ]; then \
@@ -82,6 +85,11 @@ pytest: $(STAMP_DEV)
 		--nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
+
+$(HUB_PROXY):
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (it brings npm)," \
+		"or run: npm install --prefix build/hub-proxy configurable-http-proxy@5"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix build/hub-proxy configurable-http-proxy@5
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
