@@ -1,6 +1,6 @@
 """A real JupyterHub on localhost under a class's load: N learners run a path at the same time.
 
-    python benchmarks/hub_load.py --learners 8                 # the 90-minute path, 8 learners
+    python benchmarks/hub_load.py --learners 8                 # the 90-minute workshop, 8 learners
     python benchmarks/hub_load.py --learners 3 --json out.json  # what tests/test_hub.py runs
 
 JupyterHub (from PyPI) starts on 127.0.0.1 with a dummy authenticator, a local process spawner
@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -34,12 +33,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-import tomllib
-
 ROOT = Path(__file__).resolve().parents[1]
-PATHS_FILE = ROOT / "teaching" / "paths.toml"
+sys.path.insert(0, str(ROOT / "tools"))
+
+import paths  # noqa: E402  (tools/paths.py: teaching/paths.toml and a step's cells)
+
 PROXY_INSTALL = "npm install --prefix build/hub-proxy configurable-http-proxy@5"
-SECTION = re.compile(r"^##\s+(\d+)\.", re.M)
 
 
 @dataclass
@@ -58,29 +57,22 @@ class Learner:
 
 
 def load_path(path_id: str) -> dict:
-    """One ``[[path]]`` of teaching/paths.toml, by its id."""
-    paths = tomllib.loads(PATHS_FILE.read_text(encoding="utf-8"))["path"]
-    for path in paths:
+    """One path of teaching/paths.toml, by its id."""
+    every = paths.load()
+    for path in every:
         if path["id"] == path_id:
             return path
-    raise ValueError(f"no path {path_id!r} in {PATHS_FILE}: ids are {[p['id'] for p in paths]}")
+    raise ValueError(f"no path {path_id!r} in teaching/paths.toml: ids are "
+                     f"{[p['id'] for p in every]}")
 
 
-def step_cells(notebook: Path, sections: list[int]) -> list[tuple[str, bool]]:
-    """(code, error expected) of the cells a step runs: those before the first numbered section,
-    then those of the named sections."""
+def step_cells(notebook: Path, sections: list[int] | None) -> list[tuple[str, bool]]:
+    """(code, error expected) of the code cells a learner runs on one step of a path."""
     import nbformat
 
-    chosen, current = [], None
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type == "markdown":
-            heading = SECTION.search(cell.source)
-            if heading:
-                current = int(heading.group(1))
-            continue
-        if cell.cell_type == "code" and (current is None or current in sections):
-            chosen.append((cell.source, "raises-exception" in cell.metadata.get("tags", [])))
-    return chosen
+    cells = paths.step_cells(nbformat.read(notebook, as_version=4), sections)
+    return [(cell.source, "raises-exception" in cell.metadata.get("tags", []))
+            for cell in cells if cell.cell_type == "code" and cell.source.strip()]
 
 
 def find_proxy() -> str:
@@ -278,12 +270,12 @@ async def learner_run(hub: Hub, learner: Learner, steps: list[dict]) -> None:
         await hub.login(learner.name)
         for step in steps:
             notebook = f"notebooks/{step['notebook']}.ipynb"
-            cells = step_cells(ROOT / notebook, step["sections"])
+            cells = step_cells(ROOT / notebook, step.get("sections"))
             t0 = time.monotonic()
             learner.cells_run += await run_cells(
                 hub, learner.name, notebook, cells,
                 lambda: first or first.append(time.monotonic() - start))
-            learner.steps.append({"notebook": step["notebook"], "sections": step["sections"],
+            learner.steps.append({"notebook": step["notebook"], "sections": step.get("sections"),
                                   "cells": len(cells), "wall_s": round(time.monotonic() - t0, 1)})
         learner.ok = True
     except Exception as error:  # noqa: BLE001 (recorded, reported by the caller)
@@ -342,7 +334,7 @@ async def run_class(learners: int, path_id: str, base: Path, git_repo: Path | No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=8)
-    parser.add_argument("--path", default="workshop-90")
+    parser.add_argument("--path", default="workshop")
     parser.add_argument("--json", type=Path, help="write the measurements here")
     args = parser.parse_args(argv)
     if args.learners < 1:

@@ -1,7 +1,7 @@
 """Build a slide deck from its Markdown source into one self-contained HTML file.
 
     python teaching/make_slides.py                      # every teaching/slides/*.md
-    python teaching/make_slides.py teaching/slides/workshop-90.md
+    python teaching/make_slides.py teaching/slides/workshop.md
 
 Slides are separated by a line holding only ``---``. An image names one of the course's
 diagrams (``![](qkv_one_head.svg)``): it is embedded in the page, with the diagram's own title
