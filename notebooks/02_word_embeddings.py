@@ -14,7 +14,6 @@
 
 # %%
 # %load_ext course_kit
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -25,7 +24,7 @@ import course_lib as cl
 from course_kit.figures import place_labels
 
 _ = torch.manual_seed(0)
-DIAGRAMS = Path("..") / "assets" / "diagrams"
+DIAGRAMS = cl.course_file("diagrams")  # the course's diagrams, shipped inside course_lib
 model = cl.load_pretrained("minilm")  # eval mode: dropout is off
 tok = cl.load_tokenizer("minilm")
 

@@ -16,7 +16,6 @@
 # %%
 # %load_ext course_kit
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +25,7 @@ import course_lib as cl
 from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
-DIAGRAMS = Path("..") / "assets" / "diagrams"
+DIAGRAMS = cl.course_file("diagrams")  # the course's diagrams, shipped inside course_lib
 model = cl.load_pretrained("minilm")
 tok = cl.load_tokenizer("minilm")
 

@@ -17,7 +17,6 @@
 # %%
 # %load_ext course_kit
 import math
-from pathlib import Path
 
 import torch
 from IPython.display import SVG, display
@@ -27,7 +26,7 @@ import course_lib as cl
 from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
-DIAGRAMS = Path("..") / "assets" / "diagrams"
+DIAGRAMS = cl.course_file("diagrams")  # the course's diagrams, shipped inside course_lib
 
 # %% [markdown]
 # ## 1. Why many heads, and why 64 wide

@@ -16,7 +16,6 @@
 # %%
 # %load_ext course_kit
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -27,7 +26,7 @@ from torch import nn
 import course_lib as cl
 
 _ = torch.manual_seed(0)
-DIAGRAMS = Path("..") / "assets" / "diagrams"
+DIAGRAMS = cl.course_file("diagrams")  # the course's diagrams, shipped inside course_lib
 config = cl.BertConfig.base()
 
 # %% [markdown]

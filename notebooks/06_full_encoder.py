@@ -19,7 +19,6 @@
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +31,6 @@ _ = torch.manual_seed(0)
 # One thread: timings are steadier when other programs share the machine, and every CPU
 # computes the same numbers. (More threads make BERT faster, not differently shaped.)
 torch.set_num_threads(1)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")  # the bert-base-uncased vocabulary: 30,522 pieces
 print("torch", torch.__version__, "| threads:", torch.get_num_threads())
 
@@ -42,7 +40,7 @@ print("torch", torch.__version__, "| threads:", torch.get_num_threads())
 # Because a layer returns the same shape it takes, layers can be chained: the output of layer 1 is the input of layer 2, and so on. BERT-base chains **twelve**, each with its own weights. In front sit the embeddings (notebook 02); behind, nothing: the output of layer 12 *is* the block's output.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "06_encoder_stack.svg")))
+display(SVG(filename=cl.course_file("diagrams/06_encoder_stack.svg")))
 
 # %% [markdown]
 # We build BERT-base with **random weights** (the block's default: normal with standard deviation 0.02, as BERT starts its training) and feed it one sentence.

@@ -33,7 +33,6 @@ import course_lib as cl
 
 _ = torch.manual_seed(0)
 torch.set_num_threads(1)  # the same numbers on every CPU
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")
 print("torch", torch.__version__)
 
@@ -138,7 +137,7 @@ for name in sorted(n for n in checkpoint if n.startswith("encoder.layer.0.")):
 # ## 4. The name map
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "07_checkpoint_names.svg")))
+display(SVG(filename=cl.course_file("diagrams/07_checkpoint_names.svg")))
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -19,7 +19,6 @@
 
 # %%
 from collections import Counter
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -30,7 +29,6 @@ import course_lib as cl
 from course_lib import pretraining as pt
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")  # bert-base-uncased's 30,522-piece vocabulary
 print("torch", torch.__version__, "| shipped vocabulary:", tok.vocab_size, "pieces")
 
@@ -43,7 +41,7 @@ print("torch", torch.__version__, "| shipped vocabulary:", tok.vocab_size, "piec
 # - **bidirectional** (BERT's encoder): every position looks at every position. But then "predict the next word" would be trivial (the answer is in plain view), so BERT needs another task: **hide** some words and predict them from both sides. That is masked language modelling.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_causal_vs_bidirectional.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_causal_vs_bidirectional.svg")))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -152,7 +150,7 @@ print(check_mask_tokens(my_mask_tokens))
 # `cl.BertForMaskedLM` is `cl.BertModel` (as `.bert`) plus a head that turns each position's vector into one score per vocabulary piece: dense + GELU + LayerNorm, then a **decoder** whose weight matrix **is the word-embedding table** (the very same tensor, "tied"), plus a bias of one number per piece. The score of piece *w* is the dot product of the position's vector with *w*'s embedding: the table that reads words in also writes them out. The names match Hugging Face checkpoints (`cls.predictions.*`), so `cl.BertForMaskedLM.from_pretrained(...)` loads bert-base-uncased's head too.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_masked_lm.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_masked_lm.svg")))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -241,7 +239,7 @@ assert pieces_course == total_words and pieces_shipped > total_words
 # %% [markdown]
 # ## 5. The corpus: words that only the right-hand side gives away
 #
-# `assets/data/pretraining_corpus.txt` holds 6,000 sentences written for the course by `assets/data/make_pretraining_corpus.py` from three templates. In each, one word is given away only by what comes **after** it, another only by what comes **before**; everything else is drawn independently and carries no hint:
+# `course_lib/assets/data/pretraining_corpus.txt` holds 6,000 sentences written for the course by `tools/assets/data/make_pretraining_corpus.py` from three templates. In each, one word is given away only by what comes **after** it, another only by what comes **before**; everything else is drawn independently and carries no hint:
 #
 # | template | example | clue on the right | clue on the left |
 # |---|---|---|---|
@@ -249,7 +247,7 @@ assert pieces_course == total_words and pieces_shipped > total_words
 # | fruit | *anna bought a **yellow** **banana** at the market .* | yellow <- banana | banana <- yellow |
 # | capitals | *we learned that **rome** is the capital of **italy** .* / *i read that the capital of italy is **rome** .* | rome <- italy | rome <- italy |
 #
-# `assets/data/pretraining_probes.tsv` holds 240 **held-out** probe sentences (none is in the corpus), 40 per template and side: one word to hide and predict, and the side its clue is on.
+# `course_lib/assets/data/pretraining_probes.tsv` holds 240 **held-out** probe sentences (none is in the corpus), 40 per template and side: one word to hide and predict, and the side its clue is on.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -388,7 +386,7 @@ print(f"BERT-base processed about {bert_tokens / ours_tokens:,.0f} times more to
 #
 # ## 9. The shipped course model
 #
-# `assets/models/train_course_mlm.py` trains the same model longer and writes it in the Hugging Face layout (config.json, model.safetensors, vocab.txt; well under 1 MB); the library checks its SHA-256 at every load. It loads by name, with its head, and the attention explorer accepts its encoder (notebook 08):
+# `tools/assets/models/train_course_mlm.py` trains the same model longer and writes it in the Hugging Face layout (config.json, model.safetensors, vocab.txt; well under 1 MB); the library checks its SHA-256 at every load. It loads by name, with its head, and the attention explorer accepts its encoder (notebook 08):
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -22,7 +22,6 @@
 # %%
 import csv
 import re
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -34,18 +33,17 @@ import course_lib as cl
 from course_lib import finetune as ft
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")
 print("torch", torch.__version__)
 
 # %% [markdown]
 # ## 1. The data set
 #
-# `assets/data/sentences.csv`: **360 short English sentences**, written for this course, about four topics: **sport, food, weather, technology** (90 each). A fixed `split` column puts every third sentence of each topic in the **test** split: 60 training and 30 test sentences per topic. The test sentences are never used for training, for standardising, or for choosing anything.
+# `course_lib/assets/data/sentences.csv`: **360 short English sentences**, written for this course, about four topics: **sport, food, weather, technology** (90 each). A fixed `split` column puts every third sentence of each topic in the **test** split: 60 training and 30 test sentences per topic. The test sentences are never used for training, for standardising, or for choosing anything.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-with open(ASSETS / "data" / "sentences.csv", encoding="utf-8", newline="") as file:
+with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
     rows = list(csv.DictReader(file))  # each row: {"text": ..., "label": ..., "split": ...}
 
 texts = [row["text"] for row in rows]
@@ -86,7 +84,7 @@ print("ids:", tuple(ids.shape), "| tokens per sentence: at most", int(mask.sum(1
 # The encoder is only **read**: each sentence becomes three vectors of 384 numbers, the **CLS** vector and the **average** and **max** of its token vectors (over real tokens only). A linear layer `nn.Linear(384, 4)` on top is all that learns.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_classifier_pipeline.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_classifier_pipeline.svg")))
 
 # %% [markdown]
 # Two encoders with the same architecture and tokenizer: the **pretrained** MiniLM (6 layers, 12 heads, 384 wide), and the same config with BERT's **random** initialisation (normal, std 0.02), seed 0. Reading features needs no gradients, so they come from the explicit fast inference engine, `cl.InferenceBert.from_model(model)`: the same numbers as the model, computed faster (appendix A1 shows how).

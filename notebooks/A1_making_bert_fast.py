@@ -32,7 +32,6 @@ import course_lib as cl
 from course_kit.profiling import speed_ratio, time_shares
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 config = cl.BertConfig(num_layers=2)  # BERT-base sizes, 2 layers
 bert = cl.BertModel(config).eval()  # random weights (BERT's initialisation), seed 0
 H, FF, HEADS = config.hidden_size, config.intermediate_size, config.num_heads
@@ -248,7 +247,7 @@ print(check_int8_linear(int8_linear))
 # NBVAL_CHECK_OUTPUT
 from course_lib import finetune as ft
 
-with open(ASSETS / "data" / "sentences.csv", encoding="utf-8", newline="") as file:
+with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
     rows = list(csv.DictReader(file))
 tok = cl.load_tokenizer("minilm")
 encoded = tok.encode_batch([row["text"] for row in rows])
