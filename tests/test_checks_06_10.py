@@ -619,7 +619,7 @@ def test_diagram_scripts_draw_well_formed_svg_equal_to_the_committed_files(scrip
     """Every diagram is well-formed SVG, and the committed file is what its script draws now."""
     folder = cl.course_file("diagrams")
     spec = importlib.util.spec_from_file_location(
-        script, ROOT / "tools" / "assets" / "diagrams" / f"{script}.py")
+        script, ROOT / "tools/assets/diagrams" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     builds = {name: getattr(module, attr) for name, attr in DIAGRAM_BUILDS[script]}

@@ -106,8 +106,8 @@ def fresh_venv(tmp_path_factory) -> FreshVenv:
     """One fresh venv with what Colab preinstalls; the tests below add the course their way."""
     started = time.perf_counter()
     folder, work = tmp_path_factory.mktemp("fresh-venv"), tmp_path_factory.mktemp("content")
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     venv = FreshVenv(folder, work)
+    venv.run(sys.executable, "-m", "venv", str(folder))
     venv.pip("install", "--quiet", *COLAB_PREINSTALLED)
     print(f"\nfresh venv with {', '.join(COLAB_PREINSTALLED)}: "
           f"{time.perf_counter() - started:.0f} s")
