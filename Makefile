@@ -1,7 +1,8 @@
 # The BERT Encoder, built from scratch: setup, tests and benchmarks.
 #
 #   make lab     create .venv (first time), install, start JupyterLab on notebooks/
-#   make test    create .venv (first time), install with test tools, run every check
+#   make test    create .venv (first time), install with test tools (and Chromium for the
+#                browser tests, via apt-get when allowed), run every check
 #   make bench   full speed benchmark with the peers (benchmarks/run.py, benchmarks/requirements.txt)
 #   make notebooks  re-execute every notebook offline, save clean outputs, re-sync .py twins
 #   make check   pre-flight check of this machine for a class (python -m course_kit.doctor)
@@ -59,13 +60,13 @@ TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
 	COURSE_PROGRESS_FILE=$(CURDIR)/build/test-progress.json
 
-.PHONY: lab test lint pytest bench notebooks site check clean FORCE
+.PHONY: lab test browser lint pytest bench notebooks site check clean FORCE
 
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 		$(ROOT_ARG) $(LAB_ARGS)
 
-test: $(STAMP_DEV) $(HUB_PROXY)
+test: $(STAMP_DEV) browser $(HUB_PROXY)
 	$(BIN)/ruff check .
 	@$(MAKE) --no-print-directory pytest
 	@if [ -f benchmarks/run.py ]; then \
@@ -81,7 +82,7 @@ pytest: $(STAMP_DEV)
 	@paths=""; for d in tests notebooks; do [ -d "$$d" ] && paths="$$paths $$d"; done; \
 	if [ -z "$$paths" ]; then echo "no tests/ or notebooks/ folder: nothing to test"; exit 0; fi; \
 	echo "+ pytest$$paths --nbval-lax --nbval-current-env"; \
-	rc=0; $(TEST_ENV) $(PY) -m pytest $$paths --nbval-lax --nbval-current-env \
+	rc=0; $(TEST_ENV) COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest $$paths --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
@@ -90,6 +91,30 @@ $(HUB_PROXY):
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (it brings npm)," \
 		"or run: npm install --prefix build/hub-proxy configurable-http-proxy@5"; exit 1; }
 	npm install --silent --no-audit --no-fund --prefix build/hub-proxy configurable-http-proxy@5
+
+# The browser tests drive Debian's Chromium (Playwright's own download is never used). Installed
+# here when this user may (root, or sudo without a password) and apt-get exists; otherwise this
+# fails with the command to run. `make pytest` turns a skipped browser test into an error
+# (COURSE_REQUIRE_BROWSER=1, tests/browser_required.py), so a missing browser is never a pass.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+browser:
+	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; \
+	dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing="$$missing fonts-dejavu-core"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo -n"; \
+	if command -v $(APT_GET) >/dev/null 2>&1 && { [ -z "$$sudo" ] || sudo -n true 2>/dev/null; }; then \
+		echo "+ apt-get install $$missing (for the browser tests)"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo $(APT_GET) update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo $(APT_GET) install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM) and DejaVu fonts. Run:"; \
+		echo "    sudo apt-get install $(BROWSER_PACKAGES)"; \
+		echo "then make test again. To leave the browser tests out on purpose:"; \
+		echo "    make test PYTEST_ARGS=\"-m 'not browser'\""; \
+		exit 1; \
+	fi
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

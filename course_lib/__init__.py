@@ -10,6 +10,7 @@ from .attention import (
 from .block import BertEncoderBlock
 from .config import BertConfig, count_bert_parameters
 from .embeddings import BertEmbeddings
+from .files import course_file
 from .heads import BertForMaskedLM, BertForPreTraining, MaskedLMOutput, masked_lm_loss
 from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
@@ -71,6 +72,7 @@ __all__ = [
     "attention_weights",
     "checkpoint_name_to_ours",
     "count_bert_parameters",
+    "course_file",
     "gelu",
     "gelu_formula",
     "global_average_pooling",

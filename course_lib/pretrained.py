@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .config import BertConfig, check_fits_in_memory
+from .files import course_file
 from .model import BertModel
 from .tokenizer import WordPieceTokenizer, read_vocab
 from .validation import read_json_object
@@ -131,8 +132,8 @@ def read_checked(folder: Path, name: str) -> bytes | None:
     return data
 
 
-# The small masked-LM model trained in notebook 09 (assets/models/train_course_mlm.py).
-COURSE_MLM_FOLDER = Path(__file__).resolve().parent.parent / "assets" / "models" / "course-mlm"
+# The small masked-LM model trained in notebook 09 (tools/assets/models/train_course_mlm.py),
+# shipped inside course_lib as package data: course_file("models/course-mlm").
 COURSE_MLM_SHA256 = {
     "model.safetensors": "ccbd13c86c4913473017e58c8eb311f3b713c33fd0862ff825a4ec0f9c0bb954",
     "vocab.txt": "15a6dbf7295e2ea3e9d19b72b1ae804f790eb422e80d04502b8aebf9045ad4ec",
@@ -140,17 +141,8 @@ COURSE_MLM_SHA256 = {
 }
 
 
-def _locate_course_mlm() -> Path:
-    """Where the course's own masked-LM checkpoint lives (it ships with the repository)."""
-    if not (COURSE_MLM_FOLDER / "config.json").is_file():
-        raise FileNotFoundError(
-            f"the course-mlm checkpoint is not in {COURSE_MLM_FOLDER}; it ships with the course "
-            "repository (retrain it with: python assets/models/train_course_mlm.py)"
-        )
-    return COURSE_MLM_FOLDER
-
-
-SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: _locate_course_mlm(), COURSE_MLM_SHA256)
+SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: course_file("models/course-mlm"),
+                                             COURSE_MLM_SHA256)
 
 
 def resolve_source(source: str | os.PathLike) -> Path:

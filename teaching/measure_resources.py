@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_s_total": round(sum(r["cpu_s"] for r in rows), 1),
         "wall_s_total": round(sum(r["wall_s"] for r in rows), 1),
         "venv_mb": folder_mb(args.venv) if args.venv.is_dir() else None,
-        "course_folder_mb": folder_mb(ROOT / "notebooks") + folder_mb(ROOT / "assets")
+        "course_folder_mb": folder_mb(ROOT / "notebooks")  # the course's files: course_lib/assets
         + folder_mb(ROOT / "course_lib"),
     }
     OUT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

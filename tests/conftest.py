@@ -7,6 +7,12 @@ import os
 import pytest
 import torch
 
+# A skipped browser test is an error in CI and under `make test` (tests/browser_required.py).
+from browser_required import (  # noqa: F401
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -97,7 +97,6 @@ def jupyter_lab(tmp_path):
         pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
     work = tmp_path / "lab"
     (work / "notebooks").mkdir(parents=True)
-    (work / "assets").symlink_to(ROOT / "assets")  # the notebooks' diagrams, as in a clone
     for notebook in (NOTEBOOK, LESSON):
         copy_without_outputs(notebook, work / "notebooks" / notebook.name)
     port, token = free_port(), secrets.token_hex(16)

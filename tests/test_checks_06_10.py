@@ -605,7 +605,7 @@ def test_uncased_mistakes_are_named():
 
 
 def test_sentences_data_set_is_as_the_notebook_describes():
-    with open(ROOT / "assets" / "data" / "sentences.csv", encoding="utf-8", newline="") as file:
+    with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["text", "label", "split"]
     assert len(rows) >= 300
@@ -624,8 +624,9 @@ def test_sentences_data_set_is_as_the_notebook_describes():
                                     "make_diagrams_09_pretraining"])
 def test_diagram_scripts_draw_well_formed_svg_equal_to_the_committed_files(script):
     """Every diagram is well-formed SVG, and the committed file is what its script draws now."""
-    folder = ROOT / "assets" / "diagrams"
-    spec = importlib.util.spec_from_file_location(script, folder / f"{script}.py")
+    folder = cl.course_file("diagrams")
+    spec = importlib.util.spec_from_file_location(
+        script, ROOT / "tools/assets/diagrams" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     builds = {name: getattr(module, attr) for name, attr in DIAGRAM_BUILDS[script]}
@@ -634,7 +635,8 @@ def test_diagram_scripts_draw_well_formed_svg_equal_to_the_committed_files(scrip
         root = ElementTree.fromstring(drawn)
         assert root.tag.endswith("svg") and len(list(root.iter())) > 20, name
         committed = (folder / name).read_text(encoding="utf-8")
-        assert committed == drawn, f"{name} is out of date: run python assets/diagrams/{script}.py"
+        assert committed == drawn, (
+            f"{name} is out of date: run python tools/assets/diagrams/{script}.py")
     if script == "make_diagrams_06_10":
         stack = builds["06_encoder_stack.svg"]().svg()
         assert stack.count("encoder layer ") == 12

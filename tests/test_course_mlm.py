@@ -10,8 +10,10 @@ import torch
 
 import course_kit as kit
 import course_lib as cl
+from course_lib import pretrained
 from course_lib import pretraining as pt
-from course_lib.pretrained import COURSE_MLM_FOLDER
+
+COURSE_MLM_FOLDER = cl.course_file("models/course-mlm")  # shipped inside course_lib
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -55,7 +57,8 @@ def test_hash_is_checked(tmp_path, monkeypatch):
     data = bytearray((copy / "model.safetensors").read_bytes())
     data[-1] ^= 1  # one bit of one weight
     (copy / "model.safetensors").write_bytes(bytes(data))
-    monkeypatch.setattr("course_lib.pretrained.COURSE_MLM_FOLDER", copy)
+    monkeypatch.setitem(pretrained.SHIPPED_MODELS, "course-mlm",
+                        pretrained.ShippedModel(lambda: copy, pretrained.COURSE_MLM_SHA256))
     with pytest.raises(ValueError, match="SHA-256"):
         cl.BertForMaskedLM.from_pretrained("course-mlm")
 

@@ -292,9 +292,8 @@ INT8_MIN_COSINE = 0.99  # and no single token worse than this
 def _real_text_batch():
     """The course's 360 topic sentences (notebook 10), tokenized by the shipped tokenizer."""
     import csv
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "assets" / "data" / "sentences.csv"
+    path = cl.course_file("data/sentences.csv")
     with open(path, encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
     encoded = cl.load_tokenizer("minilm").encode_batch([row["text"] for row in rows])

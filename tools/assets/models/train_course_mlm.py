@@ -1,7 +1,7 @@
 """Train the course's small masked-LM BERT ("course-mlm") and write it in the Hugging Face layout.
 
-Run from the repository root:  python assets/models/train_course_mlm.py [--steps 2500]
-It rewrites assets/models/course-mlm/ (config.json, model.safetensors, vocab.txt,
+Run from the repository root:  python tools/assets/models/train_course_mlm.py [--steps 2500]
+It rewrites course_lib/assets/models/course-mlm/ (config.json, model.safetensors, vocab.txt,
 training_log.json) and prints the SHA-256 of the files; copy those into COURSE_MLM_SHA256 in
 course_lib/pretrained.py, which checks them at every load. It is the model notebook 09 trains,
 trained longer: the same corpus, vocabulary, sizes and recipe.
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import BertForMaskedLM  # noqa: E402
 from course_lib import pretraining as pt  # noqa: E402
 from course_lib.pretrained import sha256_of  # noqa: E402
 
-OUT = ROOT / "assets" / "models" / "course-mlm"
+OUT = ROOT / "course_lib" / "assets" / "models" / "course-mlm"
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """The one small SVG writer behind every course diagram (no plotting library needed).
 
-Each ``make_diagrams_*.py`` script draws its pictures with :class:`Svg` and writes them next to
-itself. Text is dark on white on purpose: the notebooks show the files as they are, in light and
-dark themes alike.
+Each ``make_diagrams_*.py`` script draws its pictures with :class:`Svg` and writes them into
+course_lib/assets/diagrams/. Text is dark on white on purpose: the notebooks show the
+files as they are, in light and dark themes alike.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Draw the diagrams of notebooks 06, 07 and 09 as plain SVG files (no dependencies).
 
-Run from anywhere:  python assets/diagrams/make_diagrams_06_10.py
+Run from anywhere:  python tools/assets/diagrams/make_diagrams_06_10.py
 It rewrites 06_encoder_stack.svg, 07_checkpoint_names.svg and 09_classifier_pipeline.svg
-next to this script. The numbers in the pictures are BERT-base's (and the shipped MiniLM's).
+in course_lib/assets/diagrams/.
+The numbers in the pictures are BERT-base's (and the shipped MiniLM's).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parents[2] / "course_lib" / "assets" / "diagrams"  # shipped inside course_lib
 sys.path.insert(0, str(HERE))
 
 from svg_writer import Svg  # noqa: E402  (the course's one SVG writer)
@@ -162,8 +164,8 @@ def main() -> None:
     for name, build in (("06_encoder_stack.svg", encoder_stack),
                         ("07_checkpoint_names.svg", checkpoint_names),
                         ("09_classifier_pipeline.svg", classifier_pipeline)):
-        build().save(HERE / name)
-        print("wrote", HERE / name)
+        build().save(OUT / name)
+        print("wrote", OUT / name)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Write the course's pre-training corpus and its probe sentences (written for the course).
 
-Run from anywhere:  python assets/data/make_pretraining_corpus.py
-It rewrites pretraining_corpus.txt (one sentence a line) and pretraining_probes.tsv next to
-this script. Same seed, same files.
+Run from anywhere:  python tools/assets/data/make_pretraining_corpus.py
+It rewrites pretraining_corpus.txt (one sentence a line) and pretraining_probes.tsv in
+course_lib/assets/data/. Same seed, same files.
 
 The sentences come from three templates. In each, one word can be recovered only from what comes
 AFTER it, and another only from what comes BEFORE it; everything else is drawn independently,
@@ -25,6 +25,7 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parents[2] / "course_lib" / "assets" / "data"  # shipped inside course_lib
 SEED = 2019
 NUM_SENTENCES = 6000
 NUM_PROBES_PER_KIND = 40
@@ -104,9 +105,9 @@ def main() -> None:
         sentence = " ".join(TEMPLATES[rng.choice(names)](rng)[0])
         if sentence not in seen:  # a probe sentence is never trained on
             corpus.append(sentence)
-    (HERE / "pretraining_corpus.txt").write_text("\n".join(corpus) + "\n", encoding="utf-8")
+    (OUT / "pretraining_corpus.txt").write_text("\n".join(corpus) + "\n", encoding="utf-8")
     header = "template\tclue_side\tword_position\tanswer\tsentence"
-    (HERE / "pretraining_probes.tsv").write_text(
+    (OUT / "pretraining_probes.tsv").write_text(
         "\n".join([header, *probes]) + "\n", encoding="utf-8"
     )
     print(f"{len(corpus)} sentences, {len(probes)} probes, {len(set(corpus))} distinct sentences")

@@ -1,6 +1,7 @@
 """Draw the diagrams of notebooks 00-05 as plain SVG files (no plotting library needed).
 
-Run from anywhere: ``python assets/diagrams/make_diagrams_00_05.py``. It writes, next to itself:
+Run from anywhere: ``python tools/assets/diagrams/make_diagrams_00_05.py``.
+It writes, into course_lib/assets/diagrams/:
 
 - ``embeddings_sum.svg``     token + position + segment embeddings, summed, then LayerNorm
 - ``qkv_one_head.svg``       one head: Q, K, V, scaled scores, mask, softmax, weights x V
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parents[2] / "course_lib" / "assets" / "diagrams"  # shipped inside course_lib
 sys.path.insert(0, str(HERE))
 
 from svg_writer import Svg  # noqa: E402  (the course's one SVG writer)
@@ -172,7 +174,7 @@ DIAGRAMS = {
 
 def main() -> None:
     for name, draw in DIAGRAMS.items():
-        print("wrote", draw().save(HERE / name).relative_to(HERE.parent.parent))
+        print("wrote", draw().save(OUT / name).relative_to(HERE.parents[2]))
 
 
 if __name__ == "__main__":

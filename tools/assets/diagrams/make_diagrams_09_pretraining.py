@@ -1,7 +1,7 @@
 """Draw the diagrams of notebook 09 (pre-training BERT) as plain SVG files (no dependencies).
 
-Run from anywhere:  python assets/diagrams/make_diagrams_09_pretraining.py
-It rewrites 09_causal_vs_bidirectional.svg and 09_masked_lm.svg next to this script.
+Run from anywhere:  python tools/assets/diagrams/make_diagrams_09_pretraining.py
+It rewrites 09_causal_vs_bidirectional.svg and 09_masked_lm.svg in course_lib/assets/diagrams/.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parents[2] / "course_lib" / "assets" / "diagrams"  # shipped inside course_lib
 sys.path.insert(0, str(HERE))
 
 from make_diagrams_06_10 import (  # noqa: E402  (the shared SVG writer and colours)
@@ -91,8 +92,8 @@ def masked_lm() -> Svg:
 def main() -> None:
     for name, build in (("09_causal_vs_bidirectional.svg", causal_vs_bidirectional),
                         ("09_masked_lm.svg", masked_lm)):
-        build().save(HERE / name)
-        print("wrote", HERE / name)
+        build().save(OUT / name)
+        print("wrote", OUT / name)
 
 
 if __name__ == "__main__":
