@@ -121,12 +121,11 @@ c.JupyterHub.load_roles = [{{"name": "class-load", "services": ["class-load"],
 
 
 def give_home(home: Path) -> None:
-    """The course as a learner gets it (nbgitpuller's clone): the notebooks and the assets."""
+    """The course as a learner gets it (nbgitpuller's clone): the notebooks (the data ship in
+    the installed course_lib)."""
     home.mkdir(parents=True)
     shutil.copytree(ROOT / "notebooks", home / "notebooks",
                     ignore=shutil.ignore_patterns("solutions", "*.py", "my_bert", ".ipynb*"))
-    if (ROOT / "assets").is_dir():
-        (home / "assets").symlink_to(ROOT / "assets")
 
 
 class Hub:

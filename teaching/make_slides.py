@@ -20,9 +20,10 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from course_lib import course_file
+
 ROOT = Path(__file__).resolve().parents[1]
 SLIDES = ROOT / "teaching" / "slides"
-DIAGRAMS = ROOT / "assets" / "diagrams"
 IMAGE = re.compile(r"!\[[^\]]*\]\(([\w.-]+\.svg)\)")
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -69,9 +70,9 @@ show(current);
 
 def embedded_image(name: str) -> str:
     """An <img> of a course diagram, embedded, its title as the text alternative."""
-    path = DIAGRAMS / name
+    path = course_file("diagrams") / name
     if not path.is_file():
-        raise FileNotFoundError(f"slide image {name!r}: no such diagram in {DIAGRAMS}")
+        raise FileNotFoundError(f"slide image {name!r}: no such diagram in {path.parent}")
     svg = path.read_text(encoding="utf-8")
     title = TITLE.search(svg)
     alt = html.escape(title.group(1).strip() if title else name, quote=True)
