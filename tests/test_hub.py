@@ -72,3 +72,15 @@ def test_step_cells_are_the_code_of_the_setup_and_the_named_sections(tmp_path):
 def test_an_unknown_path_is_named():
     with pytest.raises(ValueError, match="no path 'nope'"):
         hub_load.load_path("nope")
+
+
+def test_the_guide_quotes_the_measured_class_and_sizes_above_it():
+    measured = json.loads((ROOT / "teaching" / "hub_load.json").read_text(encoding="utf-8"))
+    rows = measured["rows"]
+    assert rows and all(row["ok"] for row in rows)
+    peak = max(row["peak_server_mb"] for row in rows)
+    hub = (ROOT / "teaching" / "hub.md").read_text(encoding="utf-8")
+    assert f"**{round(peak):,} MB**" in hub, "hub.md does not quote the measured peak"
+    assert f"with {measured['learners']} learners" in hub
+    limit_gb = int(hub.split("limit\nmemory to **")[1].split(" GB**")[0])
+    assert limit_gb * 1024 > peak, "the recommended limit is below the measured peak"
