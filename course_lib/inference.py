@@ -25,7 +25,8 @@ What makes it fast (each is measured in the benchmark and the appendix notebook)
   again, with the key mask. Padded positions of the output are zeros (the readable model computes
   values there that nothing should read);
 - ``precision="bf16"`` (opt-in): matrix multiplies in bfloat16, residual stream, LayerNorm and
-  softmax in float32. It pays only on CPUs with bf16 units (AMX, AVX512-BF16) or GPUs;
+  softmax in float32. It pays only on CPUs with bf16 units (AMX, AVX512-BF16) or GPUs; on a
+  CPU without them the engine warns and recommends fp32 or int8;
 - ``precision="int8"`` (opt-in): dynamic int8 quantization of every dense layer (Jacob et al.
   2018). Each weight row gets its own scale (per-channel, symmetric int8, zero point 0), once;
   each input matrix is quantized when it arrives (one scale and zero point per token,
@@ -38,7 +39,9 @@ What makes it fast (each is measured in the benchmark and the appendix notebook)
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +57,28 @@ PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.float
 WEIGHT_LEVELS = 127  # int8 weights: symmetric, -127..127 (-128 unused, so -w is representable)
 ACTIVATION_LEVELS = 255  # uint8 activations: 0..255, zero point where 0.0 lands
 SMALLEST_SCALE = 1e-30  # the scale of a token that is all zeros (1 / scale stays finite)
+
+
+BF16_UNITS = {"amx_bf16", "avx512_bf16"}  # CPU flags of bf16 matrix units (Linux names)
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags as Linux lists them in /proc/cpuinfo; empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "flags:")
+    return set(line.split(":", 1)[1].split())
+
+
+def warn_without_bf16_units(device: torch.device) -> None:
+    """bf16 pays only with bf16 matrix units; on a CPU without them, say so (never silently)."""
+    if device.type == "cpu" and not cpu_flags() & BF16_UNITS:
+        warnings.warn("precision='bf16' on a CPU without bf16 matrix units (no amx_bf16 or "
+                      "avx512_bf16 in /proc/cpuinfo): bf16 is emulated here and slower than "
+                      "fp32; use precision='fp32', or 'int8' for speed", RuntimeWarning,
+                      stacklevel=4)  # points at the from_model call
 
 
 def in_place_activation(activation):
@@ -333,6 +358,8 @@ class InferenceBert:
         dtype = PRECISIONS[precision]
         self.dtype = dtype
         device = model.embeddings.word_embeddings.weight.device
+        if precision == "bf16":
+            warn_without_bf16_units(device)
         onednn_int8 = precision == "int8" and onednn_int8_works(device)
 
         def dense(*linears):
