@@ -57,19 +57,15 @@ PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.float
 WEIGHT_LEVELS = 127  # int8 weights: symmetric, -127..127 (-128 unused, so -w is representable)
 ACTIVATION_LEVELS = 255  # uint8 activations: 0..255, zero point where 0.0 lands
 SMALLEST_SCALE = 1e-30  # the scale of a token that is all zeros (1 / scale stays finite)
-
-
 BF16_UNITS = {"amx_bf16", "avx512_bf16"}  # CPU flags of bf16 matrix units (Linux names)
 
 
 def cpu_flags() -> set[str]:
     """This CPU's feature flags as Linux lists them in /proc/cpuinfo; empty elsewhere."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((line for line in text.splitlines() if line.startswith("flags")), "flags:")
-    return set(line.split(":", 1)[1].split())
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    return next((set(line.split(":", 1)[1].split()) for line in lines
+                 if line.startswith("flags")), set())
 
 
 def warn_without_bf16_units(device: torch.device) -> None:
