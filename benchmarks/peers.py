@@ -3,7 +3,7 @@
     python benchmarks/peers.py             # BERT-base, the four shapes, every engine
     python benchmarks/peers.py --smoke     # tiny model, our engines and torch only: seconds
 
-Rows: engines (ours fp32 / prepacked / int8, `transformers` SDPA, torch dynamic int8, ONNX
+Rows: engines (ours fp32 / prepacked / int8 / bf16, `transformers` SDPA, torch dynamic int8, ONNX
 Runtime with its BERT graph optimizer in fp32 and after its dynamic int8 quantizer,
 CTranslate2 fp32 and int8). Columns: 1 x 128, 8 x 128, 1 x 512 tokens, and 16 texts of
 8..128 tokens padded into one batch. Each shape runs in interleaved rounds: every engine once
@@ -252,6 +252,7 @@ class Engine:
     build: Callable
     needs: tuple[str, ...] = ()  # packages it imports
     int8: bool = False
+    bf16: bool = False  # agreement as a cosine, like int8; its rate against the fp32 peak
     big_only: bool = False  # skipped in --smoke (conversions take tens of seconds)
 
 
@@ -260,6 +261,7 @@ ENGINES = [
     Engine("ours, fp32", ours()),
     Engine("ours, fp32, prepack=True", ours(prepack=True)),
     Engine("ours, int8", ours(precision="int8"), int8=True),
+    Engine("ours, bf16", ours(precision="bf16"), bf16=True),
     Engine("torch dynamic int8 (nn.Linear)", torch_dynamic_int8, ("transformers",), int8=True),
     Engine("ONNX Runtime, optimized graph, fp32", onnx_fp32,
            ("onnxruntime", "onnx", "transformers"), big_only=True),
@@ -288,9 +290,10 @@ def load_average() -> str:
 
 
 def agreement(engine: Engine, out: torch.Tensor, expected: torch.Tensor, real) -> str:
-    """fp32: largest difference on real tokens; int8: smallest cosine of a token's vector."""
+    """fp32: largest difference on real tokens; int8, bf16: smallest cosine of a token's
+    vector."""
     out = out.float()[..., : expected.shape[-2], :]
-    if engine.int8:
+    if engine.int8 or engine.bf16:
         return f"cos {F.cosine_similarity(out[real], expected[real], dim=-1).min().item():.4f}"
     return f"{(out - expected)[real].abs().max().item():.1e}"
 
@@ -466,7 +469,7 @@ def report(result: dict, rates: dict, config, smoke: bool) -> str:
     lines.append("| *load average (1 min) before -> after* | "
                  + " | ".join(result["loads"][c] for c in columns) + " |")
     lines += ["", "Agreement with the fp32 reference on real tokens (fp32: largest difference; "
-              "int8: smallest cosine of a token's vector):", "",
+              "int8 and bf16: smallest cosine of a token's vector):", "",
               "| engine | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for name, by_shape in result["agreement"].items():
         lines.append(f"| {name} | " + " | ".join(by_shape[c] for c in columns) + " |")

@@ -42,6 +42,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import course_lib as cl  # noqa: E402
 from course_kit.profiling import OPERATION_GROUPS, OTHER, time_shares  # noqa: E402
+from course_lib.inference import BF16_UNITS, cpu_flags  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -379,12 +380,19 @@ def notebook_suite(args) -> str:
     return f"{seconds:.0f} s for `pytest --nbval-lax notebooks` ({last})"
 
 
-def cpu_flags() -> set[str]:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    return set()
+# The CPU's matrix features, as /proc/cpuinfo names them: what makes int8 and bf16 fast or not.
+MATRIX_FEATURES = {"AVX2": ("avx2",), "AVX-512": ("avx512f",),
+                   "VNNI (int8 dot products)": ("avx512_vnni", "avx_vnni"),
+                   "AMX (int8 and bf16 tiles)": ("amx_tile",),
+                   "bf16 units": tuple(sorted(BF16_UNITS))}
+
+
+def matrix_features(flags: set[str]) -> str:
+    """One line: each matrix feature, yes (with the flags found) or no."""
+    found = {name: [flag for flag in names if flag in flags]
+             for name, names in MATRIX_FEATURES.items()}
+    return "; ".join(f"{name} " + (f"yes ({', '.join(hits)})" if hits else "no")
+                     for name, hits in found.items())
 
 
 def machine(args) -> list[str]:
@@ -395,7 +403,9 @@ def machine(args) -> list[str]:
                 model_name = line.split(":", 1)[1].strip()
                 break
     flags = cpu_flags()
-    bf16_units = sorted(flags & {"amx_bf16", "amx_tile", "avx512_bf16"})
+    features = matrix_features(flags) if flags else "unknown (no /proc/cpuinfo)"
+    if not flags & BF16_UNITS:
+        features += " (without bf16 units, bf16 matrix multiplies are emulated: slower than fp32)"
     import transformers
 
     return [
@@ -403,9 +413,7 @@ def machine(args) -> list[str]:
         f"logical cores; threads used by both models: {args.threads}",
         f"- torch {torch.__version__} (kernels: {torch.backends.cpu.get_cpu_capability()}), "
         f"transformers {transformers.__version__}, Python {platform.python_version()}",
-        "- bf16 matrix units: " + (", ".join(bf16_units) if bf16_units else
-                                   "none (no AMX, no AVX512-BF16): bf16 matrix multiplies are "
-                                   "emulated here and slower than fp32"),
+        f"- matrix features: {features}",
     ]
 
 
@@ -435,7 +443,7 @@ def memory_cell(memory: dict, key: str) -> str:
 
 def cases_report(rows, memory, args) -> list[str]:
     """The heading, the machine and the table of cases, as Markdown lines."""
-    has_units = bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+    has_units = bool(cpu_flags() & BF16_UNITS)
     title = "tiny 2-layer model (smoke run: sizes tiny, timings not meaningful)" if args.smoke \
         else "BERT-base (12 layers, 768 wide), random weights written by transformers"
     lines = [f"## Speed: ours vs transformers.BertModel, {title}", "", *machine(args), "",

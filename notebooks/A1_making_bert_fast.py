@@ -228,7 +228,7 @@ print(f"padding-free / padded time: {ratio:.2f}, for {share:.2f} of the tokens")
 # %% [markdown]
 # ## 5. Lower precision: bf16 and int8
 #
-# **bf16** (`precision="bf16"`) keeps float32's range with 8 bits of mantissa; it pays only on processors with bf16 matrix units (Intel AMX, AVX512-BF16) or GPUs. Elsewhere it is emulated and slower, so the engine keeps it opt-in:
+# **bf16** (`precision="bf16"`) keeps float32's range with 8 bits of mantissa; it pays only on processors with bf16 matrix units (Intel AMX, AVX512-BF16) or GPUs. Elsewhere it is emulated and slower, so the engine keeps it opt-in and, built for bf16 on a CPU without them, warns and recommends fp32 or int8:
 
 # %%
 flags = set()

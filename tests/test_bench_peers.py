@@ -55,3 +55,15 @@ def test_speed_ratio_sees_which_is_slower():
 
     assert speed_ratio(slow, fast, rounds=3) > 5
     assert speed_ratio(fast, slow, rounds=3) < 0.2
+
+
+def test_bench_names_the_cpus_matrix_features():
+    """benchmarks/run.py's header line: each feature yes or no, from the CPU's flags."""
+    import run
+
+    avx2_only = run.matrix_features({"avx2", "fma", "sse2"})
+    assert avx2_only.startswith("AVX2 yes") and "AVX-512 no" in avx2_only
+    assert "VNNI (int8 dot products) no" in avx2_only and "bf16 units no" in avx2_only
+    amx = run.matrix_features({"avx2", "avx512f", "avx512_vnni", "amx_tile", "amx_bf16"})
+    assert "AMX (int8 and bf16 tiles) yes" in amx and "bf16 units yes (amx_bf16)" in amx
+    assert "VNNI (int8 dot products) yes (avx512_vnni)" in amx

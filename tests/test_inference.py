@@ -9,6 +9,8 @@ through every path as well.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -159,6 +161,7 @@ def test_readable_model_equals_reference(models, route):
             assert (a.detach() - b).abs().masked_fill(~keep, 0).max().item() < TOLERANCE
 
 
+@pytest.mark.filterwarnings("ignore:precision='bf16' on a CPU without")  # numerics, even if slow
 @pytest.mark.parametrize("padding_free", [False, True])
 def test_bf16_is_close_to_fp32_reference(models, padding_free):
     """bf16: cosine similarity of every real token's vector with the fp32 reference >= 0.999."""
@@ -174,6 +177,40 @@ def test_bf16_is_close_to_fp32_reference(models, padding_free):
         cosine = F.cosine_similarity(vectors[real], theirs[real], dim=-1)
         assert cosine.min().item() >= BF16_MIN_COSINE
     assert _gap(mine, theirs, real) > 1e-4, "bf16 mode should really compute in bf16"
+
+
+@pytest.mark.parametrize("flags, warns", [
+    ({"avx2", "fma"}, True), ({"avx2", "avx512_bf16"}, False),
+    ({"avx512f", "amx_bf16", "amx_tile"}, False), (set(), True)])
+def test_bf16_warns_on_a_cpu_without_bf16_units(monkeypatch, flags, warns):
+    """The CPU's flags decide: without AMX or AVX512-BF16, bf16 says it is slow (never silent)."""
+    import warnings
+
+    from course_lib import inference
+
+    monkeypatch.setattr(inference, "cpu_flags", lambda: flags)
+    torch.manual_seed(0)
+    model = cl.BertModel(cl.BertConfig.tiny()).eval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cl.InferenceBert.from_model(model, precision="bf16")
+        cl.InferenceBert.from_model(model, precision="fp32")  # fp32 never warns
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(said) == int(warns), said
+    if warns:
+        assert "no amx_bf16 or avx512_bf16" in said[0] and "precision='fp32'" in said[0]
+        assert caught[0].filename == __file__  # the warning points at the caller's line
+
+
+def test_cpu_flags_are_read_from_cpuinfo():
+    import platform
+
+    from course_lib.inference import cpu_flags
+
+    flags = cpu_flags()
+    assert isinstance(flags, set)
+    if platform.machine() == "x86_64" and Path("/proc/cpuinfo").exists():
+        assert "sse2" in flags, sorted(flags)[:10]  # every x86-64 CPU lists it
 
 
 def test_pooler_output_equals_the_model():
