@@ -105,14 +105,15 @@ class BertForMaskedLM(nn.Module):
         """The encoder's vectors (batch, seq, hidden), with the causal mask when ``causal``."""
         inputs = check_inputs(input_ids, attention_mask, token_type_ids, config=self.config,
                               device=self.bert.embeddings.word_embeddings.weight.device)
-        if not self.causal:
-            return self.bert(inputs).last_hidden_state
-        ids = inputs.input_ids  # (batch, seq)
-        mask = causal_mask(ids.shape[1], ids.device)[None, None]  # (1, 1, seq, seq)
-        if inputs.attention_mask is not None:  # no padding as a key either
-            mask = mask & inputs.attention_mask[:, None, None, :]  # (batch, 1, seq, seq)
-        x = self.bert.embeddings(ids, inputs.token_type_ids)  # (batch, seq, hidden)
-        return self.bert.encoder(x, mask)[0]  # (batch, seq, hidden)
+        if self.causal:  # a (batch, seq, seq) mask through the same forward pass
+            ids, keep = inputs.input_ids, inputs.attention_mask  # (batch, seq) each
+            seq = ids.shape[1]
+            mask = causal_mask(seq, ids.device)[None]  # (1, seq, seq): the left and itself
+            if keep is not None:  # no padding as a key either; a padding query sees itself
+                mask = mask & keep[:, None, :] | torch.eye(seq, dtype=torch.bool, device=ids.device)
+            mask = mask.expand(ids.shape[0], seq, seq)  # (batch, seq, seq)
+            return self.bert(ids, mask, inputs.token_type_ids).last_hidden_state
+        return self.bert(inputs).last_hidden_state
 
     def forward(
         self, input_ids, attention_mask=None, token_type_ids=None, labels=None,

@@ -98,15 +98,21 @@ class BertModel(nn.Module):
         output_attentions: bool = False,
         output_hidden_states: bool = False,
     ) -> BertOutput:
+        """``attention_mask``: (batch, seq), 1 for real tokens; or (batch, seq, seq), 1 where
+        query i may see key j (a causal mask, for example)."""
         inputs = check_inputs(  # one boundary; a CheckedInputs (from the block) passes as is
             input_ids,
             attention_mask,
             token_type_ids,
             config=self.config,
+            pairwise_mask=True,
             device=self.embeddings.word_embeddings.weight.device,
         )
         ids, segments, keep = inputs.input_ids, inputs.token_type_ids, inputs.attention_mask
-        mask = None if keep is None else keep[:, None, None, :]  # (batch, 1, 1, seq)
+        if keep is not None:  # (batch, 1, 1, seq) for padding, (batch, 1, seq, seq) pairwise
+            mask = keep[:, None, None, :] if keep.dim() == 2 else keep[:, None]
+        else:
+            mask = None
         x = self.embeddings(ids, segments)  # (batch, seq, hidden)
         x, attentions, hidden_states = self.encoder(x, mask, output_attentions,
                                                     output_hidden_states)

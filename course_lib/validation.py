@@ -73,12 +73,15 @@ def check_inputs(
     config,
     min_length: int = 1,
     allow_single: bool = False,
+    pairwise_mask: bool = False,
     device=None,
 ) -> CheckedInputs:
     """Check model inputs against ``config`` (a BertConfig) once, and return them ready to use.
 
     ``allow_single``: a 1-D vector of IDs is one sequence (the block's contract); otherwise the
-    IDs must be (batch, seq), the model's. ``device``: where the model's weights are.
+    IDs must be (batch, seq), the model's. ``pairwise_mask``: the mask may also be (batch, seq,
+    seq), which key each query may see (``cl.BertModel`` takes it, e.g. a causal mask).
+    ``device``: where the model's weights are.
     """
     vocab_size, max_length = config.vocab_size, config.max_position_embeddings
     type_vocab_size = config.type_vocab_size
@@ -86,7 +89,8 @@ def check_inputs(
     if isinstance(input_ids, CheckedInputs):
         given = input_ids
         single = given.single
-        if attention_mask is None and token_type_ids is None:
+        flat = given.attention_mask is None or given.attention_mask.dim() == 2
+        if attention_mask is None and token_type_ids is None and (flat or pairwise_mask):
             if given.fits(vocab_size, max_length, type_vocab_size, min_length, device):
                 return given
         input_ids = given.input_ids  # checked for other limits: check again, for these
@@ -114,7 +118,7 @@ def check_inputs(
     if attention_mask is not None:
         mask = as_mask_tensor(attention_mask)
         mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
-        keep = check_attention_mask(mask, ids)
+        keep = check_attention_mask(mask, ids, pairwise_mask)
         if bool(keep.all()):
             keep = None
     return CheckedInputs(
@@ -267,10 +271,22 @@ def check_input_ids(
         )
 
 
-def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
-    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence."""
+def check_attention_mask(mask, ids: torch.Tensor, pairwise: bool = False) -> torch.Tensor:
+    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence.
+
+    ``pairwise``: a (batch, seq, seq) mask is allowed too (query i may see key j where it is 1);
+    every query must see at least one key, else its attention would be 0 / 0.
+    """
     mask = as_mask_tensor(mask)
-    if tuple(mask.shape) != tuple(ids.shape):
+    square = (*ids.shape, ids.shape[-1])  # (batch, seq, seq)
+    if pairwise and mask.dim() == 3:
+        if tuple(mask.shape) != square:
+            raise ValueError(f"a 3-D attention_mask must have shape (batch, seq, seq) "
+                             f"{square}, got {tuple(mask.shape)}")
+    elif mask.dim() == 3 and tuple(mask.shape) == square:
+        raise ValueError(f"a (batch, seq, seq) attention_mask {square} (which position sees "
+                         "which) is taken by cl.BertModel only; here give (batch, seq)")
+    elif tuple(mask.shape) != tuple(ids.shape):
         raise ValueError(
             f"attention_mask shape {tuple(mask.shape)} must match input_ids shape "
             f"{tuple(ids.shape)}"
@@ -279,7 +295,8 @@ def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
     if not bool(((values == 0) | (values == 1)).all()):
         raise ValueError("attention_mask must hold only 0 (padding) and 1 (real token)")
     if not bool((values == 1).any(dim=-1).all()):
-        raise ValueError("attention_mask must mark at least one real token (a 1) in every sequence")
+        what = "every position (row)" if mask.dim() == 3 else "every sequence"
+        raise ValueError(f"attention_mask must mark at least one real token (a 1) in {what}")
     return values.to(ids.device).bool()
 
 
