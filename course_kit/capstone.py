@@ -307,27 +307,29 @@ def use_pieces(model: BertModel, pieces) -> BertModel:
 
 def _give_forward(module, name: str, pieces, adapter: Callable) -> None:
     """``module.forward`` becomes the learner's piece (through ``adapter``, which turns the
-    module's arguments into the piece's); calling the module again from inside the piece is
-    said at once (a PieceCallsItsModule), not a RecursionError later."""
-    piece = getattr(pieces, name)
+    module's arguments into the piece's); a bound method, so a deep copy of the model runs its
+    own modules."""
     module.__dict__.pop("forward", None)
-    if piece is None:
-        return
-    notebook = next(p.notebook for p in PIECES if p.name == name)
+    if getattr(pieces, name) is not None:
+        module.__dict__["_piece"] = (name, getattr(pieces, name), adapter)
+        module.forward = types.MethodType(_run_piece, module)
 
-    def forward(*args, **kwargs):
-        if module.__dict__.get("_running"):
-            raise PieceCallsItsModule(
-                f"your {name} calls {MODULE_PIECES[name]}, the module it is given, and that "
-                f"module runs your {name}: it would call itself for ever. Compute it from the "
-                f"module's parts (notebook {notebook})")
-        module.__dict__["_running"] = True
-        try:
-            return adapter(module, piece, *args, **kwargs)
-        finally:
-            module.__dict__["_running"] = False
 
-    module.forward = forward
+def _run_piece(module, *args, **kwargs):
+    """Run the module's piece; calling the module again from inside the piece is said at once
+    (a PieceCallsItsModule), not a RecursionError later."""
+    name, piece, adapter = module.__dict__["_piece"]
+    if module.__dict__.get("_running"):
+        notebook = next(p.notebook for p in PIECES if p.name == name)
+        raise PieceCallsItsModule(
+            f"your {name} calls {MODULE_PIECES[name]}, the module it is given, and that module "
+            f"runs your {name}: it would call itself for ever. Compute it from the module's "
+            f"parts (notebook {notebook})")
+    module.__dict__["_running"] = True
+    try:
+        return adapter(module, piece, *args, **kwargs)
+    finally:
+        module.__dict__["_running"] = False
 
 
 def _full_mask(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -12,8 +12,7 @@ from .config import BertConfig
 
 
 def attention_weights(
-    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
-) -> torch.Tensor:
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """softmax(q k^T / sqrt(d)): how much each query position looks at each key position.
 
     q, k: (..., seq, d). mask: broadcastable to (..., seq_q, seq_k), True where a key may be seen.

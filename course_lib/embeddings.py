@@ -39,8 +39,7 @@ class BertEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout)
 
     def forward(
-        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None
-    ) -> torch.Tensor:
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         """IDs (batch, seq) -> vectors (batch, seq, hidden); no segment IDs means all segment A."""
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)

@@ -37,10 +37,8 @@ class BertEncoder(nn.Module):
             attentions.append(weights)
             hidden_states.append(x)
         return (
-            x,
-            tuple(attentions) if output_attentions else None,
-            tuple(hidden_states) if output_hidden_states else None,
-        )
+            x, tuple(attentions) if output_attentions else None,
+            tuple(hidden_states) if output_hidden_states else None)
 
 
 class BertPooler(nn.Module):
@@ -91,13 +89,8 @@ class BertModel(nn.Module):
             layer.attention.use_fused = enabled
 
     def forward(
-        self,
-        input_ids,
-        attention_mask=None,
-        token_type_ids=None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-    ) -> BertOutput:
+        self, input_ids, attention_mask=None, token_type_ids=None, output_attentions: bool = False,
+        output_hidden_states: bool = False) -> BertOutput:
         """``attention_mask``: (batch, seq), 1 for real tokens; or (batch, seq, seq), 1 where
         query i may see key j (a causal mask, for example)."""
         inputs = check_inputs(  # one boundary; a CheckedInputs (from the block) passes as is

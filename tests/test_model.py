@@ -185,6 +185,18 @@ def test_name_map_covers_every_parameter():
     assert cl.checkpoint_name_to_ours("cls.predictions.bias") is None
 
 
+def test_one_name_table_maps_head_models_both_ways():
+    from course_lib.names import head_model_name_to_ours
+
+    model = cl.BertForPreTraining(cl.BertConfig.tiny(vocab_size=60))
+    state = model.checkpoint_state()
+    assert "cls.predictions.bias" in state and "cls.seq_relationship.weight" in state
+    ours = model.state_dict()
+    for theirs, tensor in state.items():
+        assert torch.equal(ours[head_model_name_to_ours(theirs)], tensor), theirs
+    assert len(state) == len(ours) - 1  # the tied decoder weight is the word-embedding matrix
+
+
 # ---- a (batch, seq, seq) mask: one forward pass for padding and causal attention -------------
 
 

@@ -449,3 +449,20 @@ def test_the_loader_line_says_when_the_model_was_loaded_another_way(solution_pie
     model = _written_differently(solution_pieces)
     loader, name_map = capstone.loading_lines(solution_pieces, model=model)
     assert "did not load this model" in loader and "yours" not in loader
+
+
+def test_a_copy_of_the_model_runs_its_own_modules():
+    """A deep copy (as the explorer or a learner may make) runs the copy's weights, not the
+    original's: the pieces are bound to the module that holds them."""
+    import copy
+
+    from course_kit.checks.fixtures import SMALL
+
+    pieces = capstone.library_pieces(None)
+    pieces.feed_forward = lambda x, ff: ff.output(cl.gelu(ff.intermediate(x)))
+    model = capstone.build_bert(SMALL, pieces).eval()
+    twin = copy.deepcopy(model)
+    ids = torch.tensor([[2, 5, 6, 3]])
+    with torch.no_grad():
+        twin.encoder.layers[0].feed_forward.intermediate.bias.add_(1.0)
+        assert not torch.allclose(model(ids).last_hidden_state, twin(ids).last_hidden_state)
