@@ -14,10 +14,13 @@ import copy
 import functools
 import importlib
 import importlib.util
+import signal
 import sys
+import threading
 import types
 import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from course_lib.pretrained import read_pretrained
 from course_lib.weights import checkpoint_name_to_ours, load_checkpoint_into
 
 PACKAGE = "my_bert"
-IMPORT_SECONDS = 20.0  # importing a learner's my_bert: a file that loops for ever is stopped
+PIECE_SECONDS = 25.0  # importing, checking and trying one piece: a slow one is said within 30 s
 TRIAL_SECONDS = 10.0  # one run of a small model with one learner piece in it
 TRIAL_TOLERANCE = 1e-4  # float32, other order of operations: about 1e-6; NaN always fails
 
@@ -91,7 +94,7 @@ def import_my_bert(folder: str | Path) -> types.ModuleType | None:
     """The package ``folder/my_bert`` freshly imported (a copy imported before is dropped);
     None when there is none, or when its ``__init__.py`` fails (it says why: the pieces then
     come from course_lib)."""
-    from .checks.calling import describe_error, run_learner, timeout_message
+    from .checks.calling import describe_error, timeout_message
 
     package = Path(folder) / PACKAGE
     if not (package / "__init__.py").is_file():
@@ -102,11 +105,11 @@ def import_my_bert(folder: str | Path) -> types.ModuleType | None:
         PACKAGE, package / "__init__.py", submodule_search_locations=[str(package)])
     module = importlib.util.module_from_spec(spec)
     sys.modules[PACKAGE] = module
-    outcome = run_learner(_no_exit, spec.loader.exec_module, module, seconds=IMPORT_SECONDS)
+    outcome = run_limited(spec.loader.exec_module, module, folder=package)
     importlib.invalidate_caches()
     if outcome.timed_out or outcome.error is not None:
         del sys.modules[PACKAGE]
-        why = (timeout_message("importing it", outcome.seconds) if outcome.timed_out
+        why = (timeout_message("importing it", PIECE_SECONDS) if outcome.timed_out
                else describe_error(outcome.error))
         print(f"{PACKAGE}/__init__.py does not import ({why}): every piece comes from "
               "course_lib until it does")
@@ -120,6 +123,72 @@ def _no_exit(run: Callable, *args):
         return run(*args)
     except SystemExit as stop:
         raise RuntimeError(f"it calls exit() / sys.exit({stop.code!r})") from None
+
+
+class PieceTimeout(BaseException):
+    """Raised in the learner's code past the time limit, again at each of its next lines."""
+
+
+def run_limited(fn, *args, folder: Path, seconds: float | None = None):
+    """``fn(*args)`` (an Outcome, as the checkers' run_learner gives) within ``seconds`` of the
+    whole run, which the learner's code in ``folder`` cannot swallow: past the deadline every
+    further line it runs raises PieceTimeout again, so a bare ``except:`` only delays it a line."""
+    from .checks.calling import Outcome, run_learner
+
+    seconds = PIECE_SECONDS if seconds is None else seconds
+    try:
+        with _hard_limit(seconds, str(Path(folder).resolve())):
+            return run_learner(_no_exit, fn, *args, seconds=0)  # no limit of its own
+    except PieceTimeout:
+        return Outcome(timed_out=True, seconds=seconds)
+
+
+@contextmanager
+def _hard_limit(seconds: float, folder: str):
+    """SIGALRM after ``seconds`` and every 0.1 s after, each raising PieceTimeout in the learner's
+    code (the code under ``folder``) when it is running, and a trace that raises again at its
+    next line, so a bare ``except:`` cannot keep it (a trace function that raises is switched off
+    by Python: each alarm switches it on again). Main thread, Unix: elsewhere the checkers'
+    own per-call limits are all there is."""
+    main = threading.current_thread() is threading.main_thread()
+    if not hasattr(signal, "setitimer") or not main:
+        yield
+        return
+    traced = []
+
+    def theirs(frame) -> bool:
+        return frame.f_code.co_filename.startswith(folder)
+
+    def tracer(frame, event, _arg):
+        if event == "line" and theirs(frame):
+            raise PieceTimeout
+        return tracer if theirs(frame) else None
+
+    def expired(_signum, frame):
+        running = []
+        while frame is not None:  # the learner's frames running now
+            if theirs(frame):
+                running.append(frame)
+            frame = frame.f_back
+        if running:
+            for frame in running:
+                frame.f_trace = tracer
+            traced.extend(running)
+            sys.settrace(tracer)
+            raise PieceTimeout
+
+    outer_handler = signal.signal(signal.SIGALRM, expired)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.settrace(None)
+        for frame in traced:
+            frame.f_trace = None
+        signal.signal(signal.SIGALRM, outer_handler)
+        if outer_delay:  # an outer timer (pytest-timeout, say): put back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(outer_delay - seconds, 0.01), outer_interval)
 
 
 def saved_pieces(folder: str | Path) -> list[str]:
@@ -150,37 +219,52 @@ def _library_version(name: str, tokenizer) -> Callable | None:
 
 def _learner_version(package, piece: Piece) -> tuple[Callable | None, str]:
     """(the learner's function, or None and why not)."""
-    from .checks.calling import describe_error, run_learner, timeout_message
+    from .checks.calling import describe_error
 
     where = f"{PACKAGE}/{piece.module}.py"
     if package is None:
         return None, f"no {PACKAGE}/ folder"
-    outcome = run_learner(_no_exit, importlib.import_module, f"{PACKAGE}.{piece.module}",
-                          seconds=IMPORT_SECONDS)
+    outcome = run_limited(_picked, package, piece, folder=Path(package.__file__).parent)
+    if outcome.timed_out:
+        return None, (f"{where} or your {piece.name} did not finish within "
+                      f"{PIECE_SECONDS:g} seconds (imported, checked and tried in a small model): "
+                      "is there a loop that never ends?")
     error = outcome.error
     if isinstance(error, ModuleNotFoundError) and error.name == f"{PACKAGE}.{piece.module}":
         return None, f"no {where} yet (notebook {piece.notebook})"
-    if outcome.timed_out or error is not None:
-        why = (timeout_message("importing it", outcome.seconds) if outcome.timed_out
-               else describe_error(error))
-        return None, f"{where} does not import: {why}"
-    function = getattr(outcome.result, piece.name, None)
+    if isinstance(error, _Unpicked):
+        return None, str(error)
+    if error is not None:
+        return None, f"{where} does not import: {describe_error(error)}"
+    return outcome.result, where
+
+
+class _Unpicked(Exception):
+    """Why a learner's piece is not used (said in its line)."""
+
+
+def _picked(package, piece: Piece) -> Callable:
+    """The learner's function for ``piece`` when it passes its checker and runs inside the
+    model; else _Unpicked with the reason (import errors propagate as they are)."""
+    where = f"{PACKAGE}/{piece.module}.py"
+    module = importlib.import_module(f"{PACKAGE}.{piece.module}")
+    function = getattr(module, piece.name, None)
     if not callable(function):
-        return None, f"{where} has no {piece.name} (notebook {piece.notebook})"
+        raise _Unpicked(f"{where} has no {piece.name} (notebook {piece.notebook})")
     if str(getattr(function, "__module__", "") or "").startswith("course_lib"):
-        return None, (f"the {piece.name} in {where} is course_lib's own "
-                      f"({function.__module__}.{function.__name__}), not yours")
+        raise _Unpicked(f"the {piece.name} in {where} is course_lib's own "
+                        f"({function.__module__}.{function.__name__}), not yours")
     checks, _, checker_name = piece.checker.partition(":")
     checker = getattr(importlib.import_module(f"course_kit.checks.{checks}"), checker_name)
     report = checker(function)
     if not report.passed:
-        return None, f"your {piece.name} from {where} does not pass {checker_name}: " + (
-            _first_reason(report, where))
+        raise _Unpicked(f"your {piece.name} from {where} does not pass {checker_name}: "
+                        + _first_reason(report, where))
     if piece.name in MODEL_PIECES:
         trouble = _trial_in_model(piece.name, function)
         if trouble:
-            return None, f"your {piece.name} does not run inside cl.BertModel: {trouble}"
-    return function, where
+            raise _Unpicked(f"your {piece.name} does not run inside cl.BertModel: {trouble}")
+    return function
 
 
 def _first_reason(report, where: str) -> str:

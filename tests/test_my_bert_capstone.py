@@ -466,3 +466,41 @@ def test_a_copy_of_the_model_runs_its_own_modules():
     with torch.no_grad():
         twin.encoder.layers[0].feed_forward.intermediate.bias.add_(1.0)
         assert not torch.allclose(model(ids).last_hidden_state, twin(ids).last_hidden_state)
+
+
+# --- learner code that never ends: stopped, even through a bare except, and said --------------
+
+SWALLOWS = '''
+import time
+
+import torch
+
+
+def gelu(x):
+    while True:  # a loop whose bare except swallows any time-out exception
+        try:
+            time.sleep(0.05)
+        except:  # noqa: E722
+            pass
+'''
+
+
+@pytest.mark.parametrize("module, code, named", [
+    ("layers", SWALLOWS, "GELU"),
+    ("layers", "import time\n\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+               "    except:  # noqa: E722\n        pass\n", "GELU"),
+])
+def test_a_piece_that_never_ends_is_said_in_time(tokenizer, tmp_path, monkeypatch, module, code,
+                                                 named):
+    import time
+
+    monkeypatch.setattr(capstone, "PIECE_SECONDS", 1.5)
+    package = _package(tmp_path, module, code)
+    start = time.monotonic()
+    _, lines = capstone.pick_pieces(package, tokenizer)
+    line = next(line for line in lines if named in line)
+    assert line.startswith("course_lib") and "did not finish within 1.5 seconds" in line, line
+    assert time.monotonic() - start < 30  # every piece of layers.py: one limit each
+    pieces = capstone.library_pieces(tokenizer)
+    with torch.no_grad():
+        capstone.build_bert(cl.BertConfig.tiny(vocab_size=50), pieces)(torch.tensor([[2, 5, 3]]))
