@@ -502,6 +502,9 @@ def loading_lines(pieces, label: str = "yours", model=None) -> list[str]:
     library = ["loader:   course_lib's (cl.load_checkpoint_into)",
                "name map: course_lib's (cl.checkpoint_name_to_ours, which course_lib's loader "
                "uses)"]
+    if loader.last_loaded is None and model is None:
+        return ["loader:   not known yet (pieces.load_weights has not run)",
+                "name map: not known yet (the loader has not run)"]
     if loader.last_loaded is None or (model is not None and loader.last_loaded() is not model):
         return ["loader:   not pieces.load_weights: it did not load this model (were its "
                 "weights put in another way, e.g. by cl.load_checkpoint_into itself?)",

@@ -504,3 +504,8 @@ def test_a_piece_that_never_ends_is_said_in_time(tokenizer, tmp_path, monkeypatc
     pieces = capstone.library_pieces(tokenizer)
     with torch.no_grad():
         capstone.build_bert(cl.BertConfig.tiny(vocab_size=50), pieces)(torch.tensor([[2, 5, 3]]))
+
+
+def test_the_loader_lines_before_any_loading(tokenizer):
+    pieces, _ = capstone.pick_pieces(None, tokenizer)
+    assert all("not known yet" in line for line in capstone.loading_lines(pieces))
