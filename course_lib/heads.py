@@ -23,7 +23,7 @@ from torch import nn
 from .config import BertConfig
 from .layers import activation_function
 from .masking import IGNORE_INDEX, causal_mask
-from .model import BertModel
+from .model import BertModel, init_bert_weights
 from .names import head_model_name_to_ours, ours_to_checkpoint_name
 from .validation import check_inputs
 
@@ -89,16 +89,8 @@ class BertForMaskedLM(nn.Module):
         self.causal = bool(causal)
         self.bert = BertModel(self.config, add_pooler=self.has_pooler)
         self.lm_head = BertLMHead(self.config, self.bert.embeddings.word_embeddings)
-        self._init_heads()
-
-    def _init_heads(self) -> None:
-        """BERT's initialisation for the head weights (the tied decoder belongs to the encoder)."""
-        std = self.config.initializer_range
-        nn.init.normal_(self.lm_head.dense.weight, std=std)
-        nn.init.zeros_(self.lm_head.dense.bias)
-        nn.init.ones_(self.lm_head.layer_norm.weight)
-        nn.init.zeros_(self.lm_head.layer_norm.bias)
-        nn.init.zeros_(self.lm_head.bias)
+        for part in (self.lm_head.dense, self.lm_head.layer_norm):  # the decoder is the encoder's
+            init_bert_weights(part, self.config.initializer_range)
 
     def encode(self, input_ids, attention_mask=None, token_type_ids=None) -> torch.Tensor:
         """The encoder's vectors (batch, seq, hidden), with the causal mask when ``causal``."""
@@ -220,8 +212,7 @@ class BertForPreTraining(BertForMaskedLM):
     def __init__(self, config: BertConfig | None = None, causal: bool = False):
         super().__init__(config, causal)
         self.nsp_head = nn.Linear(self.config.hidden_size, 2)  # on the pooled [CLS] vector
-        nn.init.normal_(self.nsp_head.weight, std=self.config.initializer_range)
-        nn.init.zeros_(self.nsp_head.bias)
+        init_bert_weights(self.nsp_head, self.config.initializer_range)
 
     def encode(self, input_ids, attention_mask=None, token_type_ids=None):
         if self.causal:

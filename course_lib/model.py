@@ -52,6 +52,19 @@ class BertPooler(nn.Module):
         return torch.tanh(self.dense(hidden[:, 0]))  # (batch, hidden)
 
 
+def init_bert_weights(module: nn.Module, std: float) -> None:
+    """BERT's initialization of every part of ``module``: weights ~ Normal(0, std) (0.02),
+    biases 0, LayerNorm scale 1."""
+    for part in module.modules():
+        if isinstance(part, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(part.weight, mean=0.0, std=std)
+        if isinstance(part, nn.Linear) and part.bias is not None:
+            nn.init.zeros_(part.bias)
+        elif isinstance(part, nn.LayerNorm):
+            nn.init.ones_(part.weight)
+            nn.init.zeros_(part.bias)
+
+
 class BertModel(nn.Module):
     """BERT from token IDs to one vector per token: embeddings, the encoder, an optional pooler.
 
@@ -69,16 +82,8 @@ class BertModel(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """BERT's initialization: weights ~ Normal(0, 0.02), biases 0, LayerNorm scale 1."""
-        std = self.config.initializer_range
-        for module in self.modules():
-            if isinstance(module, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(module.weight, mean=0.0, std=std)
-            if isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        """BERT's initialization (``init_bert_weights``), the [PAD] vector zero."""
+        init_bert_weights(self, self.config.initializer_range)
         with torch.no_grad():
             self.embeddings.word_embeddings.weight[self.config.pad_token_id].zero_()
 
