@@ -21,6 +21,8 @@
 #   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
 #
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
+# `make test-fast` is the fast tier (a couple of minutes): the model's unit tests, the comparison
+# with the reference implementation and the checkers, without notebooks or tests marked slow.
 #
 # Every notebook has a jupytext twin (notebooks/NN_x.py, see jupytext.toml); `make test`
 # fails when a pair is out of sync (tests/test_notebook_pairs.py says how to fix it).
@@ -60,7 +62,7 @@ TEST_ENV := PYTHONPATH=$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH} \
 	PYTHONHASHSEED=0 JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
 	COURSE_PROGRESS_FILE=$(CURDIR)/build/test-progress.json
 
-.PHONY: lab test browser lint pytest bench notebooks site check clean FORCE
+.PHONY: lab test test-fast browser lint pytest bench notebooks site check clean FORCE
 
 lab: $(STAMP_LAB)
 	$(BIN)/jupyter lab notebooks/ --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
@@ -115,6 +117,11 @@ browser:
 		echo "    make test PYTEST_ARGS=\"-m 'not browser'\""; \
 		exit 1; \
 	fi
+# The fast tier: unit, reference and checker tests (FAST_TESTS), no notebook, nothing marked slow.
+FAST_TESTS := tests/test_model.py tests/test_reference.py tests/test_tokenizer.py \
+	tests/test_checks_00_05.py tests/test_checks_06_10.py tests/test_checks_pretraining.py
+test-fast: $(STAMP_DEV)
+	$(TEST_ENV) $(PY) -m pytest $(FAST_TESTS) -m "not slow and not browser" -q $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

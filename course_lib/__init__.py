@@ -16,10 +16,11 @@ from .inference import InferenceBert
 from .layers import EncoderLayer, FeedForward, gelu, gelu_formula
 from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
+from .names import checkpoint_name_to_ours
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
 from .tokenizer import Encoding, WordPieceTokenizer
-from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
+from .weights import LoadReport, load_checkpoint_into, read_checkpoint
 from .wordpiece_trainer import train_wordpiece
 
 __version__ = "0.1.0"
@@ -27,11 +28,8 @@ __version__ = "0.1.0"
 # Names that moved to course_kit (the tools around the model), kept for one release as aliases
 # that warn, so that notebooks written before the split keep running.
 _MOVED_TO_KIT = {
-    "AttentionExplorer": "course_kit.explorer",
-    "head_view_png": "course_kit.explorer",
-    "render_attention_map": "course_kit.explorer",
-    "progress": "course_kit.progress",
-}
+    "AttentionExplorer": "course_kit.explorer", "head_view_png": "course_kit.explorer",
+    "render_attention_map": "course_kit.explorer", "progress": "course_kit.progress"}
 
 
 def __getattr__(name: str):
@@ -47,42 +45,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
-    "BertConfig",
-    "BertEmbeddings",
-    "BertForMaskedLM",
-    "BertForPreTraining",
-    "MaskedLMOutput",
-    "bidirectional_mask",
-    "causal_mask",
-    "mask_tokens",
-    "masked_lm_loss",
-    "train_wordpiece",
-    "BertEncoder",
-    "BertEncoderBlock",
-    "BertModel",
-    "BertOutput",
-    "BertPooler",
-    "Encoding",
-    "EncoderLayer",
-    "FeedForward",
-    "InferenceBert",
-    "LoadReport",
-    "MultiHeadSelfAttention",
-    "WordPieceTokenizer",
-    "attention_weights",
-    "checkpoint_name_to_ours",
-    "count_bert_parameters",
-    "course_file",
-    "gelu",
-    "gelu_formula",
-    "global_average_pooling",
-    "global_max_pooling",
-    "load_checkpoint_into",
-    "load_pretrained",
-    "load_tokenizer",
-    "merge_heads",
-    "minilm_folder",
-    "read_checkpoint",
-    "scaled_dot_product_attention",
-    "split_heads",
-]
+    "BertConfig", "BertEmbeddings", "BertForMaskedLM", "BertForPreTraining", "MaskedLMOutput",
+    "bidirectional_mask", "causal_mask", "mask_tokens", "masked_lm_loss", "train_wordpiece",
+    "BertEncoder", "BertEncoderBlock", "BertModel", "BertOutput", "BertPooler", "Encoding",
+    "EncoderLayer", "FeedForward", "InferenceBert", "LoadReport", "MultiHeadSelfAttention",
+    "WordPieceTokenizer", "attention_weights", "checkpoint_name_to_ours", "count_bert_parameters",
+    "course_file", "gelu", "gelu_formula", "global_average_pooling", "global_max_pooling",
+    "load_checkpoint_into", "load_pretrained", "load_tokenizer", "merge_heads", "minilm_folder", "read_checkpoint",
+    "scaled_dot_product_attention", "split_heads"]

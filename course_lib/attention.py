@@ -12,8 +12,7 @@ from .config import BertConfig
 
 
 def attention_weights(
-    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
-) -> torch.Tensor:
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """softmax(q k^T / sqrt(d)): how much each query position looks at each key position.
 
     q, k: (..., seq, d). mask: broadcastable to (..., seq_q, seq_k), True where a key may be seen.
@@ -58,6 +57,11 @@ class MultiHeadSelfAttention(nn.Module):
     version above, which also returns the maps. ``use_fused=False`` forces the hand-written path.
     """
 
+    # The functions it calls (notebook 07b gives it the learner's own in their place).
+    split_heads = staticmethod(split_heads)
+    merge_heads = staticmethod(merge_heads)
+    attention_weights = staticmethod(attention_weights)
+
     def __init__(self, config: BertConfig):
         super().__init__()
         self.num_heads = config.num_heads
@@ -72,14 +76,14 @@ class MultiHeadSelfAttention(nn.Module):
         self, x: torch.Tensor, mask: torch.Tensor | None = None, output_attentions: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (batch, seq, hidden); mask: (batch, 1, 1, seq) bool, True for real tokens."""
-        q = split_heads(self.query(x), self.num_heads)  # (batch, heads, seq, head_size)
-        k = split_heads(self.key(x), self.num_heads)  # (batch, heads, seq, head_size)
-        v = split_heads(self.value(x), self.num_heads)  # (batch, heads, seq, head_size)
+        q = self.split_heads(self.query(x), self.num_heads)  # (batch, heads, seq, head_size)
+        k = self.split_heads(self.key(x), self.num_heads)  # (batch, heads, seq, head_size)
+        v = self.split_heads(self.value(x), self.num_heads)  # (batch, heads, seq, head_size)
         dropout = self.attention_dropout if self.training else 0.0
         if output_attentions or not self.use_fused:
-            weights = attention_weights(q, k, mask)  # (batch, heads, seq, seq)
+            weights = self.attention_weights(q, k, mask)  # (batch, heads, seq, seq)
             context = torch.matmul(F.dropout(weights, dropout, self.training), v)
         else:
             weights = None
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-        return self.output(merge_heads(context)), weights  # (batch, seq, hidden)
+        return self.output(self.merge_heads(context)), weights  # (batch, seq, hidden)

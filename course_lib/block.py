@@ -25,13 +25,8 @@ class BertEncoderBlock(nn.Module):
     """
 
     def __init__(
-        self,
-        vocab_size: int = SHIPPED_VOCAB_SIZE,
-        output: str = "cls",
-        pooling: str | None = None,
-        config: BertConfig | None = None,
-        model: BertModel | None = None,
-    ):
+        self, vocab_size: int = SHIPPED_VOCAB_SIZE, output: str = "cls", pooling: str | None = None,
+        config: BertConfig | None = None, model: BertModel | None = None):
         super().__init__()
         self.output, self.pooling = _check_output(output, pooling)
         if config is not None and not isinstance(config, BertConfig):
@@ -39,14 +34,12 @@ class BertEncoderBlock(nn.Module):
         if model is not None and not isinstance(model, BertModel):
             raise TypeError(
                 f"model must be a cl.BertModel (e.g. cl.load_pretrained('minilm')), "
-                f"got {type(model).__name__}"
-            )
+                f"got {type(model).__name__}")
         if model is None:
             config = config or BertConfig.base(vocab_size=vocab_size)
             if config.vocab_size != vocab_size:
                 raise ValueError(
-                    f"vocab_size {vocab_size} differs from config.vocab_size {config.vocab_size}"
-                )
+                    f"vocab_size {vocab_size} differs from config.vocab_size {config.vocab_size}")
             check_fits_in_memory(config)  # before a single weight is allocated
             model = BertModel(config)
         self.model = model
@@ -100,11 +93,9 @@ def _check_output(output: str, pooling: str | None) -> tuple[str, str | None]:
     if pooling is not None:
         if output != "sequence":
             raise ValueError(
-                "pooling only follows output='sequence'; the 'cls' output is already one vector"
-            )
+                "pooling only follows output='sequence'; the 'cls' output is already one vector")
         if pooling not in POOLINGS:
             raise ValueError(
                 "the 'sequence' output may only be followed by global average or global max "
-                f"pooling: pooling must be 'average' or 'max', got {pooling!r}"
-            )
+                f"pooling: pooling must be 'average' or 'max', got {pooling!r}")
     return output, pooling

@@ -7,6 +7,7 @@ import numbers
 import os
 from dataclasses import asdict, dataclass
 
+from .names import CONFIG_NAMES
 from .validation import MAX_POSITIONS, SHIPPED_VOCAB_SIZE
 
 try:
@@ -16,14 +17,8 @@ except ImportError:  # Windows
 
 # Field -> what it must be. Every field is checked when a config is built (or read from a file).
 POSITIVE_INTS = (
-    "vocab_size",
-    "hidden_size",
-    "num_layers",
-    "num_heads",
-    "intermediate_size",
-    "max_position_embeddings",
-    "type_vocab_size",
-)
+    "vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size",
+    "max_position_embeddings", "type_vocab_size")
 PROBABILITIES = ("hidden_dropout", "attention_dropout")  # in [0, 1): 1 would drop everything
 ACTIVATIONS = ("gelu", "gelu_new", "relu")
 BYTES_PER_PARAMETER = 4  # float32
@@ -60,38 +55,31 @@ class BertConfig:
                 ValueError,
                 "hidden_size",
                 f"hidden_size ({self.hidden_size}) must be divisible by num_heads "
-                f"({self.num_heads}): each head gets hidden_size / num_heads dimensions",
-            )
+                f"({self.num_heads}): each head gets hidden_size / num_heads dimensions")
         if not isinstance(self.hidden_act, str) or self.hidden_act not in ACTIVATIONS:
             kind = TypeError if not isinstance(self.hidden_act, str) else ValueError
             raise _invalid(
-                kind,
-                "hidden_act",
-                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {_shown(self.hidden_act)}",
-            )
+                kind, "hidden_act",
+                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {_shown(self.hidden_act)}")
         eps = _finite_number("layer_norm_eps", self.layer_norm_eps)
         if eps <= 0:
             raise _invalid(
                 ValueError,
                 "layer_norm_eps",
                 f"layer_norm_eps must be positive (it keeps LayerNorm from dividing by zero), "
-                f"got {eps!r}",
-            )
+                f"got {eps!r}")
         self._set("layer_norm_eps", eps)
         for name in PROBABILITIES:
             p = _finite_number(name, getattr(self, name))
             if not 0 <= p < 1:
                 raise _invalid(
-                    ValueError, name, f"{name} must be a probability in [0, 1), got {p!r}"
-                )
+                    ValueError, name, f"{name} must be a probability in [0, 1), got {p!r}")
             self._set(name, p)
         std = _finite_number("initializer_range", self.initializer_range)
         if std < 0:
             raise _invalid(
-                ValueError,
-                "initializer_range",
-                f"initializer_range (a standard deviation) must not be negative, got {std!r}",
-            )
+                ValueError, "initializer_range",
+                f"initializer_range (a standard deviation) must not be negative, got {std!r}")
         self._set("initializer_range", std)
         pad = _integer("pad_token_id", self.pad_token_id)
         if not 0 <= pad < self.vocab_size:
@@ -99,8 +87,7 @@ class BertConfig:
                 ValueError,
                 "pad_token_id",
                 f"pad_token_id {pad} must be below vocab_size {self.vocab_size} "
-                "(token IDs are in [0, vocab_size))",
-            )
+                "(token IDs are in [0, vocab_size))")
         self._set("pad_token_id", pad)
 
     def _set(self, name: str, value) -> None:
@@ -133,20 +120,18 @@ class BertConfig:
         model_type = hf.get("model_type", "bert")
         if model_type != "bert":
             raise ValueError(
-                f"config.json describes a {_shown(model_type)} model; only 'bert' is supported"
-            )
+                f"config.json describes a {_shown(model_type)} model; only 'bert' is supported")
         positions = hf.get("position_embedding_type", "absolute")
         if positions != "absolute":
             raise ValueError(
                 f"config.json asks for {_shown(positions)} position embeddings; only BERT's "
-                "'absolute' (learned, one vector per position) are supported"
-            )
-        values = {ours: hf[theirs] for theirs, ours in HF_NAMES.items() if theirs in hf}
+                "'absolute' (learned, one vector per position) are supported")
+        values = {ours: hf[theirs] for theirs, ours in CONFIG_NAMES.items() if theirs in hf}
         try:
             return cls(**values)
         except (TypeError, ValueError) as error:
             field = getattr(error, "field", None)
-            theirs = next((k for k, v in HF_NAMES.items() if v == field), None)
+            theirs = next((k for k, v in CONFIG_NAMES.items() if v == field), None)
             if theirs is None or theirs == field:
                 raise
             raise _invalid(type(error), field, f"{theirs} ({field}): {error}") from None
@@ -154,40 +139,8 @@ class BertConfig:
     def to_hf_dict(self) -> dict:
         """The same sizes under Hugging Face's ``config.json`` names."""
         ours = asdict(self)
-        return {
-            "model_type": "bert",
-            "vocab_size": ours["vocab_size"],
-            "hidden_size": ours["hidden_size"],
-            "num_hidden_layers": ours["num_layers"],
-            "num_attention_heads": ours["num_heads"],
-            "intermediate_size": ours["intermediate_size"],
-            "max_position_embeddings": ours["max_position_embeddings"],
-            "type_vocab_size": ours["type_vocab_size"],
-            "hidden_act": ours["hidden_act"],
-            "layer_norm_eps": ours["layer_norm_eps"],
-            "hidden_dropout_prob": ours["hidden_dropout"],
-            "attention_probs_dropout_prob": ours["attention_dropout"],
-            "initializer_range": ours["initializer_range"],
-            "pad_token_id": ours["pad_token_id"],
-        }
-
-
-# config.json (Hugging Face) name -> our field name.
-HF_NAMES = {
-    "vocab_size": "vocab_size",
-    "hidden_size": "hidden_size",
-    "num_hidden_layers": "num_layers",
-    "num_attention_heads": "num_heads",
-    "intermediate_size": "intermediate_size",
-    "max_position_embeddings": "max_position_embeddings",
-    "type_vocab_size": "type_vocab_size",
-    "hidden_act": "hidden_act",
-    "layer_norm_eps": "layer_norm_eps",
-    "hidden_dropout_prob": "hidden_dropout",
-    "attention_probs_dropout_prob": "attention_dropout",
-    "initializer_range": "initializer_range",
-    "pad_token_id": "pad_token_id",
-}
+        return {"model_type": "bert",
+                **{theirs: ours[mine] for theirs, mine in CONFIG_NAMES.items()}}
 
 
 def _shown(value: object, limit: int = 60) -> str:
@@ -203,15 +156,17 @@ def _invalid(kind: type[Exception], field: str, message: str) -> Exception:
     return error
 
 
+def _of_type(name: str, value, kind, what: str):
+    """``value`` when it is a ``kind`` (numbers.Integral or numbers.Real), never a bool."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise _invalid(
+            TypeError, name, f"{name} must be {what}, got {_shown(value)} ({type(value).__name__})")
+    return value
+
+
 def _integer(name: str, value) -> int:
     """An int (a NumPy integer too), never a bool or a float such as 768.0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise _invalid(
-            TypeError,
-            name,
-            f"{name} must be an integer, got {_shown(value)} ({type(value).__name__})",
-        )
-    return int(value)
+    return int(_of_type(name, value, numbers.Integral, "an integer"))
 
 
 def _positive_int(name: str, value) -> int:
@@ -223,13 +178,7 @@ def _positive_int(name: str, value) -> int:
 
 def _finite_number(name: str, value) -> float:
     """A real number (int or float, not bool) that is neither NaN nor infinite."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _invalid(
-            TypeError,
-            name,
-            f"{name} must be a number, got {_shown(value)} ({type(value).__name__})",
-        )
-    value = float(value)
+    value = float(_of_type(name, value, numbers.Real, "a number"))
     if not math.isfinite(value):
         raise _invalid(ValueError, name, f"{name} must be a finite number, got {value!r}")
     return value
@@ -241,12 +190,8 @@ def count_bert_parameters(config: BertConfig, with_pooler: bool = False) -> dict
     layer_norm = 2 * h
     parts = {
         "embeddings": (config.vocab_size + config.max_position_embeddings + config.type_vocab_size)
-        * h
-        + layer_norm,
-        "attention (Q, K, V, output)": n * 4 * (h * h + h),
-        "feed-forward": n * (h * i + i + i * h + h),
-        "layer norms in layers": n * 2 * layer_norm,
-    }
+        * h + layer_norm, "attention (Q, K, V, output)": n * 4 * (h * h + h),
+        "feed-forward": n * (h * i + i + i * h + h), "layer norms in layers": n * 2 * layer_norm}
     if with_pooler:
         parts["pooler"] = h * h + h
     parts["total"] = sum(parts.values())
@@ -293,8 +238,7 @@ def _address_space_in_use() -> int:
 
 
 def check_fits_in_memory(
-    config: BertConfig, with_pooler: bool = False, extra_bytes: int = 0
-) -> None:
+    config: BertConfig, with_pooler: bool = False, extra_bytes: int = 0) -> None:
     """Refuse, before anything is allocated, a model that needs more memory than is available.
 
     ``extra_bytes``: what else must fit at the same time (a checkpoint being read, for example).
@@ -311,8 +255,7 @@ def check_fits_in_memory(
             f"available; check its sizes (vocab_size={config.vocab_size}, "
             f"hidden_size={config.hidden_size}, num_layers={config.num_layers}, "
             f"intermediate_size={config.intermediate_size}, "
-            f"max_position_embeddings={config.max_position_embeddings})"
-        )
+            f"max_position_embeddings={config.max_position_embeddings})")
 
 
 def _size(count: int) -> str:
@@ -325,9 +268,5 @@ def _size(count: int) -> str:
 
 
 __all__ = [
-    "BertConfig",
-    "available_memory_bytes",
-    "check_fits_in_memory",
-    "count_bert_parameters",
-    "estimated_model_bytes",
-]
+    "BertConfig", "available_memory_bytes", "check_fits_in_memory", "count_bert_parameters",
+    "estimated_model_bytes"]

@@ -13,7 +13,6 @@ embedding of w: the same table reads words in and writes them out.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from torch import nn
 from .config import BertConfig
 from .layers import activation_function
 from .masking import IGNORE_INDEX, causal_mask
-from .model import BertModel
+from .model import BertModel, init_bert_weights
+from .names import head_model_name_to_ours, ours_to_checkpoint_name
 from .validation import as_id_tensor, check_inputs
 
 
@@ -53,8 +53,7 @@ def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(
         logits.reshape(-1, vocab),  # (batch * seq, vocab)
         labels.reshape(-1),  # (batch * seq,)
-        ignore_index=IGNORE_INDEX,
-    )
+        ignore_index=IGNORE_INDEX)
 
 
 class BertLMHead(nn.Module):
@@ -90,39 +89,30 @@ class BertForMaskedLM(nn.Module):
         self.causal = bool(causal)
         self.bert = BertModel(self.config, add_pooler=self.has_pooler)
         self.lm_head = BertLMHead(self.config, self.bert.embeddings.word_embeddings)
-        self._init_heads()
-
-    def _init_heads(self) -> None:
-        """BERT's initialisation for the head weights (the tied decoder belongs to the encoder)."""
-        std = self.config.initializer_range
-        nn.init.normal_(self.lm_head.dense.weight, std=std)
-        nn.init.zeros_(self.lm_head.dense.bias)
-        nn.init.ones_(self.lm_head.layer_norm.weight)
-        nn.init.zeros_(self.lm_head.layer_norm.bias)
-        nn.init.zeros_(self.lm_head.bias)
+        for part in (self.lm_head.dense, self.lm_head.layer_norm):  # the decoder is the encoder's
+            init_bert_weights(part, self.config.initializer_range)
 
     def encode(self, input_ids, attention_mask=None, token_type_ids=None) -> torch.Tensor:
         """The encoder's vectors (batch, seq, hidden), with the causal mask when ``causal``."""
         inputs = check_inputs(input_ids, attention_mask, token_type_ids, config=self.config,
                               device=self.bert.embeddings.word_embeddings.weight.device)
-        if not self.causal:
-            return self.bert(inputs).last_hidden_state
-        ids = inputs.input_ids  # (batch, seq)
-        mask = causal_mask(ids.shape[1], ids.device)[None, None]  # (1, 1, seq, seq)
-        if inputs.attention_mask is not None:  # no padding as a key either
-            mask = mask & inputs.attention_mask[:, None, None, :]  # (batch, 1, seq, seq)
-        x = self.bert.embeddings(ids, inputs.token_type_ids)  # (batch, seq, hidden)
-        return self.bert.encoder(x, mask)[0]  # (batch, seq, hidden)
+        if self.causal:  # a (batch, seq, seq) mask through the same forward pass
+            ids, keep = inputs.input_ids, inputs.attention_mask  # (batch, seq) each
+            seq = ids.shape[1]
+            mask = causal_mask(seq, ids.device)[None]  # (1, seq, seq): the left and itself
+            if keep is not None:  # no padding as a key either; a padding query sees itself
+                mask = mask & keep[:, None, :] | torch.eye(seq, dtype=torch.bool, device=ids.device)
+            mask = mask.expand(ids.shape[0], seq, seq)  # (batch, seq, seq)
+            return self.bert(ids, mask, inputs.token_type_ids).last_hidden_state
+        return self.bert(inputs).last_hidden_state
 
     def forward(
         self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
-        next_sentence_label=None,
-    ) -> MaskedLMOutput:
+        next_sentence_label=None) -> MaskedLMOutput:
         if next_sentence_label is not None:
             raise ValueError(
                 "BertForMaskedLM has no next-sentence head; use BertForPreTraining for "
-                "next_sentence_label"
-            )
+                "next_sentence_label")
         hidden = self.encode(input_ids, attention_mask, token_type_ids)  # (batch, seq, hidden)
         logits = self.lm_head(hidden)  # (batch, seq, vocab)
         loss = None if labels is None else masked_lm_loss(logits, _labels_like(labels, logits))
@@ -149,44 +139,41 @@ class BertForMaskedLM(nn.Module):
         load_checkpoint_into(model.bert, encoder_state)
         return model.eval()
 
+    def _head_names(self) -> list[str]:
+        """Our names of the heads' parameters (the tied decoder weight belongs to the encoder)."""
+        return [name for name in self.state_dict()
+                if not name.startswith("bert.") and name != "lm_head.decoder.weight"]
+
     def _load_heads(self, state: dict[str, torch.Tensor], folder: Path) -> None:
-        """Copy the ``cls.*`` tensors into the heads; refuse a checkpoint that lacks them."""
-        heads = {}
-        for name, tensor in state.items():
-            name = re.sub(r"\.gamma$", ".weight", re.sub(r"\.beta$", ".bias", name))
-            if name.startswith("cls."):
-                heads[name] = tensor
-        wanted = dict(HEAD_NAME_MAP) if self.has_pooler else dict(MLM_HEAD_NAME_MAP)
-        if "cls.predictions.bias" not in heads and "cls.predictions.decoder.bias" in heads:
-            heads["cls.predictions.bias"] = heads["cls.predictions.decoder.bias"]
-        missing = sorted(name for name in wanted if name not in heads)
+        """Copy the heads' tensors (``cls.*``) in; refuse a checkpoint that lacks them."""
+        heads = {head_model_name_to_ours(name): tensor for name, tensor in state.items()}
+        if "lm_head.bias" not in heads and "cls.predictions.decoder.bias" in state:
+            heads["lm_head.bias"] = state["cls.predictions.decoder.bias"]  # another name for it
+        missing = [ours_to_checkpoint_name(name) for name in self._head_names()
+                   if name not in heads]
         if missing:
             what = "next-sentence" if all(m.startswith("cls.seq") for m in missing) else "masked-LM"
             raise ValueError(
                 f"the checkpoint in {folder} has no {what} head (missing: {', '.join(missing)}); "
                 f"it holds an encoder only. {type(self).__name__} needs a checkpoint saved with "
                 "its pre-training heads, e.g. bert-base-uncased or 'course-mlm'; for the encoder "
-                "alone use cl.load_pretrained"
-            )
+                "alone use cl.load_pretrained")
         ours = self.state_dict()
         with torch.no_grad():
-            for theirs, mine in wanted.items():
-                if tuple(heads[theirs].shape) != tuple(ours[mine].shape):
+            for mine in self._head_names():
+                if tuple(heads[mine].shape) != tuple(ours[mine].shape):
                     raise ValueError(
-                        f"{theirs} has shape {tuple(heads[theirs].shape)} in the checkpoint, "
-                        f"the model expects {tuple(ours[mine].shape)}"
-                    )
-                ours[mine].copy_(heads[theirs])
+                        f"{ours_to_checkpoint_name(mine)} has shape {tuple(heads[mine].shape)} "
+                        f"in the checkpoint, the model expects {tuple(ours[mine].shape)}")
+                ours[mine].copy_(heads[mine])
 
     def checkpoint_state(self) -> dict[str, torch.Tensor]:
         """Our weights under Hugging Face's names (the tied decoder weight is written once)."""
         from .weights import ours_to_checkpoint_state
 
         state = {f"bert.{k}": v for k, v in ours_to_checkpoint_state(self.bert).items()}
-        wanted = HEAD_NAME_MAP if self.has_pooler else MLM_HEAD_NAME_MAP
         ours = self.state_dict()
-        for theirs, mine in wanted.items():
-            state[theirs] = ours[mine]
+        state.update({ours_to_checkpoint_name(name): ours[name] for name in self._head_names()})
         return {k: v.detach().contiguous().clone() for k, v in state.items()}
 
     def save_pretrained(self, folder: str | os.PathLike, tokenizer=None) -> Path:
@@ -225,8 +212,7 @@ class BertForPreTraining(BertForMaskedLM):
     def __init__(self, config: BertConfig | None = None, causal: bool = False):
         super().__init__(config, causal)
         self.nsp_head = nn.Linear(self.config.hidden_size, 2)  # on the pooled [CLS] vector
-        nn.init.normal_(self.nsp_head.weight, std=self.config.initializer_range)
-        nn.init.zeros_(self.nsp_head.bias)
+        init_bert_weights(self.nsp_head, self.config.initializer_range)
 
     def encode(self, input_ids, attention_mask=None, token_type_ids=None):
         if self.causal:
@@ -235,8 +221,7 @@ class BertForPreTraining(BertForMaskedLM):
 
     def forward(
         self, input_ids, attention_mask=None, token_type_ids=None, labels=None,
-        next_sentence_label=None,
-    ) -> MaskedLMOutput:
+        next_sentence_label=None) -> MaskedLMOutput:
         out = self.bert(input_ids, attention_mask, token_type_ids)
         logits = self.lm_head(out.last_hidden_state)  # (batch, seq, vocab)
         nsp_logits = self.nsp_head(out.pooler_output)  # (batch, 2)
@@ -279,38 +264,16 @@ def _next_sentence_labels(labels, nsp_logits: torch.Tensor) -> torch.Tensor:
     if tuple(labels.shape) != (batch,):
         raise ValueError(
             f"next_sentence_label must hold one label per pair, shape ({batch},), "
-            f"got {tuple(labels.shape)}"
-        )
+            f"got {tuple(labels.shape)}")
     if labels.is_floating_point() and not torch.equal(labels, labels.round()):
         raise ValueError("next_sentence_label must hold whole numbers 0 or 1, got fractions")
     labels = labels.long()
     if ((labels != 0) & (labels != 1)).any():
         raise ValueError(
             "next_sentence_label must be 0 (B follows A) or 1 (B is a random span), "
-            f"got {sorted(set(labels.tolist()))}"
-        )
+            f"got {sorted(set(labels.tolist()))}")
     return labels
 
 
-# Hugging Face checkpoint name -> our name, for the heads.
-MLM_HEAD_NAME_MAP = {
-    "cls.predictions.transform.dense.weight": "lm_head.dense.weight",
-    "cls.predictions.transform.dense.bias": "lm_head.dense.bias",
-    "cls.predictions.transform.LayerNorm.weight": "lm_head.layer_norm.weight",
-    "cls.predictions.transform.LayerNorm.bias": "lm_head.layer_norm.bias",
-    "cls.predictions.bias": "lm_head.bias",
-    # cls.predictions.decoder.weight is the word-embedding matrix (tied): read from bert.embeddings
-}
-HEAD_NAME_MAP = {
-    **MLM_HEAD_NAME_MAP,
-    "cls.seq_relationship.weight": "nsp_head.weight",
-    "cls.seq_relationship.bias": "nsp_head.bias",
-}
-
 __all__ = [
-    "BertForMaskedLM",
-    "BertForPreTraining",
-    "BertLMHead",
-    "MaskedLMOutput",
-    "masked_lm_loss",
-]
+    "BertForMaskedLM", "BertForPreTraining", "BertLMHead", "MaskedLMOutput", "masked_lm_loss"]

@@ -10,6 +10,7 @@ from torch import nn
 
 from .attention import MultiHeadSelfAttention
 from .config import BertConfig
+from .embeddings import LayerNorm
 
 
 def gelu_formula(x: torch.Tensor) -> torch.Tensor:
@@ -55,9 +56,9 @@ class EncoderLayer(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.attention = MultiHeadSelfAttention(config)
-        self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.attention_norm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.feed_forward = FeedForward(config)
-        self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.output_norm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout)
 
     def forward(

@@ -24,16 +24,12 @@ def special_token_ids(tokenizer) -> torch.Tensor:
     """IDs of [PAD], [UNK], [CLS], [SEP] and [MASK] (those the vocabulary has), shape (n,)."""
     return torch.tensor(
         sorted(tokenizer.vocab[token] for token in SPECIAL_TOKENS if token in tokenizer.vocab),
-        dtype=torch.long,
-    )
+        dtype=torch.long)
 
 
 def mask_tokens(
-    input_ids,
-    tokenizer,
-    probability: float = 0.15,
-    generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    input_ids, tokenizer, probability: float = 0.15,
+    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT's masking: returns ``(masked_ids, labels)``, both shaped like ``input_ids``.
 
     Every position that is not a special token or padding is chosen with ``probability``. A
@@ -53,8 +49,7 @@ def mask_tokens(
         raise ValueError("the tokenizer's vocabulary has no [MASK] token, so nothing can be masked")
     if generator is not None and generator.device != ids.device:
         raise ValueError(
-            f"the generator is on {generator.device} but input_ids are on {ids.device}"
-        )
+            f"the generator is on {generator.device} but input_ids are on {ids.device}")
 
     special = torch.isin(ids, special_token_ids(tokenizer).to(ids.device))  # padding included
     draw = dict(generator=generator, device=ids.device)

@@ -37,10 +37,8 @@ class BertEncoder(nn.Module):
             attentions.append(weights)
             hidden_states.append(x)
         return (
-            x,
-            tuple(attentions) if output_attentions else None,
-            tuple(hidden_states) if output_hidden_states else None,
-        )
+            x, tuple(attentions) if output_attentions else None,
+            tuple(hidden_states) if output_hidden_states else None)
 
 
 class BertPooler(nn.Module):
@@ -52,6 +50,19 @@ class BertPooler(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(hidden[:, 0]))  # (batch, hidden)
+
+
+def init_bert_weights(module: nn.Module, std: float) -> None:
+    """BERT's initialization of every part of ``module``: weights ~ Normal(0, std) (0.02),
+    biases 0, LayerNorm scale 1."""
+    for part in module.modules():
+        if isinstance(part, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(part.weight, mean=0.0, std=std)
+        if isinstance(part, nn.Linear) and part.bias is not None:
+            nn.init.zeros_(part.bias)
+        elif isinstance(part, nn.LayerNorm):
+            nn.init.ones_(part.weight)
+            nn.init.zeros_(part.bias)
 
 
 class BertModel(nn.Module):
@@ -71,16 +82,8 @@ class BertModel(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """BERT's initialization: weights ~ Normal(0, 0.02), biases 0, LayerNorm scale 1."""
-        std = self.config.initializer_range
-        for module in self.modules():
-            if isinstance(module, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(module.weight, mean=0.0, std=std)
-            if isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        """BERT's initialization (``init_bert_weights``), the [PAD] vector zero."""
+        init_bert_weights(self, self.config.initializer_range)
         with torch.no_grad():
             self.embeddings.word_embeddings.weight[self.config.pad_token_id].zero_()
 
@@ -91,22 +94,23 @@ class BertModel(nn.Module):
             layer.attention.use_fused = enabled
 
     def forward(
-        self,
-        input_ids,
-        attention_mask=None,
-        token_type_ids=None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-    ) -> BertOutput:
+        self, input_ids, attention_mask=None, token_type_ids=None, output_attentions: bool = False,
+        output_hidden_states: bool = False) -> BertOutput:
+        """``attention_mask``: (batch, seq), 1 for real tokens; or (batch, seq, seq), 1 where
+        query i may see key j (a causal mask, for example)."""
         inputs = check_inputs(  # one boundary; a CheckedInputs (from the block) passes as is
             input_ids,
             attention_mask,
             token_type_ids,
             config=self.config,
+            pairwise_mask=True,
             device=self.embeddings.word_embeddings.weight.device,
         )
         ids, segments, keep = inputs.input_ids, inputs.token_type_ids, inputs.attention_mask
-        mask = None if keep is None else keep[:, None, None, :]  # (batch, 1, 1, seq)
+        if keep is not None:  # (batch, 1, 1, seq) for padding, (batch, 1, seq, seq) pairwise
+            mask = keep[:, None, None, :] if keep.dim() == 2 else keep[:, None]
+        else:
+            mask = None
         x = self.embeddings(ids, segments)  # (batch, seq, hidden)
         x, attentions, hidden_states = self.encoder(x, mask, output_attentions,
                                                     output_hidden_states)

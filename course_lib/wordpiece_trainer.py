@@ -60,13 +60,10 @@ def pair_scores(splits: dict[str, list[str]], counts: Counter) -> dict[tuple[str
         for pair in zip(pieces, pieces[1:], strict=False):
             pair_count[pair] += frequency
     return {
-        pair: n / (piece_count[pair[0]] * piece_count[pair[1]]) for pair, n in pair_count.items()
-    }
+        pair: n / (piece_count[pair[0]] * piece_count[pair[1]]) for pair, n in pair_count.items()}
 
 
-def train_wordpiece(
-    texts: Iterable[str], vocab_size: int, lowercase: bool = True
-) -> list[str]:
+def train_wordpiece(texts: Iterable[str], vocab_size: int, lowercase: bool = True) -> list[str]:
     """A WordPiece vocabulary (list of tokens, ID = position) learned from ``texts``.
 
     It holds the five special tokens first, then every starting character piece, then the merged
@@ -85,8 +82,7 @@ def train_wordpiece(
     if vocab_size < len(vocab):
         raise ValueError(
             f"vocab_size {vocab_size} is below the {len(vocab)} tokens needed for the special "
-            "tokens and the characters of the text"
-        )
+            "tokens and the characters of the text")
     known = set(vocab)
     while len(vocab) < vocab_size:
         scores = pair_scores(splits, counts)

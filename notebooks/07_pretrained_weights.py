@@ -171,7 +171,7 @@ for name in examples:
     print(f"{name:48} -> {cl.checkpoint_name_to_ours(name)}")
 
 # %% [markdown]
-# The map is written out, rule by rule, in `course_lib/weights.py`: drop `bert.`, rename `gamma`/`beta`, then look up the part of each name in two small tables. An **explicit** map is deliberate: copying "in order" or matching names by similarity works until the day two tensors of the same shape swap places silently (Q and K, say), and nothing complains.
+# The map is written out, rule by rule, in `course_lib/names.py`: drop `bert.`, rename `gamma`/`beta`, then look the rest of each name up in one table (`{i}` in it stands for a layer number). An **explicit** map is deliberate: copying "in order" or matching names by similarity works until the day two tensors of the same shape swap places silently (Q and K, say), and nothing complains.
 #
 # What has no place in our encoder is **set aside**:
 #

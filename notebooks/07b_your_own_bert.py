@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 07b · Your own BERT: the functions you wrote, with real weights
 #
-# In notebooks 01 to 07 you wrote BERT piece by piece: WordPiece, LayerNorm, the embedding layer, attention weights, splitting and merging heads, multi-head attention, GELU, the feed-forward network, the encoder layer, a name map and a loader. The exercise cells of notebooks 01 to 05 and 07 started with `%%my_bert ...`, which saved your code into your own package, `my_bert/`, in this folder. This notebook puts those pieces together into one model, `MyBert`, loads the pretrained MiniLM weights into it with your loader (course_lib's while yours does not pass), and checks that it gives the same numbers as the course library. Then you explore its attention heads.
+# In notebooks 01 to 07 you wrote BERT piece by piece: WordPiece, LayerNorm, the embedding layer, attention weights, splitting and merging heads, multi-head attention, GELU, the feed-forward network, the encoder layer, a name map and a loader. The exercise cells of notebooks 01 to 05 and 07 started with `%%my_bert ...`, which saved your code into your own package, `my_bert/`, in this folder. This notebook puts those pieces into the course library's own model, `cl.BertModel`, where they replace the library's functions, loads the pretrained MiniLM weights into it with your loader (course_lib's while yours does not pass), and checks that it gives the same numbers as the course library. Then you explore its attention heads.
 #
 # **Learning goals**
 #
@@ -59,7 +59,7 @@ package = capstone.import_my_bert(folder)
 # %% [markdown]
 # ## 2. Which piece comes from where
 #
-# Each piece is first run through the checker of its notebook. A piece that is there and passes is used; a piece that is missing, does not import, or does not pass yet is taken from `course_lib`, and the line says why. One line per piece:
+# Each piece is first run through the checker of its notebook, then inside a small `cl.BertModel`, at the shapes the model uses (its output must stay the library's, and NaN counts as a difference). A piece that is there and passes both is used; a piece that is missing, does not import, or does not pass yet is taken from `course_lib`, and the line says why. One line per piece:
 
 # %%
 pieces, lines = capstone.pick_pieces(package, tok, label=label)
@@ -86,26 +86,25 @@ for text, (ids, mask) in zip(texts, rows):
     assert same, f"expected: the same IDs as the course's tokenizer for {text!r}"
 
 # %% [markdown]
-# ## 4. Assembling `MyBert`
+# ## 4. Your pieces inside `cl.BertModel`
 #
-# `MyBert` holds the same parameters as `cl.BertModel`, **under the same names** (`encoder.layers.0.attention.query.weight`, ...), so that your name map from notebook 07 fits it. Its forward pass calls only the picked pieces: `bert_embeddings` for the embedding layer, then, in each of the 6 layers, `encoder_layer`, which calls `layer.attention` (your `multi_head_attention`), the two LayerNorms (your `layer_norm`) and `layer.feed_forward` (your `feed_forward`, with your `gelu`). The attention maps, when asked for, come from your `split_heads` and your `attention_weights`, one head at a time. There is no dropout: this model is for inference only (in eval mode BERT's dropout does nothing anyway). The code, printed from the module that runs:
+# There is no second model: your functions go into a real `cl.BertModel`, whose modules call the function they are given. `capstone.use_pieces(model, pieces)` gives each LayerNorm your `layer_norm`, each attention module your `split_heads`, `attention_weights` and `merge_heads`, each feed-forward network your `gelu`; your `bert_embeddings`, `multi_head_attention`, `feed_forward` and `encoder_layer` each become the forward pass of the module they take (`emb`, `attention`, `ff`, `layer`). The parameters keep their names (`encoder.layers.0.attention.query.weight`, ...), so your name map from notebook 07 fits. The attention runs its hand-written path of notebook 04 (PyTorch's fused kernel would not call your `attention_weights`), and the maps, when asked for, come from your `split_heads` and `attention_weights`. The code, printed from the module that runs:
 
 # %%
-for part in (capstone.MyLayerNorm, capstone.MyAttention, capstone.MyFeedForward,
-             capstone.MyEncoderLayer, capstone.MyBert):
-    print(inspect.getsource(part))
+print(inspect.getsource(capstone.use_pieces))
+print(inspect.getsource(cl.MultiHeadSelfAttention.forward))
 
 # %% [markdown]
 # ## 5. Exercise: real weights in your model
 #
-# **Exercise — load MiniLM into `MyBert`.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.MyBert(config, pieces)`; load the checkpoint into it with `pieces.load_weights` (the picked loader: yours from notebook 07 when it passes); return the model in eval mode. After loading, two lines say which loader and which name map put the weights in: notebook 07 allowed your loader to use `cl.checkpoint_name_to_ours` instead of your own `to_our_name`, and only a loader that calls your `to_our_name` loads by your name map.
+# **Exercise — load MiniLM into your BERT.** Write `load_my_bert(pieces)`: read the shipped checkpoint with `course_lib.pretrained.read_pretrained("minilm")`, which returns `(folder, config, checkpoint)`; build `capstone.build_bert(config, pieces)` (a `cl.BertModel(config)` with `use_pieces` applied); load the checkpoint into it with `pieces.load_weights` (the picked loader: yours from notebook 07 when it passes); return the model in eval mode. After loading, two lines say which function put the weights in and which name map it used: notebook 07 allowed your loader to use `cl.checkpoint_name_to_ours` instead of your own `to_our_name`, and only a loader that calls your `to_our_name` loads by your name map.
 
 # %%
 from course_kit.checks.capstone import check_load_my_bert
 from course_lib.pretrained import read_pretrained  # noqa: F401 (for your code)
 
 
-def load_my_bert(pieces) -> capstone.MyBert:
+def load_my_bert(pieces) -> cl.BertModel:
     # YOUR CODE HERE
     raise NotImplementedError("write load_my_bert")
 
@@ -119,18 +118,18 @@ print(report)
 # %%
 if report.passed:
     my_bert = load_my_bert(pieces)
-    print("MyBert loaded by your load_my_bert")
+    print("your BERT loaded by your load_my_bert")
 else:
     my_bert = capstone.load_my_bert(pieces)
-    print("MyBert loaded by course_lib's load_my_bert (yours does not pass yet)")
-print("\n".join(capstone.loading_lines(pieces, label)))
+    print("your BERT loaded by course_lib's load_my_bert (yours does not pass yet)")
+print("\n".join(capstone.loading_lines(pieces, label, my_bert)))
 print(f"{sum(p.numel() for p in my_bert.parameters()):,} parameters, "
       f"{my_bert.config.num_layers} layers, {my_bert.config.num_heads} heads")
 
 # %% [markdown]
 # ## 6. The same numbers as the course library
 #
-# The three texts above, padded to 20 tokens, through your model and through `cl.load_pretrained("minilm")`. Every layer's output and every head's attention map must agree within **1e-5** on the real tokens (padding rows are never used). The course's tests also compare `MyBert`, built from `solutions/my_bert/`, with Hugging Face `transformers` (`tests/test_my_bert_capstone.py`), with the same tolerance.
+# The three texts above, padded to 20 tokens, through your model and through `cl.load_pretrained("minilm")`. Every layer's output and every head's attention map must agree within **1e-5** on the real tokens (padding rows are never used). The course's tests also compare the model built from `solutions/my_bert/` with Hugging Face `transformers` (`tests/test_my_bert_capstone.py`), with the same tolerance.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -149,7 +148,7 @@ print("every attention map within 1e-5: ", map_gap < 1e-5)
 assert hidden_gap < 1e-5 and map_gap < 1e-5, f"expected: equal within 1e-5 ({hidden_gap}, {map_gap})"
 
 # %% [markdown]
-# When every piece is yours, the two models share no code on the way from the IDs to the outputs except `nn.Linear`, `nn.Embedding` and PyTorch's tensor operations: what agrees here is your maths with the library's (a piece taken from `course_lib` is, of course, the library's own). The largest differences are about 1e-6: float32 rounding, with the operations in another order.
+# When every piece is yours, the two models share only the skeleton on the way from the IDs to the outputs (`cl.BertModel.forward`'s loop over the layers, `nn.Linear`, `nn.Embedding` and PyTorch's tensor operations): every computation in between is your function. What agrees here is your maths with the library's (a piece taken from `course_lib` is, of course, the library's own). The largest differences are about 1e-6: float32 rounding, with the operations in another order.
 #
 # ## 7. Exploring your own model
 #
@@ -175,7 +174,7 @@ print([f"{token}->{target}" for token, target in zip(encoding.tokens[1:7], looke
 # ## Summary
 #
 # - `%%my_bert` kept every function you wrote in your own package, `my_bert/`, one file per notebook.
-# - Those functions are a whole BERT encoder: `MyBert` calls only them (and PyTorch's layers) from token IDs to the last layer.
+# - Those functions are a whole BERT encoder: put into `cl.BertModel`, they do all of its computing (with PyTorch's layers) from token IDs to the last layer.
 # - With MiniLM's weights, loaded by the loader and name map that section 5 names (yours when they pass and your loader calls your name map), it gives the library's numbers within 1e-5 on real text; the tests check it against `transformers` too.
 # - The attention explorer runs on your model as on the library's.
 #

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 import course_lib as cl
-from course_lib import pretrained, tokenizer, validation
+from course_lib import pretrained, validation
 from course_lib.config import check_fits_in_memory
 from course_lib.validation import CheckedInputs, check_inputs
 from course_lib.weights import ours_to_checkpoint_state
@@ -542,15 +542,6 @@ def test_block_input_rules_come_from_one_place(block):
         block(torch.tensor([2, 5, 3]).to_sparse())
 
 
-def test_the_block_checks_once_and_the_model_trusts_it(block, monkeypatch):
-    calls = []
-    real = validation.check_input_ids
-    monkeypatch.setattr(validation, "check_input_ids", lambda *a: calls.append(a) or real(*a))
-    with torch.no_grad():
-        block(torch.tensor([2, 5, 6, 3]))
-    assert len(calls) == 1
-
-
 def test_checked_inputs_for_a_larger_vocabulary_are_checked_again(model):
     wider = cl.BertConfig.tiny(vocab_size=200)
     inputs = check_inputs(torch.tensor([[2, 150, 3]]), config=wider)
@@ -640,8 +631,6 @@ def test_tokenizer_cache_is_bounded_on_a_stream_of_long_distinct_texts():
 
 
 def test_shared_constants_are_defined_once():
-    assert tokenizer.SPECIAL_TOKENS is validation.SPECIAL_TOKENS
-    assert tokenizer.MIN_SINGLE_LENGTH == validation.MIN_BLOCK_LENGTH
     assert cl.BertConfig().vocab_size == validation.SHIPPED_VOCAB_SIZE
     assert cl.BertConfig().max_position_embeddings == validation.MAX_POSITIONS
     assert cl.WordPieceTokenizer.from_vocab(VOCAB).model_max_length == validation.MAX_POSITIONS

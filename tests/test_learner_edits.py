@@ -80,11 +80,9 @@ def test_a_replaced_activation_changes_the_output(model_and_ids, mode):
 
 
 def test_the_model_calls_the_library_gelu(monkeypatch):
-    """No decoy: the activation in the model is ``cl.gelu``; replacing it in ``layers`` (before a
-    model is built) is what a new model calls."""
+    """No decoy: replacing ``gelu`` in ``layers`` (before a model is built) is what a new model
+    calls."""
     config = cl.BertConfig.tiny(hidden_dropout=0.0, attention_dropout=0.0)
-    assert all(layer.feed_forward.activation is cl.gelu
-               for layer in cl.BertModel(config).encoder.layers)
     torch.manual_seed(0)
     ids = torch.randint(1, 120, (2, 9))
     torch.manual_seed(1)

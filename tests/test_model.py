@@ -183,3 +183,76 @@ def test_name_map_covers_every_parameter():
         == "embeddings.layer_norm.weight"
     )
     assert cl.checkpoint_name_to_ours("cls.predictions.bias") is None
+
+
+def test_one_name_table_maps_head_models_both_ways():
+    from course_lib.names import head_model_name_to_ours
+
+    model = cl.BertForPreTraining(cl.BertConfig.tiny(vocab_size=60))
+    state = model.checkpoint_state()
+    assert "cls.predictions.bias" in state and "cls.seq_relationship.weight" in state
+    ours = model.state_dict()
+    for theirs, tensor in state.items():
+        assert torch.equal(ours[head_model_name_to_ours(theirs)], tensor), theirs
+    assert len(state) == len(ours) - 1  # the tied decoder weight is the word-embedding matrix
+
+
+# ---- a (batch, seq, seq) mask: one forward pass for padding and causal attention -------------
+
+
+def _old_causal_loop(model, ids, keep):
+    """The masked-LM heads' causal comparison as it was: embeddings and layers driven by hand."""
+    mask = cl.causal_mask(ids.shape[1])[None, None] & keep.bool()[:, None, None, :]
+    x = model.embeddings(ids)  # (batch, seq, hidden)
+    for layer in model.encoder.layers:
+        x = layer(x, mask)[0]
+    return x
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_pairwise_mask_is_honoured_by_both_attention_paths(tiny, fused):
+    torch.manual_seed(1)
+    model = cl.BertModel(tiny).eval()
+    model.set_fused_attention(fused)
+    ids = torch.randint(5, tiny.vocab_size, (2, 6))
+    keep = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        flat = model(ids, keep).last_hidden_state
+        square = model(ids, keep[:, None, :].expand(2, 6, 6)).last_hidden_state
+        causal = cl.causal_mask(6)[None] & keep.bool()[:, None, :]  # (batch, seq, seq)
+        causal[1, 4:, 4:] |= torch.eye(2, dtype=torch.bool)  # padding queries see themselves
+        mine = model(ids, causal).last_hidden_state
+        old = _old_causal_loop(model, ids, keep)
+    real = keep.bool()
+    assert torch.allclose(flat[real], square[real], atol=1e-6)
+    assert torch.allclose(mine[real], old[real], atol=1e-6)
+    assert not torch.allclose(mine[real], flat[real], atol=1e-4)  # causal really is different
+
+
+def test_causal_heads_run_the_models_forward_pass(tiny):
+    torch.manual_seed(2)
+    model = cl.BertForMaskedLM(tiny, causal=True).eval()
+    ids = torch.randint(5, tiny.vocab_size, (2, 5))
+    keep = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        hidden = model(ids, keep).hidden_states
+        old = _old_causal_loop(model.bert, ids, keep)
+    assert torch.allclose(hidden[keep.bool()], old[keep.bool()], atol=1e-6)
+
+
+@pytest.mark.parametrize("mask, rule", [
+    (torch.ones(1, 3, 4), r"shape \(batch, seq, seq\) \(1, 4, 4\)"),
+    (torch.zeros(1, 4, 4), "at least one real token .* every position"),
+    (torch.full((1, 4, 4), 2), "only 0"),
+])
+def test_pairwise_mask_rules(tiny, mask, rule):
+    with pytest.raises(ValueError, match=rule):
+        cl.BertModel(tiny)(torch.tensor([[2, 5, 6, 3]]), mask)
+
+
+def test_pairwise_mask_refused_where_only_padding_is_meant(tiny):
+    mask = torch.ones(1, 4, 4)
+    for runs in (cl.InferenceBert.from_model(cl.BertModel(tiny)),
+                 cl.BertEncoderBlock(tiny.vocab_size, config=tiny)):
+        with pytest.raises(ValueError, match="taken by cl.BertModel only"):
+            runs(torch.tensor([[2, 5, 6, 3]]), mask)

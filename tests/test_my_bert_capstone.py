@@ -1,11 +1,10 @@
-"""Notebook 07b's assembly: MyBert built from notebooks/solutions/my_bert (every piece the
+"""Notebook 07b's assembly: a cl.BertModel running notebooks/solutions/my_bert (every piece the
 learner's, none from course_lib) equals course_lib and transformers on real text; a learner's
 missing or wrong piece is replaced by course_lib's, and each choice is said in one line."""
 
 from __future__ import annotations
 
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -37,10 +36,14 @@ def tokenizer():
 
 def build(package, tokenizer):
     pieces, lines = capstone.pick_pieces(package, tokenizer)
+    return loaded(pieces), pieces, lines
+
+
+def loaded(pieces):
     _, config, checkpoint = read_pretrained("minilm")
-    model = capstone.MyBert(config, pieces)
+    model = capstone.build_bert(config, pieces)
     pieces.load_weights(model, checkpoint)
-    return model.eval(), pieces, lines
+    return model.eval()
 
 
 def batch(pieces, tokenizer, length=16):
@@ -87,7 +90,7 @@ def test_my_bert_from_the_solutions_equals_course_lib_and_transformers(tokenizer
 
 def test_my_bert_runs_only_the_learners_code(tokenizer, tmp_path):
     """A deliberately wrong my_bert GELU that still passes nothing: picked from course_lib; a
-    right one written differently (tanh-free, by erf) is used, and changing it changes MyBert."""
+    right one written differently (tanh-free, by erf) is used, and changing it changes the model."""
     package = tmp_path / "my_bert"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -102,8 +105,8 @@ def test_my_bert_runs_only_the_learners_code(tokenizer, tmp_path):
 
 
 def test_each_piece_is_called(tokenizer, monkeypatch):
-    """MyBert's forward goes through every picked model piece (none is bypassed)."""
-    model, pieces, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
+    """cl.BertModel's forward goes through every picked model piece (none is bypassed)."""
+    pieces, _ = capstone.pick_pieces(capstone.import_my_bert(SOLUTIONS), tokenizer)
     called = set()
     for name in ("layer_norm", "bert_embeddings", "multi_head_attention", "feed_forward",
                  "encoder_layer", "split_heads", "attention_weights"):
@@ -114,6 +117,7 @@ def test_each_piece_is_called(tokenizer, monkeypatch):
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(pieces, name, spy)
+    model = loaded(pieces)
     ids, mask = batch(pieces, tokenizer, 10)
     with torch.no_grad():
         model(ids[:1], mask[:1], output_attentions=True)
@@ -150,9 +154,9 @@ def test_a_file_that_does_not_import_is_said(tokenizer, tmp_path):
 
 
 def test_the_explorer_takes_my_bert(tokenizer):
-    """Every view of the attention explorer draws from MyBert, sentence pairs included, with the
-    same layout as for course_lib's model (the maps themselves are compared numerically above;
-    pixels could differ where a colour is rounded at a boundary)."""
+    """Every view of the attention explorer draws from the learner's model, sentence pairs
+    included, with the same layout as for course_lib's model (the maps themselves are compared
+    numerically above; pixels could differ where a colour is rounded at a boundary)."""
     pytest.importorskip("ipywidgets")
     model, _, _ = build(capstone.import_my_bert(SOLUTIONS), tokenizer)
     explorer = kit.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
@@ -183,20 +187,20 @@ def solution_pieces(tokenizer):
 def _written_differently(pieces):
     """Right too: the library's loader straight away, and eval() before loading."""
     _, config, checkpoint = read_pretrained("minilm")
-    model = capstone.MyBert(config, pieces).eval()
+    model = capstone.build_bert(config, pieces).eval()
     cl.load_checkpoint_into(model, checkpoint)
     return model
 
 
 def _no_eval(pieces):
     _, config, checkpoint = read_pretrained("minilm")
-    model = capstone.MyBert(config, pieces)
+    model = capstone.build_bert(config, pieces)
     pieces.load_weights(model, checkpoint)
     return model
 
 
 def _not_loaded(pieces):
-    return capstone.MyBert(read_pretrained("minilm")[1], pieces).eval()
+    return capstone.build_bert(read_pretrained("minilm")[1], pieces).eval()
 
 
 def _library_model(pieces):
@@ -264,9 +268,9 @@ from course_kit import capstone
 
 
 def feed_forward(x, ff):
-    """Right on course_lib's module, calls MyBert's module back: only a trial inside MyBert
-    shows it."""
-    if isinstance(ff, capstone.MyFeedForward):
+    """Right on course_lib's module as it is, calls the module back while the module runs this
+    piece (as inside 07b's model): only a trial inside the model shows it."""
+    if ff.__dict__.get("_running"):
         return ff(x)
     wide = ff.intermediate(x)
     return ff.output(0.5 * wide * (1 + torch.erf(wide / 2 ** 0.5)))
@@ -277,7 +281,7 @@ def test_a_piece_that_recurses_only_inside_my_bert_is_replaced(tokenizer, tmp_pa
     model, pieces, lines = build(_package(tmp_path, "layers", SNEAKY), tokenizer)
     line = next(line for line in lines if "the feed-forward network" in line)
     assert line.startswith("course_lib"), line
-    assert "does not run inside MyBert" in line and "calls ff(x)" in line, line
+    assert "does not run inside cl.BertModel" in line and "calls ff(x)" in line, line
     assert not pieces.mine["feed_forward"]
     ids, mask = batch(pieces, tokenizer, 10)
     with torch.no_grad():
@@ -287,9 +291,11 @@ def test_a_piece_that_recurses_only_inside_my_bert_is_replaced(tokenizer, tmp_pa
 def test_calling_the_module_again_says_so_at_once():
     from course_kit.checks.fixtures import SMALL
 
-    pieces = types.SimpleNamespace(feed_forward=lambda x, ff: ff(x))
+    pieces = capstone.library_pieces(None)
+    pieces.feed_forward = lambda x, ff: ff(x)
+    model = capstone.build_bert(SMALL, pieces)
     with pytest.raises(capstone.PieceCallsItsModule, match="calls ff"):
-        capstone.MyFeedForward(SMALL, pieces)(torch.zeros(1, 2, SMALL.hidden_size))
+        model(torch.tensor([[2, 5, 3]]))
 
 
 # --- which loader and which name map loaded the weights: said, and true ------------------------
@@ -360,3 +366,146 @@ def test_a_name_the_saved_file_lacks_is_the_reason_shown(tokenizer, tmp_path):
     assert line.startswith("course_lib"), line
     assert "NameError: name 'ROOT_TWO' is not defined" in line, line
     assert "my_bert/layers.py does not have it" in line and "says why" not in line, line
+
+
+# --- the pieces run inside the real cl.BertModel ------------------------------------------------
+
+
+def test_a_wrong_piece_changes_the_real_models_output():
+    """use_pieces puts the functions into cl.BertModel itself: a deliberately wrong GELU (or
+    LayerNorm) changes its output; course_lib's own pieces leave it as it was."""
+    from course_kit.checks.fixtures import SMALL
+
+    torch.manual_seed(0)
+    model = cl.BertModel(SMALL).eval()
+    ids = torch.tensor([[2, 7, 8, 9, 3]])
+    with torch.no_grad():
+        before = model(ids).last_hidden_state
+        same = capstone.use_pieces(model, capstone.library_pieces(None))(ids).last_hidden_state
+        assert torch.allclose(before, same, atol=1e-6)
+        wrong = capstone.library_pieces(None)
+        wrong.gelu = lambda x: torch.zeros_like(x)
+        after = capstone.use_pieces(model, wrong)(ids).last_hidden_state
+    assert type(model) is cl.BertModel and model.pieces is wrong
+    assert not torch.allclose(before, after, atol=1e-3)
+
+
+@pytest.mark.parametrize("module, code, named, why", [
+    ("layers", "import torch\n\n\ndef gelu(x):\n"
+               "    y = 0.5 * x * (1 + torch.erf(x / 2 ** 0.5))\n"
+               "    return torch.where(x.abs() > 3, torch.nan, y)\n", "GELU", "NaN"),
+    ("attention", "import math\n\n\ndef attention_weights(q, k, mask):\n"
+                  "    scores = q @ k.T / math.sqrt(q.shape[-1])\n"
+                  "    if mask is not None:\n"
+                  "        scores = scores.masked_fill(~mask, float('-inf'))\n"
+                  "    return scores.softmax(-1)\n", "attention weights",
+     "does not run inside cl.BertModel"),
+])
+def test_a_piece_right_only_at_the_checkers_shapes_is_replaced(tokenizer, tmp_path, module,
+                                                               code, named, why):
+    """NaN counts as a difference; a piece written for one (seq, d) head only (k.T) fails at the
+    model's (batch, heads, seq, d): both are replaced, and the line says why."""
+    _, lines = capstone.pick_pieces(_package(tmp_path, module, code), tokenizer)
+    line = next(line for line in lines if named in line)
+    assert line.startswith("course_lib") and why in line, line
+
+
+def test_nan_inside_the_model_is_a_failure():
+    nan_above = lambda x: torch.where(x > 0.01, torch.nan, cl.gelu(x))  # noqa: E731
+    trouble = capstone._trial_in_model("gelu", nan_above)
+    assert trouble is not None and "became NaN" in trouble, trouble
+    trouble = capstone._trial_in_model("gelu", torch.relu)
+    assert trouble is not None and "differs from course_lib's" in trouble, trouble
+    assert capstone._trial_in_model("gelu", cl.layers.gelu_formula) is None
+
+
+@pytest.mark.parametrize("init, said", [
+    ("raise RuntimeError('half written')\n", "RuntimeError: half written"),
+    ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
+])
+def test_a_broken_package_falls_back_with_a_message(tmp_path, capsys, init, said):
+    package = tmp_path / "my_bert"
+    package.mkdir()
+    (package / "__init__.py").write_text(init)
+    assert capstone.import_my_bert(tmp_path) is None
+    assert said in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("code, loader_line", [
+    ("from course_lib import load_checkpoint_into as load_weights\n",
+     "loader:   course_lib's (cl.load_checkpoint_into)"),
+    ("import course_lib as cl\n\n\ndef load_weights(model, checkpoint):\n"
+     "    cl.load_checkpoint_into(model, checkpoint)\n",
+     "loader:   course_lib's cl.load_checkpoint_into, called by your load_weights"),
+])
+def test_the_loader_line_names_the_function_that_loaded(tokenizer, tmp_path, code, loader_line):
+    pieces, lines = capstone.pick_pieces(_package(tmp_path, "pretrained", code), tokenizer)
+    _load_small(pieces)
+    loader = capstone.loading_lines(pieces)[0]
+    assert loader.startswith(loader_line) and "yours (" not in loader, loader
+
+
+def test_the_loader_line_says_when_the_model_was_loaded_another_way(solution_pieces):
+    model = _written_differently(solution_pieces)
+    loader, name_map = capstone.loading_lines(solution_pieces, model=model)
+    assert "did not load this model" in loader and "yours" not in loader
+
+
+def test_a_copy_of_the_model_runs_its_own_modules():
+    """A deep copy (as the explorer or a learner may make) runs the copy's weights, not the
+    original's: the pieces are bound to the module that holds them."""
+    import copy
+
+    from course_kit.checks.fixtures import SMALL
+
+    pieces = capstone.library_pieces(None)
+    pieces.feed_forward = lambda x, ff: ff.output(cl.gelu(ff.intermediate(x)))
+    model = capstone.build_bert(SMALL, pieces).eval()
+    twin = copy.deepcopy(model)
+    ids = torch.tensor([[2, 5, 6, 3]])
+    with torch.no_grad():
+        twin.encoder.layers[0].feed_forward.intermediate.bias.add_(1.0)
+        assert not torch.allclose(model(ids).last_hidden_state, twin(ids).last_hidden_state)
+
+
+# --- learner code that never ends: stopped, even through a bare except, and said --------------
+
+SWALLOWS = '''
+import time
+
+import torch
+
+
+def gelu(x):
+    while True:  # a loop whose bare except swallows any time-out exception
+        try:
+            time.sleep(0.05)
+        except:  # noqa: E722
+            pass
+'''
+
+
+@pytest.mark.parametrize("module, code, named", [
+    ("layers", SWALLOWS, "GELU"),
+    ("layers", "import time\n\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+               "    except:  # noqa: E722\n        pass\n", "GELU"),
+])
+def test_a_piece_that_never_ends_is_said_in_time(tokenizer, tmp_path, monkeypatch, module, code,
+                                                 named):
+    import time
+
+    monkeypatch.setattr(capstone, "PIECE_SECONDS", 1.5)
+    package = _package(tmp_path, module, code)
+    start = time.monotonic()
+    _, lines = capstone.pick_pieces(package, tokenizer)
+    line = next(line for line in lines if named in line)
+    assert line.startswith("course_lib") and "did not finish within 1.5 seconds" in line, line
+    assert time.monotonic() - start < 30  # every piece of layers.py: one limit each
+    pieces = capstone.library_pieces(tokenizer)
+    with torch.no_grad():
+        capstone.build_bert(cl.BertConfig.tiny(vocab_size=50), pieces)(torch.tensor([[2, 5, 3]]))
+
+
+def test_the_loader_lines_before_any_loading(tokenizer):
+    pieces, _ = capstone.pick_pieces(None, tokenizer)
+    assert all("not known yet" in line for line in capstone.loading_lines(pieces))

@@ -1,4 +1,5 @@
-"""Notebook 07b's checker: ``load_my_bert(pieces)`` returns a MyBert holding MiniLM's weights."""
+"""Notebook 07b's checker: ``load_my_bert(pieces)`` returns a cl.BertModel running the learner's
+pieces and holding MiniLM's weights."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import torch
 from course_lib.model import BertModel
 from course_lib.pretrained import load_pretrained, load_tokenizer
 
-from ..capstone import MyBert
 from .calling import call_learner
 from .report import CheckReport, recorded
 
@@ -18,21 +18,22 @@ LOAD_SECONDS = 120.0  # reading the shipped checkpoint takes a few seconds on a 
 
 @recorded
 def check_load_my_bert(load_my_bert, pieces) -> CheckReport:
-    """``load_my_bert(pieces)``: MyBert(config, pieces) with the shipped MiniLM weights loaded by
-    ``pieces.load_weights``, in eval mode; its output must equal course_lib's MiniLM."""
+    """``load_my_bert(pieces)``: ``capstone.build_bert(config, pieces)`` with the shipped MiniLM
+    weights loaded by ``pieces.load_weights``, in eval mode; its output must equal course_lib's
+    MiniLM."""
     report = CheckReport("your BERT with MiniLM's weights")
     ran, model = call_learner(report, "load_my_bert(pieces)", load_my_bert, pieces,
                               seconds=LOAD_SECONDS)
     if not ran:
         return report
-    if isinstance(model, BertModel):
-        report.fail("it returned course_lib's BertModel: build capstone.MyBert(config, pieces), "
-                    "so that your pieces run")
+    if not isinstance(model, BertModel):
+        report.fail(f"it should return the cl.BertModel it built, got {type(model).__name__}")
         return report
-    if not isinstance(model, MyBert):
-        report.fail(f"it should return the MyBert it built, got {type(model).__name__}")
+    if getattr(model, "pieces", None) is not pieces:
+        report.fail("it returned course_lib's BertModel without your pieces in it: build it "
+                    "with capstone.build_bert(config, pieces), so that your pieces run")
         return report
-    report.ok("it returned a MyBert")
+    report.ok("it returned a cl.BertModel running your pieces")
     if model.training:
         report.fail("the model is in training mode: return model.eval()")
     else:

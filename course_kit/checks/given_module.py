@@ -1,7 +1,7 @@
 """Did the learner's function call the module it was given instead of computing it?
 
 ``feed_forward = lambda x, ff: ff(x)`` gives the right numbers, but it only hands the work back
-to course_lib's module; inside notebook 07b's MyBert, whose modules call the learner's function,
+to course_lib's module; inside notebook 07b's model, whose modules call the learner's function,
 it would call itself for ever. The checkers of the module exercises (04, 05) watch the given
 module's ``forward`` during one call and say so plainly.
 """

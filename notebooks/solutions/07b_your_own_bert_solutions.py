@@ -34,17 +34,18 @@ print("\n".join(lines))
 assert all(pieces.mine.values()), "expected: every piece from solutions/my_bert"
 
 # %% [markdown]
-# ## Exercise — load MiniLM into `MyBert`
+# ## Exercise — load MiniLM into your BERT
 #
 # The config comes with the checkpoint; the loader is the picked one (here the solutions' `load_weights`, which uses their `to_our_name`).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def load_my_bert(pieces) -> capstone.MyBert:
+def load_my_bert(pieces) -> cl.BertModel:
     _, config, checkpoint = read_pretrained("minilm")
-    model = capstone.MyBert(config, pieces)
+    model = capstone.build_bert(config, pieces)
     pieces.load_weights(model, checkpoint)
     return model.eval()
 
 
 print(check_load_my_bert(load_my_bert, pieces))
+print("\n".join(capstone.loading_lines(pieces, "solutions", load_my_bert(pieces))))
