@@ -51,5 +51,5 @@ __all__ = [
     "EncoderLayer", "FeedForward", "InferenceBert", "LoadReport", "MultiHeadSelfAttention",
     "WordPieceTokenizer", "attention_weights", "checkpoint_name_to_ours", "count_bert_parameters",
     "course_file", "gelu", "gelu_formula", "global_average_pooling", "global_max_pooling",
-    "load_checkpoint_into", "load_pretrained", "load_tokenizer", "merge_heads", "minilm_folder", "read_checkpoint",
-    "scaled_dot_product_attention", "split_heads"]
+    "load_checkpoint_into", "load_pretrained", "load_tokenizer", "merge_heads", "minilm_folder",
+    "read_checkpoint", "scaled_dot_product_attention", "split_heads"]
