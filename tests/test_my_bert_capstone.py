@@ -320,8 +320,8 @@ def load_weights(model, checkpoint):
     model.load_state_dict(plan)
 
 ''' + (SOLUTIONS / "my_bert" / "pretrained.py").read_text(encoding="utf-8").split(
-    "# [my_bert cell] defines: LAYER_PARTS, OTHER_PARTS, to_our_name")[1].split(
-    "# [my_bert cell] defines: load_weights")[0]  # the solution's own name map, not called
+    "# [my_bert cell] defines: LAYER_PARTS\n")[1].split(
+    "# [my_bert cell] defines: load_weights\n")[0]  # the solution's name map, not called
 
 
 def _load_small(pieces):
