@@ -155,6 +155,8 @@ def prepare(nb: dict, notebook: Path, depth: str, repository: str, static: Path,
 def home_page(pages: list[str], solutions: list[str], teaching: list[str]) -> str:
     """README as the home page, then the table of contents (the site's navigation)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in pages:  # `notebooks/NN_x.ipynb` in the README becomes a link to its page
+        readme = readme.replace(f"`{page}.ipynb`", f"[`{page}.ipynb`]({page}.ipynb)")
     parts = [readme, "\n\n```{toctree}\n:caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n"]
     parts += [f"{p}\n" for p in pages]
     parts.append("```\n")

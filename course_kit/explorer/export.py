@@ -138,6 +138,10 @@ def static_html_page(maps: AttentionMaps, patterns: HeadPatterns, title: str,
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; background: Canvas; color: CanvasText; }}
 h1 {{ font-size: 1.5em; overflow-wrap: anywhere; }}
+html[data-theme="dark"] {{ color-scheme: dark; }}
+html[data-theme="dark"] body {{ background: #1e1e1e; color: #e8e8e8; }}
+html[data-theme="light"] {{ color-scheme: light; }}
+html[data-theme="light"] body {{ background: #ffffff; color: #1f1f1f; }}
 img {{ display: block; max-width: 100%; height: auto; }}
 code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; overflow-wrap: anywhere; }}
 </style>
