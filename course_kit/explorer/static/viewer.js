@@ -48,7 +48,7 @@
   const ZOOMS = [1, 2, 4, 8];
   const SOURCE = "(" + install.toString() + ")();";  // this file's code, for the HTML export
   const HIDE = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
-    + "white-space:nowrap";  // read by screen readers, not shown
+    + "white-space:pre-wrap";  // read by screen readers, not shown
 
   function isDark(root) {  // the theme around `root`: JupyterLab's, the site's, or the system's
     const lab = root.closest("[data-jp-theme-light]") || document.body;
@@ -241,7 +241,7 @@
     const qkBytes = bytesOf(data.qk);
     const qkValues = qkBytes.length ? new Float32Array(qkBytes.slice().buffer) : null;
     const hasQK = Boolean(qkValues || options.requestQK);
-    const digits = bits === 8 ? 3 : 4;  // what the numbers carry: no more digits than that
+    const digits = bits === 8 ? 2 : 4;  // what the numbers carry (8 bits: steps of 0.004)
     const kept = options.state || {};
     const state = { layer: data.layer, head: data.head, scale: kept.scale || data.scale || "shared",
                     mode: kept.mode || data.mode || "heatmap", zoom: kept.zoom || 1, hover: null,
@@ -860,7 +860,7 @@
         const best = strongest(line, 1)[0];
         return "layer " + (state.layer + 1) + ", head " + (h + 1) + ": " + (side === "from"
           ? place(i) + " looks most at " + place(best)
-          : place(i) + " is looked at most by " + place(best)) + ": " + line[best].toFixed(4);
+          : place(i) + " is looked at most by " + place(best)) + ": " + line[best].toFixed(digits);
       }).join("\n") || null, event);
       drawLines([side, i]);
     });
@@ -989,7 +989,7 @@
                                      style: "margin:2px 0;padding-left:1.6em" }, block);
         strongest(mean, 5).forEach((k) => {
           element("li", { text: (side === "from" ? place(state.focus) + " \u2192 " + place(k)
-            : place(k) + " \u2192 " + place(state.focus)) + ": " + mean[k].toFixed(4) }, list);
+            : place(k) + " \u2192 " + place(state.focus)) + ": " + mean[k].toFixed(digits) }, list);
         });
       });
     }
@@ -1004,7 +1004,7 @@
       const map = mapOf(state.layer, h);
       const [from, to] = side === "from" ? [state.focus, k] : [k, state.focus];
       tell("layer " + (state.layer + 1) + ", head " + (h + 1) + ": " + place(from)
-        + " \u2192 " + place(to) + ": " + map[from * seq + to].toFixed(4), event);
+        + " \u2192 " + place(to) + ": " + map[from * seq + to].toFixed(digits), event);
     }
 
 
