@@ -289,7 +289,9 @@ def test_explorer_shows_the_viewer_in_front_and_a_picture_of_every_head(explorer
     assert explorer.maps.weights.shape == (6, 12, 9, 9)
     assert explorer.patterns.labels.shape == (6, 12)
     assert explorer.model_choices[0] == "given"
-    assert explorer.live_view in explorer.children[:4]  # the viewer, not a closed panel
+    shown = list(explorer.children)  # the viewer right under the inputs, not a closed panel
+    assert shown.index(explorer.live_view) == 5
+    assert all(not isinstance(c, type(explorer.patterns_panel)) for c in shown[:5])
     data = explorer.live_view.data
     assert (data["layers"], data["heads"], data["seq"]) == (6, 12, 9)
     bundle = explorer._repr_mimebundle_()  # the live widget, and a picture for GitHub
@@ -453,8 +455,7 @@ def test_callbacks_print_nothing(explorer, capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_export_buttons_write_png_and_html(explorer, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the notebook's folder: the link is relative to it
+def test_export_buttons_write_png_and_html(explorer, tmp_path):
     explorer.export_folder = tmp_path
     explorer.file_stem.value = "picture"
     explorer.save_png_button.click()
@@ -466,8 +467,9 @@ def test_export_buttons_write_png_and_html(explorer, tmp_path, monkeypatch):
     assert "The cat sat on the mat." in page and "layer 1, head 1" in page  # titled
     status = explorer.export_status.value
     assert "saved" in status and "picture.html" in status
-    assert "href='picture.html'" in status and "data:" not in status  # a file, not a data URL
-    assert "data:" not in repr(explorer.live_view.data)
+    assert "data:" not in status and "data:" not in repr(explorer.live_view.data)
+    live = explorer.live_view  # the browser gets the file's bytes and downloads them
+    assert live.saved_name == "picture.html" and live.saved == page.encode("utf-8")
     explorer.save_html_button.click()
     assert "replaced the earlier file" in explorer.export_status.value
 

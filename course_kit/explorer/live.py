@@ -11,6 +11,8 @@ the other layers as small thumbnails; a layer is sent in full when the viewer as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anywidget
 import traitlets
 
@@ -78,6 +80,12 @@ export default {
       if (!own && viewer) viewer.apply({ mode: model.get("mode"), focus: model.get("focus"),
                                          scale: model.get("scale") });
     });
+    model.on("change:saved", () => {  // a file Python wrote: the browser downloads it too
+      const bytes = model.get("saved");
+      if (bytes && bytes.byteLength) {
+        window.AttentionViewer.saveFile(model.get("saved_name"), new Blob([bytes]));
+      }
+    });
     return () => { if (viewer) viewer.destroy(); };
   },
 };
@@ -108,6 +116,8 @@ class LiveAttentionView(anywidget.AnyWidget):
     qk = traitlets.Bytes(b"").tag(sync=True)  # queries then keys of data["qk_layer"]
     has_qk = traitlets.Bool(False).tag(sync=True)  # whether query_keys is set
     want_qk = traitlets.Int(-1).tag(sync=True)  # the layer whose queries and keys are asked
+    saved = traitlets.Bytes(b"").tag(sync=True)  # a file written by Python, to download
+    saved_name = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, parts: str = "all", max_values: int = MAX_LIVE_VALUES, **kwargs):
         if parts not in PARTS:
@@ -151,6 +161,12 @@ class LiveAttentionView(anywidget.AnyWidget):
             self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
         self._maps, self._view, self._shown = maps, view, shown
         self._send_maps(layer, head)
+
+    def offer(self, path: Path) -> None:
+        """Have the browser download the file at ``path`` (as a Blob URL, made there)."""
+        self.saved = b""  # the same bytes twice are still a new download
+        with self.hold_sync():
+            self.saved_name, self.saved = path.name, path.read_bytes()
 
     def show_message(self, text: str) -> None:
         """Show a sentence instead of maps (an empty text, ...)."""

@@ -80,11 +80,11 @@ class AttentionExplorer(widgets.VBox):
             style=wide, layout=widgets.Layout(width="300px", max_width="100%"))
         self.text_box = widgets.Textarea(  # Show (or leaving the box) shows the new text
             value=text, description="Sentence A", continuous_update=False, rows=2, style=wide,
-            layout=widgets.Layout(width="520px", max_width="100%"))
+            layout=widgets.Layout(width="95%", max_width="640px"))  # the box inherits it
         self.pair_box = widgets.Textarea(
             value=text_pair or "", description="Sentence B", placeholder="optional",
             continuous_update=False, rows=1, style=wide,
-            layout=widgets.Layout(width="360px", max_width="100%"))
+            layout=widgets.Layout(flex="1 1 300px", max_width="560px"))
         self.show_button = widgets.Button(description="Show", button_style="primary",
                                           layout=widgets.Layout(width="70px"))
         self.pair_filter = widgets.ToggleButtons(
@@ -131,8 +131,10 @@ class AttentionExplorer(widgets.VBox):
             return widgets.HBox(children, layout=widgets.Layout(**WRAP))
 
         self.children = [
-            row([self.model_choice, self.status]),
-            row([self.text_box, self.pair_box, self.show_button]),
+            self.model_choice,
+            self.status,
+            self.text_box,
+            row([self.pair_box, self.show_button]),
             row([self.hide_special, self.rollout, self.pair_filter]),
             self.live_view,
             self.patterns_panel,
@@ -370,16 +372,10 @@ class AttentionExplorer(widgets.VBox):
             self.export_status.value = note_html(f"not saved: {error}")
             return
         again = " (replaced the earlier file)" if existed else ""
-        try:  # a link relative to the notebook's folder: JupyterLab serves the file itself
-            href = written.resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            href = None
-        link = "" if href is None else (
-            f": <a class='explorer-download' href='{html.escape(href, quote=True)}' "
-            f"download='{html.escape(written.name, quote=True)}' target='_blank' "
-            "style='color:#0b57d0'>open or download it</a>")
-        self.export_status.value = card(f"saved {code(written.name)} in "
-                                        f"{code(str(written.parent.resolve()))}{again}{link}")
+        self.live_view.offer(written)  # the browser downloads it (a Blob URL, no data URL)
+        self.export_status.value = card(
+            f"saved {code(written.name)} in {code(str(written.parent.resolve()))}{again}; "
+            "your browser downloads it too")
 
     def _show_message(self, text: str) -> None:
         self.message = text

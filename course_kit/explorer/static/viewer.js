@@ -1325,5 +1325,5 @@
     return mount(root, await inflated(data), options);
   }
 
-  window.AttentionViewer = { mount: mount, load: load, pageHtml: pageHtml };
+  window.AttentionViewer = { mount: mount, load: load, pageHtml: pageHtml, saveFile: saveFile };
 })();
