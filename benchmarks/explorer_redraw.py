@@ -247,7 +247,12 @@ def browser_report(result: dict) -> str:
 # are decoded, and the viewer draws its first frame.
 FIRST_PAINT = """async ([weights, thumbs, info]) => {
     const start = performance.now();
-    const bytes = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    const bytes = (text) => {
+        const raw = atob(text);
+        const out = new Uint8Array(raw.length);
+        for (let i = 0; i < raw.length; i += 1) out[i] = raw.charCodeAt(i);
+        return out;
+    };
     const data = Object.assign({}, info, { weights: bytes(weights), thumbs: bytes(thumbs) });
     const root = document.getElementById('v');
     AttentionViewer.mount(root, data);

@@ -1044,7 +1044,8 @@ def test_viewer_data_carries_the_maps_exactly_enough():
     assert info["tokens"] == list(maps.tokens) and info["segments"] == [0, 0, 0, 0, 1, 1, 1]
     page = page_data(maps, layer=1, head=2)  # a page: 8 bits (the colour scale's steps)
     values = np.frombuffer(zlib.decompress(base64.b64decode(page["weights"])), np.uint8) / 255
-    np.testing.assert_allclose(values.reshape(maps.weights.shape), maps.weights, atol=0.5 / 255)
+    columns = values.reshape(maps.weights.shape).swapaxes(-1, -2)  # stored column by column
+    np.testing.assert_allclose(columns, maps.weights, atol=0.5 / 255)
     _, small, _ = viewer_parts(maps, layer=1, head=0, max_values=100)  # the chosen layer only
     assert len(small) == 2 * 3 * 7 * 7
 
@@ -1079,7 +1080,10 @@ def test_live_view_gets_the_maps_and_long_texts_one_layer_at_a_time(minilm):
 
 
 def test_a_saved_page_at_512_tokens_is_under_3_mb(minilm, tmp_path):
-    explorer = AttentionExplorer(*minilm, text="word " * 600)
+    text = " ".join(f"Version {i}: the farmer, who had watched the old barn since early morning, "
+                    "wondered whether the animals would ever share the field." for i in range(40))
+    explorer = AttentionExplorer(*minilm, text=text)
+    assert explorer.maps.length == 512
     path = explorer.save_html(tmp_path / "long.html")
     assert path.stat().st_size < 3_000_000
     assert '"included": [0, 1, 2, 3, 4, 5]' in path.read_text(encoding="utf-8")  # every layer

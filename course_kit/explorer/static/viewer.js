@@ -214,6 +214,16 @@
     return handle;
   }
 
+  function transposed(bytes, seq) {  // every (seq, seq) map of `bytes`, rows <-> columns
+    const out = new Uint8Array(bytes.length);
+    for (let start = 0; start < bytes.length; start += seq * seq) {
+      for (let r = 0; r < seq; r += 1) {
+        for (let c = 0; c < seq; c += 1) out[start + c * seq + r] = bytes[start + r * seq + c];
+      }
+    }
+    return out;
+  }
+
   async function inflated(data) {  // a page's data with its zlib-packed numbers unpacked
     if (!data.packed) return data;
     const unpack = async (text) => {
@@ -222,8 +232,9 @@
         .pipeThrough(new DecompressionStream("deflate"));
       return new Uint8Array(await new Response(stream).arrayBuffer());
     };
-    const [weights, thumbs] = await Promise.all([unpack(data.weights), unpack(data.thumbs)]);
-    return Object.assign({}, data, { weights, thumbs, packed: false });
+    const [columns, thumbs] = await Promise.all([unpack(data.weights), unpack(data.thumbs)]);
+    return Object.assign({}, data, { weights: transposed(columns, data.seq), thumbs,
+                                     packed: false });
   }
 
   function build(root, data, options, dark) {
@@ -1277,7 +1288,8 @@
     });
     htmlButton.addEventListener("click", async () => {
       const [packedWeights, packedThumbs] = await Promise.all(
-        [weights, thumbValues].map((values) => (values ? packed(values) : "")));
+        [[weights, seq], [thumbValues, 0]].map(([values, side]) => (values ? packed(values, side)
+          : "")));
       const carried = Object.assign({}, data, { weights: packedWeights, thumbs: packedThumbs,
         bits: 8, packed: true, layer: state.layer, head: state.head, mode: state.mode,
         scale: state.scale, focus: state.focus, qk: qkBytes.length ? base64Of(qkBytes) : "",
@@ -1314,9 +1326,10 @@
              numbers: qkNumbers };
   }
 
-  async function packed(values) {  // weights in [0, 1] -> 8 bits each, deflated, as base64
-    const bytes = new Uint8Array(values.length);
+  async function packed(values, seq) {  // weights in [0, 1] -> 8 bits, deflated, base64;
+    const bytes = new Uint8Array(values.length);  // with `seq`, each map column by column
     for (let i = 0; i < values.length; i += 1) bytes[i] = Math.round(values[i] * 255);
+    if (seq) bytes.set(transposed(bytes, seq));
     const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"));
     return base64Of(new Uint8Array(await new Response(stream).arrayBuffer()));
   }
