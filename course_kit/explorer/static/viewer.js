@@ -536,11 +536,14 @@
       const step = Math.max(1, Math.ceil(11 / cell));  // show every step-th label
       const labels = data.tokens.map((t, i) => (step > 1 ? (i + 1) + " " : "") + shortLabel(t));
       const margin = Math.ceil(8 + Math.max(...labels.map((t) => measure.measureText(t).width)));
-      const top = margin + 4 + CAPTION;
-      Object.assign(geometry, { cell, step, labels, left: margin, top: top,
+      const mapWidth = margin + seq * cell + 70;
+      const wide = Math.ceil(measure.measureText(caption()).width * 1.15) + 8;
+      const lines = wide > Math.max(mapWidth, room - 40) ? 2 : 1;  // a narrow screen: two
+      const top = margin + 4 + CAPTION * lines;
+      Object.assign(geometry, { cell, step, labels, left: margin, top: top, lines,
                                 extent: seq * cell });
-      const width = Math.max(margin + geometry.extent + 70,
-                             Math.ceil(measure.measureText(caption()).width * 1.15) + 8);
+      const width = lines === 2 ? Math.max(mapWidth, Math.ceil(wide / 2) + 40)
+        : Math.max(mapWidth, wide);
       [mapCanvas, hoverCanvas].forEach((c) => fit(c, width, top + Math.max(geometry.extent, 100) + 8));
       // Where things are, for tests and tools: the map's cell size and margins.
       Object.assign(stack.dataset, { cell: cell, left: margin, top: top });
@@ -566,7 +569,13 @@
       g.font = "bold " + LABEL_FONT;
       g.textBaseline = "middle";
       g.textAlign = "left";
-      g.fillText(caption(), 4, CAPTION / 2);
+      if (geometry.lines === 2) {
+        g.fillText(title(state.layer, state.head) + ": rows = looking token (query),", 4,
+                   CAPTION / 2);
+        g.fillText("columns = token looked at (key)", 4, CAPTION * 1.5);
+      } else {
+        g.fillText(caption(), 4, CAPTION / 2);
+      }
       g.font = LABEL_FONT;
       const peak = topOf(map);
       const image = new ImageData(seq, seq);
