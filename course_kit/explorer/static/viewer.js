@@ -1,24 +1,33 @@
 // The attention viewer: every head of every layer, drawn in the browser from maps computed in
 // Python (no kernel round trip for a hover or a click, no network). Plain JavaScript, no library.
-// The same code draws the notebook's live view (anywidget, live.py) and the exported pages.
+// It is the explorer (anywidget, live.py), the lessons' widgets and the saved pages: the only
+// renderer of what a reader explores (Python keeps one static picture for readers without
+// JavaScript). By mouse or keyboard: Tab reaches the small maps (buttons) and the map (arrow
+// keys move a cell cursor, read out in an aria-live region and shown at the cursor).
 //
-// AttentionViewer.mount(root, data, options) draws into `root` and returns {select, state}.
-// `data` (written by interactive.py):
-//   tokens, segments: one entry per token; layers, heads, seq: the sizes;
+// AttentionViewer.mount(root, data, options) draws into `root`, again when it is resized or the
+// theme (JupyterLab's, the site's, the system's) changes, and returns
+// {select, apply, state, picture, numbers, destroy}. `data` (written by interactive.py):
+//   tokens, segments: one entry per token; layers, heads, seq: the sizes; head_names, rollout;
 //   included: the layers whose full maps are carried (all, unless the text was long);
-//   weights: uint16 little-endian values, weight * 65535, in the order (included layer, head,
-//            looking token, token looked at): base64 text, or bytes (a DataView) from anywidget;
+//   weights: the maps, in the order (included layer, head, looking token, token looked at),
+//            16-bit (weight x 65535) or with bits: 8 (weight x 255), little-endian: base64
+//            text, or bytes (a DataView) from anywidget; packed: deflated (a saved page: use
+//            AttentionViewer.load, which unpacks first; each map then stored column by column);
+//   hidden_rows, hidden_cols: places a filter hides (drawn grey);
 //   thumbs, thumb: every layer's maps shrunk to thumb x thumb (rows averaged, columns summed),
 //                  same encoding, for the grid when a layer's full maps are not carried;
-//   layer, head: the map to show first (counted from 0); note: a remark to show (a cut text);
+//   layer, head, mode, focus, scale: what to show first (counted from 0); note: a remark to
+//   show (a cut text); model, text: for the titles of downloads;
 //   qk, qk_layer, head_size (optional): the queries then the keys of every head of layer
 //            qk_layer, float32 little-endian, (heads, seq, head_size) each, for the
 //            query/key view.
 // options: parts ("all": grid of every layer + one map; "layer": the heads of one layer + one
 //   map; "head": one map), state (a previous viewer's state, kept across new data),
-//   onSelect(layer, head) (told of every choice), request(layer) (asked for a layer whose maps
-//   are not here yet; without it such a layer is said to be missing), requestQK(layer) (asked
-//   for a layer's queries and keys; without it, and without data.qk, no query/key view).
+//   onSelect(layer, head) and onState({mode, focus, scale}) (told of every choice),
+//   request(layer) (asked for a layer whose maps are not here yet; without it such a layer is
+//   said to be missing), requestQK(layer) (asked for a layer's queries and keys; without it,
+//   and without data.qk, no query/key view).
 // Places, layers and heads are shown counted from 1, like the Python explorer.
 (function install() {
   "use strict";
@@ -159,7 +168,8 @@
   function pageHtml(data, title) {  // a standalone page: this viewer's code and the maps inline
     const end = "<" + "/script>";
     const safeTitle = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      + "<meta name=\"color-scheme\" content=\"light dark\">\n<title>"
       + safeTitle + "</title>\n</head>\n<body style=\"font-family:sans-serif;margin:1.5em\">\n<h1>"
       + safeTitle + "</h1>\n<div id=\"attention-viewer\"></div>\n<script>\n" + SOURCE + "\n"
       + end + "\n<script>\nAttentionViewer.load(document.getElementById('attention-viewer'), "
