@@ -172,8 +172,10 @@ def check_browser() -> Result:
                     page.goto(page_path.as_uri())
                     canvas = page.locator(".viewer-map canvas").nth(1)
                     canvas.wait_for(state="visible", timeout=20_000)
-                    box = canvas.bounding_box()
-                    canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
+                    spot = page.locator(".viewer-map").first.evaluate(  # cell (2, 2)
+                        "m => ({x: +m.dataset.left + 1.5 * m.dataset.cell,"
+                        " y: +m.dataset.top + 1.5 * m.dataset.cell})")
+                    canvas.hover(position=spot)
                     readout = page.locator(".viewer-readout").first.inner_text()
                 finally:
                     browser.close()
