@@ -108,8 +108,8 @@ def page_data(maps: AttentionMaps, layer: int = 0, head: int = 0, parts: str = "
     seq = maps.length  # each map stored column by column: columns (keys) deflate better
     columns = np.frombuffer(weights, np.uint8).reshape(-1, seq, seq).transpose(0, 2, 1)
     data = {**info, "packed": True,
-            "weights": base64.b64encode(zlib.compress(columns.tobytes(), 9)).decode("ascii"),
-            "thumbs": base64.b64encode(zlib.compress(thumbs, 9)).decode("ascii")}
+            "weights": base64.b64encode(zlib.compress(columns.tobytes(), 6)).decode("ascii"),
+            "thumbs": base64.b64encode(zlib.compress(thumbs, 6)).decode("ascii")}
     if query_keys is not None:
         fields, values = query_key_parts(layer, *query_keys)
         data.update(fields, qk=base64.b64encode(values).decode("ascii"))
