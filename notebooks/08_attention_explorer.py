@@ -103,7 +103,7 @@ print("compute_attention_maps agrees with the maps built step by step above")
 # - **Head patterns** (below the maps): the pattern of every head, as a table (section 4).
 # - **⤓ PNG** / **⤓ HTML page** (in the viewer) download the current view, or a page with the
 #   viewer and the maps inside it that works offline; **Save as** + **PNG** / **HTML page** write
-#   them into the notebook's folder and link the file.
+#   them into the notebook's folder, and your browser downloads them too.
 #
 # On screen, layers, heads and token places are counted from 1, as in papers: "sat (4)" is the
 # fourth token of the text, `[CLS]` being the first, even when a filter hides some tokens. In
