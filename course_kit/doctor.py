@@ -153,15 +153,13 @@ def check_browser() -> Result:
 
     import numpy as np
 
-    from .explorer import head_pattern_scores, maps_from_weights, render_grid
+    from .explorer import head_pattern_scores, maps_from_weights
     from .explorer.export import write_static_html
-    from .explorer.render import image_to_png
 
     weights = np.full((1, 1, 4, 4), 0.25, dtype=np.float32)  # (layers, heads, seq, seq)
     maps = maps_from_weights(weights, ["[CLS]", "a", "b", "[SEP]"], [0, 0, 0, 0])
     with tempfile.TemporaryDirectory() as folder:
-        page_path = write_static_html(Path(folder) / "doctor.html",
-                                      image_to_png(render_grid(maps.weights).image), maps,
+        page_path = write_static_html(Path(folder) / "doctor.html", maps,
                                       head_pattern_scores(maps.weights, maps.tokens))
         try:
             with sync_playwright() as playwright:
@@ -174,8 +172,10 @@ def check_browser() -> Result:
                     page.goto(page_path.as_uri())
                     canvas = page.locator(".viewer-map canvas").nth(1)
                     canvas.wait_for(state="visible", timeout=20_000)
-                    box = canvas.bounding_box()
-                    canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
+                    spot = page.locator(".viewer-map").first.evaluate(  # cell (2, 2)
+                        "m => ({x: +m.dataset.left + 1.5 * m.dataset.cell,"
+                        " y: +m.dataset.top + 1.5 * m.dataset.cell})")
+                    canvas.hover(position=spot)
                     readout = page.locator(".viewer-readout").first.inner_text()
                 finally:
                     browser.close()

@@ -99,50 +99,47 @@ print("compute_attention_maps agrees with the maps built step by step above")
 # %% [markdown]
 # ## 3. The explorer
 #
-# Run the next cell and try the controls:
+# Run the next cell and try the controls. Your browser draws the maps (no round trip to Python,
+# so hovering and clicking answer at once); Python computes them once per text.
 #
-# - **Model view**: all layers x all heads as small maps; pick a layer and a head to enlarge one
-#   (the orange frame marks it). Rows are the tokens that look, columns the tokens they look at.
+# - **The small maps**: all layers x all heads; click one (or Tab to it and use the arrow keys)
+#   to enlarge it beside them (the orange frame marks it). Rows are the tokens that look, columns
+#   the tokens they look at.
 # - **Colours**: every map has a colour bar with the real weights. By default all maps share one
-#   scale from 0 (white) to 1 (dark blue), so a weak link looks pale wherever it is, and attention
-#   spread evenly looks evenly pale. **per-map contrast** makes each map's largest weight darkest,
-#   to see the shape of weak maps; the bar then tells you how large that largest weight is.
-# - **Head view**: one head, tokens on both axes, and its ten strongest links as text.
-# - **Token focus**: pick a token; see where it looks in every head of a layer, and who looks at it.
-#   Lists read `looking token (place) → token looked at (place): weight`.
-# - **Head patterns**: the pattern of every head, as a picture and a table (section 4).
+#   scale from 0 (the background) to 1 (the strongest colour), so a weak link looks pale wherever
+#   it is, and attention spread evenly looks evenly pale. **per-map contrast** makes each map's
+#   largest weight darkest, to see the shape of weak maps; the bar then tells you how large that
+#   largest weight is.
 # - **Sentence B**: type a second sentence to get a pair (`[CLS] A [SEP] B [SEP]`, segment IDs 0 and
 #   1); a magenta line on the maps separates A from B. Then **Sentence pair** filters A→A, A→B, B→A
-#   or B→B.
+#   or B→B (the cells it hides turn grey).
 # - **hide [CLS]/[SEP]** drops those columns and renormalises each row, so the rest becomes visible;
 #   **rollout** shows attention rollout (section 7) instead of raw attention.
-# - **Save as** + **PNG** / **HTML page**: the picture, or a page that opens in any browser without
-#   Python or internet, with a live viewer (hover, click), the picture, the whole grid and the
-#   pattern table. The name is a file name only; the file goes into the notebook's folder, and a
-#   **download it** link appears beside the buttons.
-# - **Live view** (at the bottom, open it): the maps drawn by your browser, with no round trip
-#   to Python, so it answers at once. It is the same viewer as the widgets of notebooks 03 and 04
-#   and as the saved HTML page; its views are listed in the next cell's text.
+# - **Head patterns** (below the maps): the pattern of every head, as a table (section 4).
+# - **⤓ PNG** / **⤓ HTML page** (in the viewer) download the current view, or a page with the
+#   viewer and the maps inside it that works offline; **Save as** + **PNG** / **HTML page** write
+#   them into the notebook's folder, and your browser downloads them too.
 #
 # On screen, layers, heads and token places are counted from 1, as in papers: "sat (4)" is the
 # fourth token of the text, `[CLS]` being the first, even when a filter hides some tokens. In
-# Python, `set_view` counts from 0, like `out.attentions[layer]`. Pictures are drawn at their
-# natural size (wide ones scroll). The widget is built from standard ipywidgets only: it works in
-# JupyterLab, Notebook 7, VS Code and Colab, offline.
+# Python, `set_view` counts from 0, like `out.attentions[layer]`. The same viewer draws the
+# widgets of notebooks 03 and 04 and the saved HTML page; it works offline in JupyterLab,
+# Notebook 7 and VS Code, and follows their light or dark theme.
 
 # %%
 explorer = AttentionExplorer(model, tok, text)
 explorer
 
 # %% [markdown]
-# The live view, view by view (**Draw as**):
+# The viewer, view by view (**Draw as**):
 #
 # - **heatmap**: hover a cell for `layer, head: 'sat' (4) → 'cat' (3): weight`, the looking token
-#   first. **Zoom** 2x to 8x, with scroll bars, keeps a 512-token text readable; labels are
+#   first, or Tab to the map and move with the arrow keys (a screen reader reads each cell out);
+#   "The strongest links, as a table" lists the ten largest weights. **Zoom** 2x to 8x, with scroll bars, keeps a 512-token text readable; labels are
 #   thinned to every n-th token (each with its place) when they would overlap.
 # - **lines**: one head as lines from each looking token (left) to the tokens it looks at
 #   (right), the weight as the line's opacity on the same 0..1 scale, as in bertviz (Vig 2019).
-#   Tick more heads to overlay them, one colour each. Hover a token on the left to see where it
+#   Tick more heads to overlay them, one colour each (dashed past the seventh). Hover a token on the left to see where it
 #   looks, on the right to see who looks at it.
 # - **token focus**: hover a token (click to keep it): where it looks and who looks at it, in
 #   every head of the layer (one row per head), and the five strongest links of each kind.
@@ -151,9 +148,6 @@ explorer
 #   which is that token's row of the map. The vectors are read from the model's own query and key
 #   projections, so this works for your own BERT too; a model whose maps are not
 #   softmax(q·k/√d) is refused rather than shown wrongly.
-# - **⤓ PNG** and **⤓ HTML page** download the current view, or a page with the viewer and the
-#   maps inside it, that works offline.
-#
 # For a long text only the chosen layer travels to the browser in full (the others as small
 # thumbnails, sent in full when you pick them), so 512 tokens stay quick.
 #
@@ -190,7 +184,7 @@ print(f"'{explorer.tokens[best]}' scores {view.scores[best]:.1f}, "
 
 # %%
 still = AttentionExplorer(model, tok, text)
-still.set_view(view="head", layer=0, head=2)  # on screen: layer 1, head 3
+still.set_view(layer=0, head=2)  # on screen: layer 1, head 3
 Image(still.current_png())
 
 # %% [markdown]
@@ -503,9 +497,10 @@ print(check_sep_share(sep_share))
 #
 # ## 8. Export, long texts and odd input
 #
-# `save_png` writes the picture now shown; `save_html` writes one page that opens in any browser
-# without Python or internet: the live viewer with its code and the maps inside the page, the
-# picture now shown, the whole grid (as an embedded PNG) and the pattern table.
+# `save_png` writes the picture of what is shown (titled with the model, the sentence, the layer
+# and the head); `save_html` writes one page that opens in any browser without Python or
+# internet: the viewer with its code and the maps inside the page (every layer, under 3 MB at
+# 512 tokens), the picture for readers without JavaScript, and the pattern table.
 # The suffix is added when it is missing. A name that would make a hidden file (`.html`), a blank
 # name, a name that leaves the folder, or characters a file system cannot take are refused with
 # an error that names the rule; in the widget the same message appears beside the buttons.
@@ -520,8 +515,8 @@ png_file = explorer.save_png(folder / "attention.png")
 html_file = explorer.save_html(folder / "attention.html")
 page = html_file.read_text(encoding="utf-8")
 print("the PNG file starts with the PNG signature:", png_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
-print("the page embeds the grid:", "data:image/png;base64," in page)
-print("the page carries its viewer:", "AttentionViewer.mount(" in page)
+print("the page carries its viewer:", "AttentionViewer.load(" in page)
+print("and a picture for readers without JavaScript:", "<noscript><img" in page)
 print("the page needs no internet:", "http" not in page)
 try:
     explorer.save_html(folder / ".html")

@@ -149,12 +149,39 @@ def prepare(nb: dict, notebook: Path, depth: str, repository: str, static: Path,
             else:
                 outputs.append(output)
         cell["outputs"] = outputs
+        if any(IMAGE_TYPES & set(o.get("data", {})) for o in outputs):
+            earlier = next((text_of(c["source"]) for c in reversed(cells[:at])
+                            if c["cell_type"] == "markdown"), "")
+            alt = figure_caption(text_of(cell["source"]), earlier)
+            cell.setdefault("metadata", {}).setdefault("mystnb", {})["image"] = {"alt": alt}
     return nb
+
+
+IMAGE_TYPES = {"image/png", "image/svg+xml", "image/jpeg"}
+TITLE = re.compile(r"""(?:set_title|suptitle|title)\s*[(=]\s*f?["']([^"'{}]{4,})["']""")
+
+
+def figure_caption(source: str, markdown_before: str) -> str:
+    """Alt text for a cell's figures: its plot title, else the cell's first comment, else the
+    last sentence of the text before it (never the image's file name)."""
+    titles = TITLE.findall(source)
+    if titles:
+        return "Figure: " + "; ".join(dict.fromkeys(titles))
+    comment = next((line.strip("# ").strip() for line in source.splitlines()
+                    if line.startswith("#") and not line.startswith("# NBVAL")
+                    and len(line.strip("# ")) > 3), "")
+    if comment:
+        return "Figure: " + comment
+    sentences = re.split(r"(?<=[.:!?])\s+", " ".join(markdown_before.split()))
+    last = next((s for s in reversed(sentences) if len(s) > 3 and not s.startswith("#")), "")
+    return ("Figure: " + re.sub(r"[*`_]", "", last).rstrip(":"))[:250] if last else "Figure"
 
 
 def home_page(pages: list[str], solutions: list[str], teaching: list[str]) -> str:
     """README as the home page, then the table of contents (the site's navigation)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in pages:  # `notebooks/NN_x.ipynb` in the README becomes a link to its page
+        readme = readme.replace(f"`{page}.ipynb`", f"[`{page}.ipynb`]({page}.ipynb)")
     parts = [readme, "\n\n```{toctree}\n:caption: Notebooks\n:maxdepth: 1\n:hidden:\n\n"]
     parts += [f"{p}\n" for p in pages]
     parts.append("```\n")

@@ -165,8 +165,7 @@ def _build(spec: ExplorerSpec):
 
 def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
     """Write the widget's standalone, kernel-free page to ``path``; returns what it shows."""
-    from course_kit.explorer import head_pattern_scores, render_grid, write_static_html
-    from course_kit.explorer.render import image_to_png
+    from course_kit.explorer import ExplorerState, head_pattern_scores, write_static_html
 
     if spec.problem:
         print(f"  note: {path.name} shows the explorer's default text: {spec.problem}")
@@ -176,11 +175,13 @@ def write_explorer_page(spec: ExplorerSpec, path: Path) -> str:
         raise RuntimeError(f"the {spec.widget} for the site shows no maps")
     if hasattr(widget, "save_html"):
         widget.save_html(path)
-    else:  # a widget without an export of its own: the explorer's page of its maps
-        write_static_html(path, image_to_png(render_grid(maps.weights).image), maps,
-                          head_pattern_scores(maps.weights, maps.tokens),
-                          title="Attention maps", description="attention",
-                          layer=getattr(widget, "layer", 0), head=getattr(widget, "head", 0))
+    else:  # a lesson's widget: its own reduced view (one head, or one layer's heads)
+        layer, head = getattr(widget, "layer", 0), getattr(widget, "head", 0)
+        text = widget.text_box.value
+        write_static_html(path, maps, head_pattern_scores(maps.weights, maps.tokens),
+                          title=f"Attention maps · \u201c{text}\u201d",
+                          state=ExplorerState(layer=layer, head=head),
+                          parts=widget.view.parts, text=text)
     if "text" not in given:
         return "the explorer's default text"
     pair = given.get("text_pair")

@@ -251,16 +251,14 @@ def test_head_view_png_and_labels_of_any_script():
 
 # ----- export -------------------------------------------------------------------------------
 
-def test_static_html_page_embeds_the_grid_and_needs_no_script(tmp_path):
+def test_static_html_page_carries_the_viewer_and_one_picture_for_readers_without_script():
     maps = maps_from_weights(pattern_maps(), TOKENS)
     patterns = head_pattern_scores(maps.weights, maps.tokens)
-    grid_png = image_to_png(render_grid(maps.weights).image)
-    page = static_html_page(grid_png, maps, patterns, "title <&>", "attention")
-    assert "data:image/png;base64," in page
+    page = static_html_page(maps, patterns, "title <&>", model="m", text="t")
     assert "http" not in page and "src=\"//" not in page  # nothing from the network
-    assert "AttentionViewer.mount(" in page and "<script src" not in page  # the viewer inline
-    static = static_html_page(grid_png, maps, patterns, "t", "attention", interactive=False)
-    assert "<script" not in static.lower()
+    assert "AttentionViewer.load(" in page and "<script src" not in page  # the viewer inline
+    assert page.count("<img") == 1 and "<noscript><img" in page  # one static picture, no more
+    assert page.count("data:image/png;base64,") == 1
     assert "title &lt;&amp;&gt;" in page
     assert page.count("<tr>") == 1 + 1  # header + one layer
     assert "prev" in page and "broad" in page
@@ -285,63 +283,83 @@ def explorer(minilm):
     return AttentionExplorer(*minilm, text="The cat sat on the mat.")
 
 
-def test_explorer_shows_a_picture_of_every_head(explorer, minilm):
+def test_explorer_shows_the_viewer_in_front_and_a_picture_of_every_head(explorer, minilm):
     assert explorer.current_png().startswith(PNG_MAGIC)
     assert explorer.tokens[0] == "[CLS]" and explorer.tokens[-1] == "[SEP]"
     assert explorer.maps.weights.shape == (6, 12, 9, 9)
     assert explorer.patterns.labels.shape == (6, 12)
     assert explorer.model_choices[0] == "given"
-    assert explorer.layer_select.options[0] == ("1", 0)  # shown from 1, indexed from 0
+    shown = list(explorer.children)  # the viewer right under the inputs, not a closed panel
+    assert shown.index(explorer.live_view) == 5
+    assert all(not isinstance(c, type(explorer.patterns_panel)) for c in shown[:5])
+    data = explorer.live_view.data
+    assert (data["layers"], data["heads"], data["seq"]) == (6, 12, 9)
+    bundle = explorer._repr_mimebundle_()  # the live widget, and a picture for GitHub
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
 
 
-def test_every_control_changes_the_picture(explorer):
-    seen = {explorer.current_png()}
+def sent(explorer) -> tuple:
+    """What the viewer is given and set to: its data, numbers and synced choices."""
+    live = explorer.live_view
+    return (repr(sorted(live.data.items())), bytes(live.weights), live.layer, live.head,
+            live.mode, live.focus, live.scale)
+
+
+def test_every_control_reaches_the_viewer(explorer):
+    seen = {sent(explorer)}
 
     def changed(**kwargs):
-        before = explorer.current_png()
+        before = sent(explorer)
         explorer.set_view(**kwargs)
-        after = explorer.current_png()
-        assert after.startswith(PNG_MAGIC)
-        assert after != before, f"set_view({kwargs}) did not change the picture"
+        after = sent(explorer)
+        assert after != before, f"set_view({kwargs}) did not reach the viewer"
         seen.add(after)
 
     changed(layer=3)
     changed(head=7)
-    changed(view="head")
-    changed(layer=1)
-    changed(head=2)
+    changed(view="lines")
     changed(hide_special=True)
     changed(rollout=True)
     changed(rollout=False, hide_special=False)
     changed(view="token", token=2)
     changed(token=4)
-    changed(view="patterns")
-    changed(score="[SEP]")
-    changed(score="broadness")
-    changed(view="model", text_pair="It was tired.")
+    changed(scale="per-map")
+    changed(view="heatmap", text_pair="It was tired.")
     changed(pair_filter="A->B")
     changed(pair_filter="B->B")
     changed(text="A different sentence entirely.", text_pair="")
-    assert len(seen) == 17  # 18 pictures, one of them (options off again) seen before
+    assert len(seen) == 14
 
 
-def test_widget_controls_redraw_like_set_view(explorer):
-    before = explorer.current_png()
-    explorer.layer_select.value = 4  # as a click in the browser would do
-    assert explorer.current_png() != before
-    before = explorer.current_png()
-    explorer.view_select.value = "head"
-    assert explorer.current_png() != before
-    before = explorer.current_png()
+def test_the_static_picture_follows_layer_head_options_and_text(explorer):
+    seen = {explorer.current_png()}
+    for change in ({"layer": 3}, {"head": 7}, {"hide_special": True}, {"rollout": True},
+                   {"rollout": False, "scale": "per-map"}, {"text_pair": "It was tired."},
+                   {"pair_filter": "A->B"}, {"text": "Other words.", "text_pair": ""}):
+        explorer.set_view(**change)
+        assert explorer.current_png().startswith(PNG_MAGIC)
+        seen.add(explorer.current_png())
+    assert len(seen) == 9
+
+
+def test_the_viewers_choices_come_back_to_python(explorer):
+    live = explorer.live_view
+    live.layer, live.head = 4, 2  # as a click in the browser would do
+    live.mode, live.focus, live.scale = "token", 3, "per-map"
+    state = explorer.state
+    assert (state.layer, state.head, state.view, state.token, state.scale) == (
+        4, 2, "token", 3, "per-map")
+    np.testing.assert_allclose(explorer.shown_map(), explorer.maps.weights[4, 2])
     explorer.text_box.value = "Dogs bark."
     assert explorer.tokens == ("[CLS]", "dogs", "bark", ".", "[SEP]")
-    assert explorer.current_png() != before
+    assert explorer.live_view.data["tokens"] == list(explorer.tokens)
+    assert explorer.state.token == 3  # kept where the new text has it
     explorer.pair_box.value = "Cats do not."
     assert explorer.maps.has_pair and not explorer.pair_filter.disabled
-    before = explorer.current_png()
-    explorer.pair_filter.value = "B->A"
-    assert explorer.current_png() != before
-    explorer.show_button.click()  # recomputes the same text: same picture
+    explorer.pair_filter.value = "B->A"  # a Python control: the viewer gets the filtered maps
+    rows, cols = live.data["hidden_rows"], live.data["hidden_cols"]
+    assert rows == list(range(5)) and cols == list(range(5, 10))
+    explorer.show_button.click()  # recomputes the same text
     assert explorer.maps.has_pair
 
 
@@ -361,7 +379,10 @@ def test_widget_rollout_is_the_formula(explorer):
     explorer.set_view(rollout=True, layer=3)
     expected = attention_rollout(explorer.maps.weights)[3]
     np.testing.assert_allclose(explorer.shown_map(), expected, atol=1e-6)
-    assert explorer.head_select.disabled
+    data = explorer.live_view.data
+    assert data["heads"] == 1 and data["rollout"] and data["head_names"] == ["mean"]
+    weights = np.frombuffer(explorer.live_view.weights, "<u2").reshape(6, 1, 9, 9) / 65535
+    np.testing.assert_allclose(weights[3, 0], expected, atol=1e-4)
 
 
 @pytest.mark.parametrize("text,expected", [("", "empty"), ("   \n\t ", "empty"),
@@ -371,8 +392,10 @@ def test_blank_text_gives_a_message_not_a_traceback(explorer, text, expected):
     assert expected in explorer.message
     assert explorer.maps is None
     assert expected in explorer.status.value
-    assert explorer.current_png().startswith(PNG_MAGIC)
-    explorer.set_view(layer=2, view="head")  # controls keep working without maps
+    assert expected in explorer.live_view.data["message"]
+    with pytest.raises(ValueError, match=expected):
+        explorer.current_png()
+    explorer.set_view(layer=2, view="lines")  # controls keep working without maps
     assert expected in explorer.message
     explorer.set_view(text="Back to words.")
     assert explorer.maps is not None and explorer.message == ""
@@ -381,7 +404,7 @@ def test_blank_text_gives_a_message_not_a_traceback(explorer, text, expected):
 @pytest.mark.parametrize("text", ["I love it 😀🎉", "مرحبا بالعالم", "你好世界", "Привет, мир",
                                   "tab\there\x07 bell", "[SEP] [CLS] literal"])
 def test_any_script_gives_a_result(explorer, text):
-    explorer.set_view(text=text, view="head")
+    explorer.set_view(text=text, view="heatmap")
     assert explorer.maps is not None, explorer.message
     assert explorer.current_png().startswith(PNG_MAGIC)
 
@@ -391,10 +414,11 @@ def test_long_text_is_truncated_with_a_visible_note(explorer):
     assert explorer.maps.length == 512
     assert "602 tokens; only the first 512" in explorer.message
     assert "only the first 512" in explorer.status.value
-    for view in ("model", "head", "token", "patterns"):
+    for view in ("heatmap", "lines", "token", "qk"):
         explorer.set_view(view=view, layer=5, head=11, token=511)
         assert explorer.current_png().startswith(PNG_MAGIC)
     assert max(png_size(explorer.current_png())) < 1200
+    assert explorer.live_view.data["included"] == [5]  # one layer sent in full
 
 
 def test_set_view_names_the_rule_broken(explorer):
@@ -419,12 +443,12 @@ def test_a_refused_value_still_leaves_a_consistent_picture(explorer):
     assert explorer.tokens[1:3] == ("completely", "new")
     assert explorer.current_png() != before  # redrawn for the new text
     explorer.set_view(layer=np.int64(2), head=np.int64(3))  # NumPy integers are fine
-    assert explorer.layer_select.value == 2 and type(explorer.layer_select.value) is int
+    assert explorer.live_view.layer == 2 and type(explorer.state.layer) is int
 
 
 def test_callbacks_print_nothing(explorer, capsys):
-    explorer.layer_select.value = 2
-    explorer.view_select.value = "token"
+    explorer.live_view.layer = 2
+    explorer.live_view.mode = "token"
     explorer.text_box.value = ""
     explorer.text_box.value = "Fine again."
     captured = capsys.readouterr()
@@ -438,11 +462,14 @@ def test_export_buttons_write_png_and_html(explorer, tmp_path):
     explorer.save_html_button.click()
     assert (tmp_path / "picture.png").read_bytes() == explorer.current_png()
     page = (tmp_path / "picture.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in page and "<table" in page
+    assert "<table" in page and "AttentionViewer.load(" in page
+    assert "shipped MiniLM" not in page or "given" in page
+    assert "The cat sat on the mat." in page and "layer 1, head 1" in page  # titled
     status = explorer.export_status.value
     assert "saved" in status and "picture.html" in status
-    assert "download='picture.html'" in status and "href='data:text/html;base64," in status
-    assert "<h2>The view when saved</h2>" in page  # the picture with its token labels
+    assert "data:" not in status and "data:" not in repr(explorer.live_view.data)
+    live = explorer.live_view  # the browser gets the file's bytes and downloads them
+    assert live.saved_name == "picture.html" and live.saved == page.encode("utf-8")
     explorer.save_html_button.click()
     assert "replaced the earlier file" in explorer.export_status.value
 
@@ -496,9 +523,9 @@ def test_redraw_is_fast_at_64_tokens(minilm):
     explorer = AttentionExplorer(*minilm, text="word " * 100, max_tokens=64)
     assert explorer.maps.length == 64
     times = []
-    for layer in (1, 2, 3, 4, 5, 0, 1, 2):
+    for hide in (True, False) * 4:  # an option: the viewer gets new maps
         start = time.perf_counter()
-        explorer.set_view(layer=layer)
+        explorer.set_view(hide_special=hide)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.5
 
@@ -619,7 +646,7 @@ def test_measure_redraw_returns_every_timing():
     result = bench.measure_redraw(n_tokens=16, repeats=2, new_text_repeats=1, base_model=tiny)
     assert result["n_tokens"] == 16 and result["grid"].startswith("2 layers x 4 heads")
     timings = [key for key in result if key.endswith("_ms") and "target" not in key]
-    assert len(timings) == 7 and all(result[key] > 0 for key in timings)
+    assert len(timings) == 5 and all(result[key] > 0 for key in timings)
     assert "ms" in bench.report(result)
     with pytest.raises(ValueError, match="between 5 and 512"):
         bench.measure_redraw(n_tokens=600)
@@ -640,7 +667,7 @@ def test_import_course_lib_does_not_import_ipywidgets():
             "assert 'ipywidgets' not in sys.modules, 'the pictures loaded ipywidgets'\n"
             "assert kit.AttentionExplorer.__name__ == 'AttentionExplorer'\n"
             "assert 'ipywidgets' in sys.modules\n"
-            "assert 'anywidget' not in sys.modules, 'the live view is loaded when opened'\n")
+            "assert 'anywidget' in sys.modules, 'the explorer is the browser viewer'\n")
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -712,60 +739,48 @@ def test_token_focus_places_are_places_in_the_text_not_in_the_filtered_view():
     assert looked_at_by[0].target == 3
 
 
-def test_strongest_links_and_their_text_count_places_from_one():
+def test_strongest_links_count_places_from_one():
     from course_kit.explorer import strongest_links
-    from course_kit.explorer.tables import links_html
 
     view = select_view(focus_maps(), pair_filter="A->B")
     links = strongest_links(view, view.weights[0, 0], count=2)
     assert {(link.source, link.target) for link in links} == {(2, 5), (3, 6)}  # a->c, b->d
-    text = links_html(links, "heading")
-    assert "a</code> (2) &rarr; <code" in text and "c</code> (5)" in text
+    assert {(link.source_token, link.target_token) for link in links} == {("a", "c"),
+                                                                          ("b", "d")}
 
 
 def test_every_view_shows_rows_that_sum_to_one_after_filters():
-    from course_kit.explorer import ExplorerState, Presenter
+    from course_kit.explorer import ExplorerState, static_png
 
-    presenter = Presenter(pair_maps())
+    maps = pair_maps()
     for pair_filter in ("all", "A->A", "A->B", "B->A", "B->B"):
         for hide in (False, True):
             for rollout in (False, True):
+                view = select_view(maps, pair_filter, hide, rollout)
+                np.testing.assert_allclose(view.weights[1].sum(-1), 1.0, atol=1e-5)
+                square = view.square(maps.length)  # what the viewer draws: hidden cells 0
+                rows, cols = view.hidden(maps.length)
+                assert not square[:, :, rows].any() and not square[..., cols].any()
                 state = ExplorerState(pair_filter=pair_filter, hide_special=hide,
                                       rollout=rollout, layer=1, head=2)
-                np.testing.assert_allclose(presenter.shown_map(state).sum(-1), 1.0, atol=1e-5)
-                for view in ("model", "head", "token", "patterns"):
-                    shown = presenter.draw(state.replace(view=view, token=4))
-                    assert shown.image.width > 0 and view_summary_ok(shown.summary)
+                assert static_png(maps, state).startswith(PNG_MAGIC)
 
 
-def view_summary_ok(summary: str) -> bool:
-    return "Colours: shared 0..1" in summary and "tokens" in summary
-
-
-def test_presenter_rollout_equals_the_formula():
-    from course_kit.explorer import ExplorerState, Presenter
-
+def test_rollout_view_equals_the_formula():
     maps = pair_maps()
-    state = ExplorerState(rollout=True, layer=1)
     expected = attention_rollout(maps.weights)[1]
-    np.testing.assert_allclose(Presenter(maps).shown_map(state), expected, atol=1e-6)
+    np.testing.assert_allclose(select_view(maps, rollout=True).weights[1, 0], expected,
+                               atol=1e-6)
 
 
-def test_patterns_picture_is_colored_by_the_number_in_the_table():
-    from course_kit.explorer import ExplorerState, Presenter
-    from course_kit.explorer.render import colorize
+def test_pattern_table_shows_the_number_of_each_head():
     from course_kit.explorer.tables import head_value
 
     maps = maps_from_weights(pattern_maps(), TOKENS)
-    presenter = Presenter(maps)
-    image = presenter.draw(ExplorerState(view="patterns")).image
-    table = pattern_table_html(presenter.patterns)
+    patterns = head_pattern_scores(maps.weights, maps.tokens)
+    table = pattern_table_html(patterns)
     for head in range(7):
-        value = head_value(presenter.patterns, 0, head)
-        assert f"{value:.2f}</td>" in table
-        color = tuple(int(v) for v in colorize(np.array([value]), 1.0)[0])
-        pixels = {tuple(p) for p in np.asarray(image).reshape(-1, 3)}
-        assert color in pixels, f"head {head + 1}: no cell has the colour of {value:.2f}"
+        assert f"{head_value(patterns, 0, head):.2f}</td>" in table
 
 
 def cell_color(image, left_fraction=0.5):
@@ -812,33 +827,27 @@ def test_thumbnails_keep_row_sums_when_shrinking():
     np.testing.assert_allclose(small.sum(-1), 1.0, atol=1e-5)
 
 
-def test_pictures_are_drawn_at_natural_size_and_shown_unstretched(explorer):
+def test_pictures_are_drawn_at_natural_size():
     image = render_attention_map(np.eye(13), [str(i) for i in range(13)], bar=False)
     assert image.height < 13 * 24 + 80  # 24 px cells at most, plus labels
-    explorer.set_view(view="head")
-    width, _ = png_size(explorer.current_png())
-    assert explorer.picture.layout.width == f"{width}px"
 
 
 def test_sentence_pairs_get_a_divider_line():
-    from course_kit.explorer import ExplorerState, Presenter
+    from course_kit.explorer import ExplorerState, static_png
     from course_kit.explorer.render import DIVIDER
 
-    pair = Presenter(pair_maps()).draw(ExplorerState(view="head")).image
-    single_maps = maps_from_weights(pattern_maps(), TOKENS)
-    single = Presenter(single_maps).draw(ExplorerState(view="head")).image
-    has = lambda image: DIVIDER in {tuple(p) for p in np.asarray(image).reshape(-1, 3)}  # noqa: E731
-    assert has(pair) and not has(single)
+    def has(maps):
+        image = Image.open(io.BytesIO(static_png(maps, ExplorerState(), "head"))).convert("RGB")
+        return DIVIDER in {tuple(p) for p in np.asarray(image).reshape(-1, 3)}
+
+    assert has(pair_maps()) and not has(maps_from_weights(pattern_maps(), TOKENS))
 
 
 def test_html_blocks_set_their_own_colors_for_dark_themes(explorer):
     import re
 
-    explorer.set_view(view="patterns", text="The cat sat.", text_pair="")
-    blocks = [explorer.details.value, explorer.status.value,
-              pattern_table_html(explorer.patterns)]
-    explorer.set_view(view="head")
-    blocks.append(explorer.details.value)
+    explorer.set_view(text="The cat sat.", text_pair="")
+    blocks = [explorer.status.value, explorer.patterns_html.value]
     explorer.set_view(text="")  # the message note
     blocks.append(explorer.status.value)
     for block in blocks:
@@ -850,12 +859,12 @@ def test_html_blocks_set_their_own_colors_for_dark_themes(explorer):
 
 
 def test_scale_option_changes_the_picture(explorer):
-    explorer.set_view(view="head", text="The cat sat on the mat.", layer=1, head=1)
+    explorer.set_view(text="The cat sat on the mat.", layer=1, head=1)
     before = explorer.current_png()
     explorer.set_view(scale="per-map")
-    assert explorer.current_png() != before and explorer.scale_select.value == "per-map"
+    assert explorer.current_png() != before and explorer.live_view.scale == "per-map"
     assert "per-map contrast" in explorer.status.value
-    explorer.scale_select.value = "shared"
+    explorer.live_view.scale = "shared"  # chosen in the viewer
     assert explorer.current_png() == before
 
 
@@ -964,7 +973,8 @@ def test_a_model_that_gives_nan_shows_a_message_not_a_picture_of_nan():
     assert explorer.maps is None
     assert "NaN" in explorer.message and "not drawn" in explorer.message
     assert "NaN" in explorer.status.value
-    assert explorer.current_png().startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match="NaN"):
+        explorer.current_png()
 
 
 @pytest.mark.parametrize("text", [42, None, ["a list"], b"bytes"])
@@ -990,12 +1000,8 @@ def test_characters_no_font_can_draw_are_named():
     if _coverage(getattr(primary, "path", "")) is None:
         pytest.skip("font coverage cannot be read here (no fontTools or no DejaVu Sans)")
     assert missing_glyphs(["[CLS]", "cat", "Привет", "ελ"]) == ""
-    if missing_glyphs(["日"]):  # no CJK font installed: the explorer says so
-        presenter_maps = maps_from_weights(np.full((1, 1, 3, 3), 1 / 3), ["[CLS]", "日", "[SEP]"])
-        from course_kit.explorer import ExplorerState, Presenter
-
-        summary = Presenter(presenter_maps).draw(ExplorerState()).summary
-        assert "No font on this machine can draw 日" in summary
+    if missing_glyphs(["日"]):  # no CJK font installed: named
+        assert missing_glyphs(["日", "cat"]) == "日"
     else:  # a fallback font draws it
         assert font_for("日", 10) is not primary
 
@@ -1029,35 +1035,35 @@ def test_a_fallback_font_is_used_when_the_first_cannot_draw_a_label(monkeypatch)
 
 def test_viewer_data_carries_the_maps_exactly_enough():
     import base64
+    import zlib
 
-    from course_kit.explorer.interactive import viewer_data
+    from course_kit.explorer.interactive import page_data, viewer_parts
 
     maps = pair_maps()
-    data = viewer_data(maps, layer=1, head=2)
-    assert data["included"] == [0, 1] and (data["layer"], data["head"]) == (1, 2)
-    values = np.frombuffer(base64.b64decode(data["weights"]), dtype="<u2") / 65535
+    info, weights, _ = viewer_parts(maps, layer=1, head=2)  # the live view: 16 bits
+    assert info["included"] == [0, 1] and (info["layer"], info["head"]) == (1, 2)
+    values = np.frombuffer(weights, dtype="<u2") / 65535
     np.testing.assert_allclose(values.reshape(maps.weights.shape), maps.weights, atol=1e-5)
-    assert data["tokens"] == list(maps.tokens) and data["segments"] == [0, 0, 0, 0, 1, 1, 1]
-    small = viewer_data(maps, layer=1, head=0, max_values=100)  # too long: the chosen layer only
-    assert small["included"] == [1]
-    assert len(base64.b64decode(small["weights"])) == 2 * 3 * 7 * 7
+    assert info["tokens"] == list(maps.tokens) and info["segments"] == [0, 0, 0, 0, 1, 1, 1]
+    page = page_data(maps, layer=1, head=2)  # a page: 8 bits (the colour scale's steps)
+    values = np.frombuffer(zlib.decompress(base64.b64decode(page["weights"])), np.uint8) / 255
+    columns = values.reshape(maps.weights.shape).swapaxes(-1, -2)  # stored column by column
+    np.testing.assert_allclose(columns, maps.weights, atol=0.5 / 255)
+    _, small, _ = viewer_parts(maps, layer=1, head=0, max_values=100)  # the chosen layer only
+    assert len(small) == 2 * 3 * 7 * 7
 
 
 def test_tokens_cannot_break_out_of_the_pages_script():
     tokens = ["[CLS]", "</script><script>alert(1)</script>", "&amp;", "[SEP]"]
     maps = maps_from_weights(np.full((1, 1, 4, 4), 0.25), tokens)
     patterns = head_pattern_scores(maps.weights, maps.tokens)
-    page = static_html_page(image_to_png(render_grid(maps.weights).image), maps, patterns, "t",
-                            "attention")
+    page = static_html_page(maps, patterns, "t", text=tokens[1])
     assert "alert(1)</script>" not in page and "<script>alert" not in page
     assert page.lower().count("</script>") == 2  # the viewer's code and its data, nothing else
 
 
-def test_live_view_gets_the_maps_when_opened_and_long_texts_one_layer_at_a_time(minilm):
-    pytest.importorskip("anywidget")
+def test_live_view_gets_the_maps_and_long_texts_one_layer_at_a_time(minilm):
     explorer = AttentionExplorer(*minilm, text="The cat sat.")
-    assert explorer.live_view is None  # nothing built or sent while closed
-    explorer.live_panel.selected_index = 0
     data = explorer.live_view.data
     assert data["seq"] == 6 and data["included"] == list(range(6))
     assert len(explorer.live_view.weights) == 2 * 6 * 12 * 6 * 6  # 16-bit, binary
@@ -1074,6 +1080,16 @@ def test_live_view_gets_the_maps_when_opened_and_long_texts_one_layer_at_a_time(
     np.testing.assert_allclose(
         np.frombuffer(explorer.live_view.weights, "<u2").reshape(12, 512, 512) / 65535,
         explorer.maps.weights[4], atol=1e-5)
+
+
+def test_a_saved_page_at_512_tokens_is_under_3_mb(minilm, tmp_path):
+    text = " ".join(f"Version {i}: the farmer, who had watched the old barn since early morning, "
+                    "wondered whether the animals would ever share the field." for i in range(40))
+    explorer = AttentionExplorer(*minilm, text=text)
+    assert explorer.maps.length == 512
+    path = explorer.save_html(tmp_path / "long.html")
+    assert path.stat().st_size < 3_000_000
+    assert '"included": [0, 1, 2, 3, 4, 5]' in path.read_text(encoding="utf-8")  # every layer
 
 
 def test_live_data_is_bounded_and_thumbnails_keep_row_sums():
@@ -1131,19 +1147,6 @@ def test_lesson_view_is_the_explorers_viewer(minilm):
 
     view = AttentionMapsWidget(*minilm, "Hi there.", parts="layer")
     assert isinstance(view.view, LiveAttentionView) and viewer_script() in view.view._esm
-
-
-def test_model_view_shows_its_two_pieces_side_by_side_and_wraps(explorer):
-    explorer.set_view(view="model", text="The cat sat on the mat.")
-    grid_width, _ = png_size(bytes(explorer.picture.value))
-    map_width, _ = png_size(bytes(explorer.picture_more.value))
-    whole_width, _ = png_size(explorer.current_png())  # the PNG of everything shown
-    assert explorer.picture_more.layout.display is None
-    assert whole_width == grid_width + 12 + map_width
-    assert explorer.picture_box.layout.flex_flow == "row wrap"
-    explorer.set_view(view="head")
-    assert explorer.picture_more.layout.display == "none"
-    assert explorer.current_png() == bytes(explorer.picture.value)
 
 
 # ----- the query/key view --------------------------------------------------------------------

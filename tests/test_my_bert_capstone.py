@@ -162,11 +162,11 @@ def test_the_explorer_takes_my_bert(tokenizer):
     explorer = kit.AttentionExplorer(model, tokenizer, "The cat sat on the mat.")
     library = kit.AttentionExplorer(cl.load_pretrained("minilm"), tokenizer,
                                    "The cat sat on the mat.")
-    for settings in ({"view": "model"}, {"view": "head", "layer": 0, "head": 2},
-                     {"view": "token", "token": 2}, {"view": "patterns"},
-                     {"view": "head", "rollout": True},
-                     {"view": "model", "text": "Is it raining?", "text_pair": "Take an umbrella.",
-                      "pair_filter": "A->B"}):
+    for settings in ({"view": "heatmap"}, {"view": "heatmap", "layer": 0, "head": 2},
+                     {"view": "token", "token": 2}, {"view": "lines"},
+                     {"view": "heatmap", "rollout": True},
+                     {"view": "heatmap", "text": "Is it raining?",
+                      "text_pair": "Take an umbrella.", "pair_filter": "A->B"}):
         explorer.set_view(**settings)
         library.set_view(**settings)
         assert explorer.message == "", explorer.message

@@ -302,3 +302,75 @@ def test_dark_theme_notebook_page(site, served, browser):
         assert not watched.problems, "\n".join(watched.problems)
     finally:
         watched.close()
+
+
+@pytest.mark.parametrize("width", [400, 900])
+def test_the_menu_opens_on_a_narrow_screen_and_nothing_widens_the_page(site, served, browser,
+                                                                        width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{served}/notebooks/03_self_attention.html", wait_until="load")
+        page.locator(".primary-toggle.btn").first.click()  # the menu button the theme shows
+        dialog = page.locator("#pst-primary-sidebar-modal")
+        dialog.wait_for(state="visible", timeout=LOAD_S * 1000)
+        assert dialog.locator("a.reference.internal").count() >= 10  # every notebook
+        page.screenshot(path=str(ARTIFACTS / f"menu-{width}.png"))
+        page.keyboard.press("Escape")
+        if width == 400:  # long inline code wraps: no page scrolls sideways
+            for path in [site / "index.html", *notebook_pages(site)]:
+                page.goto(f"{served}/{path.relative_to(site).as_posix()}", wait_until="load")
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width + 1, f"{path.name} is {wide} px wide at {width} px"
+    finally:
+        context.close()
+
+
+def test_images_have_alt_text_and_the_home_page_links_the_first_notebook(site):
+    import re
+
+    for path in [site / "index.html", *notebook_pages(site)]:
+        for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', path.read_text(encoding="utf-8")):
+            assert alt and "_images/" not in alt and not alt.endswith((".png", ".svg")), (
+                f"{path.name}: an image's alt text is {alt!r}")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a class="reference internal" href="notebooks/00_welcome.html"', home)
+
+
+def test_lessons_embed_their_own_viewer_and_embeds_follow_the_dark_theme(site, served, browser):
+    for stem, parts in (("03_self_attention", "head"), ("04_multi_head_attention", "layer")):
+        page = (site / "_static" / "explorers" / f"{stem}-1.html").read_text(encoding="utf-8")
+        assert f'"parts": "{parts}"' in page, stem  # not the full 6 x 12 explorer
+    watched = Watched(browser, dark=True)
+    try:
+        page = open_page(watched, f"{served}/notebooks/04_multi_head_attention.html")
+        frame_element = page.locator("iframe.course-explorer-frame").first
+        frame_element.scroll_into_view_if_needed()
+        frame = page.frame_locator("iframe.course-explorer-frame").first
+        viewer = frame.locator(".attention-viewer")
+        viewer.wait_for(timeout=LOAD_S * 1000)
+        page.wait_for_timeout(500)
+        assert viewer.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(30, 30, 30)"
+        assert frame.locator(".viewer-thumb").count() == 12  # one layer's heads
+        page.screenshot(path=str(ARTIFACTS / "lesson-embed-dark.png"))
+    finally:
+        watched.close()
+
+
+def test_no_serious_axe_violation_on_the_sites_pages(site, served, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    failures = []
+    for dark in (False, True):
+        watched = Watched(browser, dark=dark)
+        try:
+            for path in [site / "index.html", *notebook_pages(site)]:
+                page = open_page(watched, f"{served}/{path.relative_to(site).as_posix()}")
+                response = Axe().run(page).response
+                failures += [f"{path.name} ({'dark' if dark else 'light'}): {v['id']} "
+                             f"({v['impact']}) at {[n['target'] for n in v['nodes']][:2]}"
+                             for v in response["violations"]
+                             if v["impact"] in ("serious", "critical")]
+        finally:
+            watched.close()
+    assert not failures, "\n".join(failures)

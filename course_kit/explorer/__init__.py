@@ -1,16 +1,15 @@
 """The attention explorer: every head of every layer of a BERT model.
 
-Made of: maps (one forward pass per text), a state (``ExplorerState``: what is shown), pure views
-(``Presenter``: maps + state -> picture and text), NumPy/Pillow pictures, export, and a thin
-ipywidgets widget (``AttentionExplorer``) that binds controls to the state, a browser viewer
-(``static/viewer.js``: the live view, exported pages, and ``AttentionMapsWidget`` for the
-lessons). The widgets, and so ipywidgets, are imported only when first used.
+Made of: maps (one forward pass per text), a state (``ExplorerState``: what is shown), the
+options' views of the maps (``views.py``), one renderer, the browser viewer (``static/viewer.js``:
+the explorer, the lessons' ``AttentionMapsWidget`` and saved pages), one static picture for
+outputs read without JavaScript (``render.static_png``), and export. The widgets, and so
+ipywidgets and anywidget, are imported only when first used.
 """
 
 from .export import check_file_name, save_png, static_html_page, write_static_html
 from .maps import AttentionMaps, compute_attention_maps, maps_from_weights
 from .patterns import HeadPatterns, head_pattern_scores, label_head
-from .present import Link, Presenter, Shown, strongest_links, token_focus
 from .querykey import QueryKeyView, query_key_vectors, query_key_view
 from .render import (
     color_bar,
@@ -18,11 +17,12 @@ from .render import (
     image_to_png,
     render_attention_map,
     render_grid,
+    static_png,
 )
 from .rollout import attention_rollout, renormalize_rows
 from .state import ExplorerState
 from .tables import pattern_table_html
-from .views import PAIR_FILTERS, MapView, select_view
+from .views import PAIR_FILTERS, Link, MapView, select_view, strongest_links, token_focus
 
 __all__ = [
     "PAIR_FILTERS",
@@ -33,9 +33,7 @@ __all__ = [
     "HeadPatterns",
     "Link",
     "MapView",
-    "Presenter",
     "QueryKeyView",
-    "Shown",
     "attention_rollout",
     "check_file_name",
     "color_bar",
@@ -54,6 +52,7 @@ __all__ = [
     "save_png",
     "select_view",
     "static_html_page",
+    "static_png",
     "strongest_links",
     "token_focus",
     "write_static_html",

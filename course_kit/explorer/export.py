@@ -1,7 +1,6 @@
 """Saving what the explorer shows: a PNG file, or one self-contained HTML page (no kernel, no
-internet) with a live viewer (hover, click; its code and the maps inline, see
-``interactive.py``), the view as saved, the layers x heads grid and the head-pattern table as
-pictures that need no script.
+internet) with the live viewer (its code and the maps inline, see ``interactive.py``), the
+static picture for readers without JavaScript, and the head-pattern table.
 
 File names are checked before anything is written: a blank name, a hidden file (".html"), a
 name that leaves the chosen folder, or characters that some file system or encoder cannot take
@@ -16,16 +15,20 @@ import os
 import unicodedata
 from pathlib import Path
 
-from .interactive import interactive_section
+from .interactive import interactive_section, page_data
 from .maps import AttentionMaps
 from .patterns import HeadPatterns
+from .render import static_png
+from .state import ExplorerState
 from .tables import pattern_table_html
+from .views import select_view
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOT_IN_NAMES = '<>:"/\\|?*'  # refused by Windows (and "/" by every system): portable names
 RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                   *(f"LPT{i}" for i in range(1, 10))}
 MAX_NAME_BYTES = 255  # the usual limit of one file name (ext4, APFS, NTFS in UTF-16 units)
+QK_PAGE_TOKENS = 256  # longer texts: a page leaves out the query/key view (1.5 MB more at 512)
 
 
 def check_file_name(name, suffix: str) -> str:
@@ -100,23 +103,28 @@ def save_png(png: bytes, path: str | os.PathLike) -> Path:
     return target
 
 
-def data_url(data: bytes, mime: str) -> str:
-    """``data:`` URL of some bytes: a link that downloads them, with no server behind it."""
-    return f"data:{mime};base64,{base64.b64encode(bytes(data)).decode('ascii')}"
+def export_title(model: str, text: str, layer: int, head: int, rollout: bool = False) -> str:
+    """What a saved picture or page is called: the model, the sentence (cut at 80 characters),
+    the layer and the head (counted from 1)."""
+    shown = text if len(text) <= 80 else text[:79] + "…"
+    where = f"rollout up to layer {layer + 1}" if rollout else f"layer {layer + 1}, head {head + 1}"
+    return f"{model} · “{shown}” · {where}"
 
 
-def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPatterns,
-                     title: str, description: str, view_png: bytes | None = None,
-                     interactive: bool = True, layer: int = 0, head: int = 0,
-                     query_keys=None) -> str:
-    """The text of a standalone page: the live viewer (``interactive``, opening on ``layer`` and
-    ``head``, counted from 0; with ``query_keys`` of that layer, its query/key view), the view
-    shown when saved (``view_png``, with its token labels), the grid as an embedded PNG, the
-    tokens with their places, the table."""
-    live = interactive_section(maps, layer, head, query_keys) if interactive else ""
-    picture = base64.b64encode(bytes(grid_png)).decode("ascii")
-    view = ("<h2>The view when saved</h2>\n<img alt=\"the attention view shown when saved\" "
-            f"src=\"{data_url(view_png, 'image/png')}\">" if view_png else "")
+def static_html_page(maps: AttentionMaps, patterns: HeadPatterns, title: str,
+                     state: ExplorerState | None = None, parts: str = "all",
+                     query_keys=None, **shown) -> str:
+    """The text of a standalone page: the live viewer on ``state`` (the options' view of the
+    maps; with ``query_keys`` of its layer, its query/key view), for readers without JavaScript
+    the one static picture, the tokens with their places, and the head-pattern table.
+    ``shown``: more fields for the viewer (model, text, mode, focus)."""
+    state = state or ExplorerState()
+    view = select_view(maps, state.pair_filter, state.hide_special, state.rollout)
+    if maps.length > QK_PAGE_TOKENS:  # keeps a 512-token page small; the notebook has them
+        query_keys = None
+    data = page_data(maps, state.layer, state.head, parts, query_keys, view,
+                     scale=state.scale, **shown)
+    picture = base64.b64encode(static_png(maps, state, parts)).decode("ascii")
     tokens = " ".join(f"<code>{i + 1}&nbsp;{html.escape(t)}</code>"
                       for i, t in enumerate(maps.tokens))
     note = f"<p><b>Note:</b> {html.escape(maps.note)}</p>" if maps.note else ""
@@ -124,40 +132,45 @@ def static_html_page(grid_png: bytes, maps: AttentionMaps, patterns: HeadPattern
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>{html.escape(title)}</title>
 <style>
-body {{ font-family: sans-serif; margin: 1.5em; color: #1f1f1f; background: #ffffff; }}
-img {{ display: block; max-width: 100%; height: auto; image-rendering: pixelated; }}
-code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; }}
+body {{ font-family: sans-serif; margin: 1.5em; background: Canvas; color: CanvasText; }}
+h1 {{ font-size: 1.5em; overflow-wrap: anywhere; }}
+html[data-theme="dark"] {{ color-scheme: dark; }}
+html[data-theme="dark"] body {{ background: #1e1e1e; color: #e8e8e8; }}
+html[data-theme="light"] {{ color-scheme: light; }}
+html[data-theme="light"] body {{ background: #ffffff; color: #1f1f1f; }}
+img {{ display: block; max-width: 100%; height: auto; }}
+code {{ background: #eef0f3; color: #1f1f1f; padding: 0 2px; overflow-wrap: anywhere; }}
 </style>
 </head>
 <body>
+<main>
 <h1>{html.escape(title)}</h1>
-<p>Shown: {html.escape(description)}. Each small map: rows are the tokens that look, columns
-the tokens they look at; the colour bar gives the weight of each colour. Layers, heads and
-token places are counted from 1.</p>
+<p>Shown: {html.escape(view.description)}. Rows are the tokens that look, columns the tokens
+they look at; hover a cell, or Tab to the map and use the arrow keys, for both tokens and the
+weight. Layers, heads and token places are counted from 1.</p>
 {note}
+{interactive_section(data)}
+<noscript><img alt="{html.escape(title, quote=True)}: the small maps of every head and the chosen
+map" src="data:image/png;base64,{picture}"></noscript>
 <h2>Tokens ({maps.length})</h2>
 <p>{tokens}</p>
-{live}
-{view}
-<h2>Every head of every layer</h2>
-<img alt="attention maps of all layers and heads" src="data:image/png;base64,{picture}">
 <h2>Head patterns</h2>
 {pattern_table_html(patterns)}
+</main>
 </body>
 </html>
 """
 
 
-def write_static_html(path: str | os.PathLike, grid_png: bytes, maps: AttentionMaps,
-                      patterns: HeadPatterns, title: str = "Attention explorer",
-                      description: str = "attention", view_png: bytes | None = None,
-                      interactive: bool = True, layer: int = 0, head: int = 0,
-                      query_keys=None) -> Path:
+def write_static_html(path: str | os.PathLike, maps: AttentionMaps, patterns: HeadPatterns,
+                      title: str = "Attention explorer", state: ExplorerState | None = None,
+                      parts: str = "all", query_keys=None, **shown) -> Path:
     """Write the standalone page to ``path`` (``.html`` added when missing); returns the path."""
     target = checked_target(path, "html")
-    page = static_html_page(grid_png, maps, patterns, title, description, view_png,
-                            interactive, layer, head, query_keys)
+    page = static_html_page(maps, patterns, title, state, parts, query_keys, **shown)
     target.write_text(page, encoding="utf-8")
     return target

@@ -1,26 +1,29 @@
-"""The interactive part of exported pages: the maps, carried inline, and a small viewer written
-in plain JavaScript (``static/viewer.js``) that draws them in the browser, with no kernel and no
-network: pick a layer and head or click a thumbnail, hover a cell for its exact weight,
-switch between the shared 0..1 scale and per-map contrast.
+"""What the browser viewer (``static/viewer.js``) is given: the maps as the options show them,
+their tokens and sizes, and the numbers as bytes.
 
-Weights travel as 16-bit integers (weight x 65535, a step of 1.5e-5), base64-encoded (or as
-raw bytes in the live view). Long texts are bounded: when every layer would take more than
-``MAX_VALUES`` numbers, only the chosen layer is carried in full (12 heads x 512 x 512 is 3.1
-million, about 8 MB of page); every layer still comes as thumbnails (``THUMB`` x ``THUMB``).
+Weights travel as 16-bit integers (weight x 65535, a step of 1.5e-5) to the notebook's live
+view, and as 8-bit integers (weight x 255: the colour scale's 256 steps), deflated and base64
+encoded (each map column by column, which deflates better), in saved pages, so a page of every
+layer at 512 tokens stays under 3 MB. The live
+view is bounded: when every layer would take more than ``max_values`` numbers only the chosen
+layer is sent in full, every layer as thumbnails (``THUMB`` x ``THUMB``).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import zlib
 from importlib import resources
 
 import numpy as np
 
 from .maps import AttentionMaps
 from .render import shrink_map
+from .views import MapView, select_view
 
-MAX_VALUES = 4_000_000  # numbers carried in one page (2 bytes each, 4/3 more in base64)
+MAX_VALUES = 4_000_000  # numbers in one live-view message (16 bits each)
+PAGE_VALUES = 24_000_000  # numbers in one page (8 bits each, deflated): 6 x 12 x 512 x 512 fit
 THUMB = 48  # px: the side of the thumbnails carried for every layer
 
 
@@ -34,6 +37,11 @@ def as_uint16(weights: np.ndarray) -> bytes:
     return np.rint(np.clip(weights, 0.0, 1.0) * 65535).astype("<u2").tobytes()
 
 
+def as_uint8(weights: np.ndarray) -> bytes:
+    """Weights in [0, 1] as 8-bit integers (weight x 255), as bytes."""
+    return np.rint(np.clip(weights, 0.0, 1.0) * 255).astype(np.uint8).tobytes()
+
+
 def carried_layers(maps: AttentionMaps, layer: int, max_values: int) -> list[int]:
     """Every layer when all fit in ``max_values`` numbers, else only ``layer``."""
     per_layer = maps.num_heads * maps.length * maps.length
@@ -41,29 +49,44 @@ def carried_layers(maps: AttentionMaps, layer: int, max_values: int) -> list[int
 
 
 def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
-                 max_values: int = MAX_VALUES, parts: str = "all") -> tuple[dict, bytes, bytes]:
-    """The viewer's description of the maps (JSON-ready), the carried maps and the thumbnails
-    (both as 16-bit bytes; see the top of ``viewer.js``). No queries and keys: see
-    ``query_key_parts``."""
+                 max_values: int = MAX_VALUES, parts: str = "all", view: MapView | None = None,
+                 bits: int = 16, **shown) -> tuple[dict, bytes, bytes]:
+    """The viewer's description (JSON-ready), the carried maps and the thumbnails, as bytes.
+
+    ``view``: the maps as the options show them (default: all of them, raw); a filter's hidden
+    rows and columns are listed and drawn grey. ``shown``: more fields for the viewer (model,
+    text, mode, focus, scale). No queries and keys: see ``query_key_parts``."""
+    view = view or select_view(maps)
+    square = view.square(maps.length)  # (layers, heads, seq, seq)
     included = carried_layers(maps, layer, max_values)
     side = min(THUMB, maps.length)
-    thumbs = shrink_map(maps.weights, side)  # (layers, heads, side, side)
+    thumbs = shrink_map(square, side)  # (layers, heads, side, side)
+    hidden_rows, hidden_cols = view.hidden(maps.length)
+    rollout = view.head_names == ("mean",)
     info = {
         "tokens": list(maps.tokens),
         "segments": [int(s) for s in maps.segments],
-        "layers": maps.num_layers,
-        "heads": maps.num_heads,
+        "layers": square.shape[0],
+        "heads": square.shape[1],
+        "head_names": list(view.head_names),
+        "rollout": rollout,
         "seq": maps.length,
         "included": included,
         "thumb": side,
         "layer": int(layer),
-        "head": int(head),
+        "head": 0 if rollout else int(head),
         "note": maps.note,
         "parts": parts,
+        "hidden_rows": hidden_rows,
+        "hidden_cols": hidden_cols,
+        "description": view.description,
+        "bits": bits,
         "qk_layer": -1,
         "head_size": 0,
+        **shown,
     }
-    return info, as_uint16(maps.weights[included]), as_uint16(thumbs)
+    encode = as_uint8 if bits == 8 else as_uint16
+    return info, encode(square[included]), encode(thumbs)
 
 
 def query_key_parts(layer: int, queries: np.ndarray, keys: np.ndarray) -> tuple[dict, bytes]:
@@ -76,38 +99,32 @@ def query_key_parts(layer: int, queries: np.ndarray, keys: np.ndarray) -> tuple[
     return {"qk_layer": int(layer), "head_size": int(queries.shape[-1])}, values.tobytes()
 
 
-def viewer_data(maps: AttentionMaps, layer: int = 0, head: int = 0,
-                max_values: int = MAX_VALUES, parts: str = "all", query_keys=None) -> dict:
-    """What the viewer needs, as JSON-ready values, the numbers in base64 (for a page).
-    ``query_keys``: (queries, keys) of ``layer``, each (heads, seq, head size), to carry the
-    query/key view of that layer."""
-    info, weights, thumbs = viewer_parts(maps, layer, head, max_values, parts)
-    data = {**info, "weights": base64.b64encode(weights).decode("ascii"),
-            "thumbs": base64.b64encode(thumbs).decode("ascii")}
+def page_data(maps: AttentionMaps, layer: int = 0, head: int = 0, parts: str = "all",
+              query_keys=None, view: MapView | None = None, **shown) -> dict:
+    """What a saved page's viewer needs, JSON-ready: the numbers 8-bit, deflated, in base64.
+    ``query_keys``: (queries, keys) of ``layer``, each (heads, seq, head size)."""
+    info, weights, thumbs = viewer_parts(maps, layer, head, PAGE_VALUES, parts, view, bits=8,
+                                         **shown)
+    seq = maps.length  # each map stored column by column: columns (keys) deflate better
+    columns = np.frombuffer(weights, np.uint8).reshape(-1, seq, seq).transpose(0, 2, 1)
+    data = {**info, "packed": True,
+            "weights": base64.b64encode(zlib.compress(columns.tobytes(), 6)).decode("ascii"),
+            "thumbs": base64.b64encode(zlib.compress(thumbs, 6)).decode("ascii")}
     if query_keys is not None:
         fields, values = query_key_parts(layer, *query_keys)
         data.update(fields, qk=base64.b64encode(values).decode("ascii"))
     return data
 
 
-def _script_safe_json(value) -> str:
+def script_safe_json(value) -> str:
     """JSON that cannot end the <script> element it sits in (a token such as '</script>')."""
     return (json.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("&", "\\u0026"))
 
 
-def interactive_section(maps: AttentionMaps, layer: int = 0, head: int = 0,
-                        query_keys=None) -> str:
-    """HTML of the live viewer: a mount point, the viewer's code and the data, all inline;
-    ``query_keys``: (queries, keys) of ``layer`` for its query/key view."""
-    data = viewer_data(maps, layer, head, query_keys=query_keys)
-    partial = "" if len(data["included"]) == maps.num_layers else (
-        f"<p>The text is long: this page carries the maps of layer {layer + 1} only.</p>")
-    return ("<h2>Explore: hover a cell or a token, click a small map, draw as heatmap or "
-            f"lines</h2>\n{partial}"
-            "<div id=\"attention-viewer\"></div>\n"
-            "<noscript><p>The interactive view needs JavaScript; the pictures below do not."
-            "</p></noscript>\n"
+def interactive_section(data: dict) -> str:
+    """HTML of the live viewer: a mount point, the viewer's code and ``data``, all inline."""
+    return ("<div id=\"attention-viewer\"></div>\n"
             f"<script>\n{viewer_script()}\n</script>\n"
-            f"<script>\nAttentionViewer.mount(document.getElementById('attention-viewer'), "
-            f"{_script_safe_json(data)});\n</script>")
+            f"<script>\nAttentionViewer.load(document.getElementById('attention-viewer'), "
+            f"{script_safe_json(data)});\n</script>")

@@ -1,7 +1,7 @@
-"""The explorer's browser view, reduced for a lesson: a sentence box above one head's map
-(notebook 03) or the maps of one layer (notebook 04). The same viewer (``static/viewer.js``)
-as the explorer's live view and its exported pages, so it looks and answers the same: hover a
-cell for its weight, click a small map to enlarge it, lines, token focus, downloads.
+"""The explorer's viewer, reduced for a lesson: a sentence box above one head's map (notebook
+03) or the maps of one layer (notebook 04). The same viewer (``static/viewer.js``) as the
+explorer and its saved pages, so it looks and answers the same: hover a cell (or Tab to it and
+use the arrow keys) for its weight, click a small map to enlarge it, lines, token focus.
 
 The maps are computed once per text; a layer or head change is drawn in the browser. A text
 longer than ``max_tokens`` is cut, and the view says so in a visible note.
@@ -9,12 +9,15 @@ longer than ``max_tokens`` is cut, and the view says so in a visible note.
 
 from __future__ import annotations
 
+import base64
+
 import ipywidgets as widgets
 
 from .live import LiveAttentionView
 from .maps import AttentionMaps, compute_attention_maps
 from .querykey import encode_for_model, query_key_vectors
-from .render import image_to_png, render_attention_map, render_grid
+from .render import static_png
+from .state import ExplorerState
 
 LESSON_PARTS = ("head", "layer")
 
@@ -35,9 +38,10 @@ class AttentionMapsWidget(widgets.VBox):
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, got {type(text).__name__}")
         self.model, self.tokenizer, self.max_tokens = model, tokenizer, max_tokens
-        self.text_box = widgets.Text(value=text, description="Sentence", continuous_update=False,
-                                     style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="560px", max_width="100%"))
+        self.text_box = widgets.Textarea(value=text, description="Sentence", rows=2,
+                                         continuous_update=False,
+                                         style={"description_width": "initial"},
+                                         layout=widgets.Layout(width="560px", max_width="100%"))
         self.view = LiveAttentionView(parts=parts)
         self.text_box.observe(lambda change: self._load(change["new"]), names="value")
         self.add_class("attention-maps-widget")
@@ -53,7 +57,7 @@ class AttentionMapsWidget(widgets.VBox):
             self.view.show_message(str(error))
             return
         self.view.query_keys = lambda chosen: self.query_keys(chosen)
-        self.view.show(maps, layer, head)
+        self.view.show(maps, layer, head, text=text)
 
     def query_keys(self, layer: int):
         """Every head's queries and keys in ``layer`` (from 0) for the current text, each
@@ -112,14 +116,17 @@ class AttentionMapsWidget(widgets.VBox):
         return self.maps.weights[self.layer, self.head] if self.maps else None
 
     def current_png(self) -> bytes:
-        """A PNG of what is shown, drawn in Python (for tests and files): the chosen head's
-        map, or the heads of the chosen layer with the chosen one framed."""
+        """The static picture of what is shown (for tests, files and readers without
+        JavaScript): the chosen head's map, or the heads of the chosen layer beside it."""
         if self.maps is None:
             raise ValueError(f"nothing to draw: {self.note}")
-        maps = self.maps
-        if self.view.parts == "head":
-            return image_to_png(render_attention_map(
-                self.shown_map(), maps.tokens, title=f"Layer {self.layer + 1}, head "
-                f"{self.head + 1}", row_positions=tuple(range(maps.length))))
-        grid = render_grid(maps.weights[self.layer:self.layer + 1], [str(self.layer + 1)])
-        return image_to_png(grid.with_selection(0, self.head))
+        state = ExplorerState(layer=self.layer, head=self.head)
+        return static_png(self.maps, state, self.view.parts,
+                          f"Layer {self.layer + 1}, head {self.head + 1}")
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, and the static picture for readers without JavaScript."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.maps is not None:
+            bundle["image/png"] = base64.b64encode(self.current_png()).decode("ascii")
+        return bundle

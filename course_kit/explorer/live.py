@@ -1,6 +1,7 @@
-"""The live view: the exported pages' JavaScript viewer (``static/viewer.js``) as a notebook
-widget, built on anywidget (its code ships inside this package: no CDN, no build step). Hovering
-and clicking are answered in the browser, with no round trip to the kernel.
+"""The viewer as a notebook widget: the browser viewer (``static/viewer.js``) on anywidget (its
+code ships inside this package: no CDN, no build step). It draws everything; hovering and
+clicking are answered in the browser, and the choices (layer, head, view, token, colour scale)
+come back to Python through the synced traits below, as Python's choices go to the browser.
 
 Data sent to the browser is bounded: every layer's maps when they fit in ``MAX_LIVE_VALUES``
 numbers, else the chosen layer's only (one layer of 12 heads at 512 tokens: 3.1 million, 6 MB),
@@ -10,11 +11,14 @@ the other layers as small thumbnails; a layer is sent in full when the viewer as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anywidget
 import traitlets
 
 from .interactive import query_key_parts, viewer_parts, viewer_script
 from .maps import AttentionMaps
+from .views import MapView
 
 MAX_LIVE_VALUES = 3_200_000  # 16-bit numbers per message: one 12-head layer at 512 tokens
 PARTS = ("all", "layer", "head")  # every layer / the heads of one layer / one head
@@ -23,29 +27,38 @@ ESM = viewer_script() + """
 export default {
   render({ model, el }) {
     let viewer = null;
-    const choose = (layer, head) => {
-      model.set("layer", layer);
-      model.set("head", head);
+    let own = false;  // a change the viewer itself made: not drawn again
+    const save = (fields) => {
+      own = true;
+      Object.entries(fields).forEach(([key, value]) => model.set(key, value));
       model.save_changes();
+      own = false;
     };
     const draw = () => {
       const data = model.get("data");
       const kept = viewer && viewer.state;
+      if (viewer) viewer.destroy();
       el.replaceChildren();
       viewer = null;
       if (!data || !data.seq) {
         el.textContent = (data && data.message) || "No maps to show.";
-        el.style.cssText = "background:#fff;color:#1f1f1f;padding:4px 8px";
+        el.setAttribute("role", "status");
+        el.style.cssText = "padding:4px 8px";
         return;
       }
       const full = Object.assign({}, data, {  // the choice as it is now, not as first sent
         weights: model.get("weights"), thumbs: model.get("thumbs"), qk: model.get("qk"),
-        layer: model.get("layer"), head: model.get("head") });
+        layer: model.get("layer"), head: model.get("head"), mode: model.get("mode"),
+        focus: model.get("focus"), scale: model.get("scale") });
+      const state = kept ? Object.assign({}, kept, { mode: full.mode, focus: full.focus,
+                                                     scale: full.scale }) : null;
       viewer = window.AttentionViewer.mount(el, full, {
-        parts: model.get("parts"), state: kept, onSelect: choose,
-        request: (layer) => { if (model.get("layer") !== layer) choose(layer, model.get("head")); },
+        parts: model.get("parts"), state: state,
+        onSelect: (layer, head) => save({ layer, head }),
+        onState: (shown) => save(shown),
+        request: (layer) => { if (model.get("layer") !== layer) save({ layer }); },
         requestQK: model.get("has_qk") ? (layer) => {
-          if (model.get("want_qk") !== layer) { model.set("want_qk", layer); model.save_changes(); }
+          if (model.get("want_qk") !== layer) save({ want_qk: layer });
         } : null,
       });
     };
@@ -59,10 +72,21 @@ export default {
     model.on("change:data", draw);
     model.on("change:layer change:head", () => {
       const data = model.get("data");
-      if (viewer && data && data.included && data.included.includes(model.get("layer"))) {
+      if (!own && viewer && data && data.included && data.included.includes(model.get("layer"))) {
         viewer.select(model.get("layer"), model.get("head"), true);
       }
     });
+    model.on("change:mode change:focus change:scale", () => {
+      if (!own && viewer) viewer.apply({ mode: model.get("mode"), focus: model.get("focus"),
+                                         scale: model.get("scale") });
+    });
+    model.on("change:saved", () => {  // a file Python wrote: the browser downloads it too
+      const bytes = model.get("saved");
+      if (bytes && bytes.byteLength) {
+        window.AttentionViewer.saveFile(model.get("saved_name"), new Blob([bytes]));
+      }
+    });
+    return () => { if (viewer) viewer.destroy(); };
   },
 };
 """
@@ -86,9 +110,14 @@ class LiveAttentionView(anywidget.AnyWidget):
     parts = traitlets.Unicode("all").tag(sync=True)
     layer = traitlets.Int(0).tag(sync=True)
     head = traitlets.Int(0).tag(sync=True)
+    mode = traitlets.Unicode("heatmap").tag(sync=True)  # heatmap, lines, token, qk
+    focus = traitlets.Int(0).tag(sync=True)  # the token of the token-focus and query/key views
+    scale = traitlets.Unicode("shared").tag(sync=True)  # shared or per-map
     qk = traitlets.Bytes(b"").tag(sync=True)  # queries then keys of data["qk_layer"]
     has_qk = traitlets.Bool(False).tag(sync=True)  # whether query_keys is set
     want_qk = traitlets.Int(-1).tag(sync=True)  # the layer whose queries and keys are asked
+    saved = traitlets.Bytes(b"").tag(sync=True)  # a file written by Python, to download
+    saved_name = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, parts: str = "all", max_values: int = MAX_LIVE_VALUES, **kwargs):
         if parts not in PARTS:
@@ -96,6 +125,8 @@ class LiveAttentionView(anywidget.AnyWidget):
         super().__init__(parts=parts, **kwargs)
         self.max_values = max_values
         self._maps: AttentionMaps | None = None
+        self._view: MapView | None = None
+        self._shown: dict = {}
         self._sending = False
         self._query_keys = None
         self._qk_layer, self._qk_head_size = -1, 0  # what the vectors in ``qk`` are
@@ -119,13 +150,23 @@ class LiveAttentionView(anywidget.AnyWidget):
         """The maps shown (None before the first text, or after a refused one)."""
         return self._maps
 
-    def show(self, maps: AttentionMaps, layer: int | None = None, head: int | None = None) -> None:
-        """Send ``maps`` (a new text), showing ``layer`` and ``head`` (kept when None)."""
+    def show(self, maps: AttentionMaps, layer: int | None = None, head: int | None = None,
+             view: MapView | None = None, **shown) -> None:
+        """Send ``maps`` (a new text), or a new ``view`` of them (filters, rollout), showing
+        ``layer`` and ``head`` (kept when None). ``shown``: fields for the viewer (model,
+        text)."""
         layer = min(self.layer if layer is None else layer, maps.num_layers - 1)
         head = min(self.head if head is None else head, maps.num_heads - 1)
-        self._maps = maps
-        self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
+        if maps is not self._maps:
+            self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
+        self._maps, self._view, self._shown = maps, view, shown
         self._send_maps(layer, head)
+
+    def offer(self, path: Path) -> None:
+        """Have the browser download the file at ``path`` (as a Blob URL, made there)."""
+        self.saved = b""  # the same bytes twice are still a new download
+        with self.hold_sync():
+            self.saved_name, self.saved = path.name, path.read_bytes()
 
     def show_message(self, text: str) -> None:
         """Show a sentence instead of maps (an empty text, ...)."""
@@ -135,11 +176,12 @@ class LiveAttentionView(anywidget.AnyWidget):
             self.data = {"message": text}
 
     def _send_maps(self, layer: int, head: int) -> None:
-        info, weights, thumbs = viewer_parts(self._maps, layer, head, self.max_values, self.parts)
+        info, weights, thumbs = viewer_parts(self._maps, layer, head, self.max_values, self.parts,
+                                             self._view, **self._shown)
         self._sending = True
         try:
             with self.hold_sync():  # one message: the browser never sees data and numbers apart
-                self.layer, self.head = layer, head
+                self.layer, self.head = layer, info["head"]  # rollout: one "head", the mean
                 self.weights, self.thumbs = weights, thumbs
                 self.data = {**info, **self._qk_fields}
         finally:
@@ -177,5 +219,5 @@ class LiveAttentionView(anywidget.AnyWidget):
         if not 0 <= change["new"] < self._maps.num_layers:
             raise ValueError(f"layer must be between 0 and {self._maps.num_layers - 1}, "
                              f"got {change['new']}")
-        self._send_maps(change["new"], min(self.head, self._maps.num_heads - 1))
+        self._send_maps(change["new"], min(self.head, self.data.get("heads", 1) - 1))
 

@@ -1,6 +1,7 @@
-"""Pictures of attention drawn with NumPy and Pillow: one map with token labels, a grid of
-small maps, a colour bar with real values, PNG bytes. One image per redraw, no plotting library,
-so a click redraws quickly.
+"""The explorer's one static picture, for outputs read without JavaScript (GitHub, nbviewer,
+``current_png()``, a page's <noscript>): ``static_png`` draws the grid of small maps and the chosen
+map with token labels and a colour bar, with NumPy and Pillow. Everything interactive is drawn
+by the browser viewer (``static/viewer.js``).
 
 Colour scale: by default one shared scale from 0 (white) to 1 (dark blue) for every map, so a
 weight of 0.03 looks pale wherever it is and uniform attention looks uniform; ``vmax=None``
@@ -15,9 +16,14 @@ import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from .maps import AttentionMaps
+    from .state import ExplorerState
 
 # Colour scale: white (no attention) to dark blue (the top of the scale).
 _ANCHORS = np.array([[255, 255, 255], [205, 225, 243], [115, 168, 216], [40, 96, 170],
@@ -266,9 +272,7 @@ def color_bar(height: int, vmax: float, caption: str = "") -> Image.Image:
 
 def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
                          cell: int | None = None, max_extent: int = 420,
-                         vmax: float | None = SHARED_VMAX, highlight_rows=(), highlight_cols=(),
-                         highlight_cell: tuple[int, int] | None = None,
-                         cell_text=None, row_positions=None, col_positions=None,
+                         vmax: float | None = SHARED_VMAX, row_positions=None, col_positions=None,
                          row_divider: int | None = None, col_divider: int | None = None,
                          bar: bool = True, bar_caption: str = "weight") -> Image.Image:
     """A heatmap of a (rows, cols) matrix with labels on both axes and a colour bar, as a PIL
@@ -282,7 +286,7 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
     label shows the token's place in the text (counted from 1) when labels are thinned or
     when ``row_positions`` / ``col_positions`` (indices in the text, counted from 0) skip
     tokens. ``row_divider`` / ``col_divider``: the first row / column of sentence B, marked
-    by a line. ``cell_text`` (rows x cols strings) is written in the cells. NaN is refused.
+    by a line. NaN is refused.
     """
     matrix = np.asarray(weights, dtype=np.float32)
     if matrix.ndim != 2:
@@ -322,35 +326,13 @@ def render_attention_map(weights, row_labels, col_labels=None, title: str = "",
     draw = ImageDraw.Draw(image)
     if title:
         draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font_for(title, TITLE_SIZE))
-    if cell_text is not None:
-        _write_in_cells(draw, matrix, cell_text, left, top, cw, ch, top_value)
     if row_divider is not None and 0 < row_divider < rows:
         y = top + row_divider * ch
         draw.line((left - 6, y - 1, left + heat.width + 2, y - 1), fill=DIVIDER, width=2)
     if col_divider is not None and 0 < col_divider < cols:
         x = left + col_divider * cw
         draw.line((x - 1, top - 6, x - 1, top + heat.height + 2), fill=DIVIDER, width=2)
-    for r in highlight_rows:
-        draw.rectangle((left - 1, top + r * ch - 1, left + heat.width, top + (r + 1) * ch),
-                       outline=HIGHLIGHT)
-    for c in highlight_cols:
-        draw.rectangle((left + c * cw - 1, top - 1, left + (c + 1) * cw, top + heat.height),
-                       outline=HIGHLIGHT)
-    if highlight_cell is not None:
-        r, c = highlight_cell
-        draw.rectangle((left + c * cw - 2, top + r * ch - 2, left + (c + 1) * cw + 1,
-                        top + (r + 1) * ch + 1), outline=HIGHLIGHT, width=2)
     return image
-
-
-def _write_in_cells(draw, matrix, cell_text, left, top, cw, ch, top_value) -> None:
-    """Short texts centred in the cells, light on dark cells and dark on light ones."""
-    font = get_font(max(7, min(LABEL_SIZE, min(cw, ch) // 3)))
-    for r, row in enumerate(cell_text):
-        for c, text in enumerate(row):
-            dark = top_value > 0 and matrix[r, c] / top_value > 0.55
-            center = (left + c * cw + cw / 2, top + r * ch + ch / 2)
-            draw.text(center, str(text), fill="white" if dark else TEXT, font=font, anchor="mm")
 
 
 @dataclass(frozen=True)
@@ -430,40 +412,6 @@ def render_grid(weights, layer_names=None, head_names=None, thumb: int | None = 
     return GridPicture(image, left, top, thumb, pitch)
 
 
-def message_image(text: str, width: int = 480) -> Image.Image:
-    """A plain picture carrying a message (shown instead of maps when there is nothing to draw)."""
-    font = get_font(TITLE_SIZE)
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and text_width(candidate, TITLE_SIZE) > width - 2 * MARGIN:
-            lines.append(line)
-            candidate = word
-        line = candidate
-    lines.append(line)
-    image = Image.new("RGB", (width, 2 * MARGIN + (TITLE_SIZE + 4) * len(lines)), "white")
-    draw = ImageDraw.Draw(image)
-    for i, text_line in enumerate(lines):
-        draw.text((MARGIN, MARGIN + i * (TITLE_SIZE + 4)), text_line, fill=TEXT, font=font)
-    return image
-
-
-def stack(images, horizontal: bool = False, gap: int = 12) -> Image.Image:
-    """Put pictures one under the other (or side by side), on white."""
-    images = list(images)
-    gaps = gap * (len(images) - 1)
-    if horizontal:
-        size = (sum(i.width for i in images) + gaps, max(i.height for i in images))
-    else:
-        size = (max(i.width for i in images), sum(i.height for i in images) + gaps)
-    canvas = Image.new("RGB", size, "white")
-    offset = 0
-    for image in images:
-        canvas.paste(image, (offset, 0) if horizontal else (0, offset))
-        offset += (image.width if horizontal else image.height) + gap
-    return canvas
-
-
 def _fixed_palette() -> Image.Image:
     """256 colours that cover every picture drawn here: the colour scale, greys, the highlight."""
     scale = COLORS[np.linspace(0, 255, 150).round().astype(int)]  # (150, 3)
@@ -497,3 +445,48 @@ def head_view_png(weights, tokens, title: str = "", vmax: float | None = SHARED_
     """PNG bytes of one head's (seq, seq) map with its tokens on both axes and a colour bar
     (shared 0..1 scale; ``vmax=None`` for per-map contrast)."""
     return image_to_png(render_attention_map(weights, tokens, title=title, vmax=vmax))
+
+
+def divider(segments: np.ndarray, positions: np.ndarray) -> int | None:
+    """Index (in ``positions``) of the first token of sentence B, when both sentences are there."""
+    shown = segments[positions]
+    if not (shown == 0).any() or not (shown == 1).any():
+        return None
+    return int(np.argmax(shown == 1))
+
+
+def static_png(maps: AttentionMaps, state: ExplorerState, parts: str = "all",
+               title: str = "") -> bytes:
+    """The explorer's one static picture of ``state``: the small maps (``parts`` "all": every
+    layer; "layer": the chosen layer's heads; "head": none) beside the chosen map, as the
+    options (filter, hidden [CLS]/[SEP], rollout, colour scale) show them; ``title`` above."""
+    from .views import select_view
+
+    state.check_against(maps)
+    view = select_view(maps, state.pair_filter, state.hide_special, state.rollout)
+    head = 0 if state.rollout else state.head
+    name = (f"Rollout up to layer {state.layer + 1}" if state.rollout
+            else f"Layer {state.layer + 1}, head {state.head + 1}")
+    pieces = [render_attention_map(
+        view.weights[state.layer, head], view.row_tokens, view.col_tokens, title=name,
+        max_extent=560 if parts == "head" else 420, vmax=state.vmax,
+        row_positions=tuple(view.row_positions), col_positions=tuple(view.col_positions),
+        row_divider=divider(maps.segments, view.row_positions),
+        col_divider=divider(maps.segments, view.col_positions))]
+    if parts != "head":
+        layers = range(view.weights.shape[0]) if parts == "all" else [state.layer]
+        grid = render_grid(view.weights[list(layers)], [str(i + 1) for i in layers],
+                           list(view.head_names), vmax=state.vmax)
+        pieces.insert(0, grid.with_selection(state.layer if parts == "all" else 0, head))
+    band = TITLE_SIZE + 2 * MARGIN if title else 0
+    width = max(sum(p.width for p in pieces) + 12 * (len(pieces) - 1),
+                text_width(title, TITLE_SIZE) + 2 * MARGIN)
+    image = Image.new("RGB", (width, band + max(p.height for p in pieces)), "white")
+    if title:
+        ImageDraw.Draw(image).text((MARGIN, MARGIN), title, fill=TEXT,
+                                   font=font_for(title, TITLE_SIZE))
+    x = 0
+    for piece in pieces:
+        image.paste(piece, (x, band))
+        x += piece.width + 12
+    return image_to_png(image)

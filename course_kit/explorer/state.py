@@ -1,7 +1,7 @@
 """What the explorer shows, as one small value: the view, the layer, head and token, the options.
 
-The widget's controls are bound to an ``ExplorerState``; the pictures and texts are computed from
-the maps and the state alone (``present.py``), so they can be tested without any widget.
+The explorer's controls (its own and the browser viewer's) together hold one ``ExplorerState``;
+the static picture and the viewer's data are computed from the maps and the state alone.
 Layers, heads and tokens are indices counted from 0 here (as in ``out.attentions[layer]``);
 everything shown to a reader counts from 1.
 """
@@ -14,12 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .maps import AttentionMaps
-from .patterns import SHARE_NAMES
 from .views import PAIR_FILTERS
 
-VIEWS = {"model": "Model view", "head": "Head view", "token": "Token focus",
-         "patterns": "Head patterns"}
-SCORES = ("label",) + SHARE_NAMES + ("broadness",)
+VIEWS = {"heatmap": "heatmap", "lines": "lines", "token": "token focus", "qk": "query/key"}
 SCALES = {"shared": "shared 0..1", "per-map": "per-map contrast"}
 
 
@@ -28,20 +25,18 @@ class ExplorerState:
     """One setting of the explorer. ``scale``: "shared" (one 0..1 colour scale for every map,
     so uniform attention looks uniform) or "per-map" (each map's largest value darkest)."""
 
-    view: str = "model"
+    view: str = "heatmap"
     layer: int = 0
     head: int = 0
     token: int = 0
     pair_filter: str = "all"
     hide_special: bool = False
     rollout: bool = False
-    score: str = "label"
     scale: str = "shared"
 
     def __post_init__(self) -> None:
         _one_of("view", self.view, VIEWS)
         _one_of("pair_filter", self.pair_filter, PAIR_FILTERS)
-        _one_of("score", self.score, SCORES)
         _one_of("scale", self.scale, SCALES)
         for name in ("layer", "head", "token"):
             value = getattr(self, name)

@@ -85,15 +85,3 @@ def pattern_table_html(patterns: HeadPatterns, selected: tuple[int, int] | None 
             f"color:{INK}'>{''.join(rows)}</table><p style='font-size:11px;color:{INK}'>{legend}"
             "<br>Number under the label: the share of attention that goes to that pattern (for "
             "broad and mixed heads: entropy / log(length)).</p></div>")
-
-
-def links_html(links, heading: str) -> str:
-    """A short ordered list: 'looking token (place) -> token looked at (place): weight'.
-
-    ``links``: ``Link`` objects (see ``present``), places counted from 1 in the text.
-    """
-    items = "".join(
-        f"<li>{code(link.source_token)} ({link.source}) &rarr; {code(link.target_token)} "
-        f"({link.target}): {link.weight:.3f}</li>" for link in links
-    )
-    return f"<b>{html.escape(heading)}</b><ol style='margin:2px 0'>{items}</ol>"

@@ -1,13 +1,16 @@
-"""AttentionExplorer: a thin widget that binds standard ipywidgets controls to an
-``ExplorerState`` and shows what ``Presenter.draw(state)`` gives (no JavaScript of its own, no
-CDN), so it works in JupyterLab, Notebook 7, VS Code and Colab.
+"""AttentionExplorer: the browser viewer (``live.py``, ``static/viewer.js``) in front, with the
+controls that need Python around it: the model, the text (or a sentence pair), the options that
+change the maps (sentence-pair filter, hidden [CLS]/[SEP], rollout) and saving to files.
 
-The maps are computed once per text (``compute_attention_maps``); models are found and loaded by
-``models.py``; every control change redraws one Pillow image from the maps and the state.
+Python computes the data (maps once per text, the options' view of them, query/key vectors
+when asked) and holds the state; the viewer draws everything and sends its choices (layer,
+head, view, token, colour scale) back. For readers without JavaScript (GitHub, nbviewer) the
+saved output carries the one static picture (``render.static_png``).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from pathlib import Path
@@ -16,22 +19,20 @@ import ipywidgets as widgets
 
 from course_lib.pretrained import load_tokenizer
 
-from .export import checked_target, data_url, path_in_folder, save_png, write_static_html
+from .export import checked_target, export_title, path_in_folder, save_png, write_static_html
+from .live import LiveAttentionView
 from .maps import AttentionMaps, compute_attention_maps
 from .models import CHOICE_NAMES, GIVEN, MINILM, available_choices, load_choice
-from .patterns import HeadPatterns
-from .present import Presenter
+from .patterns import HeadPatterns, head_pattern_scores
 from .querykey import encode_for_model, query_key_vectors
-from .render import image_to_png, message_image
-from .state import SCALES, SCORES, VIEWS, ExplorerState
-from .tables import card, code, note_html
-from .views import MapView
+from .render import static_png
+from .state import SCALES, ExplorerState
+from .tables import card, code, note_html, pattern_table_html
+from .views import MapView, select_view
 
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 FILTER_LABELS = {"all": "all", "A->A": "A→A", "A->B": "A→B", "B->A": "B→A", "B->B": "B→B"}
 WRAP = {"flex_flow": "row wrap", "align_items": "center"}  # rows wrap on narrow screens
-LIVE_TITLE = ("Live view: hover a cell for its weight, click a small map, lines, token focus, "
-              "query/key (drawn in the browser)")
 
 
 class AttentionExplorer(widgets.VBox):
@@ -40,8 +41,8 @@ class AttentionExplorer(widgets.VBox):
     ``AttentionExplorer()`` uses the shipped pretrained MiniLM; or pass ``model`` (a course
     BertModel) with its ``tokenizer``. Drive it from Python with ``set_view(...)``; layers,
     heads and tokens are counted from 0 there (as in ``out.attentions[layer]``), while the
-    controls, lists and pictures count from 1, as papers do. ``current_png()`` is the picture
-    shown; ``save_png(path)`` and ``save_html(path)`` write it (or a standalone page) to a file.
+    view counts from 1, as papers do. ``current_png()`` is the static picture of what is shown;
+    ``save_png(path)`` and ``save_html(path)`` write it (or a standalone page) to a file.
     ``export_folder``: where the PNG / HTML page buttons write (default: the working folder).
     """
 
@@ -62,9 +63,10 @@ class AttentionExplorer(widgets.VBox):
             raise TypeError("a tokenizer was given without a model: pass both, or neither")
         self.max_tokens = max_tokens
         self.export_folder = export_folder
-        self._presenter: Presenter | None = None
+        self._maps: AttentionMaps | None = None
+        self._patterns: HeadPatterns | None = None
+        self._views: dict[tuple, MapView] = {}
         self._holding = False
-        self._tallest = 0  # px: the tallest picture shown for this text
         self.message = ""
         self._build_controls(choices, text, text_pair)
         self._safely(self._load_model, self.model_choice.value)
@@ -75,37 +77,23 @@ class AttentionExplorer(widgets.VBox):
         wide = {"description_width": "initial"}
         self.model_choice = widgets.Dropdown(
             options=[(CHOICE_NAMES[key], key) for key in choices], description="Model",
-            style=wide, layout=widgets.Layout(width="300px"))
-        self.view_select = widgets.ToggleButtons(
-            options=[(label, key) for key, label in VIEWS.items()], value="model",
-            style={"button_width": "120px"})
-        self.text_box = widgets.Text(  # Enter (or leaving the box) shows the new text
-            value=text, description="Sentence A", continuous_update=False, style=wide,
-            layout=widgets.Layout(width="460px", max_width="100%"))
-        self.pair_box = widgets.Text(
+            style=wide, layout=widgets.Layout(width="300px", max_width="100%"))
+        self.text_box = widgets.Textarea(  # Show (or leaving the box) shows the new text
+            value=text, description="Sentence A", continuous_update=False, rows=2, style=wide,
+            layout=widgets.Layout(width="95%", max_width="640px"))  # the box inherits it
+        self.pair_box = widgets.Textarea(
             value=text_pair or "", description="Sentence B", placeholder="optional",
-            continuous_update=False, style=wide,
-            layout=widgets.Layout(width="340px", max_width="100%"))
+            continuous_update=False, rows=1, style=wide,
+            layout=widgets.Layout(flex="1 1 300px", max_width="560px"))
         self.show_button = widgets.Button(description="Show", button_style="primary",
                                           layout=widgets.Layout(width="70px"))
-        self.layer_select = widgets.Dropdown(description="Layer", style=wide,
-                                             layout=widgets.Layout(width="110px"))
-        self.head_select = widgets.Dropdown(description="Head", style=wide,
-                                            layout=widgets.Layout(width="110px"))
-        self.token_select = widgets.Dropdown(description="Token", style=wide,
-                                             layout=widgets.Layout(width="220px"))
-        self.score_select = widgets.Dropdown(options=SCORES, value="label", description="Score",
-                                             style=wide, layout=widgets.Layout(width="170px"))
-        self.scale_select = widgets.Dropdown(
-            options=[(label, key) for key, label in SCALES.items()], value="shared",
-            description="Colours", style=wide, layout=widgets.Layout(width="230px"))
         self.pair_filter = widgets.ToggleButtons(
             options=[(label, key) for key, label in FILTER_LABELS.items()], value="all",
             description="Sentence pair", style={"button_width": "56px", **wide})
         self.hide_special = widgets.Checkbox(value=False, description="hide [CLS]/[SEP]",
-                                             indent=False, layout=widgets.Layout(width="140px"))
+                                             indent=False, layout=widgets.Layout(width="150px"))
         self.rollout = widgets.Checkbox(value=False, description="rollout", indent=False,
-                                        layout=widgets.Layout(width="80px"))
+                                        layout=widgets.Layout(width="90px"))
         self.file_stem = widgets.Text(value="attention", description="Save as", style=wide,
                                       layout=widgets.Layout(width="220px"))
         self.save_png_button = widgets.Button(description="PNG", icon="download",
@@ -114,38 +102,23 @@ class AttentionExplorer(widgets.VBox):
                                                layout=widgets.Layout(width="110px"))
         self.export_status = widgets.HTML()
         self.status = widgets.HTML()
-        # Drawn at its natural size (never stretched: no blur); wide pictures scroll.
-        # Two pieces (the model view's grid and enlarged map) sit side by side and wrap.
-        self.picture = widgets.Image(format="png")
-        self.picture_more = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-        self.picture_box = widgets.Box([self.picture, self.picture_more], layout=widgets.Layout(
-            overflow="auto", max_width="100%", align_items="flex-start", flex_flow="row wrap",
-            grid_gap="12px"))
-        self._composite = None  # the whole picture shown, as one image (for current_png)
-        self._composite_png: bytes | None = None
-        self.details = widgets.HTML()
-        # The live view (anywidget): built when first opened, so a closed one costs nothing.
-        self.live_panel = widgets.Accordion(
-            children=[widgets.HTML(card("Open to load the live view."))],
-            titles=(LIVE_TITLE,))
-        self.live_panel.selected_index = None
-        self.live_view = None
+        self.live_view = LiveAttentionView(parts="all")
+        self.patterns_html = widgets.HTML()
+        self.patterns_panel = widgets.Accordion(
+            children=[self.patterns_html],
+            titles=("Head patterns: every head's pattern and share, as a table",))
+        self.patterns_panel.selected_index = None
         # CSS classes: stable handles for browser tests and for styling.
         self.add_class("attention-explorer")
-        self.layer_select.add_class("explorer-layer")
-        self.head_select.add_class("explorer-head")
-        self.picture.add_class("explorer-picture")
-        self.picture_more.add_class("explorer-picture-more")
-        self.live_panel.add_class("explorer-live")
+        self.live_view.add_class("explorer-live")
         self.text_box.add_class("explorer-text-a")
         self.pair_box.add_class("explorer-text-b")
         self.save_png_button.add_class("explorer-save-png")
+        self.save_html_button.add_class("explorer-save-html")
         self.status.add_class("explorer-status")
-        self.details.add_class("explorer-details")
+        self.patterns_panel.add_class("explorer-patterns")
 
-        for control in (self.view_select, self.layer_select, self.head_select, self.token_select,
-                        self.score_select, self.scale_select, self.pair_filter,
-                        self.hide_special, self.rollout):
+        for control in (self.pair_filter, self.hide_special, self.rollout):
             control.observe(self._on_option, names="value")
         self.model_choice.observe(self._on_model, names="value")
         self.text_box.observe(self._on_text, names="value")
@@ -153,51 +126,32 @@ class AttentionExplorer(widgets.VBox):
         self.show_button.on_click(lambda _: self._safely(self._load_text))
         self.save_png_button.on_click(lambda _: self._save_from_button("png"))
         self.save_html_button.on_click(lambda _: self._save_from_button("html"))
-        self.live_panel.observe(lambda _: self._safely(self._update_live), names="selected_index")
 
         def row(children):
             return widgets.HBox(children, layout=widgets.Layout(**WRAP))
 
         self.children = [
-            row([self.model_choice, self.view_select]),
-            row([self.text_box, self.pair_box, self.show_button]),
-            row([self.layer_select, self.head_select, self.token_select, self.score_select,
-                 self.scale_select, self.hide_special, self.rollout]),
-            row([self.pair_filter]),
+            self.model_choice,
+            self.status,
+            self.text_box,
+            row([self.pair_box, self.show_button]),
+            row([self.hide_special, self.rollout, self.pair_filter]),
+            self.live_view,
+            self.patterns_panel,
             row([self.file_stem, self.save_png_button, self.save_html_button,
                  self.export_status]),
-            self.status,
-            self.picture_box,
-            self.details,
-            self.live_panel,
         ]
 
     # ----- the state the controls hold -----------------------------------------------------
 
     @property
     def state(self) -> ExplorerState:
-        """What the controls are set to now, as one value."""
+        """What the controls and the viewer are set to now, as one value."""
+        live = self.live_view
         return ExplorerState(
-            view=self.view_select.value, layer=self.layer_select.value or 0,
-            head=self.head_select.value or 0, token=self.token_select.value or 0,
+            view=live.mode, layer=live.layer, head=live.head, token=live.focus,
             pair_filter=self.pair_filter.value, hide_special=self.hide_special.value,
-            rollout=self.rollout.value, score=self.score_select.value,
-            scale=self.scale_select.value)
-
-    def _show_state(self, state: ExplorerState) -> None:
-        """Set every control to ``state`` without a redraw per control."""
-        was_holding, self._holding = self._holding, True
-        try:
-            pairs = [(self.view_select, state.view), (self.pair_filter, state.pair_filter),
-                     (self.score_select, state.score), (self.scale_select, state.scale),
-                     (self.hide_special, state.hide_special), (self.rollout, state.rollout)]
-            if self._presenter is not None:  # without a valid text there are no layers to pick
-                pairs += [(self.layer_select, state.layer), (self.head_select, state.head),
-                          (self.token_select, state.token)]
-            for control, value in pairs:
-                control.value = value
-        finally:
-            self._holding = was_holding
+            rollout=self.rollout.value, scale=live.scale)
 
     # ----- the Python interface ------------------------------------------------------------
 
@@ -205,19 +159,19 @@ class AttentionExplorer(widgets.VBox):
                  text: str | None = None, text_pair: str | None = None,
                  view: str | None = None, token: int | None = None,
                  pair_filter: str | None = None, hide_special: bool | None = None,
-                 rollout: bool | None = None, score: str | None = None,
-                 model: str | None = None, scale: str | None = None) -> None:
-        """Change what is shown, as the controls do, then redraw once.
+                 rollout: bool | None = None, model: str | None = None,
+                 scale: str | None = None) -> None:
+        """Change what is shown, as the controls do.
 
-        layer, head, token: indices from 0. view: "model", "head", "token" or "patterns".
-        pair_filter: "all", "A->A", "A->B", "B->A", "B->B". scale: "shared" (one 0..1 colour
-        scale, the default) or "per-map" (contrast per map). model: a key of
+        layer, head, token: indices from 0. view: "heatmap", "lines", "token" (token focus) or
+        "qk" (query/key). pair_filter: "all", "A->A", "A->B", "B->A", "B->B". scale: "shared"
+        (one 0..1 colour scale, the default) or "per-map" (contrast per map). model: a key of
         ``model_choices``. Text problems (empty, too long, ...) are shown as a message, like
         in the widget; wrong arguments raise an error naming the rule.
         """
         changes = {"layer": layer, "head": head, "token": token, "view": view,
                    "pair_filter": pair_filter, "hide_special": hide_special,
-                   "rollout": rollout, "score": score, "scale": scale}
+                   "rollout": rollout, "scale": scale}
         self.state.replace(**changes)  # types and names checked before anything changes
         if model is not None and model not in self.model_choices:
             raise ValueError(f"model must be one of {self.model_choices}, got {model!r}")
@@ -229,22 +183,25 @@ class AttentionExplorer(widgets.VBox):
         try:
             if model is not None and model != self.model_choice.value:
                 self.model_choice.value = model
-                self._safely(self._load_model, model, redraw=False)
-            new_text = text is not None and text != self.text_box.value
-            new_pair = text_pair is not None and text_pair != self.pair_box.value
+                self._safely(self._load_model, model, send=False)
+            new_text = ((text is not None and text != self.text_box.value)
+                        or (text_pair is not None and text_pair != self.pair_box.value))
             if text is not None:
                 self.text_box.value = text
             if text_pair is not None:
                 self.pair_box.value = text_pair
-            if new_text or new_pair:
-                self._safely(self._load_text, redraw=False)
+            if new_text:
+                self._safely(self._load_text, send=False)
             wanted = self.state.replace(**changes)  # on the new text's maps, if any
-            if self._presenter is not None:
-                wanted.check_against(self._presenter.maps)
-            self._show_state(wanted)
+            if self._maps is not None:
+                wanted.check_against(self._maps)
+            self.pair_filter.value = wanted.pair_filter
+            self.hide_special.value = wanted.hide_special
+            self.rollout.value = wanted.rollout
         finally:
             self._holding = False
-            self._safely(self._redraw)  # also after a refused value: show what is now set
+        if self._maps is not None:
+            self._safely(self._show, wanted)
 
     @property
     def model_choices(self) -> list[str]:
@@ -254,55 +211,70 @@ class AttentionExplorer(widgets.VBox):
     @property
     def maps(self) -> AttentionMaps | None:
         """All the maps of the current text (None when there is no valid text)."""
-        return self._presenter.maps if self._presenter else None
+        return self._maps
 
     @property
     def patterns(self) -> HeadPatterns | None:
         """Pattern scores and labels of every head for the current text."""
-        return self._presenter.patterns if self._presenter else None
+        return self._patterns
 
     @property
     def tokens(self) -> tuple[str, ...]:
         return self.maps.tokens if self.maps else ()
 
+    @property
+    def model_name(self) -> str:
+        return CHOICE_NAMES[self.model_choice.value]
+
     def current_view(self) -> MapView | None:
         """The maps as the options (pair filter, hidden [CLS]/[SEP], rollout) show them."""
-        return self._presenter.view(self.state) if self._presenter else None
+        return self._view_of(self.state) if self._maps is not None else None
 
     def shown_map(self):
         """The (rows, cols) map of the chosen layer and head as the options show it."""
-        return self._presenter.shown_map(self.state) if self._presenter else None
+        if self._maps is None:
+            return None
+        state = self.state
+        return self._view_of(state).weights[state.layer, 0 if state.rollout else state.head]
+
+    def title(self) -> str:
+        """What saved files are called: the model, the sentence, the layer and the head."""
+        state = self.state
+        text = self.text_box.value + (f" / {self.pair_box.value}" if self.pair_box.value else "")
+        return export_title(self.model_name, text, state.layer, state.head, state.rollout)
 
     def current_png(self) -> bytes:
-        """The PNG bytes of the picture now shown (all its pieces in one image)."""
-        if self._composite_png is None:
-            self._composite_png = (bytes(self.picture.value) if self._composite is None
-                                   else image_to_png(self._composite))
-        return self._composite_png
+        """The static picture of what is shown: the small maps and the chosen map, titled."""
+        if self._maps is None:
+            raise ValueError(f"nothing to draw: {self.message}")
+        return static_png(self._maps, self.state, "all", self.title())
 
     def save_png(self, path: str | os.PathLike) -> Path:
         """Save the picture now shown as a PNG file (``.png`` added when missing)."""
         return save_png(self.current_png(), path)
 
     def save_html(self, path: str | os.PathLike) -> Path:
-        """Write a standalone HTML page (no kernel, no internet): a live viewer of every head
-        (hover, click), the view shown now, the grid and the table (``.html`` added when
+        """Write a standalone HTML page (no kernel, no internet): the viewer on every head,
+        opening on what is shown now, and the head-pattern table (``.html`` added when
         missing)."""
         target = checked_target(path, "html")  # a bad name is refused before anything else
-        if self._presenter is None:
+        if self._maps is None:
             raise ValueError(f"nothing to export: {self.message}")
         state = self.state
-        grid = self._presenter.grid(state)
-        title = f"Attention of {CHOICE_NAMES[self.model_choice.value]}"
         try:  # the chosen layer's queries and keys, for the page's query/key view
             query_keys = self._query_keys_of_text()(state.layer)
         except (TypeError, ValueError):  # a model the view cannot read: the page goes without
             query_keys = None
-        return write_static_html(target, image_to_png(grid.image), self._presenter.maps,
-                                 self._presenter.patterns, title,
-                                 self._presenter.view(state).description,
-                                 view_png=self.current_png(), layer=state.layer,
-                                 head=self._presenter.head_index(state), query_keys=query_keys)
+        return write_static_html(target, self._maps, self._patterns, self.title(), state,
+                                 query_keys=query_keys, model=self.model_name,
+                                 text=self.text_box.value, mode=state.view, focus=state.token)
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, and the static picture for readers without JavaScript."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self._maps is not None:
+            bundle["image/png"] = base64.b64encode(self.current_png()).decode("ascii")
+        return bundle
 
     # ----- reacting to the controls ----------------------------------------------------------
 
@@ -315,8 +287,8 @@ class AttentionExplorer(widgets.VBox):
                 error, ValueError) else str(error))
 
     def _on_option(self, change) -> None:
-        if not self._holding:
-            self._safely(self._redraw)
+        if not self._holding and self._maps is not None:
+            self._safely(self._show, self.state)
 
     def _on_text(self, change) -> None:
         if not self._holding:
@@ -326,61 +298,60 @@ class AttentionExplorer(widgets.VBox):
         if not self._holding:
             self._safely(self._load_model, change["new"])
 
-    def _load_model(self, key: str, redraw: bool = True) -> None:
+    def _load_model(self, key: str, send: bool = True) -> None:
         if key not in self._models:
             self.status.value = card(f"<i>loading {html.escape(CHOICE_NAMES[key])}…</i>")
             self._models[key] = load_choice(key)
-        self._load_text(redraw=redraw)
+        self._load_text(send=send)
 
-    def _load_text(self, redraw: bool = True) -> None:
-        """Compute every map of the text once; later control changes only redraw."""
-        self._presenter = None
-        self._tallest = 0
+    def _load_text(self, send: bool = True) -> None:
+        """Compute every map of the text once; the viewer draws every later choice."""
+        self._maps, self._patterns, self._views = None, None, {}
         key = self.model_choice.value
         if key not in self._models:
             raise ValueError(f"{CHOICE_NAMES[key]} could not be loaded; choose another model")
         model, tokenizer = self._models[key]
         maps = compute_attention_maps(model, tokenizer, self.text_box.value,
                                       self.pair_box.value or None, self.max_tokens)
-        state = self.state.fitted_to(maps)
-        self._presenter = Presenter(maps)
-        was_holding, self._holding = self._holding, True  # new options: no redraw each
-        try:
-            self.layer_select.options = [(str(i + 1), i) for i in range(maps.num_layers)]
-            self.head_select.options = [(str(i + 1), i) for i in range(maps.num_heads)]
-            self.token_select.options = [(f"{i + 1}: {t}", i) for i, t in enumerate(maps.tokens)]
-            self.pair_filter.disabled = not maps.has_pair
-            self._show_state(state)
-        finally:
+        self._maps, self._patterns = maps, head_pattern_scores(maps.weights, maps.tokens)
+        self.patterns_html.value = pattern_table_html(self._patterns)
+        self.pair_filter.disabled = not maps.has_pair
+        if not maps.has_pair and self.pair_filter.value != "all":
+            was_holding, self._holding = self._holding, True
+            self.pair_filter.value = "all"
             self._holding = was_holding
-        if redraw:
-            self._redraw()
+        self.live_view.query_keys = self._query_keys_of_text()
+        if send:
+            self._show(self.state.fitted_to(maps))
 
-    def _update_live(self) -> None:
-        """Send the maps to the live view when it is open and does not have them yet."""
-        if self.live_panel.selected_index is None or self._presenter is None:
-            return
-        if self.live_view is None:
-            try:
-                from .live import LiveAttentionView
-            except ImportError:  # anywidget missing: the pictures above still work
-                self.live_panel.children = [widgets.HTML(note_html(
-                    "The live view needs the anywidget package: pip install anywidget"))]
-                return
-            self.live_view = LiveAttentionView()
-            self.live_panel.children = [self.live_view]
-        state, maps = self.state, self._presenter.maps
-        head = self._presenter.head_index(state)
-        if self.live_view.maps is not maps:  # a new text: send its maps
-            self.live_view.query_keys = self._query_keys_of_text()
-            self.live_view.show(maps, state.layer, head)
-        else:  # the browser answers hovers and clicks; a new layer is sent when it lacks it
-            with self.live_view.hold_sync():
-                self.live_view.head, self.live_view.layer = head, state.layer
+    def _view_of(self, state: ExplorerState) -> MapView:
+        key = (state.pair_filter, state.hide_special, state.rollout)
+        if key not in self._views:
+            self._views[key] = select_view(self._maps, *key)
+        return self._views[key]
+
+    def _show(self, state: ExplorerState) -> None:
+        """Give the viewer the maps as ``state``'s options show them, opening on its choices."""
+        state = state.fitted_to(self._maps)
+        view = self._view_of(state)
+        live = self.live_view
+        with live.hold_sync():
+            live.mode, live.focus, live.scale = state.view, state.token, state.scale
+            live.show(self._maps, state.layer, state.head, view, model=self.model_name,
+                      text=self.text_box.value)
+        maps = self._maps
+        self.message = maps.note
+        summary = (f"{maps.num_layers} layers x {maps.num_heads} heads, {maps.length} tokens. "
+                   f"Showing {view.description}; colours: {SCALES[state.scale]}.")
+        if maps.has_pair:
+            summary += " A magenta line separates sentence A from sentence B."
+        note = note_html(maps.note) if maps.note else ""
+        self.status.value = note + card(f"{html.escape(self.model_name)}: "
+                                        f"{html.escape(summary)}")
 
     def _query_keys_of_text(self):
-        """A function layer -> (queries, keys) of the current model and text, for the live
-        view's query/key view (computed when the browser asks for it)."""
+        """A function layer -> (queries, keys) of the current model and text, for the viewer's
+        query/key view (computed when the browser asks for it)."""
         model, tokenizer = self._models[self.model_choice.value]
         text, pair, limit = self.text_box.value, self.pair_box.value or None, self.max_tokens
 
@@ -391,8 +362,8 @@ class AttentionExplorer(widgets.VBox):
         return query_keys
 
     def _save_from_button(self, kind: str) -> None:
-        """Write into ``export_folder`` and offer the file as a browser download; a bad name or
-        folder is reported beside the buttons (the picture stays as it is)."""
+        """Write into ``export_folder`` and link the file written; a bad name or folder is
+        reported beside the buttons."""
         try:
             path = path_in_folder(self.export_folder or Path.cwd(), self.file_stem.value, kind)
             existed = path.exists()
@@ -401,52 +372,15 @@ class AttentionExplorer(widgets.VBox):
             self.export_status.value = note_html(f"not saved: {error}")
             return
         again = " (replaced the earlier file)" if existed else ""
-        mime = "image/png" if kind == "png" else "text/html"
-        link = (f"<a class='explorer-download' download='{html.escape(written.name, quote=True)}'"
-                f" href='{data_url(written.read_bytes(), mime)}' style='color:#0b57d0'>"
-                "download it</a>")
-        self.export_status.value = card(f"saved {code(written.name)} in "
-                                        f"{code(str(written.parent.resolve()))}{again}: {link}")
-
-    # ----- drawing -----------------------------------------------------------------------
+        self.live_view.offer(written)  # the browser downloads it (a Blob URL, no data URL)
+        self.export_status.value = card(
+            f"saved {code(written.name)} in {code(str(written.parent.resolve()))}{again}; "
+            "your browser downloads it too")
 
     def _show_message(self, text: str) -> None:
         self.message = text
         self.status.value = note_html(text)
-        self._show_pictures((message_image(text),))
-        self.details.value = ""
-
-    def _show_pictures(self, pieces, composite=None) -> None:
-        """Show one or two pieces at their natural size; ``composite``: all of them as one
-        image (what current_png returns), when there are two."""
-        for widget, piece in zip((self.picture, self.picture_more), pieces, strict=False):
-            widget.value = image_to_png(piece)
-            widget.layout.width = f"{piece.width}px"  # natural size: one image pixel a pixel
-            widget.layout.min_width = f"{piece.width}px"
-        self.picture_more.layout.display = None if len(pieces) > 1 else "none"
-        self._composite = composite if len(pieces) > 1 else None
-        self._composite_png = None
-        # The area keeps the tallest picture of this text, so the page does not jump when a
-        # shorter view is chosen (a new text starts again from its first picture).
-        self._tallest = max(self._tallest, max(piece.height for piece in pieces))
-        self.picture_box.layout.min_height = f"{self._tallest}px"
-
-    def _redraw(self) -> None:
-        if self._presenter is None:
-            self._load_text(redraw=False)
-        state = self.state
-        self.token_select.layout.display = None if state.view == "token" else "none"
-        self.score_select.layout.display = None if state.view == "patterns" else "none"
-        self.head_select.disabled = state.rollout
-        shown = self._presenter.draw(state)
-        self._show_pictures(shown.pieces[:2], shown.image)
-        self.details.value = card(shown.details) if shown.details else ""
-        maps = self._presenter.maps
-        self.message = maps.note
-        note = note_html(maps.note) if maps.note else ""
-        model_name = html.escape(CHOICE_NAMES[self.model_choice.value])
-        self.status.value = note + card(f"{model_name}: {html.escape(shown.summary)}")
-        self._update_live()
+        self.live_view.show_message(text)
 
 
 def _tokenizer_for(model, tokenizer):
