@@ -30,6 +30,8 @@ SOLUTIONS = NOTEBOOKS / "solutions"
 TEACHING = ROOT / "teaching"
 DEFAULT_OUT = ROOT / "build" / "site"
 EXPLORER_FOLDER = "explorers"  # under _static/ of the site
+BROWSER_MODEL = "models/minilm"  # under _static/: MiniLM for bert.js, float16
+TRY_IT_NOTEBOOK = "08_attention_explorer"  # its first explorer gets "type your own text"
 # Downloads: the .ipynb files, copied as they are beside their pages (html_extra_path).
 FILES = "files"
 WIDGET_REPR = re.compile(r"^([A-Z]\w*)\((children|value|layout|description|options)=")
@@ -39,6 +41,7 @@ RUN_LOCALLY = "make lab"
 sys.path.insert(0, str(SITE))
 sys.path.insert(0, str(ROOT))
 
+import browser_model  # noqa: E402  (site/browser_model.py)
 import explorers  # noqa: E402  (site/explorers.py)
 
 
@@ -82,6 +85,17 @@ def explorer_frame(src: str, shown: str) -> str:
         f'<iframe class="course-explorer-frame" src="{src}" title="attention explorer" '
         'loading="lazy"></iframe>'
         f'<p><a href="{src}" target="_blank">Open the explorer on a page of its own</a></p></div>')
+
+
+def try_it_box(depth: str, static: Path) -> str:
+    """A box where a visitor types a text and sees MiniLM's attention, computed in the page by
+    bert.js and drawn by the explorer's viewer (try-bert.js); the weights load on request."""
+    manifest = json.loads((static / BROWSER_MODEL / "manifest.json").read_text(encoding="utf-8"))
+    return (f'<div class="course-try-it"><p><b>Your own text, with no kernel:</b> the shipped '
+            f"MiniLM runs in this page (a JavaScript copy of course_lib's tokenizer and forward "
+            f"pass), and the explorer shows every head of every layer.</p>"
+            f'<div class="try-bert" data-model="{depth}_static/{BROWSER_MODEL}/" '
+            f'data-bytes="{manifest["bytes"]}"><p>This needs JavaScript.</p></div></div>')
 
 
 def widget_note(name: str) -> str:
@@ -144,6 +158,8 @@ def prepare(nb: dict, notebook: Path, depth: str, repository: str, static: Path,
                 log.append(f"  explorer {notebook.stem} #{count}: {shown}")
                 outputs.append(html_output(explorer_frame(
                     f"{depth}_static/{EXPLORER_FOLDER}/{page}", shown)))
+                if notebook.stem == TRY_IT_NOTEBOOK and count == 1 and depth == "../":
+                    outputs.append(html_output(try_it_box(depth, static)))
             elif (name := widget_class(output)) is not None:
                 outputs.append(html_output(widget_note(name)))
             else:
@@ -204,6 +220,11 @@ def write_source(src: Path, repository: str, log: list[str]) -> None:
     (static / EXPLORER_FOLDER).mkdir(parents=True)
     for asset in (SITE / "static").iterdir():
         shutil.copy2(asset, static / asset.name)
+    shutil.copy2(ROOT / "course_kit" / "explorer" / "static" / "viewer.js", static / "viewer.js")
+    import course_lib as cl
+
+    browser_model.export(cl.load_pretrained("minilm"), cl.load_tokenizer("minilm"),
+                         static / BROWSER_MODEL, "float16")
     shutil.copy2(SITE / "conf.py", src / "conf.py")
     files = src / FILES / "notebooks"
     (files / "solutions").mkdir(parents=True)
@@ -228,9 +249,13 @@ def write_source(src: Path, repository: str, log: list[str]) -> None:
     teaching = []
     if TEACHING.is_dir():
         (src / "teaching").mkdir()
-        for guide in sorted(TEACHING.glob("*.md")):
-            shutil.copy2(guide, src / "teaching" / guide.name)
-            teaching.append(f"teaching/{guide.stem}")
+        for guide in sorted(TEACHING.rglob("*.md")):
+            if "slides" in guide.parts:  # a deck's source, built into its own page
+                continue
+            page = guide.relative_to(TEACHING)
+            (src / "teaching" / page.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(guide, src / "teaching" / page)
+            teaching.append(f"teaching/{page.with_suffix('').as_posix()}")
     (src / "index.md").write_text(home_page(pages, solution_pages, teaching), encoding="utf-8")
 
 

@@ -26,7 +26,7 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
-html_js_files = ["explorer-frame.js", "menu-fix.js"]
+html_js_files = ["explorer-frame.js", "menu-fix.js", "bert.js", "viewer.js", "try-bert.js"]
 # The .ipynb files, offered for download from every page (site/build.py copies them there).
 html_extra_path = ["files"]
 html_last_updated_fmt = None

@@ -374,3 +374,31 @@ def test_no_serious_axe_violation_on_the_sites_pages(site, served, browser):
         finally:
             watched.close()
     assert not failures, "\n".join(failures)
+
+
+def test_a_visitor_types_a_text_and_sees_its_attention_with_no_network(site, served, browser):
+    """Notebook 08's page: the shipped MiniLM runs in the page (site/static/bert.js), and the
+    explorer's viewer draws the typed text's maps; every request stays on this site (issue 20)."""
+    import course_lib as cl
+
+    text = "The bank of the river flooded after the storm."
+    watched = Watched(browser)
+    try:
+        page = open_page(watched, f"{served}/notebooks/08_attention_explorer.html")
+        requested = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.locator(".try-bert").scroll_into_view_if_needed()
+        assert not any("weights.bin" in url for url in requested), "weights loaded unasked"
+        page.fill(".try-bert-text", text)
+        page.click(".try-bert-run")
+        status = page.locator(".try-bert-status")
+        page.wait_for_function("document.querySelector('.try-bert-status').textContent"
+                               ".includes('computed in')", timeout=LOAD_S * 1000)
+        expected = cl.load_tokenizer("minilm").encode(text, max_length=128)
+        assert status.inner_text().startswith(f"{len(expected)} tokens"), status.inner_text()
+        labels = page.locator(".try-bert-view .viewer-map canvas").first
+        assert labels.is_visible()
+        assert any("weights.bin" in url for url in requested)
+        assert not watched.problems, "\n".join(watched.problems)
+    finally:
+        watched.close()
