@@ -29,8 +29,7 @@ SECTION = re.compile(r"(?:sections?\s+|^#+\s+)\d+\.\d+(?:-\d+\.\d+)?", re.IGNORE
 # Decimals stated in the prose that are not the notebook's results, and where each comes from.
 SOURCED = {
     "00_welcome": {"10.7": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
-                   "7.5": "the full day's hours, rounded (the path table)",
-                   "10.5": "the whole course's hours, rounded (the path table)"},
+                   "7.5": "the full day's hours, rounded (the path table)"},
     "08_attention_explorer": {"37.7": "12 x 12 x 512 x 512, arithmetic on BERT-base's sizes"},
     "09_pretraining_bert": {"6.1": "ln(455), the loss of a uniform guess over the vocabulary"},
     "10_fine_tuning_bert": {"3.3": "BooksCorpus + English Wikipedia, Devlin et al. 2019"},
