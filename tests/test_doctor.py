@@ -56,3 +56,34 @@ def test_kernel_and_forward_pass():
     assert doctor.check_kernel().verdict == "PASS"
     forward = doctor.check_forward()
     assert forward.verdict == "PASS" and "ms for 1 x 128 tokens" in forward.detail
+
+
+@pytest.mark.browser
+def test_the_browser_check_hovers_a_cell_and_passes_here():
+    from pathlib import Path
+
+    if not Path(doctor.CHROMIUM).exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (make browser installs it)")
+    result = doctor.check_browser()
+    assert result.verdict == "PASS", result
+
+
+@pytest.mark.browser
+def test_the_browser_check_says_fix_when_the_viewer_does_not_answer(monkeypatch):
+    from pathlib import Path
+
+    from course_kit.explorer import export
+
+    if not Path(doctor.CHROMIUM).exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (make browser installs it)")
+    real = export.write_static_html
+
+    def without_viewer(path, *args, **kwargs):  # the page's viewer never starts
+        page = real(path, *args, **kwargs)
+        page.write_text(page.read_text(encoding="utf-8").replace(
+            "window.AttentionViewer = ", "window.NoViewer = "), encoding="utf-8")
+        return page
+
+    monkeypatch.setattr(export, "write_static_html", without_viewer)
+    result = doctor.check_browser()
+    assert result.verdict == "FIX" and "widgets in a browser" in str(result), result
