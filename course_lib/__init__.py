@@ -17,6 +17,12 @@ from .masking import bidirectional_mask, causal_mask, mask_tokens
 from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
+from .task_heads import (
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    TaskOutput,
+)
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, checkpoint_name_to_ours, load_checkpoint_into, read_checkpoint
 from .wordpiece_trainer import train_wordpiece
@@ -50,6 +56,10 @@ __all__ = [
     "BertEmbeddings",
     "BertForMaskedLM",
     "BertForPreTraining",
+    "BertForQuestionAnswering",
+    "BertForSequenceClassification",
+    "BertForTokenClassification",
+    "TaskOutput",
     "MaskedLMOutput",
     "bidirectional_mask",
     "causal_mask",

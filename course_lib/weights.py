@@ -44,8 +44,9 @@ EMBEDDING_NAME_MAP = {
     "embeddings.LayerNorm": "embeddings.layer_norm",
     "pooler.dense": "pooler.dense",
 }
-# Present in many checkpoints, deliberately not used by the encoder: pre-training heads and buffers.
-SET_ASIDE = re.compile(r"^(cls\.|embeddings\.position_ids$|pooler\.)")
+# Present in many checkpoints, deliberately not used by the encoder: pre-training heads (cls.*),
+# fine-tuning heads (classifier.*, qa_outputs.*: course_lib/task_heads.py) and buffers.
+SET_ASIDE = re.compile(r"^(cls\.|classifier\.|qa_outputs\.|embeddings\.position_ids$|pooler\.)")
 LAYER_KEY = re.compile(r"^encoder\.layer\.(\d+)\.(.+)\.(weight|bias)$")
 OTHER_KEY = re.compile(r"^(.+)\.(weight|bias)$")
 
