@@ -36,3 +36,12 @@ def test_decode_span_mistakes_are_named(wrong, named):
     report = check_decode_span(wrong)
     assert not report.passed
     assert any(named in point for point in report.failed_points), report
+
+
+def test_right_answers_in_other_forms_pass():
+    """A tensor of labels, or a span as a tensor or a list, is as right as plain ints."""
+    import torch
+
+    assert check_align_labels(lambda w, lab: torch.tensor(aligned(w, lab))).passed
+    assert check_decode_span(lambda s, e, c, m: torch.tensor(best_span(s, e, c, m))).passed
+    assert check_decode_span(lambda s, e, c, m: list(best_span(s, e, c, m))).passed
