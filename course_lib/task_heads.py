@@ -76,7 +76,7 @@ class _TaskModel(nn.Module):
         state = {k.removeprefix("bert."): v for k, v in state.items()}
         found = {k: v for k, v in state.items() if k.startswith(f"{cls.head}.")}
         rows = found[f"{cls.head}.weight"].shape[0] if f"{cls.head}.weight" in found else None
-        model = cls(config, num_labels or rows or 2) if cls.head != "qa_outputs" else cls(config)
+        model = cls(config, num_labels or rows or 2)
         if rows is not None and rows != model.num_labels:
             raise ValueError(f"the checkpoint in {folder} has a {cls.head} head for {rows} "
                              f"labels, not num_labels={model.num_labels}; leave num_labels out "

@@ -182,3 +182,8 @@ def test_num_labels_is_checked():
         cl.BertForTokenClassification(cl.BertConfig.tiny(), num_labels=1)
     with pytest.raises(ValueError, match="2 outputs"):
         cl.BertForQuestionAnswering(cl.BertConfig.tiny(), num_labels=3)
+
+
+def test_qa_from_pretrained_refuses_other_label_counts(folders):
+    with pytest.raises(ValueError, match="2 outputs"):
+        cl.BertForQuestionAnswering.from_pretrained(folders["encoder"], num_labels=3)
