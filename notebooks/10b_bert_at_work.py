@@ -61,7 +61,7 @@ def load_head(cls, **kwargs):
     return model
 
 
-def train(model, inputs: dict, steps: int, batch_size: int = 16, lr: float = 2e-4, seed: int = 0):
+def train(model, inputs: dict, steps: int, batch_size: int = 16, lr: float = 4e-4, seed: int = 0):
     """Fine-tune `model` on `inputs` (name -> tensor with one row per example); returns the losses."""
     torch.manual_seed(seed)
     optimizer = ft.make_optimizer(model, lr)
@@ -134,7 +134,7 @@ pair_inputs = encode_pairs(pairs_train)
 print({name: tuple(t.shape) for name, t in pair_inputs.items()})
 
 # %%
-pair_model, pair_losses = train(load_head(cl.BertForSequenceClassification, num_labels=2), pair_inputs, steps=30)
+pair_model, pair_losses = train(load_head(cl.BertForSequenceClassification, num_labels=2), pair_inputs, steps=40)
 
 
 # %%
@@ -260,7 +260,7 @@ ner_inputs, _ = encode_tagged(ner_train)
 ner_test_inputs, ner_test_word_ids = encode_tagged(ner_test)
 
 # %%
-tagger, tagger_losses = train(load_head(cl.BertForTokenClassification, num_labels=len(TAGS)), ner_inputs, steps=30)
+tagger, tagger_losses = train(load_head(cl.BertForTokenClassification, num_labels=len(TAGS)), ner_inputs, steps=40)
 
 # %% [markdown]
 # **Scoring by entity.** Token accuracy flatters a tagger: most words are `O`, so tagging everything `O` already scores high. The standard score (CoNLL 2003) counts **entities**: a predicted entity is right only when its type and both its ends are exactly right. Precision = right / predicted, recall = right / true entities, F1 their harmonic mean.
@@ -463,7 +463,7 @@ def qa_scores(answers: list[str]) -> dict[str, float]:
 qa_before = qa_scores(answer_all(qa_model, qa_test_inputs, qa_test_word_ids, qa_test))
 
 # %%
-qa_model, qa_losses = train(qa_model, qa_inputs, steps=40)
+qa_model, qa_losses = train(qa_model, qa_inputs, steps=60)
 
 # %%
 qa_answers = answer_all(qa_model, qa_test_inputs, qa_test_word_ids, qa_test)
