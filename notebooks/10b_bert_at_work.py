@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 10b · BERT at work: sentence pairs, named entities, questions, and what each layer knows
 #
-# Figure 4 of the BERT paper (Devlin et al. 2019) shows four ways to put one pretrained encoder to work, each with one small layer on top. Notebook 10 did the first, one sentence → one class. This notebook does the other three on data sets the course wrote, each with a held-out split and a baseline, fine-tuning the shipped MiniLM for about a minute each:
+# Figure 4 of the BERT paper (Devlin et al. 2019) shows four ways to put one pretrained encoder to work, each with one small layer on top. Notebook 10 did the first, one sentence → one class. This notebook does the other three on data sets the course wrote, each with a held-out split and a baseline, fine-tuning the shipped MiniLM briefly on each:
 #
 # 1. **sentence pairs** (does sentence b follow from sentence a?): `[CLS] a [SEP] b [SEP]` and segment IDs, with `cl.BertForSequenceClassification`;
 # 2. **token tagging** (named entities): one label per word but several pieces per word, with `cl.BertForTokenClassification`;
@@ -15,7 +15,7 @@
 # - decode the best valid answer span from start and end scores, answer "no answer" when that scores higher, and measure exact match and F1;
 # - read a layer-by-layer probe, and say what such a probe does and does not show.
 #
-# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The three training cells take about a minute each on 2 idle CPU cores, several on a busy machine.
+# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The whole notebook needs about 5 minutes of computing on 2 CPU cores (388 s on the course's shared 2-core machine, 2026-12-06), more on a busy one; most of it is the three training cells.
 
 # %% [markdown]
 # ## 0. Setup
@@ -587,8 +587,8 @@ for task, values in probe_results.items():
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.6))
 for task, values in probe_results.items():
-    ax.plot(range(7), values[:7], marker="o", label=task)
-    ax.scatter([7.4], [values[7]], marker="*", s=120)
+    line, = ax.plot(range(7), values[:7], marker="o", label=task)
+    ax.scatter([7.4], [values[7]], marker="*", s=120, color=line.get_color())  # same colour as its task
 ax.set_xticks([*range(7), 7.4], ["embed.", "1", "2", "3", "4", "5", "6", "last four"])
 ax.set_xlabel("depth in the frozen pretrained MiniLM (layer)")
 ax.set_ylabel("held-out score of a linear probe")
