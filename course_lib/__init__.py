@@ -19,6 +19,12 @@ from .model import BertEncoder, BertModel, BertOutput, BertPooler
 from .names import checkpoint_name_to_ours
 from .pooling import global_average_pooling, global_max_pooling
 from .pretrained import load_pretrained, load_tokenizer, minilm_folder
+from .task_heads import (
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    TaskOutput,
+)
 from .tokenizer import Encoding, WordPieceTokenizer
 from .weights import LoadReport, load_checkpoint_into, read_checkpoint
 from .wordpiece_trainer import train_wordpiece
@@ -46,6 +52,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "BertConfig", "BertEmbeddings", "BertForMaskedLM", "BertForPreTraining", "MaskedLMOutput",
+    "BertForQuestionAnswering", "BertForSequenceClassification", "BertForTokenClassification",
+    "TaskOutput",
     "bidirectional_mask", "causal_mask", "mask_tokens", "masked_lm_loss", "train_wordpiece",
     "BertEncoder", "BertEncoderBlock", "BertModel", "BertOutput", "BertPooler", "Encoding",
     "EncoderLayer", "FeedForward", "InferenceBert", "LoadReport", "MultiHeadSelfAttention",

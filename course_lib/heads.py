@@ -178,22 +178,10 @@ class BertForMaskedLM(nn.Module):
 
     def save_pretrained(self, folder: str | os.PathLike, tokenizer=None) -> Path:
         """Write config.json and model.safetensors (and vocab.txt when a tokenizer is given)."""
-        import json
-
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         hf = self.config.to_hf_dict()
         hf["architectures"] = [type(self).__name__]
         hf["tie_word_embeddings"] = True
-        (folder / "config.json").write_text(json.dumps(hf, indent=2) + "\n", encoding="utf-8")
-        save_file(self.checkpoint_state(), str(folder / "model.safetensors"),
-                  metadata={"format": "pt"})
-        if tokenizer is not None:
-            text = "\n".join(tokenizer.ids_to_tokens) + "\n"
-            (folder / "vocab.txt").write_text(text, encoding="utf-8")
-        return folder
+        return write_hf_folder(folder, hf, self.checkpoint_state(), tokenizer)
 
     def num_parameters(self) -> int:
         """How many numbers the model learns (the tied matrix counted once)."""
@@ -233,6 +221,24 @@ class BertForPreTraining(BertForMaskedLM):
         parts = [part for part in (mlm, nsp) if part is not None]
         loss = sum(parts[1:], parts[0]) if parts else None
         return MaskedLMOutput(logits, loss, nsp_logits, mlm, nsp, out.last_hidden_state)
+
+
+def write_hf_folder(folder, hf_config: dict, state: dict, tokenizer=None) -> Path:
+    """A checkpoint folder in the Hugging Face layout: config.json, model.safetensors, and
+    vocab.txt when a tokenizer is given."""
+    import json
+
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(hf_config, indent=2) + "\n"
+    (folder / "config.json").write_text(text, encoding="utf-8")
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    if tokenizer is not None:
+        vocab = "\n".join(tokenizer.ids_to_tokens) + "\n"
+        (folder / "vocab.txt").write_text(vocab, encoding="utf-8")
+    return folder
 
 
 def _labels_like(labels, logits: torch.Tensor) -> torch.Tensor:

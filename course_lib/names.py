@@ -30,8 +30,11 @@ NAMES = {
     "cls.predictions.transform.dense": "lm_head.dense",
     "cls.predictions.transform.LayerNorm": "lm_head.layer_norm",
     "cls.predictions": "lm_head",  # cls.predictions.bias: one number per vocabulary word
-    "cls.seq_relationship": "nsp_head"}
-HEAD_PREFIXES = ("cls.",)  # checkpoint names of heads; the encoder's loader sets them aside
+    "cls.seq_relationship": "nsp_head",
+    "classifier": "classifier",  # cl.BertForSequenceClassification, ...TokenClassification
+    "qa_outputs": "qa_outputs"}  # cl.BertForQuestionAnswering
+# checkpoint names of heads; the encoder's loader sets them aside
+HEAD_PREFIXES = ("cls.", "classifier.", "qa_outputs.")
 KINDS = ("weight", "bias")
 _OURS = {ours: theirs for theirs, ours in NAMES.items()}
 _LAYER = re.compile(r"^(encoder\.layers?)\.(\d+)\.")  # theirs: encoder.layer.N, ours: layers.N
