@@ -312,7 +312,7 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
     warmup = round(setup.warmup_fraction * setup.steps)
     scheduler = warmup_linear_decay(optimizer, warmup, setup.steps)
     history = TrainingHistory()
-    bar = ProgressBar(setup.steps, description) if progress else None
+    bar = ProgressBar(setup.steps, description, show=progress)
     start = time.perf_counter()
     batches = shuffled_batches(len(labels), setup.batch_size, setup.steps, generator)
     try:
@@ -322,13 +322,11 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
             loss = training_step(model, ids, mask, labels[chosen], optimizer, scheduler,
                                  setup.max_grad_norm, step=f"{step} of {setup.steps}")
             history.losses.append(loss)
-            if bar is not None:
-                bar.update(f"loss {loss:.3f}")
+            bar.update(f"loss {loss:.3f}")
     finally:
         model.eval()
     history.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
+    bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
     return history
 
 
@@ -384,21 +382,20 @@ def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Ten
 
 
 class ProgressBar:
-    """A one-line text progress bar: redrawn in place in a notebook (one output kept when the
-    notebook is saved), or with carriage returns on a terminal."""
+    """A one-line text bar, redrawn in place: in a notebook's output, or on a terminal's stderr."""
 
     WIDTH = 30
 
-    def __init__(self, total: int, description: str = ""):
+    def __init__(self, total: int, description: str = "", show: bool = True):
         self.total, self.done, self.description = max(1, int(total)), 0, description
-        self.start = time.perf_counter()
+        self.show = show
         self._handle = None
         try:
             from IPython import get_ipython
-            from IPython.display import display
+            from IPython.display import Pretty, display
 
-            if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-                self._handle = display(_Plain(self._line("")), display_id=True)
+            if show and get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+                self._handle = display(Pretty(self._line("")), display_id=True)
         except ImportError:  # no IPython: a terminal
             pass
 
@@ -406,13 +403,6 @@ class ProgressBar:
         filled = math.floor(self.WIDTH * self.done / self.total)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         return f"{self.description} [{bar}] {self.done}/{self.total} {note}".rstrip()
-
-    def _show(self, note: str, end: str = "") -> None:
-        if self._handle is not None:
-            self._handle.update(_Plain(self._line(note)))
-        else:
-            sys.stderr.write("\r" + self._line(note) + end)
-            sys.stderr.flush()
 
     def update(self, note: str = "") -> None:
         """One more step done; ``note`` is shown after the counter (e.g. the loss)."""
@@ -422,15 +412,16 @@ class ProgressBar:
     def close(self, note: str = "") -> None:
         self._show(note, end="\n")
 
+    def _show(self, note: str, end: str = "") -> None:
+        if not self.show:
+            return
+        if self._handle is not None:
+            from IPython.display import Pretty
 
-class _Plain:
-    """Shows a string without quotes in a notebook output."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
+            self._handle.update(Pretty(self._line(note)))
+        else:
+            sys.stderr.write("\r" + self._line(note) + end)
+            sys.stderr.flush()
 
 
 __all__ = [

@@ -19,7 +19,7 @@ import torch
 
 from .config import BertConfig
 from .files import course_file
-from .finetune import MAX_SEED, clip_or_stop, real_number, whole_number
+from .finetune import MAX_SEED, ProgressBar, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
@@ -130,7 +130,7 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     run = TrainingRun()
-    bar = _progress_bar(steps, progress)
+    bar = ProgressBar(steps, "training", show=progress)
     start = time.perf_counter()
     parameters = [p for p in model.parameters() if p.requires_grad]
     model.train()
@@ -145,10 +145,10 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
             optimizer.step()
             scheduler.step()
             run.losses.append(loss.item())
-            bar.update(loss.item())
+            bar.update(f"loss {run.losses[-1]:.2f}")
     finally:
-        bar.close()
         model.eval()
+    bar.close(f"final loss {run.losses[-1]:.2f}")
     run.seconds, run.steps = time.perf_counter() - start, steps
     return run
 
@@ -164,36 +164,6 @@ def _masked_batch(ids: torch.Tensor, tokenizer, batch_size: int, generator: torc
             return masked, labels, rows
     raise ValueError(f"{tries} batches in a row had no word to mask: the texts hold (almost) "
                      "only special tokens or empty lines; give sentences with words")
-
-
-class _progress_bar:
-    """tqdm when it is installed (it is, with transformers), else a plain text bar."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.done = total, enabled, 0
-        self.tqdm = None
-        if enabled:
-            try:
-                from tqdm import tqdm
-
-                self.tqdm = tqdm(total=total, desc="training", mininterval=1.0, ncols=80)
-            except ImportError:
-                pass
-
-    def update(self, loss: float) -> None:
-        self.done += 1
-        if self.tqdm is not None:
-            self.tqdm.update(1)
-            if self.done % 50 == 0:
-                self.tqdm.set_postfix(loss=f"{loss:.2f}")
-        elif self.enabled and (self.done % max(1, self.total // 20) == 0):
-            filled = int(20 * self.done / self.total)
-            print(f"[{'#' * filled}{'.' * (20 - filled)}] step {self.done}/{self.total} "
-                  f"loss {loss:.2f}", flush=True)
-
-    def close(self) -> None:
-        if self.tqdm is not None:
-            self.tqdm.close()
 
 
 def token_position(tokenizer: WordPieceTokenizer, sentence: str, word_position: int) -> int:
