@@ -1,24 +1,18 @@
-"""Pre-train a small BERT with masked LM on the course corpus, and measure what it learned.
+"""Pre-train a small BERT with masked LM, and ask it to fill in hidden words.
 
-The corpus (``course_lib/assets/data/pretraining_corpus.txt``, written by
-``tools/assets/data/make_pretraining_corpus.py``) is built so that some words can be recovered only
-from their right-hand context. ``probe_accuracy`` measures exactly that on held-out sentences,
-which is how notebook 09 compares a bidirectional model with a left-to-right (causal) one.
+The course corpus and the probes that measure what it learned are in ``course_kit.probes``.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
 from .config import BertConfig
-from .files import course_file
 from .finetune import MAX_SEED, ProgressBar, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
 from .masking import IGNORE_INDEX, mask_tokens
@@ -28,27 +22,9 @@ from .wordpiece_trainer import train_wordpiece
 COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
 
 
-def load_corpus(path: str | Path | None = None) -> list[str]:
-    """The course's pre-training sentences, one per line (default: the shipped corpus)."""
-    path = course_file("data/pretraining_corpus.txt") if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"corpus not found: {path}")
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def load_probes(path: str | Path | None = None) -> list[dict]:
-    """Held-out sentences with one word to predict: template, clue_side, word_position, answer."""
-    path = course_file("data/pretraining_probes.tsv") if path is None else path
-    with open(path, encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file, delimiter="\t"))
-    for row in rows:
-        row["word_position"] = int(row["word_position"])
-    return rows
-
-
-def course_tokenizer(texts: list[str] | None = None) -> WordPieceTokenizer:
-    """A WordPiece tokenizer whose vocabulary is learned from the corpus by the course trainer."""
-    vocab = train_wordpiece(texts if texts is not None else load_corpus(), COURSE_VOCAB_SIZE)
+def course_tokenizer(texts: list[str]) -> WordPieceTokenizer:
+    """A WordPiece tokenizer whose vocabulary is learned from ``texts`` by the course trainer."""
+    vocab = train_wordpiece(texts, COURSE_VOCAB_SIZE)
     return WordPieceTokenizer.from_vocab(vocab, model_max_length=None)
 
 
@@ -208,42 +184,6 @@ def fill_in_the_blank(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, tex
     return list(zip(words, top.values.tolist(), strict=True))
 
 
-@torch.no_grad()
-def probe_accuracy(model: BertForMaskedLM, tokenizer: WordPieceTokenizer,
-                   probes: list[dict] | None = None) -> dict[tuple[str, str], float]:
-    """Share of probes whose hidden word is the model's top prediction, per (template, side).
-
-    Also ("all", "left") and ("all", "right"): every template together, by side of the clue.
-    All probes go through the model as one padded batch.
-    """
-    probes = load_probes() if probes is None else probes
-    if not probes:
-        raise ValueError("probes is empty: give at least one probe (load_probes() has them)")
-    batch = tokenizer.encode_batch([probe["sentence"] for probe in probes])
-    ids = batch["input_ids"].clone()  # (probes, seq)
-    at = torch.tensor([token_position(tokenizer, p["sentence"], p["word_position"])
-                       for p in probes])  # (probes,)
-    rows = torch.arange(len(probes))
-    answers = ids[rows, at].clone()  # (probes,)
-    ids[rows, at] = tokenizer.mask_token_id
-    logits = model(ids, batch["attention_mask"]).logits  # (probes, seq, vocab)
-    hits = (logits[rows, at].argmax(-1) == answers).tolist()  # (probes,)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for probe, hit in zip(probes, hits, strict=True):
-        for key in ((probe["template"], probe["clue_side"]), ("all", probe["clue_side"])):
-            groups.setdefault(key, []).append(int(hit))
-    return {key: sum(values) / len(values) for key, values in sorted(groups.items())}
-
-
-def chance_levels(probes: list[dict] | None = None) -> dict[str, float]:
-    """Accuracy of guessing uniformly among the words that can fill each template's slot."""
-    probes = load_probes() if probes is None else probes
-    answers: dict[tuple[str, str], set[str]] = {}
-    for probe in probes:
-        answers.setdefault((probe["template"], probe["clue_side"]), set()).add(probe["answer"])
-    return {f"{t} ({side} clue)": 1 / len(a) for (t, side), a in sorted(answers.items())}
-
-
 def perplexity(losses: list[float], last: int = 50) -> float:
     """exp of the mean loss over the last steps: "how many words the model hesitates between"."""
     last = whole_number("last", last)
@@ -257,13 +197,9 @@ def perplexity(losses: list[float], last: int = 50) -> float:
 
 __all__ = [
     "TrainingRun",
-    "chance_levels",
     "course_tokenizer",
     "fill_in_the_blank",
-    "load_corpus",
-    "load_probes",
     "predict_masked",
-    "probe_accuracy",
     "small_config",
     "train_masked_lm",
 ]

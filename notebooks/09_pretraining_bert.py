@@ -41,6 +41,7 @@ from IPython.display import SVG, display
 
 import course_kit as kit
 import course_lib as cl
+from course_kit.probes import chance_levels, load_corpus, load_probes, probe_accuracy
 from course_lib import pretraining as pt
 
 _ = torch.manual_seed(0)
@@ -232,7 +233,7 @@ print(f"loss {out.loss.item():.3f} = masked LM {out.masked_lm_loss.item():.3f} "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-corpus = pt.load_corpus()  # the course's pre-training corpus, section 5
+corpus = load_corpus()  # the course's pre-training corpus, section 5
 small_vocab = cl.train_wordpiece(corpus, 120)
 learned = [t for t in small_vocab[5:] if len(t.removeprefix("##")) > 1]  # after specials, characters
 print(f"{len(small_vocab)} tokens: 5 special, {len(small_vocab) - 5 - len(learned)} characters, "
@@ -275,11 +276,11 @@ assert pieces_course == total_words and pieces_shipped > total_words
 
 # %%
 # NBVAL_CHECK_OUTPUT
-probes = pt.load_probes()
+probes = load_probes()
 print(len(corpus), "training sentences; e.g.", corpus[:3])
 print(len(probes), "probes; e.g.", {k: probes[0][k] for k in ("template", "clue_side", "answer", "sentence")})
 assert not {p["sentence"] for p in probes} & set(corpus), "probes are held out"
-chance = pt.chance_levels(probes)
+chance = chance_levels(probes)
 print("chance (a uniform guess among the words that fit the slot):",
       {name: round(c, 3) for name, c in chance.items()})
 
@@ -326,7 +327,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-accuracy = pt.probe_accuracy(bert, course_tok, probes)
+accuracy = probe_accuracy(bert, course_tok, probes)
 for (template, side), value in accuracy.items():
     if template != "all":
         print(f"{template:9} clue on the {side:5}: {value:.2f} (chance {chance[f'{template} ({side} clue)']:.2f})")
@@ -363,7 +364,7 @@ print(f"{run_causal.steps} steps in {run_causal.seconds:.0f} s; "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-accuracy_causal = pt.probe_accuracy(left_to_right, course_tok, probes)
+accuracy_causal = probe_accuracy(left_to_right, course_tok, probes)
 print(f"{'probe':28} {'bidirectional':>13} {'causal':>7} {'chance':>7}")
 for key, value in accuracy.items():
     template, side = key
@@ -426,7 +427,7 @@ print(f"training compute, 6 x parameters x token positions: about {compute_bert:
 # NBVAL_CHECK_OUTPUT
 shipped = cl.BertForMaskedLM.from_pretrained("course-mlm")
 shipped_tok = cl.load_tokenizer("course-mlm")
-shipped_accuracy = pt.probe_accuracy(shipped, shipped_tok, probes)
+shipped_accuracy = probe_accuracy(shipped, shipped_tok, probes)
 print({f"{t}, {s} clue": round(a, 2) for (t, s), a in shipped_accuracy.items()})
 for text in blanks:
     print(f"{text:52} -> {[w for w, _ in pt.fill_in_the_blank(shipped, shipped_tok, text)]}")

@@ -22,6 +22,7 @@ import torch
 import course_kit as kit
 import course_lib as cl
 from course_kit import my_bert as saving
+from course_kit import probes as kp
 from course_kit.checks.layers import check_gelu
 from course_lib import finetune as ft
 from course_lib import pretraining as pt
@@ -263,7 +264,7 @@ def test_perplexity_and_probes_of_nothing_are_clear_errors(mlm_parts):
     assert pt.perplexity([math.log(4.0)] * 3) == pytest.approx(4.0)
     model, tok, _ = mlm_parts
     with pytest.raises(ValueError, match="probes is empty"):
-        pt.probe_accuracy(model, tok, [])
+        kp.probe_accuracy(model, tok, [])
 
 
 # ---- %%my_bert -------------------------------------------------------------------------------
