@@ -1,11 +1,7 @@
 """Find pretrained weights (shipped, local folder, or the Hugging Face hub) and load them.
 
-Loading checks before it builds: the config first (every field), then whether the model fits in
-memory, then the checkpoint's names and shapes from its header (no tensor data read), and only
-then the model is allocated and the tensors, each checked, are copied in. The shipped model's
-files are checked against their published SHA-256 as they are read: the bytes hashed are the
-bytes used, on every read (a cache keyed on size and modification time would miss a file changed
-with both restored).
+Loading checks before it builds (see ``read_pretrained``). The shipped model's files are checked
+against their published SHA-256 on every read: the bytes hashed are the bytes used.
 """
 
 from __future__ import annotations
@@ -239,13 +235,9 @@ def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
 
 
 def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = False) -> BertModel:
-    """A BertModel with trained weights, in eval mode.
-
-    source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
-    hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
-    "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
-    Nothing is allocated before the config, the memory it needs and the checkpoint's names and
-    shapes have been checked.
+    """A BertModel with trained weights, in eval mode, from "minilm" (shipped, offline), a folder
+    in the Hugging Face layout, or a hub id ("bert-base-uncased"; cache first, download only when
+    online); "english" and "multilingual" stand for bert-base-uncased and -multilingual-cased.
     """
     _, config, state = read_pretrained(source, add_pooler)
     model = BertModel(config, add_pooler=add_pooler)

@@ -29,11 +29,8 @@ def course_tokenizer(texts: list[str]) -> WordPieceTokenizer:
 
 
 def small_config(vocab_size: int, **overrides) -> BertConfig:
-    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout.
-
-    BERT-base uses dropout 0.1; this model is so small, and its corpus so regular, that dropout
-    only slows down what a few minutes of training can show.
-    """
+    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout
+    (at this size, on so regular a corpus, dropout only slows a few minutes of training down)."""
     sizes = dict(vocab_size=vocab_size, hidden_size=64, num_layers=2, num_heads=4,
                  intermediate_size=256, max_position_embeddings=32, hidden_dropout=0.0,
                  attention_dropout=0.0)
@@ -61,17 +58,11 @@ def train_masked_lm(
     progress: bool = True,
     threads: int | None = 1,
 ) -> TrainingRun:
-    """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step.
+    """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step,
+    with BERT's warm-up and linear decay and gradients clipped to 1. Leaves the model in eval mode.
 
-    The learning rate warms up linearly for ``warmup`` steps, then decays linearly to 0 (as in
-    BERT); gradients are clipped to norm 1. The model is left in eval mode.
-
-    ``threads=1`` runs PyTorch on one thread while training (restored afterwards): this model's
-    matrices are so small that two threads spend more time waiting for each other than
-    computing, several times more on a busy machine. ``None`` keeps PyTorch's setting.
-
-    A loss or gradient that is not finite stops training at that step, before it changes any
-    weight (``TrainingDiverged`` names the step and the likely cause).
+    ``threads=1`` trains on one thread (restored afterwards): matrices this small make two threads
+    wait for each other more than they compute. ``None`` keeps PyTorch's setting.
     """
     steps, batch_size = whole_number("steps", steps), whole_number("batch_size", batch_size)
     learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)

@@ -1,20 +1,10 @@
 """BERT's WordPiece tokenizer, written from scratch: text -> tokens -> token IDs.
 
-BERT turns text into IDs in two stages:
-
-1. ``basic_tokenize``: clean the text, put spaces around Chinese/Japanese/Korean ideographs,
-   lowercase and strip accents (uncased models only), then split on whitespace and punctuation.
-2. ``wordpiece``: cut each word into the longest pieces found in the vocabulary, left to right.
-   Pieces that continue a word start with ``##`` ("tokenization" -> "token", "##ization").
-
-``encode`` then wraps the IDs as ``[CLS] text [SEP]`` (or ``[CLS] a [SEP] b [SEP]`` for a pair),
-and can truncate and pad them. The results match, piece for piece and ID for ID, the reference:
-the Python BERT tokenizer of the ``transformers`` library (``BertTokenizerLegacy`` since its
-version 5), which follows Google's original BERT code.
-
-One choice, the reference's: special tokens written literally in the text ("[CLS]", "[SEP]",
-"[PAD]", "[UNK]", "[MASK]", exactly in that case) are kept as those special tokens, not split
-into "[", "cl", "##s", "]".
+Two stages: ``basic_tokenize`` (clean, space out CJK ideographs, lowercase and strip accents for
+uncased models, split on whitespace and punctuation), then ``wordpiece`` (the longest vocabulary
+pieces, left to right; "tokenization" -> "token", "##ization"). ``encode`` wraps the IDs as
+``[CLS] a [SEP] (b [SEP])``, truncating and padding. Piece for piece and ID for ID it matches the
+reference, ``transformers``' Python BERT tokenizer, literal special tokens ("[SEP]") included.
 """
 
 from __future__ import annotations
@@ -140,13 +130,9 @@ def read_vocab(path: Path, data: io.BufferedIOBase | None = None) -> list[str]:
 
 
 class Encoding(list):
-    """The input IDs of one encoded text (a plain ``list`` of ints), plus what goes with them.
-
-    ``enc == [101, 7592, 102]`` works like for any list; ``enc.input_ids`` is the same list,
-    ``enc.attention_mask`` has 1 for real tokens and 0 for padding, ``enc.token_type_ids`` (the
-    segment IDs) has 0 for ``[CLS] a [SEP]`` and 1 for ``b [SEP]``, and ``enc.tokens`` holds the
-    token strings.
-    """
+    """The input IDs of one encoded text (a plain ``list``: ``enc == [101, 7592, 102]``), with
+    ``.input_ids`` (the same), ``.attention_mask`` (1 real, 0 padding), ``.token_type_ids`` (0
+    for ``[CLS] a [SEP]``, 1 for ``b [SEP]``) and ``.tokens`` (the strings)."""
 
     def __init__(
         self, input_ids: list[int], attention_mask: list[int], token_type_ids: list[int],
@@ -165,11 +151,8 @@ class Encoding(list):
 class WordPieceTokenizer:
     """BERT's tokenizer: a vocabulary file (one token a line, line number = ID) and two stages.
 
-    ``lowercase=True`` is for uncased models (bert-base-uncased, MiniLM): text is lowercased and
-    accents are stripped. ``strip_accents=None`` means "same as lowercase", BERT's convention; for a
-    cased model use ``lowercase=False``. Words longer than ``max_chars_per_word`` become [UNK].
-    ``model_max_length`` is the longest ``max_length`` that ``encode`` accepts (BERT has 512
-    positions); ``None`` removes that limit.
+    ``lowercase=False`` for cased models; ``strip_accents=None`` follows ``lowercase``. Longer words
+    than ``max_chars_per_word`` become [UNK]; ``model_max_length`` (None: no limit) caps ``encode``.
     """
 
     def __init__(
