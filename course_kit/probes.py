@@ -1,6 +1,6 @@
-"""Notebook 09's experiment: the course corpus, its held-out probes, and how often a model gets
-them right (a word that only its right-hand context gives away shows what a bidirectional
-model sees and a left-to-right one cannot)."""
+"""Notebook 09's experiment: the course corpus, its tokenizer and small BERT, and held-out probes
+that measure how often a model gets a word right (a word that only its right-hand context gives
+away shows what a bidirectional model sees and a left-to-right one cannot)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 
 import torch
 
-from course_lib import BertForMaskedLM, WordPieceTokenizer
+from course_lib import BertConfig, BertForMaskedLM, WordPieceTokenizer
 from course_lib.files import course_file
 from course_lib.pretraining import token_position
+from course_lib.wordpiece_trainer import train_wordpiece
+
+COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
 
 
 def load_corpus(path: str | Path | None = None) -> list[str]:
@@ -30,6 +33,21 @@ def load_probes(path: str | Path | None = None) -> list[dict]:
     for row in rows:
         row["word_position"] = int(row["word_position"])
     return rows
+
+
+def course_tokenizer(texts: list[str]) -> WordPieceTokenizer:
+    """A WordPiece tokenizer whose vocabulary is learned from ``texts`` by the course trainer."""
+    vocab = train_wordpiece(texts, COURSE_VOCAB_SIZE)
+    return WordPieceTokenizer.from_vocab(vocab, model_max_length=None)
+
+
+def small_config(vocab_size: int, **overrides) -> BertConfig:
+    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout
+    (at this size, on so regular a corpus, dropout only slows a few minutes of training down)."""
+    sizes = dict(vocab_size=vocab_size, hidden_size=64, num_layers=2, num_heads=4,
+                 intermediate_size=256, max_position_embeddings=32, hidden_dropout=0.0,
+                 attention_dropout=0.0)
+    return BertConfig(**{**sizes, **overrides})
 
 
 @torch.no_grad()
@@ -68,4 +86,5 @@ def chance_levels(probes: list[dict] | None = None) -> dict[str, float]:
     return {f"{t} ({side} clue)": 1 / len(a) for (t, side), a in sorted(answers.items())}
 
 
-__all__ = ["chance_levels", "load_corpus", "load_probes", "probe_accuracy"]
+__all__ = ["chance_levels", "course_tokenizer", "load_corpus", "load_probes", "probe_accuracy",
+           "small_config"]

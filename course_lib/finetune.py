@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import BertModel, BertPooler
-from .pooling import global_average_pooling
+from .pooling import global_average_pooling, global_max_pooling
 from .validation import INT64_MAX, as_id_tensor, check_attention_mask
 
 POOLINGS = ("pooler", "cls", "average")
@@ -331,8 +331,6 @@ def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Ten
                      batch_size: int = 64) -> dict[str, torch.Tensor]:
     """Frozen features of every sentence from an encoder (a ``BertModel``, or the engine
     ``InferenceBert`` built from one): {"CLS", "average", "max"} -> (n, hidden) each."""
-    from .pooling import global_max_pooling
-
     input_ids, attention_mask = checked_batch(input_ids, attention_mask)  # (n, seq) each
     batch_size = whole_number("batch_size", batch_size)
     if isinstance(encoder, nn.Module):

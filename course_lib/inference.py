@@ -159,13 +159,9 @@ def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-token asymmetric uint8: x (tokens, in) -> (uint8 (tokens, in), scale (tokens, 1),
-    zero point (tokens, 1), whole numbers in 0..255, as float32) with
-    x ~ (uint8 - zero_point) * scale. Each token's range holds 0, so 0.0 is exact.
-
-    Per token rather than one range for the whole matrix: a few outlier features (near 10
-    where most are near 1) would otherwise leave the other tokens few levels (measured on
-    MiniLM: cosine to fp32 0.991 per tensor, 0.9988 per token)."""
+    """Per-token asymmetric uint8: x (tokens, in) -> (q (tokens, in), scale (tokens, 1), zero point
+    (tokens, 1) in 0..255 as float32), x ~ (q - zero_point) * scale, 0.0 exact. Per token, not per
+    matrix: outlier features would leave the rest few levels (MiniLM: cosine 0.991 vs 0.9988)."""
     low = x.amin(dim=1, keepdim=True).clamp_(max=0)  # (tokens, 1); amin and amax separately:
     high = x.amax(dim=1, keepdim=True).clamp_(min=0)  # many times faster than aminmax on rows
     scale = (high - low).div_(ACTIVATION_LEVELS)  # (tokens, 1)
@@ -274,12 +270,9 @@ class Layer:
 
 @dataclass
 class TokenLayout:
-    """How the rows of a (tokens, hidden) matrix form texts.
-
-    Uniform: ``batch`` texts of ``seq`` tokens, row ``b * seq + s``; ``mask`` (batch, 1, 1, seq)
-    hides padded keys, or is None. Packed (padding-free): only the real tokens, one text after the
-    other; ``rows`` (tokens,) says where each sits in the padded (batch * seq).
-    """
+    """How the rows of a (tokens, hidden) matrix form texts. Uniform: row ``b * seq + s``, ``mask``
+    (batch, 1, 1, seq) hides padded keys (or None). Packed (padding-free): only the real tokens,
+    ``rows`` (tokens,) says where each sits in the padded (batch * seq)."""
 
     batch: int
     seq: int
@@ -315,13 +308,9 @@ class Scratch:
 
 
 class InferenceBert:
-    """A fast, inference-only copy of a ``BertModel``: call it like the model.
-
-    ``from_model`` copies the weights it needs (Q/K/V stacked, cast for bf16), so a later change
-    to the model (training, loading other weights) is NOT seen: call ``from_model`` again. It
-    returns the same :class:`BertOutput` as the model; with ``padding_free=True`` padded
-    positions of the hidden states are zeros.
-    """
+    """A fast, inference-only copy of a ``BertModel``, called like it, returning a
+    :class:`BertOutput`. It copies the weights: a later change to the model is NOT seen (call
+    ``from_model`` again)."""
 
     def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32",
                  prepack: bool = False):

@@ -86,10 +86,8 @@ SHIPPED_MODELS = {
 
 
 def minilm_folder() -> Path:
-    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), hashes checked.
-
-    Every file is hashed on every call; the loaders check each file again as they read it.
-    """
+    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), every file's
+    hash checked on every call (the loaders check each again as they read it)."""
     folder = _locate_minilm()
     for name, expected in SHIPPED_MODELS["minilm"].sha256.items():
         check_sha256(folder / name, (folder / name).read_bytes(), expected)
@@ -217,11 +215,8 @@ def cached_folder(repo_id: str) -> Path | None:
 
 
 def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
-    """Everything loading checks before it builds a model: (folder, config, checkpoint state).
-
-    In order: the config (every field), whether the model fits in memory, the shipped files'
-    hashes, the checkpoint's names and shapes from its header, then the tensors themselves.
-    """
+    """(folder, config, checkpoint state), checked in order: the config, whether the model fits in
+    memory, the shipped files' hashes, the header's names and shapes, then the tensors."""
     folder = resolve_source(source)
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
     if weights is None:
@@ -269,12 +264,9 @@ def load_tokenizer(source: str | os.PathLike = "minilm") -> WordPieceTokenizer:
 
 
 def read_json_object(path: str | Path, data: bytes | None = None) -> dict:
-    """The JSON object ({...}) of a settings file, or an error naming the file and the rule.
-
-    ``data``: the file's bytes when the caller already read (and checked) them. Refused: files over
-    4 MB, bytes that are not UTF-8, invalid JSON, JSON nested too deeply to read, a key given
-    twice, and any top-level value that is not an object.
-    """
+    """The JSON object ({...}) of a settings file (``data``: its bytes, if already read), or an
+    error naming the file and the rule: over 4 MB, not UTF-8, invalid or too deeply nested JSON,
+    a key given twice, or not an object."""
     path = Path(path)
     if data is None:
         size = path.stat().st_size

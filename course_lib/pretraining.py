@@ -12,29 +12,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .config import BertConfig
 from .finetune import MAX_SEED, ProgressBar, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
-from .wordpiece_trainer import train_wordpiece
-
-COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
-
-
-def course_tokenizer(texts: list[str]) -> WordPieceTokenizer:
-    """A WordPiece tokenizer whose vocabulary is learned from ``texts`` by the course trainer."""
-    vocab = train_wordpiece(texts, COURSE_VOCAB_SIZE)
-    return WordPieceTokenizer.from_vocab(vocab, model_max_length=None)
-
-
-def small_config(vocab_size: int, **overrides) -> BertConfig:
-    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout
-    (at this size, on so regular a corpus, dropout only slows a few minutes of training down)."""
-    sizes = dict(vocab_size=vocab_size, hidden_size=64, num_layers=2, num_heads=4,
-                 intermediate_size=256, max_position_embeddings=32, hidden_dropout=0.0,
-                 attention_dropout=0.0)
-    return BertConfig(**{**sizes, **overrides})
 
 
 @dataclass
@@ -148,29 +129,30 @@ def predict_masked(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, senten
         raise ValueError(f"sentence must be a string with at least one word, got {sentence!r}")
     words = len(sentence.split())
     word_position = whole_number("word_position", word_position, 0, words - 1)
-    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(sentence).input_ids])  # (1, seq)
     at = token_position(tokenizer, sentence, word_position)
     if at >= ids.shape[1] - 1:  # past the end: the sentence was cut to the model's length
         raise ValueError(f"word {word_position} lies beyond the {ids.shape[1]} tokens the "
                          "tokenizer keeps of this sentence; choose an earlier word")
     ids[0, at] = tokenizer.mask_token_id
-    logits = model(ids).logits[0, at]  # (vocab,)
-    return tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
+    return [word for word, _ in _top_k(model, tokenizer, ids, at, k)]
 
 
+@torch.no_grad()
 def fill_in_the_blank(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, text: str,
                       k: int = 3) -> list[tuple[str, float]]:
     """Top-k words (with probabilities) for the first [MASK] of ``text``."""
-    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(text).input_ids])  # (1, seq)
     where = (ids[0] == tokenizer.mask_token_id).nonzero()
     if len(where) == 0:
         raise ValueError(f"text has no [MASK] to fill in: {text!r}")
-    at = where[0].item()
-    with torch.no_grad():
-        probabilities = model(ids).logits[0, at].softmax(-1)  # (vocab,)
-    top = probabilities.topk(k)
+    return _top_k(model, tokenizer, ids, where[0].item(), k)
+
+
+def _top_k(model, tokenizer, ids: torch.Tensor, at: int, k: int) -> list[tuple[str, float]]:
+    """The k likeliest tokens at position ``at`` of ``ids`` (1, seq), with their probabilities."""
+    k = whole_number("k", k, 1, tokenizer.vocab_size)
+    top = model(ids).logits[0, at].softmax(-1).topk(k)  # (vocab,) -> the k best
     words = tokenizer.convert_ids_to_tokens(top.indices.tolist())
     return list(zip(words, top.values.tolist(), strict=True))
 
@@ -188,9 +170,7 @@ def perplexity(losses: list[float], last: int = 50) -> float:
 
 __all__ = [
     "TrainingRun",
-    "course_tokenizer",
     "fill_in_the_blank",
     "predict_masked",
-    "small_config",
     "train_masked_lm",
 ]

@@ -48,13 +48,9 @@ class CheckedInputs:
 def check_inputs(
     input_ids, attention_mask=None, token_type_ids=None, *, config, min_length: int = 1,
     allow_single: bool = False, pairwise_mask: bool = False, device=None) -> CheckedInputs:
-    """Check model inputs against ``config`` (a BertConfig) once, and return them ready to use.
-
-    ``allow_single``: a 1-D vector of IDs is one sequence (the block's contract); otherwise the
-    IDs must be (batch, seq), the model's. ``pairwise_mask``: the mask may also be (batch, seq,
-    seq), which key each query may see (``cl.BertModel`` takes it, e.g. a causal mask).
-    ``device``: where the model's weights are.
-    """
+    """Check model inputs against ``config`` once, and return them ready to use on ``device``.
+    ``allow_single``: 1-D IDs are one sequence (the block's); ``pairwise_mask``: a (batch, seq,
+    seq) mask, which key each query may see, is allowed too (``cl.BertModel``'s)."""
     vocab_size, max_length = config.vocab_size, config.max_position_embeddings
     type_vocab_size = config.type_vocab_size
     single = False
@@ -220,11 +216,8 @@ def check_input_ids(
 
 
 def check_attention_mask(mask, ids: torch.Tensor, pairwise: bool = False) -> torch.Tensor:
-    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence.
-
-    ``pairwise``: a (batch, seq, seq) mask is allowed too (query i may see key j where it is 1);
-    every query must see at least one key, else its attention would be 0 / 0.
-    """
+    """Same shape as the IDs (or, if ``pairwise``, (batch, seq, seq)), only 0s and 1s, and every
+    sequence (every query) sees at least one token, else its attention would be 0 / 0."""
     mask = as_mask_tensor(mask)
     square = (*ids.shape, ids.shape[-1])  # (batch, seq, seq)
     if pairwise and mask.dim() == 3:

@@ -37,11 +37,8 @@ class LoadReport:
 
 
 def read_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
-    """Tensors from ``model.safetensors`` or ``pytorch_model.bin`` (never unpickling code).
-
-    ``data``: the file's bytes when the caller already read (and checked) them. The result is a
-    flat dict of name -> tensor; anything else in the file is refused, naming the entry.
-    """
+    """A flat dict name -> tensor from ``model.safetensors`` or ``pytorch_model.bin`` (no code
+    unpickled, anything else refused); ``data``: the bytes, if the caller already read them."""
     path = _existing(path, data)
     if path.suffix != ".safetensors":
         return _torch_load(path, data, mmap=False)
@@ -56,11 +53,8 @@ def read_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, to
 
 
 def read_tensor_shapes(path: str | Path, data: bytes | None = None) -> dict[str, tuple]:
-    """Name -> shape of every tensor of a checkpoint, without reading the tensors' data.
-
-    safetensors: its JSON header (8 bytes of length, then the header). pytorch_model.bin: opened
-    memory-mapped, so that only the pages of the index are read.
-    """
+    """Name -> shape of every tensor of a checkpoint, without reading the tensors' data (the
+    safetensors header, or pytorch_model.bin memory-mapped: only its index pages are read)."""
     path = _existing(path, data)
     if path.suffix == ".safetensors":
         with io.BytesIO(data) if data is not None else open(path, "rb") as file:
@@ -175,12 +169,8 @@ def expected_shapes(config: BertConfig, add_pooler: bool = False) -> dict[str, t
 
 def match_checkpoint(
     expected: dict[str, tuple], found: dict[str, tuple]) -> tuple[dict[str, str], list[str]]:
-    """Pair checkpoint names with ours: (checkpoint name -> our name, names set aside).
-
-    Refuses, listing at most a few names of each kind and a count, what is missing from the
-    checkpoint, unexpected in it, mis-shaped, or given twice under two names (old ``gamma`` /
-    ``beta`` beside ``weight`` / ``bias``, or with and without the ``bert.`` prefix).
-    """
+    """Pair checkpoint names with ours: (checkpoint name -> our name, names set aside). Refuses,
+    naming a few of each, names missing, unexpected, mis-shaped, or given twice under two names."""
     mapping, set_aside, unexpected, misshaped, duplicates = {}, [], [], [], []
     owner: dict[str, str] = {}  # our name -> the checkpoint name that fills it
     for name, shape in found.items():

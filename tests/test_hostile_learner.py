@@ -190,9 +190,9 @@ def test_a_nan_gradient_stops_before_the_update():
 @pytest.fixture(scope="module")
 def mlm_parts():
     texts = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song"] * 4
-    tok = pt.course_tokenizer(texts)
+    tok = kp.course_tokenizer(texts)
     torch.manual_seed(0)
-    return cl.BertForMaskedLM(pt.small_config(tok.vocab_size, num_layers=1)), tok, texts
+    return cl.BertForMaskedLM(kp.small_config(tok.vocab_size, num_layers=1)), tok, texts
 
 
 def test_masked_lm_training_stops_when_the_loss_diverges(mlm_parts):

@@ -21,7 +21,7 @@ def test_corpus_and_probes_are_held_out():
 
 def test_course_tokenizer_makes_every_corpus_word_one_piece():
     corpus = kp.load_corpus()
-    tok = pt.course_tokenizer(corpus)
+    tok = kp.course_tokenizer(corpus)
     assert tok.vocab_size == 455 and tok.mask_token_id is not None  # stopped: all merged
     for word in {w for line in corpus[:300] for w in line.split()}:
         assert tok.tokenize(word) == [word]
@@ -29,9 +29,9 @@ def test_course_tokenizer_makes_every_corpus_word_one_piece():
 
 def test_short_training_lowers_the_loss_and_restores_threads():
     corpus = kp.load_corpus()[:300]
-    tok = pt.course_tokenizer(corpus)
+    tok = kp.course_tokenizer(corpus)
     torch.manual_seed(0)
-    model = cl.BertForMaskedLM(pt.small_config(tok.vocab_size))
+    model = cl.BertForMaskedLM(kp.small_config(tok.vocab_size))
     threads = torch.get_num_threads()
     run = pt.train_masked_lm(model, tok, corpus, steps=60, batch_size=16, warmup=10,
                              progress=False)

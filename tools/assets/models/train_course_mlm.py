@@ -35,9 +35,9 @@ def main() -> None:
     args = parser.parse_args()
 
     texts = kp.load_corpus()
-    tok = pt.course_tokenizer(texts)
+    tok = kp.course_tokenizer(texts)
     torch.manual_seed(args.seed)
-    model = BertForMaskedLM(pt.small_config(tok.vocab_size))
+    model = BertForMaskedLM(kp.small_config(tok.vocab_size))
     run = pt.train_masked_lm(model, tok, texts, steps=args.steps, batch_size=args.batch_size,
                              learning_rate=5e-3, warmup=100, seed=args.seed)
     accuracy = kp.probe_accuracy(model, tok)
