@@ -13,11 +13,8 @@ from .config import BertConfig
 
 def attention_weights(
     q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """softmax(q k^T / sqrt(d)): how much each query position looks at each key position.
-
-    q, k: (..., seq, d). mask: broadcastable to (..., seq_q, seq_k), True where a key may be seen.
-    Returns (..., seq_q, seq_k); every row sums to 1.
-    """
+    """softmax(q k^T / sqrt(d)): how much each query looks at each key. q, k: (..., seq, d); mask
+    broadcastable to (..., seq_q, seq_k), True where a key may be seen -> rows summing to 1."""
     scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # (..., seq_q, seq_k)
     if mask is not None:
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
@@ -28,9 +25,7 @@ def scaled_dot_product_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One head of attention by hand: each output is a weighted average of the value vectors.
-
-    Returns (output (..., seq_q, d_v), weights (..., seq_q, seq_k)).
-    """
+    Returns (output (..., seq_q, d_v), weights (..., seq_q, seq_k))."""
     weights = attention_weights(q, k, mask)
     return torch.matmul(weights, v), weights
 
@@ -50,12 +45,9 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
 
 
 class MultiHeadSelfAttention(nn.Module):
-    """Twelve heads in parallel: project to Q, K, V, attend per head, merge, project back.
-
-    With ``output_attentions=False`` the attention itself runs in PyTorch's fused
-    ``scaled_dot_product_attention`` (same maths, faster); with ``True`` it runs the hand-written
-    version above, which also returns the maps. ``use_fused=False`` forces the hand-written path.
-    """
+    """Twelve heads in parallel: project to Q, K, V, attend per head, merge, project back. Without
+    ``output_attentions`` PyTorch's fused attention does the same maths faster; with it, or with
+    ``use_fused=False``, the hand-written version above runs (and returns the maps when asked)."""
 
     # The functions it calls (notebook 07b gives it the learner's own in their place).
     split_heads = staticmethod(split_heads)

@@ -27,11 +27,8 @@ BYTES_PER_LAYER_OBJECTS = 64 * 1024  # Python objects of one layer's modules, ro
 
 @dataclass(frozen=True)
 class BertConfig:
-    """Sizes of a BERT encoder. ``BertConfig.base()`` is the model of the BERT paper.
-
-    Every field is checked when the config is built: a wrong type, a value out of range or not
-    finite is a ``TypeError`` / ``ValueError`` naming the field, the value and the rule.
-    """
+    """Sizes of a BERT encoder; ``BertConfig.base()`` is the BERT paper's. Every field is checked
+    when built: an error names the field, the value and the rule."""
 
     vocab_size: int = SHIPPED_VOCAB_SIZE
     hidden_size: int = 768
@@ -111,10 +108,8 @@ class BertConfig:
 
     @classmethod
     def from_hf_dict(cls, hf: dict) -> BertConfig:
-        """Read a Hugging Face ``config.json`` dictionary (only the BERT fields are used).
-
-        An error names the config.json key and our field, e.g. "num_attention_heads (num_heads)".
-        """
+        """Read a Hugging Face ``config.json`` dictionary (only its BERT fields); an error names
+        both keys, e.g. "num_attention_heads (num_heads)"."""
         if not isinstance(hf, dict):
             raise TypeError(f"a config must be a JSON object of settings, got {type(hf).__name__}")
         model_type = hf.get("model_type", "bert")
@@ -205,10 +200,8 @@ def estimated_model_bytes(config: BertConfig, with_pooler: bool = False) -> int:
 
 
 def available_memory_bytes() -> int | None:
-    """Memory this process can still take: free RAM and swap, within any address-space limit.
-
-    None where the system does not say (then nothing is refused).
-    """
+    """Memory this process can still take: free RAM and swap, within any address-space limit;
+    None where the system does not say (then nothing is refused)."""
     free = None
     try:
         with open("/proc/meminfo") as file:
@@ -239,10 +232,8 @@ def _address_space_in_use() -> int:
 
 def check_fits_in_memory(
     config: BertConfig, with_pooler: bool = False, extra_bytes: int = 0) -> None:
-    """Refuse, before anything is allocated, a model that needs more memory than is available.
-
-    ``extra_bytes``: what else must fit at the same time (a checkpoint being read, for example).
-    """
+    """Refuse, before anything is allocated, a model that needs more memory than is available
+    (with ``extra_bytes`` beside it, e.g. a checkpoint being read)."""
     model_bytes = estimated_model_bytes(config, with_pooler)
     need = model_bytes + extra_bytes
     free = available_memory_bytes()

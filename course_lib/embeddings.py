@@ -24,11 +24,8 @@ class LayerNorm(nn.LayerNorm):
 
 
 class BertEmbeddings(nn.Module):
-    """Map IDs (batch, seq) to vectors (batch, seq, hidden).
-
-    Each token's vector is the sum of three learned vectors: what the token is (word), where it
-    is (position 0..511) and which sentence it belongs to (segment A or B).
-    """
+    """Map IDs (batch, seq) to vectors (batch, seq, hidden): the sum of three learned vectors,
+    what the token is (word), where it is (position) and which sentence it is in (segment)."""
 
     def __init__(self, config: BertConfig):
         super().__init__()

@@ -1,18 +1,8 @@
-"""Fine-tuning the block for classification: a head on the encoder, one training step, a loop.
+"""Fine-tuning for classification, BERT's recipe (Devlin et al. 2019, section 4, appendix A.3).
 
-BERT's recipe for a classification task (Devlin et al. 2019, section 4 and appendix A.3): put
-one linear layer on the pooled [CLS] vector (the pooler: dense + tanh), then train *everything*,
-encoder included, for a few epochs with Adam and weight decay (AdamW), a learning rate that
-warms up and then decays linearly to zero, dropout on, and gradients clipped to norm 1.
-
-- :class:`SentenceClassifier`: encoder + pooled sentence vector + dropout + ``nn.Linear``;
-- :func:`make_optimizer`, :func:`warmup_linear_decay`: AdamW and the learning-rate schedule;
-- :func:`training_step`: one step (train mode, zero_grad, loss, backward, clip, step);
-- :func:`train_classifier`: the loop over shuffled mini-batches, with a progress bar;
-- :func:`predict`, :func:`accuracy`, :func:`sentence_vectors`: evaluation, gradients off.
-
-Inputs are the padded tensors of ``tokenizer.encode_batch(texts)``: ``input_ids`` and
-``attention_mask`` of shape (n, seq). Each mini-batch is cut to its longest sentence.
+One linear layer on the pooled [CLS] vector; *everything* trained, encoder included, with AdamW,
+a learning rate that warms up then decays linearly to zero, dropout on, gradients clipped to 1.
+Inputs are ``tokenizer.encode_batch(texts)``'s padded (n, seq) tensors.
 """
 
 from __future__ import annotations
@@ -28,11 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import BertModel, BertPooler
-from .pooling import global_average_pooling
-from .validation import as_id_tensor, check_attention_mask
+from .pooling import global_average_pooling, global_max_pooling
+from .validation import INT64_MAX, as_id_tensor, check_attention_mask
 
 POOLINGS = ("pooler", "cls", "average")
-MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
+MAX_SEED = INT64_MAX  # torch.manual_seed takes a 64-bit integer
 
 
 # ---------------------------------------------------------------- checks of what a learner chooses
@@ -117,17 +107,10 @@ def clip_or_stop(parameters: list[nn.Parameter], loss: float, max_grad_norm: flo
 
 
 class SentenceClassifier(nn.Module):
-    """The encoder with a classification head: sentence vector -> dropout -> Linear -> scores.
+    """The encoder with a head: sentence vector -> dropout -> Linear -> scores (batch, classes).
 
-    ``pooling`` says which vector stands for the sentence:
-
-    - ``"pooler"`` (BERT's choice for fine-tuning): tanh(dense([CLS])), the pooler that
-      pre-training trained with next-sentence prediction; a model loaded without one gets a new
-      pooler, initialised as BERT initialises (normal, std 0.02);
-    - ``"cls"``: the raw [CLS] vector of the last layer;
-    - ``"average"``: the mean of the real tokens' vectors (what sentence-transformers use).
-
-    ``model(input_ids, attention_mask)`` returns scores of shape (batch, num_classes).
+    ``pooling``: "pooler" (BERT's: tanh(dense([CLS])), new and BERT-initialised if the model has
+    none), "cls" (the raw [CLS] vector) or "average" (the mean of the real tokens' vectors).
     """
 
     def __init__(self, encoder: BertModel, num_classes: int, pooling: str = "pooler",
@@ -188,10 +171,8 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.01
 
 def warmup_linear_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int
                         ) -> torch.optim.lr_scheduler.LambdaLR:
-    """Learning rate x factor(step): rises linearly from 0 to 1 over ``warmup_steps``, then
-    falls linearly to 0 at ``total_steps``. Call ``scheduler.step()`` after each
-    ``optimizer.step()``. Warm-up keeps the first, large and noisy updates from wrecking the
-    pretrained weights before Adam's running averages have settled."""
+    """Learning rate x factor(step): up linearly over ``warmup_steps`` (so the first noisy updates
+    cannot wreck the pretrained weights), then down linearly to 0 at ``total_steps``."""
     total_steps = whole_number("total_steps", total_steps)
     warmup_steps = whole_number("warmup_steps", warmup_steps, 0, total_steps)
 
@@ -210,18 +191,10 @@ def training_step(model: nn.Module, input_ids: torch.Tensor, attention_mask: tor
                   labels: torch.Tensor, optimizer: torch.optim.Optimizer,
                   scheduler=None, max_grad_norm: float | None = 1.0,
                   step: int | str = "this") -> float:
-    """One update of every trainable parameter on one mini-batch; returns the loss.
-
-    1. ``model.train()``: dropout on (an evaluation may have left the model in eval mode);
-    2. ``optimizer.zero_grad()``: PyTorch *adds* new gradients to the old ones otherwise;
-    3. forward pass and cross-entropy loss; 4. ``loss.backward()``;
-    5. clip the gradient norm (one unlucky batch cannot throw the weights far);
-    6. ``optimizer.step()``, then ``scheduler.step()``.
-
-    A loss or gradient that is not finite stops it before step 6 (:class:`TrainingDiverged`).
-    """
-    model.train()
-    optimizer.zero_grad()
+    """One update of every trainable parameter on one mini-batch; returns the loss. A loss or
+    gradient that is not finite stops it before any weight changes (:class:`TrainingDiverged`)."""
+    model.train()  # dropout on: an evaluation may have left the model in eval mode
+    optimizer.zero_grad()  # PyTorch *adds* new gradients to the old ones otherwise
     scores = model(input_ids, attention_mask)  # (batch, num_classes)
     loss = F.cross_entropy(scores, labels)
     loss.backward()
@@ -295,11 +268,8 @@ def shuffled_batches(n: int, batch_size: int, steps: int, generator: torch.Gener
 def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                      labels: torch.Tensor, setup: TrainingSetup | None = None,
                      progress: bool = True, description: str = "training") -> TrainingHistory:
-    """Train ``model`` (all its parameters) for ``setup.steps`` mini-batch steps.
-
-    ``input_ids``, ``attention_mask``: (n, seq); ``labels``: (n,). Seeded by ``setup.seed``:
-    the same shuffling and the same dropout masks on every run. Leaves the model in eval mode.
-    """
+    """Train all of ``model`` for ``setup.steps`` mini-batches of (n, seq) inputs and (n,) labels;
+    the same ``setup.seed`` gives the same run. Leaves the model in eval mode."""
     setup = setup or TrainingSetup()
     if not isinstance(setup, TrainingSetup):
         raise TypeError(f"setup must be a TrainingSetup, got {type(setup).__name__}")
@@ -312,7 +282,7 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
     warmup = round(setup.warmup_fraction * setup.steps)
     scheduler = warmup_linear_decay(optimizer, warmup, setup.steps)
     history = TrainingHistory()
-    bar = ProgressBar(setup.steps, description) if progress else None
+    bar = ProgressBar(setup.steps, description, show=progress)
     start = time.perf_counter()
     batches = shuffled_batches(len(labels), setup.batch_size, setup.steps, generator)
     try:
@@ -322,13 +292,11 @@ def train_classifier(model: nn.Module, input_ids: torch.Tensor, attention_mask: 
             loss = training_step(model, ids, mask, labels[chosen], optimizer, scheduler,
                                  setup.max_grad_norm, step=f"{step} of {setup.steps}")
             history.losses.append(loss)
-            if bar is not None:
-                bar.update(f"loss {loss:.3f}")
+            bar.update(f"loss {loss:.3f}")
     finally:
         model.eval()
     history.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
+    bar.close(f"final loss {history.losses[-1]:.3f}, {history.seconds:.0f} s")
     return history
 
 
@@ -363,8 +331,6 @@ def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Ten
                      batch_size: int = 64) -> dict[str, torch.Tensor]:
     """Frozen features of every sentence from an encoder (a ``BertModel``, or the engine
     ``InferenceBert`` built from one): {"CLS", "average", "max"} -> (n, hidden) each."""
-    from .pooling import global_max_pooling
-
     input_ids, attention_mask = checked_batch(input_ids, attention_mask)  # (n, seq) each
     batch_size = whole_number("batch_size", batch_size)
     if isinstance(encoder, nn.Module):
@@ -384,21 +350,20 @@ def sentence_vectors(encoder, input_ids: torch.Tensor, attention_mask: torch.Ten
 
 
 class ProgressBar:
-    """A one-line text progress bar: redrawn in place in a notebook (one output kept when the
-    notebook is saved), or with carriage returns on a terminal."""
+    """A one-line text bar, redrawn in place: in a notebook's output, or on a terminal's stderr."""
 
     WIDTH = 30
 
-    def __init__(self, total: int, description: str = ""):
+    def __init__(self, total: int, description: str = "", show: bool = True):
         self.total, self.done, self.description = max(1, int(total)), 0, description
-        self.start = time.perf_counter()
+        self.show = show
         self._handle = None
         try:
             from IPython import get_ipython
-            from IPython.display import display
+            from IPython.display import Pretty, display
 
-            if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-                self._handle = display(_Plain(self._line("")), display_id=True)
+            if show and get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+                self._handle = display(Pretty(self._line("")), display_id=True)
         except ImportError:  # no IPython: a terminal
             pass
 
@@ -406,13 +371,6 @@ class ProgressBar:
         filled = math.floor(self.WIDTH * self.done / self.total)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         return f"{self.description} [{bar}] {self.done}/{self.total} {note}".rstrip()
-
-    def _show(self, note: str, end: str = "") -> None:
-        if self._handle is not None:
-            self._handle.update(_Plain(self._line(note)))
-        else:
-            sys.stderr.write("\r" + self._line(note) + end)
-            sys.stderr.flush()
 
     def update(self, note: str = "") -> None:
         """One more step done; ``note`` is shown after the counter (e.g. the loss)."""
@@ -422,15 +380,16 @@ class ProgressBar:
     def close(self, note: str = "") -> None:
         self._show(note, end="\n")
 
+    def _show(self, note: str, end: str = "") -> None:
+        if not self.show:
+            return
+        if self._handle is not None:
+            from IPython.display import Pretty
 
-class _Plain:
-    """Shows a string without quotes in a notebook output."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
+            self._handle.update(Pretty(self._line(note)))
+        else:
+            sys.stderr.write("\r" + self._line(note) + end)
+            sys.stderr.flush()
 
 
 __all__ = [

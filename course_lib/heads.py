@@ -1,13 +1,7 @@
-"""BERT's pre-training heads on top of the encoder: masked LM and next-sentence prediction.
-
-``BertForMaskedLM`` = ``BertModel`` + a masked-LM head that turns each token's vector into a score
-for every word of the vocabulary. ``BertForPreTraining`` adds the next-sentence head on the pooled
-[CLS] vector, as in the BERT paper (Devlin et al. 2019), whose pre-training loss is the sum of both.
-
-The masked-LM head is dense + activation + LayerNorm, then a "decoder" whose weight matrix IS the
-word-embedding matrix (one tensor, tied), plus its own bias of one number per vocabulary word.
-Tying means the score of word w at a position is the dot product of the position's vector with the
-embedding of w: the same table reads words in and writes them out.
+"""BERT's pre-training heads on the encoder: masked LM and next-sentence prediction (Devlin et al.
+2019). The masked-LM head is dense + activation + LayerNorm, then a decoder whose weight IS the
+word-embedding matrix (tied), plus a bias per word: the score of word w at a position is the dot
+product of the position's vector with w's embedding.
 """
 
 from __future__ import annotations
@@ -30,11 +24,8 @@ from .validation import as_id_tensor, check_inputs
 
 @dataclass
 class MaskedLMOutput:
-    """``logits`` (batch, seq, vocab); ``loss`` (a 0-dim tensor) when labels were given.
-
-    For pre-training also ``seq_relationship_logits`` (batch, 2): index 0 = "B follows A",
-    index 1 = "B is a random sentence" (the convention of the original code).
-    """
+    """``logits`` (batch, seq, vocab); ``loss`` (0-dim) when labels were given; for pre-training
+    ``seq_relationship_logits`` (batch, 2): 0 = "B follows A", 1 = "B is a random sentence"."""
 
     logits: torch.Tensor
     loss: torch.Tensor | None = None
@@ -45,10 +36,8 @@ class MaskedLMOutput:
 
 
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the labelled positions only; label -100 means "not chosen".
-
-    logits: (batch, seq, vocab); labels: (batch, seq). Returns a 0-dim tensor.
-    """
+    """Mean cross-entropy over the labelled positions only (-100: "not chosen"); logits (batch,
+    seq, vocab), labels (batch, seq) -> a 0-dim tensor."""
     vocab = logits.shape[-1]
     return F.cross_entropy(
         logits.reshape(-1, vocab),  # (batch * seq, vocab)
@@ -75,11 +64,8 @@ class BertLMHead(nn.Module):
 
 class BertForMaskedLM(nn.Module):
     """BERT with the masked-LM head: ``model(ids, labels=labels).loss``, ``.logits``.
-
-    ``causal=True`` runs the same layers with a causal (left-to-right) attention mask: each
-    position sees only itself and the positions on its left. BERT never does this; the course
-    uses it to show what bidirectional attention buys.
-    """
+    ``causal=True``: the same layers, each position seeing only itself and its left (BERT never
+    does this; the course uses it to show what bidirectional attention buys)."""
 
     has_pooler = False
 
@@ -122,12 +108,8 @@ class BertForMaskedLM(nn.Module):
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike = "course-mlm"):
-        """Load a checkpoint in the Hugging Face layout, heads included, in eval mode.
-
-        Same sources as ``cl.load_pretrained``, plus "course-mlm" (the small model the course
-        trains in notebook 09 and ships). A checkpoint without the head this class needs
-        (``cls.predictions.*``, and ``cls.seq_relationship.*`` for pre-training) is refused.
-        """
+        """Load a checkpoint in the Hugging Face layout, heads included (refused without them),
+        in eval mode: ``cl.load_pretrained``'s sources plus "course-mlm" (notebook 09's model)."""
         from .pretrained import read_pretrained
         from .weights import load_checkpoint_into
 
@@ -189,11 +171,8 @@ class BertForMaskedLM(nn.Module):
 
 
 class BertForPreTraining(BertForMaskedLM):
-    """BERT as pre-trained: masked LM on every token, next-sentence prediction on the pooler.
-
-    ``loss`` is the masked-LM loss plus the next-sentence loss (the paper's sum) when both
-    ``labels`` and ``next_sentence_label`` are given; with only one of them, that one.
-    """
+    """BERT as pre-trained: masked LM on every token, next-sentence prediction on the pooler;
+    ``loss`` is the sum of the two losses whose labels were given (the paper's sum)."""
 
     has_pooler = True
 

@@ -1,39 +1,26 @@
 """``InferenceBert``: an explicit fast engine for inference, built from a trained ``BertModel``.
 
-The model in ``model.py`` is the readable definition of BERT and the only thing that runs when
-you call it. This engine computes the same numbers with less work, for feature extraction and
-benchmarks, and is only ever used when asked for by name::
+``model.py`` is the readable BERT and the only thing that runs when you call a model. This engine
+computes the same numbers with less work, only when asked for by name::
 
     engine = cl.InferenceBert.from_model(model)       # padding_free=True, precision="fp32"
     engine(input_ids, attention_mask).last_hidden_state
 
-What makes it fast (each is measured in the benchmark and the appendix notebook):
+Why it is fast (each measured in ``benchmarks/`` and appendix A1):
 
-- tokens travel as one (tokens, hidden) matrix, so every dense layer is one matrix multiply;
-- Q, K and V come from one matrix multiply with the three weights stacked;
-- the attention output and the feed-forward output are added into the residual stream in place
-  (``addmm_``: bias and residual already sit in the output buffer), GELU runs in place, and
-  every layer reuses the same output buffers: fewer passes over memory, fewer allocations;
-- opt-in (``prepack=True``, CPUs only): fp32 weights prepacked once for oneDNN (the kernel
-  library behind ``torch.ops.mkldnn``), with the bias + GELU and the residual add fused into the
-  matrix multiply before them. Measured against plain ``addmm`` on the course's 2-core machine
-  (BERT-base, 2026-12-01): 0.96x the time at 1 x 128 tokens, 1.00x at 1 x 512, 1.12x at 8 x 128,
-  so it is off by default; ``benchmarks/`` measures it again on yours;
+- tokens travel as one (tokens, hidden) matrix; Q, K and V come from one stacked matrix multiply;
+- residual adds happen in place (``addmm_``), GELU too, and every layer reuses one set of buffers;
+- padding-free (default): padded tokens are dropped before the first layer; only attention sees
+  the padded grid again, with the key mask; padded positions of the output are zeros;
 - attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
-- padding-free batches (on by default): padded tokens are dropped before the first layer, so the
-  dense layers (most of the work) spend nothing on padding; only attention sees the padded grid
-  again, with the key mask. Padded positions of the output are zeros (the readable model computes
-  values there that nothing should read);
-- ``precision="bf16"`` (opt-in): matrix multiplies in bfloat16, residual stream, LayerNorm and
-  softmax in float32. It pays only on CPUs with bf16 units (AMX, AVX512-BF16) or GPUs; on a
-  CPU without them the engine warns and recommends fp32 or int8;
-- ``precision="int8"`` (opt-in): dynamic int8 quantization of every dense layer (Jacob et al.
-  2018). Each weight row gets its own scale (per-channel, symmetric int8, zero point 0), once;
-  each input matrix is quantized when it arrives (one scale and zero point per token,
-  asymmetric uint8), the product is summed in int32 by oneDNN and scaled back to float32.
-  Attention, softmax, GELU and LayerNorm stay float32.
-  The hidden states change slightly (cosine >= 0.998 to fp32, tested); where oneDNN's int8
-  kernel is missing, the same arithmetic runs emulated in float32 (same numbers, no speed-up).
+- ``prepack=True`` (CPUs): fp32 weights prepacked for oneDNN, bias + GELU and residual adds fused;
+  off by default (on the course's 2-core machine, BERT-base, 2026-12-01: 0.96x the time at
+  1 x 128 tokens, 1.00x at 1 x 512, 1.12x at 8 x 128);
+- ``precision="bf16"``: matrix multiplies in bfloat16, the rest float32; it pays only with bf16
+  units (AMX, AVX512-BF16) or a GPU, and warns without them;
+- ``precision="int8"``: dynamic int8 dense layers (Jacob et al. 2018): a symmetric int8 scale per
+  weight row, an asymmetric uint8 scale and zero point per input token, int32 sums in oneDNN
+  (emulated in float32 where its kernel is missing); the rest float32; cosine >= 0.998 to fp32.
 """
 
 from __future__ import annotations
@@ -172,13 +159,9 @@ def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-token asymmetric uint8: x (tokens, in) -> (uint8 (tokens, in), scale (tokens, 1),
-    zero point (tokens, 1), whole numbers in 0..255, as float32) with
-    x ~ (uint8 - zero_point) * scale. Each token's range holds 0, so 0.0 is exact.
-
-    Per token rather than one range for the whole matrix: a few outlier features (near 10
-    where most are near 1) would otherwise leave the other tokens few levels (measured on
-    MiniLM: cosine to fp32 0.991 per tensor, 0.9988 per token)."""
+    """Per-token asymmetric uint8: x (tokens, in) -> (q (tokens, in), scale (tokens, 1), zero point
+    (tokens, 1) in 0..255 as float32), x ~ (q - zero_point) * scale, 0.0 exact. Per token, not per
+    matrix: outlier features would leave the rest few levels (MiniLM: cosine 0.991 vs 0.9988)."""
     low = x.amin(dim=1, keepdim=True).clamp_(max=0)  # (tokens, 1); amin and amax separately:
     high = x.amax(dim=1, keepdim=True).clamp_(min=0)  # many times faster than aminmax on rows
     scale = (high - low).div_(ACTIVATION_LEVELS)  # (tokens, 1)
@@ -212,12 +195,8 @@ def onednn_int8_works(device: torch.device) -> bool:
 
 @dataclass
 class QuantizedDense:
-    """A Linear layer in dynamic int8: int8 weight (out, in) with a scale per row, float32 bias
-    (out,), and the weight prepacked for oneDNN's int8 kernel (``packed``), or None where that
-    kernel is missing (then the int8 arithmetic is emulated in float32).
-
-    With q_x, s_x, z_x from :func:`quantize_activations` (one scale and zero point per token)
-    and q_W, s_W from :func:`quantize_weight` (one scale per output)::
+    """A Linear layer in dynamic int8 (``packed`` for oneDNN; None: emulated in float32). With
+    q_x, s_x, z_x from :func:`quantize_activations` and q_W, s_W from :func:`quantize_weight`::
 
         y = s_x * ((q_x - z_x) q_W^T) * s_W + b
           = s_x * (q_x q_W^T * s_W  -  z_x * c) + b,   c = (column sums of q_W^T) * s_W
@@ -291,12 +270,9 @@ class Layer:
 
 @dataclass
 class TokenLayout:
-    """How the rows of a (tokens, hidden) matrix form texts.
-
-    Uniform: ``batch`` texts of ``seq`` tokens, row ``b * seq + s``; ``mask`` (batch, 1, 1, seq)
-    hides padded keys, or is None. Packed (padding-free): only the real tokens, one text after the
-    other; ``rows`` (tokens,) says where each sits in the padded (batch * seq).
-    """
+    """How the rows of a (tokens, hidden) matrix form texts. Uniform: row ``b * seq + s``, ``mask``
+    (batch, 1, 1, seq) hides padded keys (or None). Packed (padding-free): only the real tokens,
+    ``rows`` (tokens,) says where each sits in the padded (batch * seq)."""
 
     batch: int
     seq: int
@@ -332,13 +308,9 @@ class Scratch:
 
 
 class InferenceBert:
-    """A fast, inference-only copy of a ``BertModel``: call it like the model.
-
-    ``from_model`` copies the weights it needs (Q/K/V stacked, cast for bf16), so a later change
-    to the model (training, loading other weights) is NOT seen: call ``from_model`` again. It
-    returns the same :class:`BertOutput` as the model; with ``padding_free=True`` padded
-    positions of the hidden states are zeros.
-    """
+    """A fast, inference-only copy of a ``BertModel``, called like it, returning a
+    :class:`BertOutput`. It copies the weights: a later change to the model is NOT seen (call
+    ``from_model`` again)."""
 
     def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32",
                  prepack: bool = False):
@@ -387,12 +359,8 @@ class InferenceBert:
     @classmethod
     def from_model(cls, model: BertModel, padding_free: bool = True, precision: str = "fp32",
                    prepack: bool = False) -> InferenceBert:
-        """Build the engine from a model's current weights (see the class docstring).
-
-        ``prepack=True`` runs the dense layers as prepacked oneDNN matrix multiplies with fused
-        GELU and residual adds instead of PyTorch's plain ones (faster only at small shapes, see
-        the module docstring; never used on GPUs or for bf16). ``precision="int8"`` always
-        prepacks its int8 weights for oneDNN where it can and ignores ``prepack``."""
+        """Build the engine from a model's current weights. ``prepack`` (see the module docstring)
+        is ignored on GPUs and for bf16; int8 always prepacks where oneDNN can."""
         return cls(model, padding_free, precision, prepack)
 
     def __repr__(self) -> str:

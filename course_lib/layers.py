@@ -19,10 +19,8 @@ def gelu_formula(x: torch.Tensor) -> torch.Tensor:
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:
-    """BERT's activation, x * Phi(x) exactly as ``gelu_formula`` (tested), in one fused kernel.
-
-    This is the function the model calls: ``FeedForward`` looks it up here when it is built.
-    """
+    """BERT's activation, x * Phi(x) exactly as ``gelu_formula`` (tested), in one fused kernel:
+    the function ``FeedForward`` looks up here and the model calls."""
     return F.gelu(x)
 
 

@@ -1,12 +1,8 @@
 """What BERT hides from itself in pre-training (masked-LM inputs), and the causal mask it avoids.
 
-Masked language modelling (Devlin et al. 2019, section 3.1) hides about 15% of the tokens and asks
-the model to recover them from both sides. Of the chosen tokens, 80% become ``[MASK]``, 10% a
-random token and 10% stay as they are, so that the model cannot rely on ``[MASK]`` marking the
-positions it must predict (fine-tuning inputs never contain ``[MASK]``).
-
-A causal (GPT-style) mask is the opposite choice: each position may only look at itself and the
-positions on its left, which is what a left-to-right language model needs.
+Masked LM (Devlin et al. 2019, section 3.1) hides about 15% of the tokens for the model to
+recover from both sides; 80/10/10 keeps it from relying on [MASK], which fine-tuning never shows.
+A causal (GPT-style) mask lets each position see only itself and its left.
 """
 
 from __future__ import annotations
@@ -30,15 +26,11 @@ def special_token_ids(tokenizer) -> torch.Tensor:
 def mask_tokens(
     input_ids, tokenizer, probability: float = 0.15,
     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masking: returns ``(masked_ids, labels)``, both shaped like ``input_ids``.
+    """BERT's masking: ``(masked_ids, labels)``, shaped like ``input_ids`` (left unmodified).
 
-    Every position that is not a special token or padding is chosen with ``probability``. A
-    chosen token becomes ``[MASK]`` 80% of the time, a random vocabulary token 10% of the time,
-    and stays itself 10% of the time. ``labels`` holds the original ID at the chosen positions and
-    -100 (ignored by the loss) everywhere else. ``input_ids`` is not modified.
-
-    With a ``torch.Generator`` the result is reproducible: the same seed gives the same masks,
-    and each further call on the same generator draws new ones (a new mask every batch).
+    Each non-special token is chosen with ``probability``, then becomes [MASK] (80%), a random
+    token (10%) or itself (10%); ``labels`` holds its original ID there, -100 elsewhere. The same
+    generator seed gives the same masks; each further call draws new ones.
     """
     ids = as_id_tensor(input_ids)  # (batch, seq) or (seq,)
     if isinstance(probability, bool) or not isinstance(probability, (int, float)):
@@ -68,10 +60,8 @@ def mask_tokens(
 
 
 def causal_mask(seq_len: int, device=None) -> torch.Tensor:
-    """(seq, seq) bool, True where query position i may look at key position j, i.e. j <= i.
-
-    The lower triangle with its diagonal: position i sees itself and everything on its left.
-    """
+    """(seq, seq) bool, True where query position i may look at key position j, i.e. j <= i:
+    the lower triangle with its diagonal."""
     if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
         raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
     return torch.tril(torch.ones(seq_len, seq_len, dtype=torch.bool, device=device))

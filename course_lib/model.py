@@ -66,12 +66,9 @@ def init_bert_weights(module: nn.Module, std: float) -> None:
 
 
 class BertModel(nn.Module):
-    """BERT from token IDs to one vector per token: embeddings, the encoder, an optional pooler.
-
-    ``model(input_ids)`` takes IDs of shape (batch, seq) and returns a :class:`BertOutput`. This
-    forward pass is the whole model, in every mode (training, eval, ``no_grad``): edit a module
-    and the output changes. For fast inference build ``cl.InferenceBert.from_model(model)``.
-    """
+    """BERT from token IDs (batch, seq) to a :class:`BertOutput`: embeddings, the encoder, an
+    optional pooler. This forward pass is the whole model, in every mode: edit a module and the
+    output changes (``cl.InferenceBert.from_model(model)`` is the separate fast engine)."""
 
     def __init__(self, config: BertConfig | None = None, add_pooler: bool = False):
         super().__init__()

@@ -30,10 +30,8 @@ def _prepare(sequence: torch.Tensor, mask) -> tuple[torch.Tensor, torch.Tensor |
 
 
 def global_average_pooling(sequence: torch.Tensor, mask=None) -> torch.Tensor:
-    """Mean of the vectors of real tokens.
-
-    (seq, hidden) -> (hidden,); (batch, seq, hidden) -> (batch, hidden).
-    """
+    """Mean of the vectors of real tokens: (seq, hidden) -> (hidden,); (batch, seq, hidden) ->
+    (batch, hidden)."""
     vectors, keep, single = _prepare(sequence, mask)
     pooled = average_over(vectors, keep)  # (batch, hidden)
     return pooled[0] if single else pooled

@@ -1,11 +1,7 @@
 """Find pretrained weights (shipped, local folder, or the Hugging Face hub) and load them.
 
-Loading checks before it builds: the config first (every field), then whether the model fits in
-memory, then the checkpoint's names and shapes from its header (no tensor data read), and only
-then the model is allocated and the tensors, each checked, are copied in. The shipped model's
-files are checked against their published SHA-256 as they are read: the bytes hashed are the
-bytes used, on every read (a cache keyed on size and modification time would miss a file changed
-with both restored).
+Loading checks before it builds (see ``read_pretrained``). The shipped model's files are checked
+against their published SHA-256 on every read: the bytes hashed are the bytes used.
 """
 
 from __future__ import annotations
@@ -90,10 +86,8 @@ SHIPPED_MODELS = {
 
 
 def minilm_folder() -> Path:
-    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), hashes checked.
-
-    Every file is hashed on every call; the loaders check each file again as they read it.
-    """
+    """The folder of the shipped model (all-MiniLM-L6-v2, from the PyPI package), every file's
+    hash checked on every call (the loaders check each again as they read it)."""
     folder = _locate_minilm()
     for name, expected in SHIPPED_MODELS["minilm"].sha256.items():
         check_sha256(folder / name, (folder / name).read_bytes(), expected)
@@ -221,11 +215,8 @@ def cached_folder(repo_id: str) -> Path | None:
 
 
 def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
-    """Everything loading checks before it builds a model: (folder, config, checkpoint state).
-
-    In order: the config (every field), whether the model fits in memory, the shipped files'
-    hashes, the checkpoint's names and shapes from its header, then the tensors themselves.
-    """
+    """(folder, config, checkpoint state), checked in order: the config, whether the model fits in
+    memory, the shipped files' hashes, the header's names and shapes, then the tensors."""
     folder = resolve_source(source)
     weights = next((folder / n for n in WEIGHT_FILES if (folder / n).is_file()), None)
     if weights is None:
@@ -239,13 +230,9 @@ def read_pretrained(source: str | os.PathLike, add_pooler: bool = False):
 
 
 def load_pretrained(source: str | os.PathLike = "minilm", add_pooler: bool = False) -> BertModel:
-    """A BertModel with trained weights, in eval mode.
-
-    source: "minilm" (shipped with the course, offline), a folder in the Hugging Face layout, or a
-    hub id such as "bert-base-uncased" (cache first, download only when online); "english" and
-    "multilingual" stand for bert-base-uncased and bert-base-multilingual-cased.
-    Nothing is allocated before the config, the memory it needs and the checkpoint's names and
-    shapes have been checked.
+    """A BertModel with trained weights, in eval mode, from "minilm" (shipped, offline), a folder
+    in the Hugging Face layout, or a hub id ("bert-base-uncased"; cache first, download only when
+    online); "english" and "multilingual" stand for bert-base-uncased and -multilingual-cased.
     """
     _, config, state = read_pretrained(source, add_pooler)
     model = BertModel(config, add_pooler=add_pooler)
@@ -277,12 +264,9 @@ def load_tokenizer(source: str | os.PathLike = "minilm") -> WordPieceTokenizer:
 
 
 def read_json_object(path: str | Path, data: bytes | None = None) -> dict:
-    """The JSON object ({...}) of a settings file, or an error naming the file and the rule.
-
-    ``data``: the file's bytes when the caller already read (and checked) them. Refused: files over
-    4 MB, bytes that are not UTF-8, invalid JSON, JSON nested too deeply to read, a key given
-    twice, and any top-level value that is not an object.
-    """
+    """The JSON object ({...}) of a settings file (``data``: its bytes, if already read), or an
+    error naming the file and the rule: over 4 MB, not UTF-8, invalid or too deeply nested JSON,
+    a key given twice, or not an object."""
     path = Path(path)
     if data is None:
         size = path.stat().st_size

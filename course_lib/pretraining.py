@@ -1,67 +1,21 @@
-"""Pre-train a small BERT with masked LM on the course corpus, and measure what it learned.
+"""Pre-train a small BERT with masked LM, and ask it to fill in hidden words.
 
-The corpus (``course_lib/assets/data/pretraining_corpus.txt``, written by
-``tools/assets/data/make_pretraining_corpus.py``) is built so that some words can be recovered only
-from their right-hand context. ``probe_accuracy`` measures exactly that on held-out sentences,
-which is how notebook 09 compares a bidirectional model with a left-to-right (causal) one.
+The course corpus and the probes that measure what it learned are in ``course_kit.probes``.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
-from .config import BertConfig
-from .files import course_file
-from .finetune import MAX_SEED, clip_or_stop, real_number, whole_number
+from .finetune import MAX_SEED, ProgressBar, clip_or_stop, real_number, whole_number
 from .heads import BertForMaskedLM
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
-from .wordpiece_trainer import train_wordpiece
-
-COURSE_VOCAB_SIZE = 1000  # more than the corpus needs: it stops when every word is one token
-
-
-def load_corpus(path: str | Path | None = None) -> list[str]:
-    """The course's pre-training sentences, one per line (default: the shipped corpus)."""
-    path = course_file("data/pretraining_corpus.txt") if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"corpus not found: {path}")
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def load_probes(path: str | Path | None = None) -> list[dict]:
-    """Held-out sentences with one word to predict: template, clue_side, word_position, answer."""
-    path = course_file("data/pretraining_probes.tsv") if path is None else path
-    with open(path, encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file, delimiter="\t"))
-    for row in rows:
-        row["word_position"] = int(row["word_position"])
-    return rows
-
-
-def course_tokenizer(texts: list[str] | None = None) -> WordPieceTokenizer:
-    """A WordPiece tokenizer whose vocabulary is learned from the corpus by the course trainer."""
-    vocab = train_wordpiece(texts if texts is not None else load_corpus(), COURSE_VOCAB_SIZE)
-    return WordPieceTokenizer.from_vocab(vocab, model_max_length=None)
-
-
-def small_config(vocab_size: int, **overrides) -> BertConfig:
-    """The small BERT of notebook 09: 2 layers, 4 heads, 64 wide, 32 positions, no dropout.
-
-    BERT-base uses dropout 0.1; this model is so small, and its corpus so regular, that dropout
-    only slows down what a few minutes of training can show.
-    """
-    sizes = dict(vocab_size=vocab_size, hidden_size=64, num_layers=2, num_heads=4,
-                 intermediate_size=256, max_position_embeddings=32, hidden_dropout=0.0,
-                 attention_dropout=0.0)
-    return BertConfig(**{**sizes, **overrides})
 
 
 @dataclass
@@ -85,17 +39,11 @@ def train_masked_lm(
     progress: bool = True,
     threads: int | None = 1,
 ) -> TrainingRun:
-    """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step.
+    """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step,
+    with BERT's warm-up and linear decay and gradients clipped to 1. Leaves the model in eval mode.
 
-    The learning rate warms up linearly for ``warmup`` steps, then decays linearly to 0 (as in
-    BERT); gradients are clipped to norm 1. The model is left in eval mode.
-
-    ``threads=1`` runs PyTorch on one thread while training (restored afterwards): this model's
-    matrices are so small that two threads spend more time waiting for each other than
-    computing, several times more on a busy machine. ``None`` keeps PyTorch's setting.
-
-    A loss or gradient that is not finite stops training at that step, before it changes any
-    weight (``TrainingDiverged`` names the step and the likely cause).
+    ``threads=1`` trains on one thread (restored afterwards): matrices this small make two threads
+    wait for each other more than they compute. ``None`` keeps PyTorch's setting.
     """
     steps, batch_size = whole_number("steps", steps), whole_number("batch_size", batch_size)
     learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)
@@ -130,7 +78,7 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     run = TrainingRun()
-    bar = _progress_bar(steps, progress)
+    bar = ProgressBar(steps, "training", show=progress)
     start = time.perf_counter()
     parameters = [p for p in model.parameters() if p.requires_grad]
     model.train()
@@ -145,10 +93,10 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
             optimizer.step()
             scheduler.step()
             run.losses.append(loss.item())
-            bar.update(loss.item())
+            bar.update(f"loss {run.losses[-1]:.2f}")
     finally:
-        bar.close()
         model.eval()
+    bar.close(f"final loss {run.losses[-1]:.2f}")
     run.seconds, run.steps = time.perf_counter() - start, steps
     return run
 
@@ -166,36 +114,6 @@ def _masked_batch(ids: torch.Tensor, tokenizer, batch_size: int, generator: torc
                      "only special tokens or empty lines; give sentences with words")
 
 
-class _progress_bar:
-    """tqdm when it is installed (it is, with transformers), else a plain text bar."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.done = total, enabled, 0
-        self.tqdm = None
-        if enabled:
-            try:
-                from tqdm import tqdm
-
-                self.tqdm = tqdm(total=total, desc="training", mininterval=1.0, ncols=80)
-            except ImportError:
-                pass
-
-    def update(self, loss: float) -> None:
-        self.done += 1
-        if self.tqdm is not None:
-            self.tqdm.update(1)
-            if self.done % 50 == 0:
-                self.tqdm.set_postfix(loss=f"{loss:.2f}")
-        elif self.enabled and (self.done % max(1, self.total // 20) == 0):
-            filled = int(20 * self.done / self.total)
-            print(f"[{'#' * filled}{'.' * (20 - filled)}] step {self.done}/{self.total} "
-                  f"loss {loss:.2f}", flush=True)
-
-    def close(self) -> None:
-        if self.tqdm is not None:
-            self.tqdm.close()
-
-
 def token_position(tokenizer: WordPieceTokenizer, sentence: str, word_position: int) -> int:
     """Where word number ``word_position`` of the sentence starts in its token IDs ([CLS] = 0)."""
     words = sentence.split()
@@ -211,67 +129,32 @@ def predict_masked(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, senten
         raise ValueError(f"sentence must be a string with at least one word, got {sentence!r}")
     words = len(sentence.split())
     word_position = whole_number("word_position", word_position, 0, words - 1)
-    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(sentence).input_ids])  # (1, seq)
     at = token_position(tokenizer, sentence, word_position)
     if at >= ids.shape[1] - 1:  # past the end: the sentence was cut to the model's length
         raise ValueError(f"word {word_position} lies beyond the {ids.shape[1]} tokens the "
                          "tokenizer keeps of this sentence; choose an earlier word")
     ids[0, at] = tokenizer.mask_token_id
-    logits = model(ids).logits[0, at]  # (vocab,)
-    return tokenizer.convert_ids_to_tokens(logits.topk(k).indices.tolist())
+    return [word for word, _ in _top_k(model, tokenizer, ids, at, k)]
 
 
+@torch.no_grad()
 def fill_in_the_blank(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, text: str,
                       k: int = 3) -> list[tuple[str, float]]:
     """Top-k words (with probabilities) for the first [MASK] of ``text``."""
-    k = whole_number("k", k, 1, tokenizer.vocab_size)
     ids = torch.tensor([tokenizer.encode(text).input_ids])  # (1, seq)
     where = (ids[0] == tokenizer.mask_token_id).nonzero()
     if len(where) == 0:
         raise ValueError(f"text has no [MASK] to fill in: {text!r}")
-    at = where[0].item()
-    with torch.no_grad():
-        probabilities = model(ids).logits[0, at].softmax(-1)  # (vocab,)
-    top = probabilities.topk(k)
+    return _top_k(model, tokenizer, ids, where[0].item(), k)
+
+
+def _top_k(model, tokenizer, ids: torch.Tensor, at: int, k: int) -> list[tuple[str, float]]:
+    """The k likeliest tokens at position ``at`` of ``ids`` (1, seq), with their probabilities."""
+    k = whole_number("k", k, 1, tokenizer.vocab_size)
+    top = model(ids).logits[0, at].softmax(-1).topk(k)  # (vocab,) -> the k best
     words = tokenizer.convert_ids_to_tokens(top.indices.tolist())
     return list(zip(words, top.values.tolist(), strict=True))
-
-
-@torch.no_grad()
-def probe_accuracy(model: BertForMaskedLM, tokenizer: WordPieceTokenizer,
-                   probes: list[dict] | None = None) -> dict[tuple[str, str], float]:
-    """Share of probes whose hidden word is the model's top prediction, per (template, side).
-
-    Also ("all", "left") and ("all", "right"): every template together, by side of the clue.
-    All probes go through the model as one padded batch.
-    """
-    probes = load_probes() if probes is None else probes
-    if not probes:
-        raise ValueError("probes is empty: give at least one probe (load_probes() has them)")
-    batch = tokenizer.encode_batch([probe["sentence"] for probe in probes])
-    ids = batch["input_ids"].clone()  # (probes, seq)
-    at = torch.tensor([token_position(tokenizer, p["sentence"], p["word_position"])
-                       for p in probes])  # (probes,)
-    rows = torch.arange(len(probes))
-    answers = ids[rows, at].clone()  # (probes,)
-    ids[rows, at] = tokenizer.mask_token_id
-    logits = model(ids, batch["attention_mask"]).logits  # (probes, seq, vocab)
-    hits = (logits[rows, at].argmax(-1) == answers).tolist()  # (probes,)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for probe, hit in zip(probes, hits, strict=True):
-        for key in ((probe["template"], probe["clue_side"]), ("all", probe["clue_side"])):
-            groups.setdefault(key, []).append(int(hit))
-    return {key: sum(values) / len(values) for key, values in sorted(groups.items())}
-
-
-def chance_levels(probes: list[dict] | None = None) -> dict[str, float]:
-    """Accuracy of guessing uniformly among the words that can fill each template's slot."""
-    probes = load_probes() if probes is None else probes
-    answers: dict[tuple[str, str], set[str]] = {}
-    for probe in probes:
-        answers.setdefault((probe["template"], probe["clue_side"]), set()).add(probe["answer"])
-    return {f"{t} ({side} clue)": 1 / len(a) for (t, side), a in sorted(answers.items())}
 
 
 def perplexity(losses: list[float], last: int = 50) -> float:
@@ -287,13 +170,7 @@ def perplexity(losses: list[float], last: int = 50) -> float:
 
 __all__ = [
     "TrainingRun",
-    "chance_levels",
-    "course_tokenizer",
     "fill_in_the_blank",
-    "load_corpus",
-    "load_probes",
     "predict_masked",
-    "probe_accuracy",
-    "small_config",
     "train_masked_lm",
 ]

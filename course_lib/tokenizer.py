@@ -1,20 +1,10 @@
 """BERT's WordPiece tokenizer, written from scratch: text -> tokens -> token IDs.
 
-BERT turns text into IDs in two stages:
-
-1. ``basic_tokenize``: clean the text, put spaces around Chinese/Japanese/Korean ideographs,
-   lowercase and strip accents (uncased models only), then split on whitespace and punctuation.
-2. ``wordpiece``: cut each word into the longest pieces found in the vocabulary, left to right.
-   Pieces that continue a word start with ``##`` ("tokenization" -> "token", "##ization").
-
-``encode`` then wraps the IDs as ``[CLS] text [SEP]`` (or ``[CLS] a [SEP] b [SEP]`` for a pair),
-and can truncate and pad them. The results match, piece for piece and ID for ID, the reference:
-the Python BERT tokenizer of the ``transformers`` library (``BertTokenizerLegacy`` since its
-version 5), which follows Google's original BERT code.
-
-One choice, the reference's: special tokens written literally in the text ("[CLS]", "[SEP]",
-"[PAD]", "[UNK]", "[MASK]", exactly in that case) are kept as those special tokens, not split
-into "[", "cl", "##s", "]".
+Two stages: ``basic_tokenize`` (clean, space out CJK ideographs, lowercase and strip accents for
+uncased models, split on whitespace and punctuation), then ``wordpiece`` (the longest vocabulary
+pieces, left to right; "tokenization" -> "token", "##ization"). ``encode`` wraps the IDs as
+``[CLS] a [SEP] (b [SEP])``, truncating and padding. Piece for piece and ID for ID it matches the
+reference, ``transformers``' Python BERT tokenizer, literal special tokens ("[SEP]") included.
 """
 
 from __future__ import annotations
@@ -72,10 +62,8 @@ def is_whitespace(char: str) -> bool:
 
 
 def is_control(char: str) -> bool:
-    """Unicode "other" characters (C*: control, format such as zero-width, private use...).
-
-    Tab, newline and carriage return are C* too, but BERT treats them as whitespace instead.
-    """
+    """Unicode "other" characters (C*: control, format such as zero-width, private use...), but
+    not tab, newline and carriage return, which BERT treats as whitespace."""
     return char not in "\t\n\r" and unicodedata.category(char).startswith("C")
 
 
@@ -121,11 +109,8 @@ def _check_text(text: object, name: str = "text") -> str:
 
 
 def read_vocab(path: Path, data: io.BufferedIOBase | None = None) -> list[str]:
-    """The tokens of a vocabulary file: one a line, its ID is the line number (from 0).
-
-    ``data``: the file's bytes as a stream, when the caller already read (and checked) them. Like
-    the reference, lines are read in text mode, so "\\r\\n" line ends work too.
-    """
+    """The tokens of a vocabulary file: one a line, ID = line number (from 0), "\\r\\n" ends too;
+    ``data``: the file's bytes as a stream, when the caller already read (and checked) them."""
     if data is None and not path.is_file():
         raise FileNotFoundError(f"vocabulary file not found: {path}")
     try:
@@ -140,13 +125,9 @@ def read_vocab(path: Path, data: io.BufferedIOBase | None = None) -> list[str]:
 
 
 class Encoding(list):
-    """The input IDs of one encoded text (a plain ``list`` of ints), plus what goes with them.
-
-    ``enc == [101, 7592, 102]`` works like for any list; ``enc.input_ids`` is the same list,
-    ``enc.attention_mask`` has 1 for real tokens and 0 for padding, ``enc.token_type_ids`` (the
-    segment IDs) has 0 for ``[CLS] a [SEP]`` and 1 for ``b [SEP]``, and ``enc.tokens`` holds the
-    token strings.
-    """
+    """The input IDs of one encoded text (a plain ``list``: ``enc == [101, 7592, 102]``), with
+    ``.input_ids`` (the same), ``.attention_mask`` (1 real, 0 padding), ``.token_type_ids`` (0
+    for ``[CLS] a [SEP]``, 1 for ``b [SEP]``) and ``.tokens`` (the strings)."""
 
     def __init__(
         self, input_ids: list[int], attention_mask: list[int], token_type_ids: list[int],
@@ -165,11 +146,8 @@ class Encoding(list):
 class WordPieceTokenizer:
     """BERT's tokenizer: a vocabulary file (one token a line, line number = ID) and two stages.
 
-    ``lowercase=True`` is for uncased models (bert-base-uncased, MiniLM): text is lowercased and
-    accents are stripped. ``strip_accents=None`` means "same as lowercase", BERT's convention; for a
-    cased model use ``lowercase=False``. Words longer than ``max_chars_per_word`` become [UNK].
-    ``model_max_length`` is the longest ``max_length`` that ``encode`` accepts (BERT has 512
-    positions); ``None`` removes that limit.
+    ``lowercase=False`` for cased models; ``strip_accents=None`` follows ``lowercase``. Longer words
+    than ``max_chars_per_word`` become [UNK]; ``model_max_length`` (None: no limit) caps ``encode``.
     """
 
     def __init__(
@@ -298,12 +276,8 @@ class WordPieceTokenizer:
     # ---- stage 2: WordPiece -------------------------------------------------------------
 
     def wordpiece(self, word: str) -> list[str]:
-        """Greedy longest-match-first: "unaffable" -> ["una", "##ffa", "##ble"].
-
-        Take the longest vocabulary entry that starts the word, then the longest "##" entry that
-        continues it, and so on. A word that cannot be covered this way, or that is longer than
-        ``max_chars_per_word``, becomes ["[UNK]"] as a whole.
-        """
+        """Greedy longest-match-first: "unaffable" -> ["una", "##ffa", "##ble"]; a word that cannot
+        be covered so, or longer than ``max_chars_per_word``, becomes ["[UNK]"] as a whole."""
         _check_text(word, "word")
         if any(char.isspace() for char in word):
             raise ValueError(
@@ -383,12 +357,8 @@ class WordPieceTokenizer:
         return index
 
     def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
-        """IDs -> text: tokens joined by spaces, each "##" piece glued to the token before it.
-
-        Like the reference, ``skip_special_tokens`` drops all five special tokens, [UNK] and [MASK]
-        included. Lowercasing and stripped accents cannot be undone, and punctuation comes out with
-        spaces around it: decode(encode("Héllo, you!")) == "hello , you !".
-        """
+        """IDs -> text, "##" pieces glued on; ``skip_special_tokens`` drops all five, [UNK] and
+        [MASK] too. Not an inverse: decode(encode("Héllo, you!")) == "hello , you !"."""
         tokens = self.convert_ids_to_tokens(ids)
         if isinstance(tokens, str):
             raise TypeError("ids must be a list of token IDs, got a single int")
@@ -407,13 +377,9 @@ class WordPieceTokenizer:
     def encode(
         self, text: str, text_pair: str | None = None, max_length: int | None = None,
         padding: bool | str = False) -> Encoding:
-        """Text (or a pair of texts) -> ``[CLS] a [SEP] (b [SEP])`` as an ``Encoding`` of IDs.
-
-        ``max_length`` truncates: a single text keeps its first ``max_length - 2`` tokens; a pair
-        loses tokens from the end of the longer text, one at a time (on a tie, from text b), as
-        BERT does. ``[CLS]`` and ``[SEP]`` are always kept. ``padding=True`` (or "max_length")
-        appends [PAD] up to ``max_length``, with attention mask 0; the default never pads.
-        """
+        """Text (or a pair) -> ``[CLS] a [SEP] (b [SEP])`` as an ``Encoding`` of IDs. ``max_length``
+        truncates (a pair from the end of the longer text, b on a tie, as BERT does; [CLS] and
+        [SEP] kept); ``padding=True`` (or "max_length") pads with [PAD] up to it."""
         _check_text(text)
         if text_pair is not None:
             _check_text(text_pair, "text_pair")
@@ -473,11 +439,8 @@ class WordPieceTokenizer:
     def encode_batch(
         self, texts: Sequence[str], text_pairs: Sequence[str] | None = None,
         max_length: int | None = None, padding: str = "longest") -> dict[str, torch.Tensor]:
-        """Encode many texts into ``(batch, seq)`` LongTensors, ready for the model.
-
-        Returns ``{"input_ids", "attention_mask", "token_type_ids"}``. ``padding="longest"`` pads to
-        the longest sequence of the batch, ``"max_length"`` to ``max_length``.
-        """
+        """Encode many texts into ``{"input_ids", "attention_mask", "token_type_ids"}``, (batch,
+        seq) LongTensors padded to the ``"longest"`` text or to ``"max_length"``."""
         if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence):
             raise TypeError(f"texts must be a list of str, got {type(texts).__name__}")
         if len(texts) == 0:

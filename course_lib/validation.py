@@ -1,11 +1,8 @@
 """One boundary for what users pass in: the shared rules and constants, and the checks.
 
-Everything the model, the block, the tokenizer and the pooling functions accept is checked here,
-once, so that a mistake gets one message naming the rule it broke, wherever it was made:
-
-- ``check_inputs`` turns token IDs, a mask and segment IDs into a :class:`CheckedInputs` (the
-  model and the block both call it; a ``CheckedInputs`` handed on is not checked again);
-- the constants below are the course's numbers: lengths and the shipped vocabulary's size.
+What the model, the block, the tokenizer and the pooling functions accept is checked here, once,
+so a mistake gets one message naming its rule. ``check_inputs`` returns a :class:`CheckedInputs`,
+which the model and the block trust as it is.
 """
 
 from __future__ import annotations
@@ -26,20 +23,12 @@ INT64_MAX = 2**63 - 1
 
 @dataclass(frozen=True)
 class CheckedInputs:
-    """Model inputs that passed every rule; the model and the block trust them as they are.
+    """Model inputs that passed every rule, with the limits they were checked against (a model
+    with tighter limits checks them again). ``single``: the caller gave one 1-D sequence."""
 
-    input_ids: (batch, seq) long, each in [0, vocab_size), on the model's device.
-    attention_mask: (batch, seq) bool, True for real tokens (or, for cl.BertModel, (batch, seq,
-    seq): True where query i may see key j); None when every position may see every other.
-    token_type_ids: (batch, seq) long, each in [0, type_vocab_size) (zeros when none were given).
-    single: the caller gave one 1-D sequence (the block returns one result, not a batch).
-    The limits they were checked against travel with them, so that handing them to a model with
-    tighter limits checks them again.
-    """
-
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor | None
-    token_type_ids: torch.Tensor
+    input_ids: torch.Tensor  # (batch, seq) long, each in [0, vocab_size), on the model's device
+    attention_mask: torch.Tensor | None  # (batch, seq) or (batch, seq, seq) bool; None: all see all
+    token_type_ids: torch.Tensor  # (batch, seq) long, each in [0, type_vocab_size)
     single: bool
     vocab_size: int
     max_length: int
@@ -59,13 +48,9 @@ class CheckedInputs:
 def check_inputs(
     input_ids, attention_mask=None, token_type_ids=None, *, config, min_length: int = 1,
     allow_single: bool = False, pairwise_mask: bool = False, device=None) -> CheckedInputs:
-    """Check model inputs against ``config`` (a BertConfig) once, and return them ready to use.
-
-    ``allow_single``: a 1-D vector of IDs is one sequence (the block's contract); otherwise the
-    IDs must be (batch, seq), the model's. ``pairwise_mask``: the mask may also be (batch, seq,
-    seq), which key each query may see (``cl.BertModel`` takes it, e.g. a causal mask).
-    ``device``: where the model's weights are.
-    """
+    """Check model inputs against ``config`` once, and return them ready to use on ``device``.
+    ``allow_single``: 1-D IDs are one sequence (the block's); ``pairwise_mask``: a (batch, seq,
+    seq) mask, which key each query may see, is allowed too (``cl.BertModel``'s)."""
     vocab_size, max_length = config.vocab_size, config.max_position_embeddings
     type_vocab_size = config.type_vocab_size
     single = False
@@ -231,11 +216,8 @@ def check_input_ids(
 
 
 def check_attention_mask(mask, ids: torch.Tensor, pairwise: bool = False) -> torch.Tensor:
-    """Same shape as the IDs, only 0s and 1s, at least one real token per sequence.
-
-    ``pairwise``: a (batch, seq, seq) mask is allowed too (query i may see key j where it is 1);
-    every query must see at least one key, else its attention would be 0 / 0.
-    """
+    """Same shape as the IDs (or, if ``pairwise``, (batch, seq, seq)), only 0s and 1s, and every
+    sequence (every query) sees at least one token, else its attention would be 0 / 0."""
     mask = as_mask_tensor(mask)
     square = (*ids.shape, ids.shape[-1])  # (batch, seq, seq)
     if pairwise and mask.dim() == 3:

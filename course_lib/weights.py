@@ -1,11 +1,7 @@
 """Read a checkpoint in the Hugging Face layout and put its tensors into our model, by name.
 
-Loading is checked in two steps, so that nothing wrong is built or silently used:
-
-1. before a model exists: the names and shapes in the checkpoint's header (``read_tensor_shapes``,
-   no tensor data read) are compared with the model the config describes (``check_fits_config``);
-2. when the tensors are read: every value must be a dense floating-point tensor holding finite
-   numbers (``check_tensor_values``), and two names may not fill the same parameter.
+Checked twice: before a model exists, the header's names and shapes against the config
+(``check_fits_config``); when read, every tensor (``check_tensor_values``), one name a parameter.
 """
 
 from __future__ import annotations
@@ -41,11 +37,8 @@ class LoadReport:
 
 
 def read_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, torch.Tensor]:
-    """Tensors from ``model.safetensors`` or ``pytorch_model.bin`` (never unpickling code).
-
-    ``data``: the file's bytes when the caller already read (and checked) them. The result is a
-    flat dict of name -> tensor; anything else in the file is refused, naming the entry.
-    """
+    """A flat dict name -> tensor from ``model.safetensors`` or ``pytorch_model.bin`` (no code
+    unpickled, anything else refused); ``data``: the bytes, if the caller already read them."""
     path = _existing(path, data)
     if path.suffix != ".safetensors":
         return _torch_load(path, data, mmap=False)
@@ -60,11 +53,8 @@ def read_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, to
 
 
 def read_tensor_shapes(path: str | Path, data: bytes | None = None) -> dict[str, tuple]:
-    """Name -> shape of every tensor of a checkpoint, without reading the tensors' data.
-
-    safetensors: its JSON header (8 bytes of length, then the header). pytorch_model.bin: opened
-    memory-mapped, so that only the pages of the index are read.
-    """
+    """Name -> shape of every tensor of a checkpoint, without reading the tensors' data (the
+    safetensors header, or pytorch_model.bin memory-mapped: only its index pages are read)."""
     path = _existing(path, data)
     if path.suffix == ".safetensors":
         with io.BytesIO(data) if data is not None else open(path, "rb") as file:
@@ -151,12 +141,8 @@ def check_state_structure(state: object, path: str | Path = "the checkpoint") ->
 
 
 def check_tensor_values(name: str, tensor: torch.Tensor) -> None:
-    """A tensor we load must be dense, floating point, with values, and finite.
-
-    NaN or infinity is refused, not merely warned about: one such weight spreads through the
-    attention of every later layer to every token, so every output would be NaN or meaningless,
-    and no trained checkpoint holds one on purpose. Half and bfloat16 are fine (cast to float32).
-    """
+    """A tensor we load must be dense, floating point, with values, and finite: one NaN or inf
+    weight spreads through attention to every token of every later layer."""
     if tensor.layout != torch.strided or getattr(tensor, "is_nested", False):
         raise ValueError(f"checkpoint tensor {_short(name)!r} is {tensor.layout}, not dense")
     if tensor.device.type == "meta":
@@ -183,12 +169,8 @@ def expected_shapes(config: BertConfig, add_pooler: bool = False) -> dict[str, t
 
 def match_checkpoint(
     expected: dict[str, tuple], found: dict[str, tuple]) -> tuple[dict[str, str], list[str]]:
-    """Pair checkpoint names with ours: (checkpoint name -> our name, names set aside).
-
-    Refuses, listing at most a few names of each kind and a count, what is missing from the
-    checkpoint, unexpected in it, mis-shaped, or given twice under two names (old ``gamma`` /
-    ``beta`` beside ``weight`` / ``bias``, or with and without the ``bert.`` prefix).
-    """
+    """Pair checkpoint names with ours: (checkpoint name -> our name, names set aside). Refuses,
+    naming a few of each, names missing, unexpected, mis-shaped, or given twice under two names."""
     mapping, set_aside, unexpected, misshaped, duplicates = {}, [], [], [], []
     owner: dict[str, str] = {}  # our name -> the checkpoint name that fills it
     for name, shape in found.items():
@@ -229,12 +211,8 @@ def check_fits_config(
 
 
 def load_checkpoint_into(model: BertModel, state_dict: dict[str, torch.Tensor]) -> LoadReport:
-    """Copy every tensor into the model, or refuse (see ``match_checkpoint``) and copy nothing.
-
-    The pooler and the pre-training heads ("cls.*") are set aside unless the model has a pooler.
-    Every tensor loaded is checked first (see ``check_tensor_values``); float16 and bfloat16
-    tensors are cast to the model's float32.
-    """
+    """Copy every tensor (each checked, cast to float32) into the model, or refuse and copy
+    nothing; the pooler and the heads ("cls.*") are set aside unless the model has a pooler."""
     check_state_structure(state_dict)
     ours = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     found = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}

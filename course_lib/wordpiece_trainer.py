@@ -1,21 +1,10 @@
 """Learn a WordPiece vocabulary from text: start from characters, merge the best pair, repeat.
 
-Where does BERT's 30,522-token ``vocab.txt`` come from? It was learned from the training text
-(Wu et al. 2016 describe the method; Schuster and Nakajima 2012 introduced it). This trainer is
-the course's small version of that idea:
-
-1. Split the text into words as BERT does (lowercase, punctuation apart).
-2. Write every word as characters: the first as itself, the others with ``##`` ("continues a
-   word"): ``cat`` -> ``c ##a ##t``. The vocabulary starts as the special tokens plus these pieces.
-3. Count every pair of neighbouring pieces over all words (each word weighted by its frequency)
-   and give each pair the score ``count(a b) / (count(a) * count(b))``: high when a and b occur
-   together much more often than their own frequencies would suggest.
-4. Merge the best pair everywhere into one new piece (``c ##a`` -> ``ca``), add it to the
-   vocabulary, and repeat from 3 until the vocabulary reaches ``vocab_size`` (or nothing is
-   left to merge).
-
-Dividing by the counts of the parts is what distinguishes WordPiece from byte-pair encoding
-(which merges the most frequent pair): it prefers pairs whose parts are rare on their own.
+The course's small version of how BERT's ``vocab.txt`` was learned (Schuster and Nakajima 2012;
+Wu et al. 2016): split text into words as BERT does; write each word as pieces (``cat`` -> ``c ##a
+##t``); score every neighbouring pair ``count(a b) / (count(a) * count(b))`` over all words; merge
+the best pair everywhere into a new piece; repeat until ``vocab_size``. Dividing by the parts'
+counts (byte-pair encoding does not) prefers pairs whose parts are rare on their own.
 """
 
 from __future__ import annotations
@@ -64,13 +53,9 @@ def pair_scores(splits: dict[str, list[str]], counts: Counter) -> dict[tuple[str
 
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int, lowercase: bool = True) -> list[str]:
-    """A WordPiece vocabulary (list of tokens, ID = position) learned from ``texts``.
-
-    It holds the five special tokens first, then every starting character piece, then the merged
-    pieces in the order they were learned. Stops at ``vocab_size`` tokens, or earlier when every
-    word is a single piece. Ties between equal scores go to the more frequent pair, then to the
-    alphabetically first, so the result is deterministic.
-    """
+    """A WordPiece vocabulary (tokens, ID = position) learned from ``texts``: the special tokens,
+    the character pieces, then the merges in order, up to ``vocab_size`` or until every word is one
+    piece. Ties go to the more frequent pair, then the alphabetically first (deterministic)."""
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
     counts = word_counts(texts, lowercase)

@@ -41,6 +41,7 @@ from IPython.display import SVG, display
 
 import course_kit as kit
 import course_lib as cl
+from course_kit import probes as kp  # notebook 09's corpus, small model and probes
 from course_lib import pretraining as pt
 
 _ = torch.manual_seed(0)
@@ -232,12 +233,12 @@ print(f"loss {out.loss.item():.3f} = masked LM {out.masked_lm_loss.item():.3f} "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-corpus = pt.load_corpus()  # the course's pre-training corpus, section 5
+corpus = kp.load_corpus()  # the course's pre-training corpus, section 5
 small_vocab = cl.train_wordpiece(corpus, 120)
 learned = [t for t in small_vocab[5:] if len(t.removeprefix("##")) > 1]  # after specials, characters
 print(f"{len(small_vocab)} tokens: 5 special, {len(small_vocab) - 5 - len(learned)} characters, "
       f"{len(learned)} merges; the first merges learned: {learned[:12]}")
-course_tok = pt.course_tokenizer(corpus)  # merges until every word is one piece: 455
+course_tok = kp.course_tokenizer(corpus)  # merges until every word is one piece: 455
 small_tok = cl.WordPieceTokenizer.from_vocab(small_vocab)
 for word in ["the", "barked", "quacked", "blueberry", "lisbon", "neighed", "bleated"]:
     print(f"{word:10} 120 pieces: {small_tok.tokenize(word)!s:34} 455: {course_tok.tokenize(word)!s:14}"
@@ -275,11 +276,11 @@ assert pieces_course == total_words and pieces_shipped > total_words
 
 # %%
 # NBVAL_CHECK_OUTPUT
-probes = pt.load_probes()
+probes = kp.load_probes()
 print(len(corpus), "training sentences; e.g.", corpus[:3])
 print(len(probes), "probes; e.g.", {k: probes[0][k] for k in ("template", "clue_side", "answer", "sentence")})
 assert not {p["sentence"] for p in probes} & set(corpus), "probes are held out"
-chance = pt.chance_levels(probes)
+chance = kp.chance_levels(probes)
 print("chance (a uniform guess among the words that fit the slot):",
       {name: round(c, 3) for name, c in chance.items()})
 
@@ -291,7 +292,7 @@ print("chance (a uniform guess among the words that fit the slot):",
 # %%
 # NBVAL_CHECK_OUTPUT
 STEPS, BATCH = 800, 64
-config = pt.small_config(course_tok.vocab_size)
+config = kp.small_config(course_tok.vocab_size)
 torch.manual_seed(0)
 bert = cl.BertForMaskedLM(config)
 print(config)
@@ -326,7 +327,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-accuracy = pt.probe_accuracy(bert, course_tok, probes)
+accuracy = kp.probe_accuracy(bert, course_tok, probes)
 for (template, side), value in accuracy.items():
     if template != "all":
         print(f"{template:9} clue on the {side:5}: {value:.2f} (chance {chance[f'{template} ({side} clue)']:.2f})")
@@ -363,7 +364,7 @@ print(f"{run_causal.steps} steps in {run_causal.seconds:.0f} s; "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-accuracy_causal = pt.probe_accuracy(left_to_right, course_tok, probes)
+accuracy_causal = kp.probe_accuracy(left_to_right, course_tok, probes)
 print(f"{'probe':28} {'bidirectional':>13} {'causal':>7} {'chance':>7}")
 for key, value in accuracy.items():
     template, side = key
@@ -426,7 +427,7 @@ print(f"training compute, 6 x parameters x token positions: about {compute_bert:
 # NBVAL_CHECK_OUTPUT
 shipped = cl.BertForMaskedLM.from_pretrained("course-mlm")
 shipped_tok = cl.load_tokenizer("course-mlm")
-shipped_accuracy = pt.probe_accuracy(shipped, shipped_tok, probes)
+shipped_accuracy = kp.probe_accuracy(shipped, shipped_tok, probes)
 print({f"{t}, {s} clue": round(a, 2) for (t, s), a in shipped_accuracy.items()})
 for text in blanks:
     print(f"{text:52} -> {[w for w, _ in pt.fill_in_the_blank(shipped, shipped_tok, text)]}")

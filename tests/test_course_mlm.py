@@ -10,6 +10,7 @@ import torch
 
 import course_kit as kit
 import course_lib as cl
+from course_kit import probes as kp
 from course_lib import pretrained
 from course_lib import pretraining as pt
 
@@ -34,7 +35,7 @@ def test_fills_in_blanks_from_the_right(course):
     model, tok = course
     assert pt.fill_in_the_blank(model, tok, "every morning the [MASK] barked at the gate .")[0][0] \
         == "dog"
-    accuracy = pt.probe_accuracy(model, tok)
+    accuracy = kp.probe_accuracy(model, tok)
     assert accuracy[("all", "right")] >= 0.9 and accuracy[("all", "left")] >= 0.9
 
 

@@ -22,6 +22,7 @@ import torch
 import course_kit as kit
 import course_lib as cl
 from course_kit import my_bert as saving
+from course_kit import probes as kp
 from course_kit.checks.layers import check_gelu
 from course_lib import finetune as ft
 from course_lib import pretraining as pt
@@ -189,9 +190,9 @@ def test_a_nan_gradient_stops_before_the_update():
 @pytest.fixture(scope="module")
 def mlm_parts():
     texts = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song"] * 4
-    tok = pt.course_tokenizer(texts)
+    tok = kp.course_tokenizer(texts)
     torch.manual_seed(0)
-    return cl.BertForMaskedLM(pt.small_config(tok.vocab_size, num_layers=1)), tok, texts
+    return cl.BertForMaskedLM(kp.small_config(tok.vocab_size, num_layers=1)), tok, texts
 
 
 def test_masked_lm_training_stops_when_the_loss_diverges(mlm_parts):
@@ -263,7 +264,7 @@ def test_perplexity_and_probes_of_nothing_are_clear_errors(mlm_parts):
     assert pt.perplexity([math.log(4.0)] * 3) == pytest.approx(4.0)
     model, tok, _ = mlm_parts
     with pytest.raises(ValueError, match="probes is empty"):
-        pt.probe_accuracy(model, tok, [])
+        kp.probe_accuracy(model, tok, [])
 
 
 # ---- %%my_bert -------------------------------------------------------------------------------

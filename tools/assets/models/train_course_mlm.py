@@ -19,6 +19,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
+from course_kit import probes as kp  # noqa: E402
 from course_lib import BertForMaskedLM  # noqa: E402
 from course_lib import pretraining as pt  # noqa: E402
 from course_lib.pretrained import sha256_of  # noqa: E402
@@ -33,13 +34,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    texts = pt.load_corpus()
-    tok = pt.course_tokenizer(texts)
+    texts = kp.load_corpus()
+    tok = kp.course_tokenizer(texts)
     torch.manual_seed(args.seed)
-    model = BertForMaskedLM(pt.small_config(tok.vocab_size))
+    model = BertForMaskedLM(kp.small_config(tok.vocab_size))
     run = pt.train_masked_lm(model, tok, texts, steps=args.steps, batch_size=args.batch_size,
                              learning_rate=5e-3, warmup=100, seed=args.seed)
-    accuracy = pt.probe_accuracy(model, tok)
+    accuracy = kp.probe_accuracy(model, tok)
     model.save_pretrained(OUT, tokenizer=tok)
     log = {
         "steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
