@@ -123,7 +123,6 @@ print(check_sentence_features(sentence_features))
 # Two encoders with the same architecture and tokenizer: the **pretrained** MiniLM (6 layers, 12 heads, 384 wide), and the same config with BERT's **random** initialisation (normal, std 0.02), seed 0. Reading features needs no gradients, so they come from the explicit fast inference engine, `cl.InferenceBert.from_model(model)`: the same numbers as the model, computed faster (appendix A1 shows how).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 pretrained = cl.load_pretrained("minilm", add_pooler=True)  # the checkpoint has a pooler: keep it
 torch.manual_seed(0)
 random_weights = cl.BertModel(pretrained.config, add_pooler=True)  # same sizes, random weights
@@ -274,7 +273,6 @@ print(check_training_step(training_step))
 
 
 # %%
-# NBVAL_CHECK_OUTPUT
 BUDGET = dict(steps=48, batch_size=16, warmup_fraction=0.1, weight_decay=0.01, max_grad_norm=1.0, seed=0)
 FINE_TUNE = ft.TrainingSetup(lr=5e-5, **BUDGET)
 
@@ -379,7 +377,6 @@ plt.show()
 # The exact numbers move by a sentence or two with the PyTorch version or the CPU, so the table is not compared by the tests; these conclusions are, with wide margins:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 fine, rand, cls_probe = curves["fine-tuned"], curves["random init"], curves["frozen CLS"]
 assert min(fine) >= 0.85, fine  # fine-tuning works from 5 sentences per topic on
 assert all(f >= c for f, c in zip(fine, cls_probe)), (fine, cls_probe)  # never below frozen CLS
@@ -435,7 +432,6 @@ for (moment, pooling), (cosine, nearest, probe) in cls_story.items():
     print(f"{moment:19} {pooling:8} {cosine:12.2f} {nearest:23.2f} {probe:20.2f}")
 
 # %%
-# NBVAL_CHECK_OUTPUT
 before_cls, before_avg = cls_story["before fine-tuning", "CLS"], cls_story["before fine-tuning", "average"]
 after_cls = cls_story["after fine-tuning", "CLS"]
 assert before_cls[0] > before_avg[0] + 0.2, (before_cls, before_avg)  # raw CLS vectors are all alike

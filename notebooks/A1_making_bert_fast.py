@@ -263,7 +263,6 @@ print(check_int8_linear(int8_linear))
 # **The accuracy cost, on real text.** Notebook 10's 360 topic sentences through the shipped MiniLM, fp32 against int8: the cosine similarity of each real token's vector, and the accuracy of notebook 10's frozen-feature probe (average pooling, a linear classifier trained on the 240 training sentences, tested on the 120 others).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 from course_lib import finetune as ft
 
 with open(cl.course_file("data/sentences.csv"), encoding="utf-8", newline="") as file:
