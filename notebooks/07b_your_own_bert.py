@@ -10,7 +10,7 @@
 # - check your model against the course library on real text, below 1e-5;
 # - open the attention explorer on your own model.
 #
-# **Estimated time:** 20 minutes.
+# **Estimated time:** 25 minutes.
 
 # %% [markdown] tags=["course-setup"]
 # [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/07b_your_own_bert.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.

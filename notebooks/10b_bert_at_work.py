@@ -15,7 +15,7 @@
 # - decode the best valid answer span from start and end scores, answer "no answer" when that scores higher, and measure exact match and F1;
 # - read a layer-by-layer probe, and say what such a probe does and does not show.
 #
-# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The whole notebook needs about 5 minutes of computing on 2 CPU cores (388 s on the course's shared 2-core machine, 2026-12-06), more on a busy one; most of it is the three training cells.
+# **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The whole notebook runs in about 6 minutes on 2 CPU cores (the course's shared 2-core machine, 2026-12-06), more on a busy one; most of it is the three training cells.
 
 # %% [markdown] tags=["course-setup"]
 # [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10b_bert_at_work.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
@@ -205,7 +205,7 @@ pieces = [tok.tokenize(w) for w in row["words"]]
 print("pieces:", pieces)
 
 # %% [markdown]
-# **The alignment problem.** *Szczepanski* is one word with one label but several WordPiece pieces, and the model gives one score vector per **piece**. BERT's answer (section 5.3 of the paper): the **first piece** of a word carries the word's label; the other pieces and the special tokens get **-100**, which the loss skips (`ignore_index=-100`), and at prediction time only the first piece's prediction is read.
+# **The alignment problem.** *Szczepanski* is one word with one label but several WordPiece pieces, and the model gives one score vector per **piece**. BERT's answer (Devlin et al. 2019, section 5.3): the **first piece** of a word carries the word's label; the other pieces and the special tokens get **-100**, which the loss skips (`ignore_index=-100`), and at prediction time only the first piece's prediction is read.
 #
 # Each token's word index says which word it came from (`None` for `[CLS]` and `[SEP]`):
 

@@ -28,11 +28,16 @@ SECTION = re.compile(r"(?:sections?\s+|^#+\s+)\d+\.\d+(?:-\d+\.\d+)?", re.IGNORE
 
 # Decimals stated in the prose that are not the notebook's results, and where each comes from.
 SOURCED = {
-    "00_welcome": {"10.7": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
+    "00_welcome": {"11.8": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
                    "7.5": "the full day's hours, rounded (the path table)"},
     "08_attention_explorer": {"37.7": "12 x 12 x 512 x 512, arithmetic on BERT-base's sizes"},
     "09_pretraining_bert": {"6.1": "ln(455), the loss of a uniform guess over the vocabulary"},
     "10_fine_tuning_bert": {"3.3": "BooksCorpus + English Wikipedia, Devlin et al. 2019"},
+    "10b_bert_at_work": {"22.7": "MiniLM's parameter count (notebook 06 counts it)",
+                         "96.1": "Devlin et al. 2019, Table 7 (CoNLL-2003 dev F1)",
+                         "96.4": "Devlin et al. 2019, Table 7 (CoNLL-2003 dev F1)",
+                         "5.3": "a section of Devlin et al. 2019",
+                         "2.0": "the name of SQuAD 2.0 (Rajpurkar et al. 2018)"},
     "A1_making_bert_fast": {"12.6": "12 x 512 x 512 float32 scores, arithmetic",
                             "9.4": "a 768 x 3072 float32 weight, arithmetic",
                             "0.64": "the README's Speed table (benchmarks/peers.py, 2026-12-01)",
