@@ -305,6 +305,17 @@ def test_the_checkers_own_references_are_not_the_learners_calls():
     assert nn.GELU.forward.__module__ == "torch.nn.modules.activation"
 
 
+def test_a_checker_run_from_inside_the_learners_code_still_tells_theirs_from_its_own():
+    """07b runs each checker within its run of the learner's package: the checker's references
+    (F.gelu, cl.FeedForward...) are still not the learner's calls, and the learner's still are."""
+    from course_kit.checks.calling import run_learner
+
+    right = run_learner(layers.check_gelu, gelu_by_erfc).result
+    assert right.passed, str(right)
+    wrong = run_learner(layers.check_gelu, lambda x: F.gelu(x)).result
+    assert "you called `F.gelu`" in " ".join(wrong.failed_points), str(wrong)
+
+
 def test_a_declared_rule_names_what_to_write_it_from():
     @exercise(forbids=("torch.nn.functional.relu",), write_from="`torch.clamp`")
     def check_relu(relu):

@@ -431,18 +431,34 @@ def test_a_broken_package_falls_back_with_a_message(tmp_path, capsys, init, said
     assert said in capsys.readouterr().out
 
 
+CALLS_THE_LIBRARY = ("import course_lib as cl\n\n\ndef load_weights(model, checkpoint):\n"
+                     "    cl.load_checkpoint_into(model, checkpoint)\n")
+
+
 @pytest.mark.parametrize("code, loader_line", [
     ("from course_lib import load_checkpoint_into as load_weights\n",
      "loader:   course_lib's (cl.load_checkpoint_into)"),
-    ("import course_lib as cl\n\n\ndef load_weights(model, checkpoint):\n"
-     "    cl.load_checkpoint_into(model, checkpoint)\n",
-     "loader:   course_lib's cl.load_checkpoint_into, called by your load_weights"),
+    (CALLS_THE_LIBRARY, "loader:   course_lib's (cl.load_checkpoint_into)"),
 ])
 def test_the_loader_line_names_the_function_that_loaded(tokenizer, tmp_path, code, loader_line):
     pieces, lines = capstone.pick_pieces(_package(tmp_path, "pretrained", code), tokenizer)
     _load_small(pieces)
     loader = capstone.loading_lines(pieces)[0]
     assert loader.startswith(loader_line) and "yours (" not in loader, loader
+
+
+def test_a_loader_that_calls_the_library_is_not_picked_and_is_named_when_it_loads(tokenizer,
+                                                                                   tmp_path):
+    package = _package(tmp_path, "pretrained", CALLS_THE_LIBRARY)
+    pieces, lines = capstone.pick_pieces(package, tokenizer)
+    said = [line for line in lines if "the loader" in line][0]
+    assert said.startswith("course_lib") and "you called `cl.load_checkpoint_into`" in said, said
+    # A loader that passed its checker but calls the library when 07b loads: the line says so.
+    pieces.load_weights = capstone.WatchedLoader(package.pretrained.load_weights, True)
+    _load_small(pieces)
+    loader = capstone.loading_lines(pieces)[0]
+    assert loader.startswith("loader:   course_lib's cl.load_checkpoint_into, called by your "
+                             "load_weights") and "yours (" not in loader, loader
 
 
 def test_the_loader_line_says_when_the_model_was_loaded_another_way(solution_pieces):

@@ -23,9 +23,11 @@ NOTEBOOKS = ["01_text_to_token_ids", "02_word_embeddings", "03_self_attention",
 
 
 def saving_cells(name: str) -> list[str]:
-    """The setup cell (the first code cell) and every %%my_bert cell of a solution notebook."""
+    """The setup cell (the first code cell after the course-setup cell that installs the course)
+    and every %%my_bert cell of a solution notebook."""
     notebook = jupytext.read(SOLUTIONS / f"{name}_solutions.py")
-    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"
+            and "course-setup" not in cell.metadata.get("tags", [])]
     return [code[0]] + [source for source in code[1:] if source.startswith("%%my_bert ")]
 
 

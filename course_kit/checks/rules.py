@@ -49,6 +49,19 @@ def learner_code() -> Iterator[None]:
         _State.learner -= 1
 
 
+@contextmanager
+def checker_code() -> Iterator[None]:
+    """Marks a checker's own code running, even when it is called from inside the learner's
+    (07b runs each checker within its run of the learner's package): its references are not
+    the learner's calls; its own ``run_learner`` calls mark the learner's code again."""
+    outer = _State.learner, _State.inside
+    _State.learner = _State.inside = 0
+    try:
+        yield
+    finally:
+        _State.learner, _State.inside = outer
+
+
 def _resolve(dotted: str) -> tuple[object, str]:
     """The object that holds the last name of ``dotted``, and that name (a class: its forward)."""
     parts = dotted.split(".")
@@ -157,7 +170,7 @@ def exercise(forbids: tuple[str, ...] = (), write_from: str | None = None
     def decorate(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
         @functools.wraps(check)
         def enforced(*args, **kwargs) -> CheckReport:
-            with watching(forbids, (*args, *kwargs.values())) as watch:
+            with checker_code(), watching(forbids, (*args, *kwargs.values())) as watch:
                 report = check(*map(watch.instead_of, args),
                                **{key: watch.instead_of(value) for key, value in kwargs.items()})
             for name in dict.fromkeys(watch.calls):
