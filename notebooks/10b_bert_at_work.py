@@ -17,10 +17,10 @@
 #
 # **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The whole notebook runs in about 6 minutes on 2 CPU cores (the course's shared 2-core machine, 2026-12-06), more on a busy one; most of it is the three training cells.
 
-# %% [markdown] tags=["course-setup"]
+# %% [markdown]
 # [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10b_bert_at_work.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
 
-# %% tags=["course-setup"]
+# %%
 import importlib.util
 import os
 import subprocess

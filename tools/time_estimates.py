@@ -40,7 +40,9 @@ RUN_SECONDS = {  # tools/run_notebooks.py, 2026-12-01 23:50 UTC, shared machine,
     "06_full_encoder": 29, "07_pretrained_weights": 14, "07b_your_own_bert": 15,
     "08_attention_explorer": 12, "09_pretraining_bert": 113, "10_fine_tuning_bert": 197,
     "11_where_next": 8, "A1_making_bert_fast": 80,  # A1: 22 s in that run, 74-233 s in others
-    # 10b, 2026-12-06: 388 s on the shared machine (307 s of CPU time); 644-797 s under load
+    # 10b, 2026-12-06: 388 s on the shared machine (307 s of CPU time); 644-797 s under load.
+    # `make notebooks` on the idle machine, 2026-12-06 05:20 UTC: 10b 67 s, 09 45 s, 10 71 s,
+    # A1 16 s, all 30 notebooks 331 s; these stay the loaded figures, as a learner's may be.
     "10b_bert_at_work": 388,
 }
 # Every course notebook: 00-11, the capstone 07b, the appendix A1 (not the solutions).

@@ -3,10 +3,10 @@
 #
 # The exercises of [10b_bert_at_work.ipynb](../10b_bert_at_work.ipynb), solved. Try them yourself first.
 
-# %% [markdown] tags=["course-setup"]
+# %% [markdown]
 # [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/solutions/10b_bert_at_work_solutions.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
 
-# %% tags=["course-setup"]
+# %%
 import importlib.util
 import os
 import subprocess
