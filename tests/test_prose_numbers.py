@@ -30,6 +30,8 @@ SECTION = re.compile(r"(?:sections?\s+|^#+\s+)\d+\.\d+(?:-\d+\.\d+)?", re.IGNORE
 SOURCED = {
     "00_welcome": {"11.8": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
                    "7.5": "the full day's hours, rounded (the path table)"},
+    "06_full_encoder": {"4.1": "a section of this notebook (masked max pooling)",
+                        "4.3": "arithmetic: BERT-base's FLOPs at 512 tokens over those at 128"},
     "08_attention_explorer": {"37.7": "12 x 12 x 512 x 512, arithmetic on BERT-base's sizes"},
     "09_pretraining_bert": {"6.1": "ln(455), the loss of a uniform guess over the vocabulary"},
     "10_fine_tuning_bert": {"3.3": "BooksCorpus + English Wikipedia, Devlin et al. 2019"},
