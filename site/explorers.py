@@ -73,9 +73,12 @@ def _assignments(sources: list[str]) -> dict[str, ast.AST]:
     """name -> the value of its last simple assignment (``name = expr``) in these cells."""
     found: dict[str, ast.AST] = {}
     for source in sources:
+        # IPython's line magics (%load_ext course_kit) are not Python: leave them out.
+        python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                            for line in source.split("\n"))
         try:
-            tree = ast.parse(source)
-        except SyntaxError:  # an IPython magic, say: that cell assigns nothing we can use
+            tree = ast.parse(python)
+        except SyntaxError:  # a cell magic (%%my_bert), say: nothing we can use
             continue
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:

@@ -402,3 +402,15 @@ def test_a_visitor_types_a_text_and_sees_its_attention_with_no_network(site, ser
         assert not watched.problems, "\n".join(watched.problems)
     finally:
         watched.close()
+
+
+def test_a_setup_cell_with_a_line_magic_still_gives_its_assignments():
+    """A notebook whose setup cell starts with `%load_ext course_kit` keeps its explorer's
+    arguments (its lesson widget, not the default explorer)."""
+    import explorers
+
+    setup = '%load_ext course_kit\nimport course_lib as cl\nsentence = "A cat."\n'
+    spec = explorers.explorer_spec('AttentionMapsWidget(cl.load_pretrained("minilm"), '
+                                   'cl.load_tokenizer("minilm"), sentence, parts="layer")',
+                                   [setup], "AttentionMapsWidget")
+    assert spec.problem is None and spec.kwargs == {"parts": "'layer'"}
