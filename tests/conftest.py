@@ -33,3 +33,16 @@ def random_base_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("random-bert-base")
     reference.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    """Progress kept in a temporary file, with the module's write cache and notices emptied."""
+    import importlib
+
+    progress = importlib.import_module("course_kit.progress")  # kit.progress is the function
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(path))
+    monkeypatch.setattr(progress, "_written", {})
+    monkeypatch.setattr(progress, "_told", set())
+    return path

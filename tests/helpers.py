@@ -1,6 +1,8 @@
-"""Helpers shared by test modules: the reference model and seeded padded batches."""
+"""Helpers shared by test modules: the reference model, seeded padded batches, exact GELU."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
@@ -25,3 +27,8 @@ def padded_batch(vocab_size: int, lengths=(24, 17, 5), seed: int = 0):
         mask[row, :length] = 1
         segments[row, length // 2 : length] = 1
     return ids, mask, segments
+
+
+def exact_gelu(x):
+    """GELU written from its definition, as a learner's right answer."""
+    return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))

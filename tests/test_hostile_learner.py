@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import exact_gelu
 
 import course_kit as kit
 import course_lib as cl
@@ -434,17 +435,7 @@ def test_two_kernels_saving_into_one_module_keep_every_function(tmp_path):
 # ---- progress --------------------------------------------------------------------------------
 
 
-def exact_gelu(x):
-    return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
 
-
-@pytest.fixture()
-def store(tmp_path, monkeypatch):
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(path))
-    monkeypatch.setattr(progress_module, "_written", {})
-    monkeypatch.setattr(progress_module, "_told", set())
-    return path
 
 
 def course_file(entries: dict) -> str:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 from pathlib import Path
 
-import pytest
 import torch
+from helpers import exact_gelu
 
 import course_kit as kit
 from course_kit.checks.layers import check_feed_forward, check_gelu
@@ -21,17 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRESS = importlib.import_module("course_kit.progress")
 
 
-def exact_gelu(x):
-    return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
 
-
-@pytest.fixture()
-def store(tmp_path, monkeypatch):
-    """Progress kept in a temporary file, with the module's write cache emptied."""
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(path))
-    monkeypatch.setattr(PROGRESS, "_written", {})
-    return path
 
 
 def test_a_checker_records_pass_and_fail(store):
