@@ -21,7 +21,7 @@
 #   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
 #
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
-# `make test-fast` is the fast tier (a couple of minutes): the model's unit tests, the comparison
+# `make test-fast` is the fast tier (under a minute on 2 cores): the model's unit tests, the comparison
 # with the reference implementation and the checkers, without notebooks or tests marked slow.
 #
 # Every notebook has a jupytext twin (notebooks/NN_x.py, see jupytext.toml); `make test`
