@@ -21,6 +21,7 @@ numbers are rough: compare them as ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -174,6 +175,31 @@ BROWSER_TIMINGS = """async ([repeats]) => {
 }"""
 
 
+@contextlib.contextmanager
+def _viewer_page(folder, chromium: str, script: str = ""):
+    """Headless Chromium on a page of the viewer's code followed by ``script``; yields the page.
+    The page is written as ``folder``/bench.html."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from course_kit.explorer.interactive import viewer_script
+
+    page_path = Path(folder) / "bench.html"
+    page_path.write_text("<!DOCTYPE html><html><body><div id='v'></div><script>"
+                         + viewer_script() + "</script>" + script + "</body></html>",
+                         encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(page_path.as_uri())
+            yield page
+        finally:
+            browser.close()
+
+
 def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr/bin/chromium"):
     """Median milliseconds of the viewer's answers in Chromium: a hover on the heatmap, a
     layer and a head change, a token-focus hover, a lines hover, and a new text (the viewer
@@ -184,10 +210,9 @@ def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr
     from pathlib import Path
 
     import numpy as np
-    from playwright.sync_api import sync_playwright
 
     from course_kit.explorer import maps_from_weights
-    from course_kit.explorer.interactive import MAX_VALUES, viewer_parts, viewer_script
+    from course_kit.explorer.interactive import MAX_VALUES, viewer_parts
     from course_kit.explorer.rollout import renormalize_rows
 
     rng = np.random.default_rng(0)
@@ -196,24 +221,13 @@ def measure_browser(n_tokens: int = 64, repeats: int = 60, chromium: str = "/usr
     info, numbers, thumbs = viewer_parts(maps_from_weights(weights, tokens), max_values=MAX_VALUES)
     data = {**info, "weights": base64.b64encode(numbers).decode("ascii"),
             "thumbs": base64.b64encode(thumbs).decode("ascii")}
+    mount = ("<script>window.benchData = " + json.dumps(data) + ";\n"
+             "AttentionViewer.mount(document.getElementById('v'), benchData);</script>")
     with tempfile.TemporaryDirectory() as folder:
-        page_path = Path(folder) / "bench.html"
-        page_path.write_text(
-            "<!DOCTYPE html><html><body><div id='v'></div><script>" + viewer_script()
-            + "</script><script>window.benchData = " + json.dumps(data) + ";\n"
-            "AttentionViewer.mount(document.getElementById('v'), benchData);</script>"
-            "</body></html>", encoding="utf-8")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(page_path.as_uri())
-                page.wait_for_selector(".viewer-map canvas")
-                result = page.evaluate(BROWSER_TIMINGS, [repeats])
-            finally:
-                browser.close()
-        page_mb = page_path.stat().st_size / 1e6
+        with _viewer_page(folder, chromium, mount) as page:
+            page.wait_for_selector(".viewer-map canvas")
+            result = page.evaluate(BROWSER_TIMINGS, [repeats])
+        page_mb = (Path(folder) / "bench.html").stat().st_size / 1e6
     return {"n_tokens": n_tokens, **result, "page_mb": page_mb,
             "layers_carried": len(data["included"]),
             "hover_target_ms": HOVER_TARGET_MS.get(n_tokens, 50.0)}
@@ -271,41 +285,29 @@ def measure_new_text_browser(n_tokens: int = 512, repeats: int = 3,
     import tempfile
     from pathlib import Path
 
-    from playwright.sync_api import sync_playwright
-
     from course_kit.explorer import compute_attention_maps
-    from course_kit.explorer.interactive import viewer_parts, viewer_script
+    from course_kit.explorer.interactive import viewer_parts
     from course_kit.explorer.live import MAX_LIVE_VALUES
 
     model, tokenizer = load_choice(MINILM)
     compute_attention_maps(model, tokenizer, _text_of(n_tokens, 99), max_tokens=n_tokens)  # warm
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        page_path = Path(folder) / "bench.html"
-        page_path.write_text("<!DOCTYPE html><html><body><div id='v'></div><script>"
-                             + viewer_script() + "</script></body></html>", encoding="utf-8")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(page_path.as_uri())
-                for variant in range(repeats):
-                    start = time.perf_counter()
-                    maps = compute_attention_maps(model, tokenizer, _text_of(n_tokens, variant),
-                                                  max_tokens=n_tokens)
-                    model_ms = (time.perf_counter() - start) * 1000
-                    info, weights, thumbs = viewer_parts(maps, max_values=MAX_LIVE_VALUES)
-                    data_ms = (time.perf_counter() - start) * 1000 - model_ms
-                    sent = [base64.b64encode(weights).decode("ascii"),
-                            base64.b64encode(thumbs).decode("ascii"), info]
-                    before = time.perf_counter()
-                    paint_ms = page.evaluate(FIRST_PAINT, sent)
-                    browser_ms = (time.perf_counter() - before) * 1000
-                    rows.append((model_ms, data_ms, browser_ms - paint_ms, paint_ms,
-                                 (time.perf_counter() - start) * 1000))
-            finally:
-                browser.close()
+        with _viewer_page(folder, chromium) as page:
+            for variant in range(repeats):
+                start = time.perf_counter()
+                maps = compute_attention_maps(model, tokenizer, _text_of(n_tokens, variant),
+                                              max_tokens=n_tokens)
+                model_ms = (time.perf_counter() - start) * 1000
+                info, weights, thumbs = viewer_parts(maps, max_values=MAX_LIVE_VALUES)
+                data_ms = (time.perf_counter() - start) * 1000 - model_ms
+                sent = [base64.b64encode(weights).decode("ascii"),
+                        base64.b64encode(thumbs).decode("ascii"), info]
+                before = time.perf_counter()
+                paint_ms = page.evaluate(FIRST_PAINT, sent)
+                browser_ms = (time.perf_counter() - before) * 1000
+                rows.append((model_ms, data_ms, browser_ms - paint_ms, paint_ms,
+                             (time.perf_counter() - start) * 1000))
         explorer = AttentionExplorer(model, tokenizer, text=_text_of(n_tokens, 0),
                                      max_tokens=n_tokens)
         saved = explorer.save_html(Path(folder) / "export.html")
