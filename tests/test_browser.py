@@ -350,6 +350,22 @@ def check_live_view(page, explorer) -> None:
     explorer.locator(".explorer-live").first.screenshot(path=str(ARTIFACTS / "09_live_view.png"))
     contrast = explorer.locator(".explorer-live").first.evaluate(TEXT_CONTRAST)
     assert contrast["worst"] >= MIN_CONTRAST, contrast
+    check_long_text(page, explorer)
+
+
+def check_long_text(page, explorer) -> None:
+    """A 512-token text: the live view's two messages (the chosen head, then its whole layer)
+    reach the viewer through JupyterLab; token focus, which needs every head, is then drawn."""
+    explorer.locator(".explorer-text-b textarea").fill("")
+    explorer.locator(".explorer-text-a textarea").fill("word " * 600)
+    explorer.locator("button", has_text="Show").first.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.explorer-live .viewer-token').length === 512",
+        timeout=REDRAW_S * 1000)
+    explorer.locator(".explorer-live .viewer-mode").first.select_option("token")
+    page.wait_for_function(  # the whole layer is here: every head's links are listed
+        "() => document.querySelectorAll('.explorer-live .viewer-focus-list-from li').length"
+        " === 5", timeout=REDRAW_S * 1000)
 
 
 # Controls whose right edge passes the explorer's, and the picture's shown / natural width.
@@ -561,8 +577,9 @@ def open_offline(browser, page_path: Path, problems: list, blocked: list, **cont
 
 
 def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
-                query_keys=None) -> Path:
-    """A bare page with the viewer on ``maps`` (as the live view and exports mount it)."""
+                query_keys=None, **options) -> Path:
+    """A bare page with the viewer on ``maps`` (as the live view and exports mount it).
+    ``options``: for ``viewer_parts`` (max_values, head_only)."""
     import base64
 
     from course_kit.explorer.interactive import (
@@ -572,7 +589,7 @@ def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
         viewer_script,
     )
 
-    info, weights, thumbs = viewer_parts(maps, layer, head, parts=parts)
+    info, weights, thumbs = viewer_parts(maps, layer, head, parts=parts, **options)
     info.update(weights=base64.b64encode(weights).decode(),
                 thumbs=base64.b64encode(thumbs).decode())
     if query_keys is not None:
@@ -584,6 +601,67 @@ def viewer_page(path: Path, maps, parts: str, layer: int = 0, head: int = 0,
                     f"AttentionViewer.mount(document.getElementById('v'), {data});</script>"
                     "</body></html>", encoding="utf-8")
     return path
+
+
+def test_viewer_draws_a_first_head_then_its_whole_layer(tmp_path):
+    """Issue 22: a long text's first message carries one head of its layer (and every layer's
+    thumbnails): the viewer draws that map with exact weights, says the other heads of the
+    layer are loading (map, table, token focus), and draws them all once the layer comes."""
+    import base64
+
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    from course_kit.explorer import maps_from_weights
+    from course_kit.explorer.interactive import viewer_parts
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    seq = 40
+    weights = np.zeros((2, 3, seq, seq), dtype=np.float32)
+    for head in range(3):  # head h: row r looks at (r + h + 1) mod seq, with 0.7; the rest evenly
+        weights[:, head] = 0.3 / seq
+        weights[:, head, np.arange(seq), (np.arange(seq) + head + 1) % seq] += 0.7
+    maps = maps_from_weights(weights, [f"w{i}" for i in range(seq)])
+    small = {"max_values": 3 * seq * seq}  # one layer at a time, as for a long text
+    path = viewer_page(tmp_path / "first.html", maps, "all", layer=1, head=2, head_only=True,
+                       **small)
+    info, layer_maps, _ = viewer_parts(maps, 1, 2, **small)
+    whole = json.dumps({**info, "weights": base64.b64encode(layer_maps).decode()})
+    problems, blocked = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = open_offline(browser, path, problems, blocked)
+            geometry = page.evaluate(VIEWER_GEOMETRY)
+            cell, left, top = geometry["cell"], geometry["left"], geometry["top"]
+            page.locator(".viewer-map canvas").nth(1).hover(
+                position={"x": left + 8 * cell + cell / 2, "y": top + 5 * cell + cell / 2})
+            expected = f"{0.7 + 0.3 / seq:.4f}"  # 16 bits: exact to 1.5e-5
+            assert page.locator(".viewer-readout").inner_text() == (
+                f"layer 2, head 3: 'w5' (6) \u2192 'w8' (9): {expected}")
+            assert page.locator(".viewer-table tbody tr").count() == 10
+            page.locator(".viewer-head").select_option("0")  # not here yet
+            assert page.locator(".viewer-table tbody tr").count() == 0
+            page.locator(".viewer-mode").select_option("token")
+            assert page.locator(".viewer-focus-list-from li").count() == 0
+            page.evaluate("""(whole) => {  // the rest of the layer, as the live view mounts it
+                const root = document.getElementById('v');
+                const state = root.attentionViewer.state;
+                root.replaceChildren();
+                const data = Object.assign(JSON.parse(whole), { thumbs: '', layer: state.layer,
+                                                                 head: state.head });
+                AttentionViewer.mount(root, data, { state: state });
+            }""", whole)
+            assert page.locator(".viewer-focus-list-from li").count() == 5
+            page.locator(".viewer-mode").select_option("heatmap")
+            assert page.locator(".viewer-head").input_value() == "0"
+            assert page.locator(".viewer-table tbody tr").count() == 10
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert not blocked, f"the page asked the network for {blocked}"
 
 
 def test_viewer_token_focus_lines_zoom_and_downloads(tmp_path):

@@ -652,6 +652,25 @@ def test_measure_redraw_returns_every_timing():
         bench.measure_redraw(n_tokens=600)
 
 
+def test_new_text_report_marks_the_first_maps_and_export_targets():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "explorer_redraw.py"
+    spec = importlib.util.spec_from_file_location("explorer_redraw", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = {"n_tokens": 512, "model_ms": 300, "first_sent_ms": 350, "transfer_ms": 80,
+              "decode_and_paint_ms": 80, "first_maps_ms": 510, "first_message_mb": 0.86,
+              "whole_layer_ms": 1200, "messages": 2, "python_ms": 420, "export_ms": 900,
+              "export_mb": 2.72, "threads": "1 of 2 threads"}
+    lines = bench.new_text_report(result).splitlines()
+    assert "within the 1000 ms target" in next(x for x in lines if "first maps" in x)
+    assert "within the 3 MB target" in next(x for x in lines if "HTML export" in x)
+    slow = bench.new_text_report({**result, "first_maps_ms": 1000, "export_mb": 3.01})
+    assert "OVER the 1000 ms target" in slow and "OVER the 3 MB target" in slow
+
+
 # ----- shape of the package: state, pure views, lazy widget (issue 8) -----------------------
 
 def test_import_course_lib_does_not_import_ipywidgets():
@@ -1090,6 +1109,52 @@ def test_a_saved_page_at_512_tokens_is_under_3_mb(minilm, tmp_path):
     path = explorer.save_html(tmp_path / "long.html")
     assert path.stat().st_size < 3_000_000
     assert '"included": [0, 1, 2, 3, 4, 5]' in path.read_text(encoding="utf-8")  # every layer
+
+
+def test_a_long_text_goes_to_the_viewer_head_first_then_its_whole_layer(minilm):
+    """Issue 22: a 512-token text's first message holds only the chosen head's map (16 bits,
+    exact to 1.5e-5) and every layer's thumbnails, so the viewer draws it at once; the second
+    holds the whole layer; the head patterns are scored after both are sent."""
+    explorer = AttentionExplorer(*minilm, text="The cat sat.")
+    live = explorer.live_view
+    sent = []
+    live.observe(lambda change: sent.append((dict(change["new"]), live.weights, live.thumbs,
+                                             explorer._patterns, live.mode)), names="data")
+    explorer.set_view(text="word " * 600, layer=3, head=5, view="token")
+    assert len(sent) == 2
+    (first, head_map, thumbs, patterns, mode), (second, layer_maps, _, _, _) = sent
+    assert first["included"] == second["included"] == [3]
+    assert first["only_head"] == 5 and second["only_head"] == -1
+    assert mode == "token"  # the view chosen goes with the first message
+    assert len(head_map) == 2 * 512 * 512 and len(layer_maps) == 2 * 12 * 512 * 512
+    assert len(thumbs) == 2 * 6 * 12 * 48 * 48
+    assert patterns is None and explorer.patterns is not None  # scored after the maps
+    np.testing.assert_allclose(np.frombuffer(head_map, "<u2").reshape(512, 512) / 65535,
+                               explorer.maps.weights[3, 5], atol=1e-5)
+    assert layer_maps[5 * 2 * 512 * 512:6 * 2 * 512 * 512] == head_map
+    sent.clear()
+    explorer.set_view(text="The cat sat on the mat.")  # short: every layer, one message
+    assert len(sent) == 1 and sent[0][0]["only_head"] == -1
+    assert sent[0][2] == b""  # no thumbnails: the viewer shrinks the full maps itself
+
+
+def test_threads_for_leaves_busy_cores_alone(monkeypatch):
+    from course_kit.explorer import maps as maps_module
+
+    monkeypatch.setattr(maps_module.os, "cpu_count", lambda: 2)
+    assert maps_module.threads_for(64) == 1  # short texts: one thread, whatever the load
+    monkeypatch.setattr(maps_module.os, "getloadavg", lambda: (1.9, 1.0, 1.0), raising=False)
+    assert maps_module.threads_for(512) == 1  # another program keeps about two cores busy
+    monkeypatch.setattr(maps_module.os, "getloadavg", lambda: (0.2, 1.0, 1.0), raising=False)
+    assert maps_module.threads_for(512) == 2
+    monkeypatch.setattr(maps_module.os, "getloadavg", lambda: (7.5, 1.0, 1.0), raising=False)
+    assert maps_module.threads_for(512) == 1  # never fewer than one
+
+    def no_load_average():
+        raise OSError("not available")
+
+    monkeypatch.setattr(maps_module.os, "getloadavg", no_load_average, raising=False)
+    assert maps_module.threads_for(512) is None  # torch's own count
 
 
 def test_live_data_is_bounded_and_thumbnails_keep_row_sums():

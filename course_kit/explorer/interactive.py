@@ -4,9 +4,11 @@ their tokens and sizes, and the numbers as bytes.
 Weights travel as 16-bit integers (weight x 65535, a step of 1.5e-5) to the notebook's live
 view, and as 8-bit integers (weight x 255: the colour scale's 256 steps), deflated and base64
 encoded (each map column by column, which deflates better), in saved pages, so a page of every
-layer at 512 tokens stays under 3 MB. The live
-view is bounded: when every layer would take more than ``max_values`` numbers only the chosen
-layer is sent in full, every layer as thumbnails (``THUMB`` x ``THUMB``).
+layer at 512 tokens stays under 3 MB. The live view is bounded: when every layer would take
+more than ``max_values`` numbers only the chosen layer is sent in full, every layer as
+thumbnails (``THUMB`` x ``THUMB``; none when every layer is sent in full), and the chosen head
+of that layer can go first (``head_only``), so a long text's first maps are drawn before the
+rest of its layer comes.
 """
 
 from __future__ import annotations
@@ -50,19 +52,27 @@ def carried_layers(maps: AttentionMaps, layer: int, max_values: int) -> list[int
 
 def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
                  max_values: int = MAX_VALUES, parts: str = "all", view: MapView | None = None,
-                 bits: int = 16, **shown) -> tuple[dict, bytes, bytes]:
+                 bits: int = 16, head_only: bool = False, **shown) -> tuple[dict, bytes, bytes]:
     """The viewer's description (JSON-ready), the carried maps and the thumbnails, as bytes.
 
     ``view``: the maps as the options show them (default: all of them, raw); a filter's hidden
-    rows and columns are listed and drawn grey. ``shown``: more fields for the viewer (model,
-    text, mode, focus, scale). No queries and keys: see ``query_key_parts``."""
+    rows and columns are listed and drawn grey. ``head_only``: when only ``layer`` is carried,
+    carry only its map of ``head`` (field ``only_head``; the viewer draws the other heads from
+    the thumbnails until the whole layer follows). ``shown``: more fields for the viewer
+    (model, text, mode, focus, scale). No queries and keys: see ``query_key_parts``."""
     view = view or select_view(maps)
     square = view.square(maps.length)  # (layers, heads, seq, seq)
     included = carried_layers(maps, layer, max_values)
-    side = min(THUMB, maps.length)
-    thumbs = shrink_map(square, side)  # (layers, heads, side, side)
-    hidden_rows, hidden_cols = view.hidden(maps.length)
     rollout = view.head_names == ("mean",)
+    head = 0 if rollout else int(head)
+    carried = square[included]  # (carried layers, heads, seq, seq)
+    only_head = head if head_only and len(included) == 1 and square.shape[1] > 1 else -1
+    if only_head >= 0:
+        carried = carried[:, only_head:only_head + 1]
+    side = min(THUMB, maps.length)
+    whole = len(included) == maps.num_layers and only_head < 0  # the viewer shrinks them itself
+    thumbs = np.empty(0, np.float32) if whole else shrink_map(square, side)  # (l, h, side, side)
+    hidden_rows, hidden_cols = view.hidden(maps.length)
     info = {
         "tokens": list(maps.tokens),
         "segments": [int(s) for s in maps.segments],
@@ -74,7 +84,8 @@ def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
         "included": included,
         "thumb": side,
         "layer": int(layer),
-        "head": 0 if rollout else int(head),
+        "head": head,
+        "only_head": only_head,
         "note": maps.note,
         "parts": parts,
         "hidden_rows": hidden_rows,
@@ -86,7 +97,7 @@ def viewer_parts(maps: AttentionMaps, layer: int = 0, head: int = 0,
         **shown,
     }
     encode = as_uint8 if bits == 8 else as_uint16
-    return info, encode(square[included]), encode(thumbs)
+    return info, encode(carried), encode(thumbs)
 
 
 def query_key_parts(layer: int, queries: np.ndarray, keys: np.ndarray) -> tuple[dict, bytes]:
@@ -109,7 +120,7 @@ def page_data(maps: AttentionMaps, layer: int = 0, head: int = 0, parts: str = "
     columns = np.frombuffer(weights, np.uint8).reshape(-1, seq, seq).transpose(0, 2, 1)
     data = {**info, "packed": True,
             "weights": base64.b64encode(zlib.compress(columns.tobytes(), 6)).decode("ascii"),
-            "thumbs": base64.b64encode(zlib.compress(thumbs, 6)).decode("ascii")}
+            "thumbs": base64.b64encode(zlib.compress(thumbs, 6)).decode("ascii") if thumbs else ""}
     if query_keys is not None:
         fields, values = query_key_parts(layer, *query_keys)
         data.update(fields, qk=base64.b64encode(values).decode("ascii"))

@@ -6,7 +6,9 @@ come back to Python through the synced traits below, as Python's choices go to t
 Data sent to the browser is bounded: every layer's maps when they fit in ``MAX_LIVE_VALUES``
 numbers, else the chosen layer's only (one layer of 12 heads at 512 tokens: 3.1 million, 6 MB),
 the other layers as small thumbnails; a layer is sent in full when the viewer asks for it
-(a click on its thumbnail, or the Layer menu). The numbers travel as binary (no base64).
+(a click on its thumbnail, or the Layer menu). Such a layer goes in two messages: first the
+chosen head's map with the thumbnails (0.9 MB at 512 tokens), which the viewer draws at once,
+then the whole layer. The numbers travel as binary (no base64).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ export default {
       model.save_changes();
       own = false;
     };
+    let drawnFirstHead = false;  // the viewer shows a layer's first head; the rest is coming
     const draw = () => {
       const data = model.get("data");
+      drawnFirstHead = Boolean(data && data.only_head >= 0);
       const kept = viewer && viewer.state;
       if (viewer) viewer.destroy();
       el.replaceChildren();
@@ -69,7 +73,13 @@ export default {
       else { tries += 1; requestAnimationFrame(start); }
     };
     start();
-    model.on("change:data", draw);
+    let queued = false;
+    model.on("change:data", () => {  // the rest of a layer: drawn once its first head is painted
+      if (!drawnFirstHead) { draw(); return; }
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => setTimeout(() => { queued = false; draw(); }, 0));
+    });
     model.on("change:layer change:head", () => {
       const data = model.get("data");
       if (!own && viewer && data && data.included && data.included.includes(model.get("layer"))) {
@@ -151,16 +161,16 @@ class LiveAttentionView(anywidget.AnyWidget):
         return self._maps
 
     def show(self, maps: AttentionMaps, layer: int | None = None, head: int | None = None,
-             view: MapView | None = None, **shown) -> None:
+             view: MapView | None = None, choices: dict | None = None, **shown) -> None:
         """Send ``maps`` (a new text), or a new ``view`` of them (filters, rollout), showing
-        ``layer`` and ``head`` (kept when None). ``shown``: fields for the viewer (model,
-        text)."""
+        ``layer`` and ``head`` (kept when None). ``choices``: other traits to set with the
+        first message (mode, focus, scale). ``shown``: fields for the viewer (model, text)."""
         layer = min(self.layer if layer is None else layer, maps.num_layers - 1)
         head = min(self.head if head is None else head, maps.num_heads - 1)
         if maps is not self._maps:
             self.qk, self.want_qk = b"", -1  # the old text's vectors are gone
         self._maps, self._view, self._shown = maps, view, shown
-        self._send_maps(layer, head)
+        self._send_maps(layer, head, choices or {})
 
     def offer(self, path: Path) -> None:
         """Have the browser download the file at ``path`` (as a Blob URL, made there)."""
@@ -175,15 +185,24 @@ class LiveAttentionView(anywidget.AnyWidget):
             self.weights, self.thumbs, self.qk = b"", b"", b""
             self.data = {"message": text}
 
-    def _send_maps(self, layer: int, head: int) -> None:
-        info, weights, thumbs = viewer_parts(self._maps, layer, head, self.max_values, self.parts,
-                                             self._view, **self._shown)
+    def _send_maps(self, layer: int, head: int, choices: dict | None = None) -> None:
+        """The maps of ``layer`` (or of every layer), in one message; when only ``layer`` is
+        carried, its ``head`` goes first in a message of its own, the whole layer after it."""
         self._sending = True
         try:
-            with self.hold_sync():  # one message: the browser never sees data and numbers apart
-                self.layer, self.head = layer, info["head"]  # rollout: one "head", the mean
-                self.weights, self.thumbs = weights, thumbs
-                self.data = {**info, **self._qk_fields}
+            for head_only in (True, False):
+                info, weights, thumbs = viewer_parts(self._maps, layer, head, self.max_values,
+                                                     self.parts, self._view, head_only=head_only,
+                                                     **self._shown)
+                with self.hold_sync():  # one message: never data without its numbers
+                    if head_only:  # the first message
+                        self.layer, self.head = layer, info["head"]  # rollout: the mean
+                        for name, value in (choices or {}).items():
+                            setattr(self, name, value)
+                    self.weights, self.thumbs = weights, thumbs
+                    self.data = {**info, **self._qk_fields}
+                if info["only_head"] < 0:  # everything went in this one message
+                    break
         finally:
             self._sending = False
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .maps import ONE_THREAD_UP_TO, _threads
+from .maps import _threads, threads_for
 
 MATCH_TOLERANCE = 1e-4  # largest allowed gap between our softmax and the model's map
 
@@ -86,9 +86,8 @@ def query_key_vectors(model, input_ids, token_type_ids, layer: int):
                attention.key.register_forward_hook(catch("key"))]
     was_training = model.training
     model.eval()
-    one_thread = input_ids.shape[1] <= ONE_THREAD_UP_TO  # as for the maps: see maps._threads
-    try:
-        with torch.no_grad(), _threads(1 if one_thread else None):
+    try:  # as many threads as for the maps (see maps.threads_for)
+        with torch.no_grad(), _threads(threads_for(input_ids.shape[1])):
             out = model(input_ids, token_type_ids=token_type_ids, output_attentions=True)
     finally:
         for handle in handles:

@@ -216,6 +216,14 @@ class AttentionExplorer(widgets.VBox):
     @property
     def patterns(self) -> HeadPatterns | None:
         """Pattern scores and labels of every head for the current text."""
+        return self._scored_patterns()
+
+    def _scored_patterns(self) -> HeadPatterns | None:
+        """The current text's head patterns and their table, scored once, after its maps have
+        gone to the viewer (a new text's first maps do not wait for them)."""
+        if self._patterns is None and self._maps is not None:
+            self._patterns = head_pattern_scores(self._maps.weights, self._maps.tokens)
+            self.patterns_html.value = pattern_table_html(self._patterns)
         return self._patterns
 
     @property
@@ -265,7 +273,7 @@ class AttentionExplorer(widgets.VBox):
             query_keys = self._query_keys_of_text()(state.layer)
         except (TypeError, ValueError):  # a model the view cannot read: the page goes without
             query_keys = None
-        return write_static_html(target, self._maps, self._patterns, self.title(), state,
+        return write_static_html(target, self._maps, self.patterns, self.title(), state,
                                  query_keys=query_keys, model=self.model_name,
                                  text=self.text_box.value, mode=state.view, focus=state.token)
 
@@ -313,8 +321,7 @@ class AttentionExplorer(widgets.VBox):
         model, tokenizer = self._models[key]
         maps = compute_attention_maps(model, tokenizer, self.text_box.value,
                                       self.pair_box.value or None, self.max_tokens)
-        self._maps, self._patterns = maps, head_pattern_scores(maps.weights, maps.tokens)
-        self.patterns_html.value = pattern_table_html(self._patterns)
+        self._maps = maps  # its head patterns are scored once it is sent (see _show)
         self.pair_filter.disabled = not maps.has_pair
         if not maps.has_pair and self.pair_filter.value != "all":
             was_holding, self._holding = self._holding, True
@@ -334,11 +341,9 @@ class AttentionExplorer(widgets.VBox):
         """Give the viewer the maps as ``state``'s options show them, opening on its choices."""
         state = state.fitted_to(self._maps)
         view = self._view_of(state)
-        live = self.live_view
-        with live.hold_sync():
-            live.mode, live.focus, live.scale = state.view, state.token, state.scale
-            live.show(self._maps, state.layer, state.head, view, model=self.model_name,
-                      text=self.text_box.value)
+        self.live_view.show(self._maps, state.layer, state.head, view,
+                            {"mode": state.view, "focus": state.token, "scale": state.scale},
+                            model=self.model_name, text=self.text_box.value)
         maps = self._maps
         self.message = maps.note
         summary = (f"{maps.num_layers} layers x {maps.num_heads} heads, {maps.length} tokens. "
@@ -348,6 +353,7 @@ class AttentionExplorer(widgets.VBox):
         note = note_html(maps.note) if maps.note else ""
         self.status.value = note + card(f"{html.escape(self.model_name)}: "
                                         f"{html.escape(summary)}")
+        self._scored_patterns()  # a new text's table, after its maps
 
     def _query_keys_of_text(self):
         """A function layer -> (queries, keys) of the current model and text, for the viewer's

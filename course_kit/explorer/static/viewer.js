@@ -10,6 +10,8 @@
 // {select, apply, state, picture, numbers, destroy}. `data` (written by interactive.py):
 //   tokens, segments: one entry per token; layers, heads, seq: the sizes; head_names, rollout;
 //   included: the layers whose full maps are carried (all, unless the text was long);
+//   only_head (optional, -1: none): the one head of the included layer that is carried (a long
+//            text's first message; the rest of the layer follows as new data);
 //   weights: the maps, in the order (included layer, head, looking token, token looked at),
 //            16-bit (weight x 65535) or with bits: 8 (weight x 255), little-endian: base64
 //            text, or bytes (a DataView) from anywidget; packed: deflated (a saved page: use
@@ -259,6 +261,7 @@
     const thumbBytes = bytesOf(data.thumbs);
     const thumbValues = thumbBytes.length ? decode(thumbBytes, bits) : null;
     const size = seq * seq;
+    const onlyHead = data.only_head >= 0 ? data.only_head : -1;
     const qkBytes = bytesOf(data.qk);
     const qkValues = qkBytes.length ? new Float32Array(qkBytes.slice().buffer) : null;
     const hasQK = Boolean(qkValues || options.requestQK);
@@ -287,8 +290,13 @@
     function mapOf(layer, head) {  // Float32Array view of one (seq, seq) map, or null
       const slot = data.included.indexOf(layer);
       if (slot < 0) return null;
+      if (onlyHead >= 0) return head === onlyHead ? weights.subarray(0, size) : null;
       const start = (slot * data.heads + head) * size;
       return weights.subarray(start, start + size);
+    }
+
+    function layerHere(layer) {  // every head of `layer` is here (for the lines and token focus)
+      return data.included.includes(layer) && onlyHead < 0;
     }
 
     function topOf(map) {  // the value drawn darkest
@@ -808,8 +816,8 @@
       g.fillRect(0, 0, linesCanvas.width, linesCanvas.height);
       g.fillStyle = P.ink;
       g.font = LABEL_FONT;
-      if (!mapOf(state.layer, 0) || seq > MAX_LINES_SEQ) {
-        g.fillText(mapOf(state.layer, 0) ? "Too many tokens for lines: use the heatmap."
+      if (!layerHere(state.layer) || seq > MAX_LINES_SEQ) {
+        g.fillText(layerHere(state.layer) ? "Too many tokens for lines: use the heatmap."
           : missing(state.layer), 4, 16);
         return;
       }
@@ -881,7 +889,7 @@
       const box = linesCanvas.getBoundingClientRect();
       const i = Math.floor((event.clientY - box.top - 24) / rowH);
       const x = event.clientX - box.left;
-      if (!mapOf(state.layer, 0) || seq > MAX_LINES_SEQ || i < 0 || i >= seq) return;
+      if (!layerHere(state.layer) || seq > MAX_LINES_SEQ || i < 0 || i >= seq) return;
       const side = x > lineRoom + gap / 2 ? "to" : "from";
       tell(shownHeads().map((h) => {
         const map = mapOf(state.layer, h);
@@ -959,7 +967,7 @@
         chip.setAttribute("aria-pressed", String(i === state.focus && state.pinned));
       });
       lists.replaceChildren();
-      if (!mapOf(state.layer, 0)) {
+      if (!layerHere(state.layer)) {
         focusCanvases.forEach((canvas) => fit(canvas, 400, 24));
         const g = focusCanvases[0].getContext("2d");
         g.fillStyle = P.ink;
@@ -1025,7 +1033,7 @@
     }
 
     function focusHover(canvas, side, event) {
-      if (!mapOf(state.layer, 0)) return;
+      if (!layerHere(state.layer)) return;
       const { left, top, cell, row } = focusGeometry;
       const box = canvas.getBoundingClientRect();
       const k = Math.floor((event.clientX - box.left - left) / cell);
