@@ -1,17 +1,16 @@
 """Writing a learner's files safely: one lock shared by kernels, atomic replacement, backups.
 
 Used by progress (``progress.json``) and ``%%my_bert`` (``my_bert/*.py``): a file is replaced by
-writing a temporary file beside it and renaming it over the old one (a kernel stopped or a disk
-filled mid-write never leaves half a file, and no temporary file is left behind), under a lock
-that another kernel writing the same file waits for (``fcntl`` on a ``.lock`` file; ``msvcrt``
-on Windows).
+``write_atomic`` (defined once, in ``course_lib.files``, which saved checkpoints use too: a
+temporary file beside it, renamed over the old one, so a kernel stopped or a disk filled
+mid-write never leaves half a file), under a lock that another kernel writing the same file
+waits for (``fcntl`` on a ``.lock`` file; ``msvcrt`` on Windows).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -73,32 +72,6 @@ except ImportError:  # Windows
 
         def _unlock(handle) -> None:
             return None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once (a temporary file beside it, then a rename).
-
-    A symbolic link at ``path`` is refused, never written through. On any failure the temporary
-    file is removed and ``path`` keeps its previous content.
-    """
-    if path.is_symlink():
-        raise PermissionError(f"{path} is a symbolic link; it is not written through (remove "
-                              "the link to let the course write a file there)")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}-", suffix=".tmp",
-        delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # the old file's permissions (a temporary file is private to its owner), else rw-r--r--
-        os.chmod(handle.name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
 
 
 def keep_beside(path: Path, why: str) -> Path:

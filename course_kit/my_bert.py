@@ -40,7 +40,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import keep_beside, locked, write_atomic
+from .files import keep_beside, locked
 
 PACKAGE = "my_bert"
 MARKER = "# [my_bert cell] defines: "  # one line before each saved block
@@ -393,6 +393,8 @@ def save_cell(source: str, module: str, user_ns: dict, folder: Path) -> SaveResu
     names = list(dict.fromkeys(name for block in new for name in block.names))
     package, path = checked_place(Path(folder), module)
     package.mkdir(parents=True, exist_ok=True)
+    from course_lib.files import write_atomic  # here: `import course_kit` stays free of torch
+
     with locked(package / ".lock"):  # one save at a time, across kernels
         old = path.read_text(encoding="utf-8") if path.is_file() else None
         try:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .files import keep_beside, locked, write_atomic
+from .files import keep_beside, locked
 
 ENV_FILE = "COURSE_PROGRESS_FILE"
 OFF = "off"
@@ -144,6 +144,8 @@ def record(exercise: str | None, title: str, passed: bool,
     path = progress_file()
     if path is None:
         return
+    from course_lib.files import write_atomic  # here: `import course_kit` stays free of torch
+
     try:
         _read(path)  # a file the course did not write is refused before anything is created
         path.parent.mkdir(parents=True, exist_ok=True)

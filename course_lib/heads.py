@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import BertConfig
+from .files import write_atomic
 from .layers import activation_function
 from .masking import IGNORE_INDEX, causal_mask
 from .model import BertModel, init_bert_weights
@@ -204,19 +205,23 @@ class BertForPreTraining(BertForMaskedLM):
 
 def write_hf_folder(folder, hf_config: dict, state: dict, tokenizer=None) -> Path:
     """A checkpoint folder in the Hugging Face layout: config.json, model.safetensors, and
-    vocab.txt when a tokenizer is given."""
+    vocab.txt when a tokenizer is given.
+
+    Every file is made in memory first, then each replaces its old version at once
+    (``write_atomic``): a failure, or a kernel stopped mid-save, leaves the files already there
+    as they were, never half a file."""
     import json
 
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(hf_config, indent=2) + "\n"
-    (folder / "config.json").write_text(text, encoding="utf-8")
-    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    files = {"model.safetensors": save(state, metadata={"format": "pt"})}
     if tokenizer is not None:
-        vocab = "\n".join(tokenizer.ids_to_tokens) + "\n"
-        (folder / "vocab.txt").write_text(vocab, encoding="utf-8")
+        files["vocab.txt"] = "\n".join(tokenizer.ids_to_tokens) + "\n"
+    files["config.json"] = json.dumps(hf_config, indent=2) + "\n"  # last: new config, new weights
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        write_atomic(folder / name, data)
     return folder
 
 

@@ -432,6 +432,58 @@ def test_two_kernels_saving_into_one_module_keep_every_function(tmp_path):
     assert namespace["f1_39"](1) == 40
 
 
+# ---- saved checkpoints (save_pretrained) -----------------------------------------------------
+
+SAVED_FILES = ["config.json", "model.safetensors", "vocab.txt"]
+FAILURES = {  # where a save fails -> the functions made to fail there
+    "serializing the weights": ["safetensors.torch.save", "safetensors.torch.save_file"],
+    "a full disk mid-write": ["os.fsync"],
+    "the rename": ["os.replace"],
+}
+
+
+def save_tiny(kind: type, seed: int, folder: Path) -> dict[str, bytes]:
+    """Save a tiny model whose weights and config.json both differ from one seed to another;
+    returns what the folder's files hold."""
+    torch.manual_seed(seed)
+    config = cl.BertConfig.tiny(vocab_size=8, max_position_embeddings=16,
+                                hidden_dropout=0.1 * (seed + 1))
+    tokenizer = cl.WordPieceTokenizer.from_vocab(
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"])
+    kind(config).save_pretrained(folder, tokenizer=tokenizer)
+    return {name: (folder / name).read_bytes() for name in SAVED_FILES}
+
+
+def no_space_left(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("kind", [cl.BertForMaskedLM, cl.BertForSequenceClassification])
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_failed_save_keeps_the_previous_checkpoint_whole(tmp_path, monkeypatch, kind, failure):
+    """Whatever step of a second save fails, every file of the first save is as it was (not
+    half-written, not a new config.json beside old weights), and no temporary file is left."""
+    before = save_tiny(kind, 0, tmp_path)
+    for failing in FAILURES[failure]:
+        module, name = failing.rsplit(".", 1)
+        monkeypatch.setattr(importlib.import_module(module), name, no_space_left)
+    with pytest.raises(OSError, match="No space left"):
+        save_tiny(kind, 1, tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == SAVED_FILES  # no temporary file
+    assert {name: (tmp_path / name).read_bytes() for name in SAVED_FILES} == before
+    kind.from_pretrained(tmp_path)  # still a checkpoint that loads
+
+
+def test_a_second_save_replaces_every_file(tmp_path):
+    """The test above can fail: a save that works does change the files."""
+    before = save_tiny(cl.BertForMaskedLM, 0, tmp_path)
+    after = save_tiny(cl.BertForMaskedLM, 1, tmp_path)
+    assert after["config.json"] != before["config.json"]
+    assert after["model.safetensors"] != before["model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == SAVED_FILES
+
+
 # ---- progress --------------------------------------------------------------------------------
 
 
