@@ -8,7 +8,14 @@ import os
 from dataclasses import asdict, dataclass
 
 from .names import CONFIG_NAMES
-from .validation import MAX_POSITIONS, SHIPPED_VOCAB_SIZE
+from .validation import (
+    MAX_POSITIONS,
+    SHIPPED_VOCAB_SIZE,
+    invalid,
+    number_of_kind,
+    real_number,
+    shown,
+)
 
 try:
     import resource  # address-space limits; Unix only
@@ -48,19 +55,19 @@ class BertConfig:
         for name in POSITIVE_INTS:
             self._set(name, _positive_int(name, getattr(self, name)))
         if self.hidden_size % self.num_heads:
-            raise _invalid(
+            raise invalid(
                 ValueError,
                 "hidden_size",
                 f"hidden_size ({self.hidden_size}) must be divisible by num_heads "
                 f"({self.num_heads}): each head gets hidden_size / num_heads dimensions")
         if not isinstance(self.hidden_act, str) or self.hidden_act not in ACTIVATIONS:
             kind = TypeError if not isinstance(self.hidden_act, str) else ValueError
-            raise _invalid(
+            raise invalid(
                 kind, "hidden_act",
-                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {_shown(self.hidden_act)}")
+                f"hidden_act must be 'gelu', 'gelu_new' or 'relu', got {shown(self.hidden_act)}")
         eps = _finite_number("layer_norm_eps", self.layer_norm_eps)
         if eps <= 0:
-            raise _invalid(
+            raise invalid(
                 ValueError,
                 "layer_norm_eps",
                 f"layer_norm_eps must be positive (it keeps LayerNorm from dividing by zero), "
@@ -69,18 +76,18 @@ class BertConfig:
         for name in PROBABILITIES:
             p = _finite_number(name, getattr(self, name))
             if not 0 <= p < 1:
-                raise _invalid(
+                raise invalid(
                     ValueError, name, f"{name} must be a probability in [0, 1), got {p!r}")
             self._set(name, p)
         std = _finite_number("initializer_range", self.initializer_range)
         if std < 0:
-            raise _invalid(
+            raise invalid(
                 ValueError, "initializer_range",
                 f"initializer_range (a standard deviation) must not be negative, got {std!r}")
         self._set("initializer_range", std)
         pad = _integer("pad_token_id", self.pad_token_id)
         if not 0 <= pad < self.vocab_size:
-            raise _invalid(
+            raise invalid(
                 ValueError,
                 "pad_token_id",
                 f"pad_token_id {pad} must be below vocab_size {self.vocab_size} "
@@ -115,11 +122,11 @@ class BertConfig:
         model_type = hf.get("model_type", "bert")
         if model_type != "bert":
             raise ValueError(
-                f"config.json describes a {_shown(model_type)} model; only 'bert' is supported")
+                f"config.json describes a {shown(model_type)} model; only 'bert' is supported")
         positions = hf.get("position_embedding_type", "absolute")
         if positions != "absolute":
             raise ValueError(
-                f"config.json asks for {_shown(positions)} position embeddings; only BERT's "
+                f"config.json asks for {shown(positions)} position embeddings; only BERT's "
                 "'absolute' (learned, one vector per position) are supported")
         values = {ours: hf[theirs] for theirs, ours in CONFIG_NAMES.items() if theirs in hf}
         try:
@@ -129,7 +136,7 @@ class BertConfig:
             theirs = next((k for k, v in CONFIG_NAMES.items() if v == field), None)
             if theirs is None or theirs == field:
                 raise
-            raise _invalid(type(error), field, f"{theirs} ({field}): {error}") from None
+            raise invalid(type(error), field, f"{theirs} ({field}): {error}") from None
 
     def to_hf_dict(self) -> dict:
         """The same sizes under Hugging Face's ``config.json`` names."""
@@ -138,45 +145,21 @@ class BertConfig:
                 **{theirs: ours[mine] for theirs, mine in CONFIG_NAMES.items()}}
 
 
-def _shown(value: object, limit: int = 60) -> str:
-    """``repr(value)``, cut short: a field holding a huge string must not flood the message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _invalid(kind: type[Exception], field: str, message: str) -> Exception:
-    """An error of ``kind`` whose ``.field`` names the config field it is about."""
-    error = kind(message)
-    error.field = field
-    return error
-
-
-def _of_type(name: str, value, kind, what: str):
-    """``value`` when it is a ``kind`` (numbers.Integral or numbers.Real), never a bool."""
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise _invalid(
-            TypeError, name, f"{name} must be {what}, got {_shown(value)} ({type(value).__name__})")
-    return value
-
-
 def _integer(name: str, value) -> int:
     """An int (a NumPy integer too), never a bool or a float such as 768.0."""
-    return int(_of_type(name, value, numbers.Integral, "an integer"))
+    return int(number_of_kind(name, value, numbers.Integral, "an integer"))
 
 
 def _positive_int(name: str, value) -> int:
     value = _integer(name, value)
     if value < 1:
-        raise _invalid(ValueError, name, f"{name} must be a positive integer, got {value!r}")
+        raise invalid(ValueError, name, f"{name} must be a positive integer, got {value!r}")
     return value
 
 
 def _finite_number(name: str, value) -> float:
     """A real number (int or float, not bool) that is neither NaN nor infinite."""
-    value = float(_of_type(name, value, numbers.Real, "a number"))
-    if not math.isfinite(value):
-        raise _invalid(ValueError, name, f"{name} must be a finite number, got {value!r}")
-    return value
+    return real_number(name, value, low=-math.inf)
 
 
 def count_bert_parameters(config: BertConfig, with_pooler: bool = False) -> dict[str, int]:

@@ -8,7 +8,6 @@ Inputs are ``tokenizer.encode_batch(texts)``'s padded (n, seq) tensors.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,37 +18,21 @@ from torch import nn
 
 from .model import BertModel, BertPooler
 from .pooling import global_average_pooling, global_max_pooling
-from .validation import INT64_MAX, as_id_tensor, check_attention_mask
+from .validation import (
+    INT64_MAX,
+    as_id_tensor,
+    check_attention_mask,
+    number_of_classes,
+    real_number,
+    whole_number,
+)
 
 POOLINGS = ("pooler", "cls", "average")
 MAX_SEED = INT64_MAX  # torch.manual_seed takes a 64-bit integer
 
 
 # ---------------------------------------------------------------- checks of what a learner chooses
-
-
-def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    """``value`` as an int in [minimum, maximum], or a ValueError naming the rule."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number (an int), got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" and at most {maximum}"
-        raise ValueError(f"{name} must be at least {minimum}{upper}, got {value}")
-    return int(value)
-
-
-def real_number(name: str, value, low: float = 0.0, high: float = math.inf,
-                low_allowed: bool = True) -> float:
-    """``value`` as a finite float in [low, high] (low itself only if ``low_allowed``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or value > high or (
-            value == low and not low_allowed):
-        side = ">=" if low_allowed else ">"
-        upper = f" and <= {high:g}" if high != math.inf else ""
-        raise ValueError(f"{name} must be a finite number {side} {low:g}{upper}, got {value}")
-    return value
+# (the numbers, such as steps or lr: whole_number and real_number, in validation.py)
 
 
 def checked_batch(input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,8 +101,7 @@ class SentenceClassifier(nn.Module):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int of at least 2, got {num_classes!r}")
+        number_of_classes("num_classes", num_classes)
         config = encoder.config
         self.encoder = encoder
         self.pooling = pooling

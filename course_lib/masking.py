@@ -62,13 +62,17 @@ def mask_tokens(
 def causal_mask(seq_len: int, device=None) -> torch.Tensor:
     """(seq, seq) bool, True where query position i may look at key position j, i.e. j <= i:
     the lower triangle with its diagonal."""
-    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
-        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    _check_seq_len(seq_len)
     return torch.tril(torch.ones(seq_len, seq_len, dtype=torch.bool, device=device))
 
 
 def bidirectional_mask(seq_len: int, device=None) -> torch.Tensor:
     """(seq, seq) bool, all True: BERT's encoder lets every position see every other position."""
+    _check_seq_len(seq_len)
+    return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device)
+
+
+def _check_seq_len(seq_len) -> None:
+    """A mask's side: an int of at least 1."""
     if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
         raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
-    return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device)

@@ -25,6 +25,7 @@ from .heads import write_hf_folder
 from .masking import IGNORE_INDEX
 from .model import BertModel
 from .names import HEAD_PREFIXES, head_model_name_to_ours, ours_to_checkpoint_name
+from .validation import number_of_classes
 
 
 @dataclass
@@ -46,8 +47,7 @@ class _TaskModel(nn.Module):
 
     def __init__(self, config: BertConfig | None = None, num_labels: int = 2):
         super().__init__()
-        if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 2:
-            raise ValueError(f"num_labels must be an int of at least 2, got {num_labels!r}")
+        number_of_classes("num_labels", num_labels)
         self.config = config or BertConfig.base()
         self.num_labels = num_labels
         self.bert = BertModel(self.config, add_pooler=self.uses_pooler)

@@ -2,11 +2,13 @@
 
 What the model, the block, the tokenizer and the pooling functions accept is checked here, once,
 so a mistake gets one message naming its rule. ``check_inputs`` returns a :class:`CheckedInputs`,
-which the model and the block trust as it is.
+which the model and the block trust as it is. The numbers a learner chooses (a config's sizes,
+training settings) are checked by ``number_of_kind``, ``whole_number`` and ``real_number``.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ MIN_PAIR_LENGTH = 5  # [CLS], a token of text a, [SEP], a token of text b, [SEP]
 MAX_POSITIONS = 512  # BERT-base and the shipped model have 512 position embeddings
 SHIPPED_VOCAB_SIZE = 30522  # the bert-base-uncased vocabulary, also the shipped model's
 INT64_MAX = 2**63 - 1
+MIN_CLASSES = 2  # a classifier chooses between at least two classes
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,60 @@ def check_inputs(
             keep = None
     return CheckedInputs(
         ids, keep, segments, single, vocab_size, max_length, type_vocab_size, min_length)
+
+
+# ---- numbers a learner chooses: a config's fields, training settings -------------------------
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut short: a setting holding a huge string must not flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def invalid(kind: type[Exception], name: str, message: str) -> Exception:
+    """An error of ``kind`` whose ``.field`` names the setting it is about."""
+    error = kind(message)
+    error.field = name
+    return error
+
+
+def number_of_kind(name: str, value, kind, what: str):
+    """``value`` when it is a ``kind`` (numbers.Integral or numbers.Real, NumPy's too), never a
+    bool (True is not 1 here); else a TypeError saying ``name`` must be ``what``."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise invalid(
+            TypeError, name, f"{name} must be {what}, got {shown(value)} ({type(value).__name__})")
+    return value
+
+
+def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` as an int in [minimum, maximum], or an error naming the rule."""
+    value = int(number_of_kind(name, value, numbers.Integral, "a whole number (an int)"))
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and at most {maximum}"
+        raise invalid(ValueError, name, f"{name} must be at least {minimum}{upper}, got {value}")
+    return value
+
+
+def real_number(name: str, value, low: float = 0.0, high: float = math.inf,
+                low_allowed: bool = True) -> float:
+    """``value`` as a finite float in [low, high] (low itself only if ``low_allowed``)."""
+    value = float(number_of_kind(name, value, numbers.Real, "a number"))
+    if not math.isfinite(value) or value < low or value > high or (
+            value == low and not low_allowed):
+        lower = "" if low == -math.inf else f" {'>=' if low_allowed else '>'} {low:g}"
+        upper = "" if high == math.inf else f" and <= {high:g}"
+        raise invalid(
+            ValueError, name, f"{name} must be a finite number{lower}{upper}, got {value}")
+    return value
+
+
+def number_of_classes(name: str, value) -> int:
+    """How many classes a classifier scores: an int of at least ``MIN_CLASSES``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_CLASSES:
+        raise ValueError(f"{name} must be an int of at least {MIN_CLASSES}, got {value!r}")
+    return value
 
 
 # ---- single checks (check_inputs is made of these) -------------------------------------------

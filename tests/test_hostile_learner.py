@@ -88,6 +88,19 @@ def test_a_bad_setting_is_named_when_made_and_when_training(name, value, said):
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
+def test_a_setting_of_the_wrong_kind_is_told_like_a_config_field():
+    """Training settings and a config's fields share one number rule (validation.py): the
+    error names the value's type, cuts a long value short and says which setting it is."""
+    with pytest.raises(TypeError, match=r"steps must be a whole number \(an int\), got 2\.5 "
+                                        r"\(float\)$"):
+        ft.TrainingSetup(steps=2.5)
+    with pytest.raises(TypeError, match=r"lr must be a number, got '1{56}\.\.\. \(str\)$") as info:
+        ft.TrainingSetup(lr="1" * 1000)
+    assert info.value.field == "lr"
+    with pytest.raises(TypeError, match=r"hidden_dropout must be a number, got '1{56}\.\.\."):
+        cl.BertConfig(hidden_dropout="1" * 1000)
+
+
 LABEL_ERRORS = [  # (labels for 16 sentences, words the error must say)
     (torch.full((16,), 5), r"labels must be class numbers in \[0, 2\), got 5"),
     (torch.full((16,), -100), r"got -100 .*-100 is for masked-LM labels only"),
