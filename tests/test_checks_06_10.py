@@ -292,20 +292,26 @@ def test_load_weights_that_accepts_bad_checkpoints_silently():
     assert_fails_with(report, "accepted silently")
 
 
+def copy_while_checking(model, checkpoint, order=list):
+    """Checks each tensor's shape just before copying it, in ``order`` (the checkpoint's own by
+    default), and only afterwards whether any parameter was missing."""
+    ours = model.state_dict()
+    with torch.no_grad():
+        for name, tensor in order(checkpoint.items()):
+            target = cl.checkpoint_name_to_ours(name)
+            if target not in ours:
+                continue
+            if ours[target].shape != tensor.shape:
+                raise ValueError(f"{name} is mis-shaped")
+            ours[target].copy_(tensor)
+    missing = set(ours) - {cl.checkpoint_name_to_ours(n) for n in checkpoint}
+    if missing:
+        raise ValueError(f"missing {sorted(missing)}")
+
+
 def test_load_weights_that_half_loads_before_failing():
-    def copy_then_fail(model, checkpoint):
-        ours = model.state_dict()
-        with torch.no_grad():
-            for name, tensor in sorted(checkpoint.items(), reverse=True):
-                target = cl.checkpoint_name_to_ours(name)
-                if target not in ours:
-                    continue
-                if ours[target].shape != tensor.shape:
-                    raise ValueError(f"{name} is mis-shaped")
-                ours[target].copy_(tensor)
-        missing = set(ours) - {cl.checkpoint_name_to_ours(n) for n in checkpoint}
-        if missing:
-            raise ValueError(f"missing {sorted(missing)}")
+    def copy_then_fail(model, checkpoint):  # the same, in reverse order of the names
+        copy_while_checking(model, checkpoint, order=lambda items: sorted(items, reverse=True))
 
     assert_fails_with(check_load_weights(copy_then_fail), "half loaded")
 
@@ -313,20 +319,6 @@ def test_load_weights_that_half_loads_before_failing():
 def test_load_weights_that_copies_while_it_checks_is_named():
     """The mis-shaped tensor late in the checkpoint: a loader that checks each shape just before
     copying it has changed the earlier layers by then."""
-    def copy_while_checking(model, checkpoint):
-        ours = model.state_dict()
-        with torch.no_grad():
-            for name, tensor in checkpoint.items():
-                target = cl.checkpoint_name_to_ours(name)
-                if target not in ours:
-                    continue
-                if ours[target].shape != tensor.shape:
-                    raise ValueError(f"{name} is mis-shaped")
-                ours[target].copy_(tensor)
-        missing = set(ours) - {cl.checkpoint_name_to_ours(n) for n in checkpoint}
-        if missing:
-            raise ValueError(f"missing {sorted(missing)}")
-
     report = check_load_weights(copy_while_checking)
     assert any("first in the checkpoint the model was left unchanged" in point
                for point in report.passed_points)
