@@ -110,7 +110,8 @@ class BertForMaskedLM(nn.Module):
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike = "course-mlm"):
         """Load a checkpoint in the Hugging Face layout, heads included (refused without them),
-        in eval mode: ``cl.load_pretrained``'s sources plus "course-mlm" (notebook 09's model)."""
+        in eval mode: ``cl.load_pretrained``'s sources plus "course-mlm" (notebook 09's model)
+        and "shakespeare-bert" (notebook 09b's)."""
         from .pretrained import read_pretrained
         from .weights import load_checkpoint_into
 

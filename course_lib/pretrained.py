@@ -133,6 +133,15 @@ COURSE_MLM_SHA256 = {
 SHIPPED_MODELS["course-mlm"] = ShippedModel(lambda: course_file("models/course-mlm"),
                                              COURSE_MLM_SHA256)
 
+# Notebook 09b's BERT pre-trained on Shakespeare's plays
+# (tools/assets/models/train_shakespeare_bert.py): course_file("models/shakespeare-bert").
+SHAKESPEARE_BERT_SHA256 = {
+    "model.safetensors": "f29c89f402b4fa2ad49bb7c3ffdc49ed2cf0f45a17340dbbd1bdb576800a1de6",
+    "vocab.txt": "65a597fe0a48d5c96af5b39044911632929a3fc6a56edd45337c88e141999903",
+    "config.json": "0f6c6c774f4bd0563801322420ca865e15ae17baf65266680eec2ede00b37f5b"}
+SHIPPED_MODELS["shakespeare-bert"] = ShippedModel(
+    lambda: course_file("models/shakespeare-bert"), SHAKESPEARE_BERT_SHA256)
+
 
 def resolve_source(source: str | os.PathLike) -> Path:
     """A folder holding config.json, vocab.txt and weights, for any source the course accepts."""

@@ -8,21 +8,25 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
 from .finetune import MAX_SEED, ProgressBar, clip_or_stop, real_number, whole_number
-from .heads import BertForMaskedLM
+from .heads import BertForMaskedLM, BertForPreTraining
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
 
 
 @dataclass
 class TrainingRun:
-    """What ``train_masked_lm`` did: the loss of every step and how long it took."""
+    """What ``train_masked_lm`` did: the masked-LM loss of every step (and the sentence-order
+    loss, when trained with pairs), each evaluation's result, and how long it took."""
 
     losses: list[float] = field(default_factory=list)
+    order_losses: list[float] = field(default_factory=list)
+    evaluations: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     steps: int = 0
 
@@ -30,7 +34,7 @@ class TrainingRun:
 def train_masked_lm(
     model: BertForMaskedLM,
     tokenizer: WordPieceTokenizer,
-    texts: list[str],
+    texts: list[str] | list[tuple[str, str]],
     steps: int = 600,
     batch_size: int = 64,
     learning_rate: float = 2e-3,
@@ -38,10 +42,18 @@ def train_masked_lm(
     seed: int = 0,
     progress: bool = True,
     threads: int | None = 1,
+    max_length: int | None = None,
+    evaluate: Callable[[BertForMaskedLM], dict] | None = None,
+    every: int = 100,
 ) -> TrainingRun:
     """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step,
     with BERT's warm-up and linear decay and gradients clipped to 1. Leaves the model in eval mode.
 
+    ``texts`` of (a, b) pairs train sentence-order prediction too (ALBERT's task, on BERT's
+    next-sentence head; ``model`` must be a ``BertForPreTraining``): each pair is shown as
+    ``[CLS] a [SEP] b [SEP]``, or swapped with label 1, half the time. ``max_length`` cuts longer
+    inputs. ``evaluate(model)``, if given, runs before step 1, every ``every`` steps and at the
+    end, in eval mode; its dicts go to ``run.evaluations`` with their "step".
     ``threads=1`` trains on one thread (restored afterwards): matrices this small make two threads
     wait for each other more than they compute. ``None`` keeps PyTorch's setting.
     """
@@ -49,32 +61,104 @@ def train_masked_lm(
     learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)
     warmup = whole_number("warmup", warmup, 0, steps)
     seed = whole_number("seed", seed, 0, MAX_SEED)
+    every = whole_number("every", every)
     if threads is not None:
         threads = whole_number("threads", threads)
-    if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
-        raise ValueError("texts must be a non-empty list of sentences (strings), got "
-                         f"{type(texts).__name__} {str(texts)[:40]!r}")
+    pairs = _check_texts(texts)
+    if pairs and not isinstance(model, BertForPreTraining):
+        raise TypeError("sentence pairs train sentence-order prediction on the next-sentence "
+                        f"head: give a BertForPreTraining, not a {type(model).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate must be a function of the model, got {type(evaluate).__name__}")
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, seed,
-                      progress)
+        batches = _Batches(tokenizer, texts, pairs, max_length, seed)
+        return _train(model, batches, steps, batch_size, learning_rate, warmup, progress,
+                      evaluate, every)
     finally:
         torch.set_num_threads(before)
 
 
-def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, seed, progress):
+def _check_texts(texts) -> bool:
+    """Whether ``texts`` are (a, b) pairs; a clear error unless sentences or pairs of them."""
+    def sentence(item) -> bool:
+        return isinstance(item, str)
+
+    def pair(item) -> bool:
+        return isinstance(item, tuple) and len(item) == 2 and all(map(sentence, item))
+
+    if isinstance(texts, str) or not isinstance(texts, (list, tuple)) or not texts:
+        raise ValueError("texts must be a non-empty list of sentences (strings) or of (a, b) "
+                         f"pairs of them, got {type(texts).__name__} {str(texts)[:40]!r}")
+    if all(map(sentence, texts)):
+        return False
+    if all(map(pair, texts)):
+        return True
+    raise ValueError("texts must be all sentences (strings) or all (a, b) pairs of sentences; "
+                     f"the first item is {str(texts[0])[:40]!r}")
+
+
+class _Batches:
+    """Every text (or pair, in both orders) encoded once; ``draw`` gives a random batch, masked
+    anew, from one seeded stream."""
+
+    def __init__(self, tokenizer, texts, pairs: bool, max_length, seed: int):
+        self.tokenizer, self.pairs = tokenizer, pairs
+        self.generator = torch.Generator().manual_seed(seed)
+        if pairs:
+            a, b = [first for first, _ in texts], [second for _, second in texts]
+            in_order = tokenizer.encode_batch(a, b, max_length=max_length)
+            swapped = tokenizer.encode_batch(b, a, max_length=max_length)
+            length = max(in_order["input_ids"].shape[1], swapped["input_ids"].shape[1])
+            self.encoded = [_pad_to(in_order, length), _pad_to(swapped, length)]
+        else:
+            self.encoded = [tokenizer.encode_batch(list(texts), max_length=max_length)]
+
+    def draw(self, batch_size: int, tries: int = 20) -> dict[str, torch.Tensor]:
+        """input_ids, attention_mask, token_type_ids, labels (and the order label for pairs),
+        with at least one token to predict (a batch where the 15% draw chose nothing has no loss:
+        it is drawn again, a bounded number of times)."""
+        count = len(self.encoded[0]["input_ids"])
+        for _ in range(tries):
+            rows = torch.randint(count, (batch_size,), generator=self.generator)  # (batch,)
+            batch = {key: value[rows] for key, value in self.encoded[0].items()}  # (batch, seq)
+            if self.pairs:  # swap half of the pairs: take those rows from the swapped encoding
+                order = torch.randint(2, (batch_size,), generator=self.generator)  # (batch,)
+                batch = {key: torch.where(order[:, None] == 1, self.encoded[1][key][rows], value)
+                         for key, value in batch.items()}  # (batch, seq)
+            masked, labels = mask_tokens(batch["input_ids"], self.tokenizer, 0.15, self.generator)
+            if bool((labels != IGNORE_INDEX).any()):
+                batch.update(input_ids=masked, labels=labels)
+                if self.pairs:
+                    batch["next_sentence_label"] = order
+                return batch
+        raise ValueError(f"{tries} batches in a row had no word to mask: the texts hold (almost) "
+                         "only special tokens or empty lines; give sentences with words")
+
+
+def _pad_to(batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
+    """A padded batch (texts, seq) padded on with zeros ([PAD], no attention) to ``length``."""
+    extra = length - batch["input_ids"].shape[1]
+    return {key: torch.nn.functional.pad(value, (0, extra)) for key, value in batch.items()}
+
+
+def _train(model, batches: _Batches, steps, batch_size, learning_rate, warmup, progress,
+           evaluate, every):
     """The loop of ``train_masked_lm``."""
-    batch = tokenizer.encode_batch(texts)  # every sentence once, padded to the longest
-    ids, keep = batch["input_ids"], batch["attention_mask"]  # (num_texts, seq)
-    generator = torch.Generator().manual_seed(seed)  # one stream: new batches and masks each step
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
 
     def schedule(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
         return max(0.0, (steps - step) / max(1, steps - warmup))
+
+    def evaluate_at(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            run.evaluations.append({"step": step, **evaluate(model)})
+        model.train()
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     run = TrainingRun()
@@ -83,16 +167,24 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
     parameters = [p for p in model.parameters() if p.requires_grad]
     model.train()
     try:
+        if evaluate is not None:
+            evaluate_at(0)
         for step in range(1, steps + 1):
-            masked, labels, rows = _masked_batch(ids, tokenizer, batch_size, generator)
-            loss = model(masked, keep[rows], labels=labels).loss
+            out = model(**batches.draw(batch_size))
+            loss = out.loss
             optimizer.zero_grad()
             loss.backward()
             clip_or_stop(parameters, loss.item(), 1.0, optimizer.param_groups[0]["lr"],
                          f"{step} of {steps}")
             optimizer.step()
             scheduler.step()
-            run.losses.append(loss.item())
+            if batches.pairs:
+                run.losses.append(out.masked_lm_loss.item())
+                run.order_losses.append(out.next_sentence_loss.item())
+            else:
+                run.losses.append(loss.item())
+            if evaluate is not None and (step % every == 0 or step == steps):
+                evaluate_at(step)
             bar.update(f"loss {run.losses[-1]:.2f}")
     finally:
         model.eval()
@@ -101,17 +193,34 @@ def _train(model, tokenizer, texts, steps, batch_size, learning_rate, warmup, se
     return run
 
 
-def _masked_batch(ids: torch.Tensor, tokenizer, batch_size: int, generator: torch.Generator,
-                  tries: int = 20):
-    """A random batch of rows, masked anew, with at least one token to predict (a batch where
-    the 15% draw chose nothing has no loss: it is drawn again, a bounded number of times)."""
-    for _ in range(tries):
-        rows = torch.randint(len(ids), (batch_size,), generator=generator)  # (batch,)
-        masked, labels = mask_tokens(ids[rows], tokenizer, 0.15, generator)  # (batch, seq) each
-        if bool((labels != IGNORE_INDEX).any()):
-            return masked, labels, rows
-    raise ValueError(f"{tries} batches in a row had no word to mask: the texts hold (almost) "
-                     "only special tokens or empty lines; give sentences with words")
+@torch.no_grad()
+def validation_loss(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, texts: list[str],
+                    seed: int = 0, batch_size: int = 128, max_length: int | None = None) -> float:
+    """The mean masked-LM loss on ``texts`` with the same masks at every call (drawn from
+    ``seed``), so that two calls, or two models, are compared on the same hidden words.
+    ``exp`` of it is the perplexity on masked tokens."""
+    _check_texts(texts)
+    if any(isinstance(text, tuple) for text in texts):
+        raise ValueError("validation_loss takes sentences, not (a, b) pairs")
+    generator = torch.Generator().manual_seed(whole_number("seed", seed, 0, MAX_SEED))
+    batch_size = whole_number("batch_size", batch_size)
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        for first in range(0, len(texts), batch_size):
+            batch = tokenizer.encode_batch(texts[first:first + batch_size], max_length=max_length)
+            masked, labels = mask_tokens(batch["input_ids"], tokenizer, 0.15, generator)
+            logits = model(masked, batch["attention_mask"]).logits  # (batch, seq, vocab)
+            chosen = labels != IGNORE_INDEX  # (batch, seq)
+            total += torch.nn.functional.cross_entropy(
+                logits[chosen], labels[chosen], reduction="sum").item()
+            count += int(chosen.sum())
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("no token of texts was masked: give more (or longer) sentences")
+    return total / count
 
 
 def token_position(tokenizer: WordPieceTokenizer, sentence: str, word_position: int) -> int:
@@ -173,4 +282,5 @@ __all__ = [
     "fill_in_the_blank",
     "predict_masked",
     "train_masked_lm",
+    "validation_loss",
 ]

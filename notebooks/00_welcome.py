@@ -90,6 +90,7 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 # | **07b your own BERT** | your saved functions (`%%my_bert` cells) assembled into one model with MiniLM's weights | your model equals the library's; the explorer on it | 25 min |
 # | **08 attention explorer** | an interactive explorer | every head of every layer | 70 min |
 # | **09 pre-training BERT** | masked LM and next-sentence prediction; a small BERT trained from random weights | bidirectional against left-to-right, measured | 55 min |
+# | **09b pre-training on real text** | a small BERT pre-trained on Shakespeare's plays with its own WordPiece vocabulary; sentence order beside masked LM | validation loss, perplexity and fill-in-the-blank over training; an association test of occupations and gender | 50 min |
 # | **10 fine-tuning BERT** | frozen features + a classifier, then the whole block fine-tuned, and random weights trained | [CLS] against mean pooling, before and after fine-tuning | 60 min |
 # | **10b BERT at work** | sentence pairs, named entities and extractive QA with the task heads; a span decoder | segment IDs and pair order, entity-level F1, a linear probe on every layer | 60 min |
 # | **11 where next** | multilingual BERT, further reading | | 35 min |
@@ -97,7 +98,7 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 #
 # Every notebook has exercises: you write a function, a checker from `course_kit.checks` tells you in plain words what is right and what is not. Solutions are in `notebooks/solutions/`. The exercise cells of notebooks 01 to 05 and 07 start with `%%my_bert <module>`: they also save your function into your own package, `my_bert/` in the notebooks folder, from which notebook 07b builds a whole BERT.
 #
-# **Times** are learner-speed estimates for reading, running and doing the exercises: 710 minutes (11.8 hours) for the whole course. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
+# **Times** are learner-speed estimates for reading, running and doing the exercises: 760 minutes (12.7 hours) for the whole course. They are computed by `tools/time_estimates.py` from each notebook's content: prose at 200 words a minute, shown code and its output at 20 lines a minute, 8 minutes per exercise (12 for a stretch one), 4 minutes per widget to try, plus the notebook's measured run time. These rates are assumptions, not a timed study; a test learner took about 7 hours for an earlier version in which many exercises could be copied from the cell above.
 #
 # ### Paths through the course
 #
@@ -106,7 +107,7 @@ assert (cfg.num_layers, cfg.num_heads, cfg.hidden_size) == (6, 12, 384), "not Mi
 # | **workshop, 90 minutes** (from text to reading attention heads) | **00** sections 1-3 (10) → **03** sections 1-7: queries, keys, values, scores, √d, softmax, masking padding in code, a real head (25) → **04** sections 1-4 and 8: split, all heads at once, merge, the 12 maps of a layer and their patterns (15) → **08** sections 1-5 and 9: every map, the explorer, head patterns, published findings, why attention is not explanation (an ablation experiment) (40): 90 minutes | read and question the attention heads of a real model; exercises as homework |
 # | **half day, about 4 hours** (plus breaks) | **00** (35) → **03** (45) → **04** (45) → **05** (45) → **07** sections 0-5: a checkpoint loaded into the model (25) → **08** (70): 265 minutes | one encoder layer built and checked, real weights loaded, every head explored; tokenizer and embeddings (01, 02) used as given |
 # | **full day, about 7.5 hours** (plus breaks) | **00** (35) → **01** (45) → **02** (40) → **03** (45) → **04** (45) → **05** (45) → **06** (65) → **07** (45) → **07b**: your own BERT assembled (25) → **08** (70): 460 minutes | the whole encoder built from scratch, checked against the reference, and explored |
-# | **whole course, about 12 hours** (two days) | the full day, then **09** (55) → **10** (60) → **10b** (60) → **11** (35) → **A1**: the appendix, for those who deploy (40): 710 minutes | also pre-training, fine-tuning, where to go next and how to make BERT fast |
+# | **whole course, about 13 hours** (two days) | the full day, then **09** (55) → **09b** (50) → **10** (60) → **10b** (60) → **11** (35) → **A1**: the appendix, for those who deploy (40): 760 minutes | also pre-training, fine-tuning, where to go next and how to make BERT fast |
 
 # %% [markdown]
 # ## 3. The block's contract, on real text

@@ -441,4 +441,4 @@ kit.AttentionExplorer(shipped.bert, shipped_tok, "late at night the [MASK] barke
 # - A **WordPiece vocabulary** is learned from text by merging the best-scoring pairs; it fits its corpus.
 # - A 0.14M-parameter BERT trained here for under a minute recovers the hidden animals and fruit whose clue is on the right (the capitals need longer training); the same model with a causal mask recovers only those whose clue is on the left. BERT-base's pre-training took tens of millions of times the compute.
 #
-# **Next:** `10_fine_tuning_bert.ipynb` puts pretrained weights to work: frozen features, the whole block fine-tuned, and the same model trained from random weights, on the course's classification data.
+# **Next:** `09b_pretraining_on_real_text.ipynb` pre-trains the same kind of model on real text, Shakespeare's plays, with a held-out validation loss. Then `10_fine_tuning_bert.ipynb` puts pretrained weights to work: frozen features, the whole block fine-tuned, and the same model trained from random weights, on the course's classification data.

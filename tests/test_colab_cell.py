@@ -44,6 +44,9 @@ def test_setup_cells_follow_the_title_and_are_what_the_tool_writes(twin):
     tagged = [i for i, cell in enumerate(cells) if colab_cell.TAG in cell.metadata.get("tags", [])]
     assert tagged == [1, 2], "the .ipynb has the two setup cells right after its title"
     assert cells[2].source.startswith("import importlib.util")
+    copies = [i for i, cell in enumerate(cells) if "Open in Colab" in cell.source
+              or cell.source.startswith("import importlib.util\nimport os\nimport subprocess")]
+    assert copies == [1, 2], f"the setup cells once, not again untagged (cells {copies})"
 
 
 def test_the_tool_replaces_old_setup_cells_and_leaves_the_lesson_alone():

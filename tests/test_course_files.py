@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_shipped_file_is_found_inside_the_package():
     package = Path(cl.__file__).parent
     for name in ("data/sentences.csv", "data/pretraining_corpus.txt",
-                 "data/pretraining_probes.tsv", "models/course-mlm", "diagrams/qkv_one_head.svg"):
+                 "data/pretraining_probes.tsv", "models/course-mlm", "diagrams/qkv_one_head.svg",
+                 "data/shakespeare/speeches.tsv.gz", "models/shakespeare-bert"):
         path = cl.course_file(name)
         assert path.exists() and path.is_relative_to(package / "assets"), name
 
@@ -35,7 +36,8 @@ def test_package_data_patterns_cover_every_shipped_file():
     shipped = [p for p in (ROOT / "course_lib" / "assets").rglob("*") if p.is_file()]
     assert shipped and all(p.suffix in suffixes for p in shipped), \
         [p.name for p in shipped if p.suffix not in suffixes]
-    assert sum(p.stat().st_size for p in shipped) < 1_500_000, "keep the package small"
+    # Shakespeare's plays (1.8 MB) and the model trained on them (4.8 MB) are most of it.
+    assert sum(p.stat().st_size for p in shipped) < 10_000_000, "keep the package small"
 
 
 def test_no_reader_builds_a_path_to_the_course_files_by_hand():

