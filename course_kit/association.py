@@ -32,9 +32,23 @@ def association(W: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> torch.Tens
     return cosines(W, A).mean(1) - cosines(W, B).mean(1)  # (n,)
 
 
+def _check_vectors(**sets: torch.Tensor) -> None:
+    """A clear error unless every set is an (n, d) float tensor, all with the same d."""
+    for name, vectors in sets.items():
+        if not isinstance(vectors, torch.Tensor) or vectors.dim() != 2 or len(vectors) == 0:
+            shape = tuple(vectors.shape) if isinstance(vectors, torch.Tensor) else type(vectors)
+            raise ValueError(f"{name} must be an (n, d) tensor of word vectors, one per row, "
+                             f"got {shape}")
+    widths = {name: vectors.shape[1] for name, vectors in sets.items()}
+    if len(set(widths.values())) > 1:
+        raise ValueError(f"every set of vectors must have the same width d, got {widths}")
+
+
 def effect_size(X: torch.Tensor, Y: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> float:
     """WEAT's effect size: (mean s(x) over X - mean s(y) over Y) / std of s(w) over X and Y
-    together (sample standard deviation); between -2 and 2, 0 = no difference."""
+    together (sample standard deviation); 0 = no difference, and about 2 at most in size when X
+    and Y have as many words."""
+    _check_vectors(X=X, Y=Y, A=A, B=B)
     sx, sy = association(X, A, B), association(Y, A, B)
     return float((sx.mean() - sy.mean()) / torch.cat([sx, sy]).std())
 
@@ -42,6 +56,9 @@ def effect_size(X: torch.Tensor, Y: torch.Tensor, A: torch.Tensor, B: torch.Tens
 def permutation_p_value(X, Y, A, B, rounds: int = 10_000, seed: int = 0) -> float:
     """One-sided p-value: the share of random equal-size splits of X and Y's words whose
     difference of summed associations is at least the observed one."""
+    _check_vectors(X=X, Y=Y, A=A, B=B)
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a whole number of at least 1, got {rounds!r}")
     s = association(torch.cat([X, Y]), A, B)  # (n_x + n_y,)
     observed = s[: len(X)].sum() - s[len(X):].sum()
     generator = torch.Generator().manual_seed(seed)
@@ -54,6 +71,8 @@ def permutation_p_value(X, Y, A, B, rounds: int = 10_000, seed: int = 0) -> floa
 def word_vectors(embeddings: torch.nn.Embedding, tokenizer: WordPieceTokenizer,
                  words) -> torch.Tensor:
     """The input embedding rows (words, hidden) of words that are one piece each."""
+    if isinstance(words, str):
+        raise TypeError(f"words must be a list of words, got the single string {words!r}")
     split = {w: tokenizer.tokenize(w) for w in words}
     several = [w for w, pieces in split.items() if len(pieces) != 1]
     if several:

@@ -48,8 +48,11 @@ def split_plays(speeches: list[dict[str, str]]) -> tuple[list[dict], list[dict]]
 
 
 def passages(speeches: list[dict[str, str]], max_words: int = MAX_WORDS) -> list[str]:
-    """Each speech cut into passages of whole sentences, at most ``max_words`` words each (a
-    longer sentence is cut at ``max_words``)."""
+    """Each speech cut into passages of whole sentences, at most ``max_words`` words each. A
+    longer sentence keeps only its first ``max_words`` words: the rest of it is left out."""
+    _check_speeches(speeches)
+    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+        raise ValueError(f"max_words must be a whole number of at least 1, got {max_words!r}")
     found = []
     for speech in speeches:
         current: list[str] = []
@@ -64,10 +67,19 @@ def passages(speeches: list[dict[str, str]], max_words: int = MAX_WORDS) -> list
     return found
 
 
+def _check_speeches(speeches) -> None:
+    """A clear error unless ``speeches`` is a list of speeches as ``load_speeches`` gives them."""
+    if isinstance(speeches, (str, dict)) or not isinstance(speeches, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("text"), str) for s in speeches):
+        raise TypeError("speeches must be a list of speeches as load_speeches() gives them: "
+                        "dicts with 'play', 'speaker' and 'text'")
+
+
 def sentence_pairs(speeches: list[dict[str, str]], max_words: int = MAX_WORDS // 2
                    ) -> list[tuple[str, str]]:
     """(a, b): two passages that follow each other in one play (in one speech or across two
     speeches), each at most ``max_words`` words: the material of sentence-order prediction."""
+    _check_speeches(speeches)
     pairs = []
     for play in dict.fromkeys(s["play"] for s in speeches):
         pieces = passages([s for s in speeches if s["play"] == play], max_words)

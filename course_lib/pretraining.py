@@ -18,6 +18,8 @@ from .heads import BertForMaskedLM, BertForPreTraining
 from .masking import IGNORE_INDEX, mask_tokens
 from .tokenizer import WordPieceTokenizer
 
+DEFAULT_WARMUP = 50  # steps of warm-up when train_masked_lm is not told
+
 
 @dataclass
 class TrainingRun:
@@ -38,7 +40,7 @@ def train_masked_lm(
     steps: int = 600,
     batch_size: int = 64,
     learning_rate: float = 2e-3,
-    warmup: int = 50,
+    warmup: int | None = None,
     seed: int = 0,
     progress: bool = True,
     threads: int | None = 1,
@@ -47,7 +49,8 @@ def train_masked_lm(
     every: int = 100,
 ) -> TrainingRun:
     """Masked-LM training: each step draws a batch, masks 15% (80/10/10) anew, one AdamW step,
-    with BERT's warm-up and linear decay and gradients clipped to 1. Leaves the model in eval mode.
+    with BERT's warm-up (``warmup`` steps; default 50, or all the steps of a shorter run) and
+    linear decay, gradients clipped to 1. Leaves the model in eval mode.
 
     ``texts`` of (a, b) pairs train sentence-order prediction too (ALBERT's task, on BERT's
     next-sentence head; ``model`` must be a ``BertForPreTraining``): each pair is shown as
@@ -57,17 +60,18 @@ def train_masked_lm(
     ``threads=1`` trains on one thread (restored afterwards): matrices this small make two threads
     wait for each other more than they compute. ``None`` keeps PyTorch's setting.
     """
-    steps, batch_size = whole_number("steps", steps), whole_number("batch_size", batch_size)
-    learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)
-    warmup = whole_number("warmup", warmup, 0, steps)
-    seed = whole_number("seed", seed, 0, MAX_SEED)
-    every = whole_number("every", every)
-    if threads is not None:
-        threads = whole_number("threads", threads)
     pairs = _check_texts(texts)
     if pairs and not isinstance(model, BertForPreTraining):
         raise TypeError("sentence pairs train sentence-order prediction on the next-sentence "
                         f"head: give a BertForPreTraining, not a {type(model).__name__}")
+    steps, batch_size = whole_number("steps", steps), whole_number("batch_size", batch_size)
+    learning_rate = real_number("learning_rate", learning_rate, low_allowed=False)
+    warmup = min(DEFAULT_WARMUP, steps) if warmup is None else whole_number("warmup", warmup, 0,
+                                                                             steps)
+    seed = whole_number("seed", seed, 0, MAX_SEED)
+    every = whole_number("every", every)
+    if threads is not None:
+        threads = whole_number("threads", threads)
     if evaluate is not None and not callable(evaluate):
         raise TypeError(f"evaluate must be a function of the model, got {type(evaluate).__name__}")
     before = torch.get_num_threads()
@@ -91,13 +95,13 @@ def _check_texts(texts) -> bool:
 
     if isinstance(texts, str) or not isinstance(texts, (list, tuple)) or not texts:
         raise ValueError("texts must be a non-empty list of sentences (strings) or of (a, b) "
-                         f"pairs of them, got {type(texts).__name__} {str(texts)[:40]!r}")
+                         f"tuples of them, got {type(texts).__name__} {str(texts)[:40]!r}")
     if all(map(sentence, texts)):
         return False
     if all(map(pair, texts)):
         return True
-    raise ValueError("texts must be all sentences (strings) or all (a, b) pairs of sentences; "
-                     f"the first item is {str(texts[0])[:40]!r}")
+    raise ValueError("texts must be all sentences (strings) or all (a, b) tuples of two "
+                     f"sentences; the first item is {str(texts[0])[:40]!r}")
 
 
 class _Batches:

@@ -68,7 +68,8 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int, lowercase: bool = Tru
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
     if rule not in MERGE_RULES:
-        raise ValueError(f"rule must be one of {MERGE_RULES}, got {rule!r}")
+        raise ValueError(f"rule must be one of {MERGE_RULES} (byte-pair encoding's rule is "
+                         f"'frequency'), got {rule!r}")
     counts = word_counts(texts, lowercase)
     if not counts:
         raise ValueError("texts hold no words: nothing to learn a vocabulary from")

@@ -9,7 +9,7 @@
 # - learn a **WordPiece vocabulary** on it, and see why the merge rule matters;
 # - read a **training loss** and a **held-out validation loss** side by side, and turn the masked-LM loss into a **perplexity** on masked tokens;
 # - watch **fill-in-the-blank** answers change as training goes on;
-# - measure what **sentence-order prediction** (ALBERT's replacement for next-sentence prediction) adds beside masked LM;
+# - run **sentence-order prediction** (ALBERT's replacement for next-sentence prediction) beside masked LM, and read what one such run can and cannot show;
 # - write WEAT's **effect size** and measure an **association** between occupations and gendered words in MiniLM's vectors, and say what such a number does and does not show.
 #
 # **Estimated time:** 50 minutes (reading, running and the exercises; how it is estimated: notebook 00, section 2). The notebook runs in about 2 minutes on the course's shared 2-core test machine; its training cell prints its own time.
@@ -66,7 +66,14 @@ print("the first speech:", speeches[0])
 print("its passages:", sh.passages(speeches[:1]))
 
 # %% [markdown]
-# A **passage** is one or more whole sentences of one speech, at most 40 words (`sh.passages`): most speeches are short, so a passage is usually a whole speech, and a long one is cut at its sentence ends. BERT packs up to 512 tokens of running text into one input; a model with 64 positions needs shorter pieces.
+# A **passage** is one or more whole sentences of one speech, at most 40 words (`sh.passages`): most speeches are short, so a passage is usually a whole speech, and a long one is cut at its sentence ends. A single sentence longer than 40 words keeps only its first 40: the rest is left out (the next cell counts what is kept). BERT packs up to 512 tokens of running text into one input; a model with 64 positions needs shorter pieces.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+kept = sum(len(p.split()) for p in texts)
+in_training = sum(len(s["text"].split()) for s in training)
+print(f"the passages keep {kept:,} of the training plays' {in_training:,} words ({kept / in_training:.0%}); "
+      f"words per passage: {kept / len(texts):.1f} on average")
 
 # %% [markdown]
 # ## 2. A vocabulary learned from the plays
@@ -93,7 +100,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 reference = Tokenizer(models.WordPiece(unk_token="[UNK]"))
 reference.normalizer = normalizers.BertNormalizer(lowercase=True)
 reference.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-reference.train_from_iterator(texts, trainers.WordPieceTrainer(
+reference.train_from_iterator(texts, trainers.WordPieceTrainer(  # its ties fall in no fixed order: a few pieces vary by run
     vocab_size=sh.VOCAB_SIZE, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False))
 shared = set(tok.vocab) & set(reference.get_vocab())
 print(f"{len(shared):,} of our {tok.vocab_size:,} pieces are in the tokenizers library's vocabulary "
@@ -103,7 +110,7 @@ print("only the library's:", sorted(set(reference.get_vocab()) - shared)[:8])
 assert len(shared) / tok.vocab_size > 0.97
 
 # %% [markdown]
-# The few differences are the same words cut at another place (our `##astard` against the library's `bast`, both on the way to *bastard*): when two pairs occur equally often, the two trainers take a different one first.
+# The few differences are the same words cut at another place (our `##astard` against the library's `bast`, both on the way to *bastard*): when two pairs occur equally often, the two trainers take a different one first. The library breaks such ties in no fixed order, so its count can differ by a few pieces from one run to the next.
 
 # %% [markdown]
 # ## 3. Pre-training, live: training loss and validation loss
@@ -117,7 +124,7 @@ config = sh.small_config(tok.vocab_size)
 torch.manual_seed(0)
 model = cl.BertForMaskedLM(config)
 print(config)
-print(f"parameters: {model.num_parameters():,}")
+print(f"parameters: {model.num_parameters():,}, about {model.num_parameters() / 1e6:.1f} million")
 live_sample, _ = sh.held_out_sample(validation, 300, 10, seed=1)  # 300 held-out passages
 STEPS, BATCH = 300, 32
 run = pt.train_masked_lm(model, tok, texts, steps=STEPS, batch_size=BATCH, learning_rate=1e-3, warmup=30,
@@ -151,7 +158,7 @@ plt.axhline(math.log(tok.vocab_size), ls="--", c="grey", label="uniform guess")
 plt.axhline(unigram_loss, ls=":", c="black", label="piece frequencies only")
 plt.xlabel("step")
 plt.ylabel("masked-LM loss")
-plt.legend(fontsize=8)
+plt.legend(fontsize=8, loc="center right")
 plt.tight_layout()
 plt.show()
 first, last = run.evaluations[0], run.evaluations[-1]
@@ -162,7 +169,7 @@ assert last["validation_loss"] < first["validation_loss"] - 1.5, "the validation
 assert abs(last["validation_loss"] - unigram_loss) < 0.5, "close to the frequencies-only loss"
 
 # %% [markdown]
-# The **perplexity** on masked tokens is exp(loss): the number of pieces the model is, on average, as unsure between as if it picked uniformly among them. The random model starts near 3,000, a uniform guess. After 300 steps its validation loss is close to the dotted line: it has learned **how common each piece is**, and little of the context yet. The first phase of masked-LM training is typically this, and the next section's longer run shows what comes after. That is not the perplexity of a left-to-right language model (which predicts each next word from the left only): a masked word is predicted from both sides and is easier, so the two numbers cannot be compared. RoBERTa (Liu et al. 2019) reports masked-LM perplexities of about 3 to 4 for its large models on held-out text.
+# The **perplexity** on masked tokens is exp(loss): the number of pieces the model is, on average, as unsure between as if it picked uniformly among them. The random model starts near 3,000, a uniform guess. After 300 steps its validation loss is close to the dotted line: it has learned **how common each piece is**, and little of the context yet. The first phase of masked-LM training is typically this, and the next section's longer run shows what comes after. That is not the perplexity of a left-to-right language model (which predicts each next word from the left only): a masked word is predicted from both sides and is easier, so the two numbers cannot be compared. RoBERTa (Liu et al. 2019, Table 3) reports masked-LM perplexities just under 4 for models of BERT-base's size, trained on billions of words and measured on held-out text of the same kind.
 #
 # And the blanks, before and after (the first two are lines from the held-out *Hamlet* and *Twelfth Night*):
 
@@ -183,7 +190,7 @@ show_blanks(first["blanks"], last["blanks"], ("step 0", f"step {STEPS}"))
 # %% [markdown]
 # ## 4. The longer run, shipped: 3,000 steps
 #
-# `tools/assets/models/train_shakespeare_bert.py` trains the same model with the same recipe for 3,000 steps, ten times this notebook's run, measuring it every 250 steps on 1,000 held-out passages. It ran once on the course's machine; the model (`shakespeare-bert`, 4.8 MB, every file's SHA-256 checked at each load) and its training log ship with the course.
+# `tools/assets/models/train_shakespeare_bert.py` trains the same model with the same recipe for 3,000 steps, ten times this notebook's run (with 250 warm-up steps instead of 30), measuring it every 250 steps on 1,000 held-out passages. It ran once on the course's machine; the model (`shakespeare-bert`, 4.8 MB, every file's SHA-256 checked at each load) and its training log ship with the course.
 
 # %%
 log = sh.training_log()
@@ -221,10 +228,11 @@ log_sample, log_pairs = sh.held_out_sample(validation)  # the log's 1,000 passag
 measured = pt.validation_loss(shipped, shipped_tok, log_sample, max_length=64)
 logged = mlm_run["evaluations"][-1]["validation_loss"]
 print(f"the shipped model's validation loss, measured now: {measured:.2f}; in its training log: {logged:.2f}")
+print(f"its weights: {cl.course_file('models/shakespeare-bert/model.safetensors').stat().st_size / 1e6:.1f} MB")
 assert abs(measured - logged) < 0.01
 
 # %% [markdown]
-# (This notebook's run falls faster at first because it warms up over 30 steps, not 250.) The validation loss of the long run falls at every measurement, and the training loss stays above it (dropout is on while training, off while validating): at this size and length the model is still **under-fitting**, not memorising the plays, and a longer run would go further down. It ends well below the line of piece frequencies: the model now uses the context.
+# (This notebook's run falls faster at first because it warms up over 30 steps, not 250.) The validation loss of the long run falls at every measurement, to the end: at this size and length the model is still **under-fitting**, not memorising the plays, and a longer run would go further down. The training loss lies above it (dropout is on while training, off while validating, and the batches are other text) and flattens over the last few hundred steps, while the learning rate decays to 0. The validation loss ends well below the line of piece frequencies: the model now uses the context.
 #
 # The blanks over the run:
 
@@ -242,7 +250,7 @@ print(f"the expected word is likelier at step 3,000 than at step 250 in {sum(imp
       f"the top guess at step 3,000 is right for: {right}")
 
 # %% [markdown]
-# Read down each blank. At step 250 every top guess is punctuation; by step 1,000 words join the punctuation (*i*, *you*, *the*); by step 3,000 they are the plays' forms of address (*lord*, *sir*, *madam*), and the two commonest phrases are right: *how now, my **lord***, *i pray **you***. The others are not there yet: *god save the* gets *lord* before *king*, and Hamlet's *to be, or not to **be*** needs the model to notice a repeated word, which it does not yet do. What it guesses is a word that fits the slot before it is the right word.
+# Read down each blank. At step 250 every first guess is punctuation; by step 1,000 words join the punctuation (*i*, *you*, *the*); by step 3,000 they are the plays' forms of address (*lord*, *sir*, *madam*), and the two commonest phrases are right: *how now, my **lord***, *i pray **you***. The others are not there yet: *god save the* gets *lord* before *king*, and for Hamlet's *to be, or not to **be*** the probability of *be* is lower at step 3,000 than at step 1,000 (perhaps the answer needs the model to notice a repeated word; we did not test that). What it guesses is a word that fits the slot before it is the right word.
 
 # %% [markdown]
 # **Task 1 — blanks of your own (inquiry).** Write three lines in the plays' style, each with one `[MASK]`, and ask the shipped model: `pt.fill_in_the_blank(shipped, shipped_tok, "...")` gives its three likeliest pieces. Which does it get right? Change one word of the context (*my* to *thy*, *king* to *queen*) and see whether the answer moves with it: what does that tell you about what the model uses?
@@ -265,6 +273,8 @@ plt.show()
 mlm_last, sop_last = mlm_run["evaluations"][-1], sop_run["evaluations"][-1]
 print(f"sentence order on 500 held-out pairs, each shown both ways: {sop_last['order_accuracy']:.2f} (a guess: 0.50)")
 order_losses = sop_run["order_losses"]
+print(f"validation loss at step 0, before any training: masked LM alone {mlm_run['evaluations'][0]['validation_loss']:.3f}, "
+      f"pair run {sop_run['evaluations'][0]['validation_loss']:.3f} (different random weights)")
 print(f"order loss, mean of the first 250 steps {sum(order_losses[:250]) / 250:.3f}, of the last 250 "
       f"{sum(order_losses[-250:]) / 250:.3f}; a guess: ln 2 = {math.log(2):.3f}")
 print(f"masked-LM validation loss after 3,000 steps: masked LM alone {mlm_last['validation_loss']:.2f}, "
@@ -279,8 +289,8 @@ print(f"a random model's order accuracy on the same pairs: {sh.order_accuracy(pr
 # %% [markdown]
 # What the two runs measure, read carefully:
 #
-# - **The order was not learned.** In 3,000 steps the order loss never left ln 2 and the accuracy on held-out pairs stayed at a guess, while the masked-LM part of the same run learned as much as the other run. Telling which of two passages of a play comes first needs more than this model learned in the time: ALBERT's models were trained for 125,000 steps of 4,096 sequences (Lan et al. 2020, section 4.1). Two more hypotheses we did not test: the masked-LM loss, much larger early on, may dominate what the shared layers learn first, and many consecutive passages of a play can be read in either order (two short speeches of a quick exchange).
-# - **Its effect on masked LM**, from one run each (one seed): the pair run's masked-LM validation loss ended slightly lower, measured on the same single passages. Since its order head learned nothing, sentence order cannot be the cause; the pair run's inputs differ (two passages at a time, more context for each hidden word), and one seed cannot separate that from chance. RoBERTa (Liu et al. 2019) found that dropping NSP matched or slightly improved downstream results; ALBERT found SOP helped where NSP did not. A course-sized run cannot settle that, and this one says so by not learning the task at all.
+# - **The order was not learned.** In 3,000 steps the order loss never left ln 2 and the accuracy on held-out pairs stayed at a guess (exactly 0.50 means the head gave the same answer for every pair: each pair is shown both ways), while the masked-LM part of the same run learned as much as the other run. Telling which of two passages of a play comes first needs more than this model learned in the time: ALBERT's models were trained for 125,000 steps of 4,096 sequences (Lan et al. 2020, section 4.1). Two more hypotheses we did not test: the masked-LM loss, much larger early on, may dominate what the shared layers learn first, and many consecutive passages of a play can be read in either order (two short speeches of a quick exchange).
+# - **Its effect on masked LM**, from one run each (one seed): the pair run's masked-LM validation loss ended slightly lower, measured on the same single passages. Since its order head learned nothing, sentence order is an unlikely cause; the pair run's inputs differ (two passages of at most 20 words each, so usually more context for each hidden word), and the two runs started from different random weights whose validation losses at step 0 already differed by about as much as at the end: one seed each cannot separate any of this from chance. RoBERTa (Liu et al. 2019) found that dropping NSP matched or slightly improved downstream results; ALBERT found SOP helped where NSP did not. A course-sized run cannot settle that, and this one says so by not learning the task at all.
 
 # %% [markdown]
 # ## 6. What a model absorbs that nobody asked for
@@ -293,16 +303,17 @@ print(f"a random model's order accuracy on the same pairs: {sh.order_accuracy(pr
 #
 # $$d = \frac{\operatorname{mean}_{x \in X} s(x, A, B) - \operatorname{mean}_{y \in Y} s(y, A, B)}{\operatorname{std}_{w \in X \cup Y}\, s(w, A, B)}$$
 #
-# says how differently X and Y lean, in units of the spread of all their words (between -2 and 2; 0: no difference).
+# says how differently X and Y lean, in units of the spread of all their words (0: no difference; about 2 at most in size when X and Y have as many words).
 
 # %% [markdown]
-# **Exercise 1 — WEAT's effect size.** Write `effect_size(X, Y, A, B)`: each argument is a `(n, d)` tensor whose rows are word vectors. Return d as a float: cosine similarities, the means above, and the standard deviation of s(w) over the words of X and Y **together** (sample or population standard deviation are both accepted). Write it yourself: the checker refuses a call to `kit.association.effect_size`. It names the classic mistakes (dot products for cosines, the spread of one set only, the pooled within-group spread, sums for means, a flipped sign).
+# **Exercise 1 — WEAT's effect size.** Write `effect_size(X, Y, A, B)`: each argument is a `(n, d)` tensor whose rows are word vectors. Return d as a float: cosine similarities, the means above, and the standard deviation of s(w) over the words of X and Y **together** (sample or population standard deviation are both accepted). Write it yourself: the checker refuses calls to `ka.effect_size` and `ka.association` (it names them `kit.association...`). It names the classic mistakes (dot products for cosines, the spread of one set only, the pooled within-group spread, sums for means, a flipped sign).
 
 # %%
 from course_kit.checks.association import check_effect_size
 
 
 def effect_size(X: torch.Tensor, Y: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> float:
+    # YOUR CODE HERE
     raise NotImplementedError("your code here")
 
 
@@ -320,8 +331,8 @@ word_vectors = [ka.word_vectors(minilm.embeddings.word_embeddings, minilm_tok, w
 sentence_vectors = [ka.sentence_vectors(minilm, minilm_tok, words) for words in lists]
 for name, vectors in (("input word vectors", word_vectors), ("sentence vectors", sentence_vectors)):
     d, p = ka.effect_size(*vectors), ka.permutation_p_value(*vectors)
-    share = "fewer than 1 in 10,000" if p == 0 else f"{p:.4f} of"
-    print(f"{name:18}: effect size {d:.2f}; {share} random splits of the occupations lean as much")
+    share = "none" if p == 0 else f"a share {p:.4f}"
+    print(f"{name:18}: effect size {d:.2f}; {share} of 10,000 random splits of the occupations lean as much")
     assert d > 1.0 and p < 0.01
 lean = {words: ka.association(vectors, *word_vectors[2:]) for words, vectors in zip(lists[:2], word_vectors[:2])}
 for words, s in lean.items():
@@ -329,7 +340,7 @@ for words, s in lean.items():
           f"closer to the female words: {[w for w, x in zip(words, s) if x <= 0]}")
 
 # %% [markdown]
-# Both effect sizes are large, and no random split of the occupations comes near them. Word by word (the last two lines, input vectors): every occupation of the second list sits closer to *woman*, *mother*, *queen* and the other female nouns than to the male ones, and eight of the first list the other way round (*pilot* and *scientist*, barely, are the exceptions). MiniLM learned this from its training text; nobody wrote it in. Caliskan et al. (2017) found the same kind of association in GloVe word vectors and compared it with the share of women in each occupation in US labour statistics.
+# Both effect sizes are large, and none of 10,000 random splits of the occupations leans as much. Word by word (the last two lines, input vectors): every occupation of the second list sits closer to *woman*, *mother*, *queen* and the other female nouns than to the male ones, and eight of the first list the other way round (the exceptions: *scientist*, barely, and *pilot*). MiniLM learned this from its training text; nobody wrote it in. Caliskan et al. (2017) found the same kind of association in GloVe word vectors and compared it with the share of women in each occupation in US labour statistics.
 #
 # What the number does **not** show:
 #

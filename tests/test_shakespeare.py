@@ -58,7 +58,7 @@ def test_a_damaged_data_file_is_refused(monkeypatch, tmp_path):
 
 def _maker():
     spec = importlib.util.spec_from_file_location(
-        "make_shakespeare", ROOT / "tools" / "assets" / "data" / "make_shakespeare.py")
+        "make_shakespeare", ROOT / "tools/assets/data/make_shakespeare.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -198,7 +198,7 @@ def test_sentence_pairs_train_the_order_head(plays, tok):
     assert 0 <= sh.order_accuracy(model, tok, pairs[:20]) <= 1
     with pytest.raises(TypeError, match="BertForPreTraining"):
         pt.train_masked_lm(_tiny(tok), tok, pairs, steps=2, warmup=1, progress=False)
-    with pytest.raises(ValueError, match="all sentences .* or all .* pairs"):
+    with pytest.raises(ValueError, match=r"all sentences .* or all \(a, b\) tuples"):
         pt.train_masked_lm(model, tok, [pairs[0], "a sentence"], steps=2, warmup=1,
                            progress=False)
     with pytest.raises(TypeError, match="evaluate must be a function"):
@@ -256,10 +256,20 @@ def test_word_vectors_need_single_piece_words():
         ka.word_vectors(embeddings, tok, ["nurse", "hairdresser"])
 
 
+def _by_hand(X, Y, A, B, correction=1):
+    """WEAT's effect size as a learner writes it, cosines from F.cosine_similarity."""
+    def s(w):
+        cos = torch.nn.functional.cosine_similarity
+        return cos(w, A).mean() - cos(w, B).mean()
+
+    sx, sy = torch.stack([s(x) for x in X]), torch.stack([s(y) for y in Y])
+    return (sx.mean() - sy.mean()) / torch.cat([sx, sy]).std(correction=correction)
+
+
 def test_the_checker_passes_right_answers_and_names_each_mistake():
-    assert check_effect_size(lambda X, Y, A, B: weat(X, Y, A, B)).passed
-    assert check_effect_size(lambda X, Y, A, B: weat(X, Y, A, B, ddof=0)).passed
-    assert check_effect_size(lambda X, Y, A, B: torch.tensor(weat(X, Y, A, B))).passed
+    assert check_effect_size(lambda X, Y, A, B: float(_by_hand(X, Y, A, B))).passed
+    assert check_effect_size(lambda X, Y, A, B: float(_by_hand(X, Y, A, B, 0))).passed
+    assert check_effect_size(_by_hand).passed  # a 0-dim tensor
     for wrong, words in ((dict(cosine=False), "dot products"), (dict(spread="x"), "X alone"),
                          (dict(spread="pooled"), "pooled"), (dict(spread=None), "no division"),
                          (dict(flip=True), "sign is flipped"), (dict(summed=True), "sums")):
@@ -270,6 +280,40 @@ def test_the_checker_passes_right_answers_and_names_each_mistake():
 def test_the_checker_refuses_the_courses_own_function():
     report = check_effect_size(ka.effect_size)
     assert not report.passed and "you called `kit.association.effect_size`" in str(report)
+    assert not check_effect_size(weat).passed  # the checker's own reference is refused too
+
+
+def test_a_spread_around_the_midpoint_of_the_two_means_is_caught():
+    """Right when X and Y have as many words, wrong otherwise: the third case has 3 + 5."""
+    def midpoint(X, Y, A, B):
+        sx, sy = ka.association(X, A, B), ka.association(Y, A, B)
+        centre = (sx.mean() + sy.mean()) / 2
+        spread = (torch.cat([sx, sy]) - centre).pow(2).sum().div(len(sx) + len(sy) - 1).sqrt()
+        return float((sx.mean() - sy.mean()) / spread)
+
+    assert not check_effect_size(midpoint).passed
+
+
+def test_bad_inputs_get_clear_errors(plays):
+    vectors = torch.randn(4, 8)
+    with pytest.raises(ValueError, match="same width d"):
+        ka.effect_size(vectors, vectors, vectors, torch.randn(4, 9))
+    with pytest.raises(ValueError, match=r"X must be an \(n, d\) tensor"):
+        ka.effect_size(torch.randn(8), vectors, vectors, vectors)
+    with pytest.raises(ValueError, match="rounds must be"):
+        ka.permutation_p_value(vectors, vectors, vectors, vectors, rounds=0)
+    with pytest.raises(ValueError, match="max_words must be"):
+        sh.passages(plays[0][:3], max_words=0)
+    with pytest.raises(TypeError, match="speeches must be a list of speeches"):
+        sh.passages(["a text, not a speech"])
+    with pytest.raises(TypeError, match="single string"):
+        ka.word_vectors(torch.nn.Embedding(10, 2), cl.load_tokenizer("minilm"), "nurse")
+
+
+def test_a_short_run_without_a_warmup_setting_warms_up_over_all_its_steps(plays, tok):
+    run = pt.train_masked_lm(_tiny(tok), tok, sh.passages(plays[1])[:50], steps=3, batch_size=2,
+                             max_length=64, progress=False)
+    assert len(run.losses) == 3
 
 
 if __name__ == "__main__":

@@ -37,14 +37,14 @@ def weat(X, Y, A, B, cosine=True, ddof=1, spread="both", flip=False, summed=Fals
     return float(difference / scale)
 
 
-def _case(label: str, seed: int) -> Case:
+def _case(label: str, seed: int, targets: tuple[int, int] = (4, 4)) -> Case:
     generator = torch.Generator().manual_seed(seed)
 
     def vectors(n):
         lengths = torch.rand(n, 1, generator=generator) * 4 + 0.5  # (n, 1): uneven lengths
         return torch.randn(n, 6, generator=generator) * lengths  # (n, 6)
 
-    X, Y, A, B = vectors(4), vectors(4), vectors(3), vectors(5)
+    X, Y, A, B = vectors(targets[0]), vectors(targets[1]), vectors(3), vectors(5)
     X[:, 0] += 1.0  # X leans towards A a little, Y does not
     A[:, 0] += 1.0
     args = (X, Y, A, B)
@@ -64,12 +64,14 @@ def _case(label: str, seed: int) -> Case:
     }, call=f"effect_size(X, Y, A, B) on {label}")
 
 
-@exercise(forbids=("course_kit.association.effect_size", "course_kit.association.association"))
+@exercise(forbids=("course_kit.association.effect_size", "course_kit.association.association",
+                   "course_kit.checks.association.weat"))
 def check_effect_size(effect_size) -> CheckReport:
     """``effect_size(X, Y, A, B) -> float``: rows are word vectors, (n, d) tensors."""
     report = CheckReport("effect_size (WEAT, Caliskan et al. 2017)")
     cases = [_case("4 + 4 targets, 3 + 5 attributes", 0),
-             _case("another draw of such vectors", 1)]
+             _case("another draw of such vectors", 1),
+             _case("3 + 5 targets (X and Y of different sizes)", 2, (3, 5))]
     check_cases(report, "effect_size", effect_size, cases, read=read_number,
                 same=lambda a, b: abs(a - b) < 1e-4, show=lambda x: f"{x:.4f}")
     return report
