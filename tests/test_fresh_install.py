@@ -120,10 +120,13 @@ def test_the_wheel_ships_the_course_files_and_nothing_of_the_repository(course_w
     names = zipfile.ZipFile(course_wheel).namelist()
     for name in ("data/sentences.csv", "data/pretraining_corpus.txt", "data/pretraining_probes.tsv",
                  "models/course-mlm/model.safetensors", "models/course-mlm/config.json",
-                 "models/course-mlm/vocab.txt", "diagrams/qkv_one_head.svg"):
+                 "models/course-mlm/vocab.txt", "diagrams/qkv_one_head.svg",
+                 "data/shakespeare/speeches.tsv.gz", "data/shakespeare/DATA_CARD.md",
+                 "models/shakespeare-bert/model.safetensors"):
         assert f"course_lib/assets/{name}" in names, name
     assert not [n for n in names if n.startswith(("tools/", "tests/", "notebooks/"))]
-    assert course_wheel.stat().st_size < 2_000_000, "keep the package small"
+    # most of it: notebook 09b's Shakespeare (1.8 MB, compressed) and the model trained on it
+    assert course_wheel.stat().st_size < 8_000_000, "keep the package small"
 
 
 def test_colab_setup_cell_installs_the_course_from_a_wheel_outside_the_repository(
