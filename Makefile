@@ -18,6 +18,9 @@
 #   VENV    where the virtual environment lives (default: .venv)
 #   LAB_ARGS  extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8890"
 #   PYTEST_ARGS  extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not browser' -x"
+#   PYTEST_WORKERS  how many processes `make pytest` (and `make test`) runs the tests on
+#           (pytest-xdist; default 2, one per core of the course's test machine; 0: one process,
+#           no xdist). tests/parallel.py keeps each notebook and each test file on one worker.
 #   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
 #
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
@@ -78,14 +81,17 @@ test: $(STAMP_DEV) browser $(HUB_PROXY)
 
 # One pytest run: the Python tests and every notebook (notebooks/ and notebooks/solutions/),
 # each notebook executed top to bottom by nbval (outputs compared only in cells marked
-# "# NBVAL_CHECK_OUTPUT"). Folders that do not exist yet are left out; "no tests collected"
-# (exit 5) is reported but not treated as a failure.
+# "# NBVAL_CHECK_OUTPUT"), on PYTEST_WORKERS processes: each notebook (its own kernel) and each
+# test file runs whole on one of them, the longest first (tests/parallel.py). Folders that do
+# not exist yet are left out; "no tests collected" (exit 5) is reported but not treated as a
+# failure.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP_DEV)
 	@paths=""; for d in tests notebooks; do [ -d "$$d" ] && paths="$$paths $$d"; done; \
 	if [ -z "$$paths" ]; then echo "no tests/ or notebooks/ folder: nothing to test"; exit 0; fi; \
-	echo "+ pytest$$paths --nbval-lax --nbval-current-env"; \
-	rc=0; $(TEST_ENV) COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest $$paths --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
+	echo "+ pytest$$paths -n $(PYTEST_WORKERS) --nbval-lax --nbval-current-env"; \
+	rc=0; $(TEST_ENV) COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest $$paths -n $(PYTEST_WORKERS) \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
