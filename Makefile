@@ -18,11 +18,16 @@
 #   VENV    where the virtual environment lives (default: .venv)
 #   LAB_ARGS  extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --port 8890"
 #   PYTEST_ARGS  extra arguments for pytest, e.g. PYTEST_ARGS="-m 'not browser' -x"
+#   PYTEST_WORKERS  how many processes `make pytest`, `make test` and `make test-fast` run on
+#           (pytest-xdist; default 2, one per core of the course's test machine; 0: one process,
+#           no xdist). tests/parallel.py keeps each notebook and each test file on one worker.
 #   BENCH_ARGS   extra arguments for benchmarks/run.py (make bench)
 #
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
-# `make test-fast` is the fast tier (under a minute on 2 cores): the model's unit tests, the comparison
-# with the reference implementation and the checkers, without notebooks or tests marked slow.
+# `make test-fast` is the fast tier (about 35 s on 2 cores, 2 workers): the model's unit tests, the
+# comparison with the reference implementation and the checkers, without notebooks or tests marked slow.
+# `make test` took 11.4 to 12.4 minutes from a fresh clone (pytest 9.4 to 9.6 of them) on the shared
+# 2-core test machine (AMD EPYC, 2026-12-06).
 #
 # Every notebook has a jupytext twin (notebooks/NN_x.py, see jupytext.toml); `make test`
 # fails when a pair is out of sync (tests/test_notebook_pairs.py says how to fix it).
@@ -38,6 +43,7 @@ TORCH := $(or $(shell cat $(VENV)/.torch-spec 2>/dev/null),$(TORCH_DEFAULT))
 endif
 PYTHON  ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 LAB_ARGS ?=
+PYTEST_WORKERS ?= 2
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -78,14 +84,16 @@ test: $(STAMP_DEV) browser $(HUB_PROXY)
 
 # One pytest run: the Python tests and every notebook (notebooks/ and notebooks/solutions/),
 # each notebook executed top to bottom by nbval (outputs compared only in cells marked
-# "# NBVAL_CHECK_OUTPUT"). Folders that do not exist yet are left out; "no tests collected"
-# (exit 5) is reported but not treated as a failure.
+# "# NBVAL_CHECK_OUTPUT"), on PYTEST_WORKERS processes: each notebook (its own kernel) and each
+# test file runs whole on one of them, the longest first (tests/parallel.py). Folders that do
+# not exist yet are left out; "no tests collected" (exit 5) is reported but not treated as a
+# failure.
 pytest: $(STAMP_DEV)
 	@paths=""; for d in tests notebooks; do [ -d "$$d" ] && paths="$$paths $$d"; done; \
 	if [ -z "$$paths" ]; then echo "no tests/ or notebooks/ folder: nothing to test"; exit 0; fi; \
-	echo "+ pytest$$paths --nbval-lax --nbval-current-env"; \
-	rc=0; $(TEST_ENV) COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest $$paths --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
+	echo "+ pytest$$paths -n $(PYTEST_WORKERS) --nbval-lax --nbval-current-env"; \
+	rc=0; $(TEST_ENV) COURSE_REQUIRE_BROWSER=1 $(PY) -m pytest $$paths -n $(PYTEST_WORKERS) \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 -ra $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "WARNING: pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
@@ -121,7 +129,8 @@ browser:
 FAST_TESTS := tests/test_model.py tests/test_reference.py tests/test_tokenizer.py \
 	tests/test_checks_00_05.py tests/test_checks_06_10.py tests/test_checks_pretraining.py
 test-fast: $(STAMP_DEV)
-	$(TEST_ENV) $(PY) -m pytest $(FAST_TESTS) -m "not slow and not browser" -q $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(FAST_TESTS) -n $(PYTEST_WORKERS) -m "not slow and not browser" -q \
+		$(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

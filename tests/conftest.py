@@ -17,6 +17,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def pytest_configure(config):
+    """`make test` runs on two workers (pytest-xdist): tests/parallel.py says how work is split."""
+    import parallel
+
+    if not config.pluginmanager.has_plugin("course-parallel"):
+        config.pluginmanager.register(parallel, "course-parallel")
+
+
 @pytest.fixture(scope="session")
 def minilm_folder():
     import course_lib as cl

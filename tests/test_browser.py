@@ -302,14 +302,20 @@ def check_pair_and_download(page, explorer) -> None:
         "() => [...document.querySelectorAll('.explorer-live .viewer-qk-token option')]"
         ".some(o => o.textContent.endsWith(' tired'))", timeout=REDRAW_S * 1000)
     explorer.locator(".widget-toggle-button", has_text="A→B").first.click()
-    page.wait_for_function(  # the filter reached the viewer: hidden cells, a new caption
-        "() => document.querySelector('.explorer-live .viewer-map canvas')"
-        ".getAttribute('aria-label') !== null", timeout=REDRAW_S * 1000)
-    cursor = explorer.locator(".explorer-live .viewer-cursor").first
-    cursor.focus()
-    cursor.press("ArrowDown")
+    # The filter reaches the viewer from the kernel, which may redraw it (a new, empty readout)
+    # a while after the click: until then, read the cell again (at most REDRAW_S), each time by
+    # keyboard from the top left cell (PageUp, Home), then one row down.
     readout = explorer.locator(".explorer-live .viewer-readout").first
-    text = readout.inner_text()
+    deadline = time.monotonic() + REDRAW_S
+    while True:
+        cursor = explorer.locator(".explorer-live .viewer-cursor").first
+        cursor.focus()
+        for key in ("PageUp", "Home", "ArrowDown"):
+            cursor.press(key)
+        text = readout.inner_text()
+        if "hidden by the filter" in text or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
     assert re.fullmatch(r"layer \d+, head \d+: '.+' \(2\) \u2192 '.+' \(1\): "
                         r"(hidden by the filter|[01]\.\d{4})", text), text
     assert "hidden by the filter" in text  # A->B: the column of [CLS] (in A) is hidden
