@@ -35,6 +35,7 @@ MY_BERT_NOTEBOOKS = {f"notebooks/{name}.ipynb" for name in (
 # the busy 2-core test machine, 2026-12-06): only their order is used.
 SECONDS: dict[str, float] = {
     "notebooks/10_fine_tuning_bert.ipynb": 832, "notebooks/10b_bert_at_work.ipynb": 460,
+    "notebooks/09b_pretraining_on_real_text.ipynb": 175, "tests/test_shakespeare.py": 70,
     "tests/test_site.py": 165, "tests/test_inference.py": 133, "tests/test_fresh_install.py": 129,
     "notebooks/A1_making_bert_fast.ipynb": 92, "tests/test_my_bert_capstone.py": 83,
     "tests/test_browser.py": 73, "tests/test_paths.py": 66, "tests/test_hub.py": 65,
