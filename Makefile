@@ -26,8 +26,8 @@
 # `make pytest` runs only the pytest part of `make test`, `make lint` only ruff.
 # `make test-fast` is the fast tier (about 35 s on 2 cores, 2 workers): the model's unit tests, the
 # comparison with the reference implementation and the checkers, without notebooks or tests marked slow.
-# `make test` took 11.4 to 12.4 minutes from a fresh clone (pytest 9.4 to 9.6 of them) on the shared
-# 2-core test machine (AMD EPYC, 2026-12-06).
+# `make test` took 10.3 minutes from a fresh clone (pytest 8.5 of them, 2,378 tests) on the shared
+# 2-core test machine (AMD EPYC, 2026-12-06; 11.4 and 12.4 in two earlier runs).
 #
 # Every notebook has a jupytext twin (notebooks/NN_x.py, see jupytext.toml); `make test`
 # fails when a pair is out of sync (tests/test_notebook_pairs.py says how to fix it).
