@@ -23,8 +23,21 @@ SPEECHES = "data/shakespeare/speeches.tsv.gz"
 SPEECHES_SHA256 = "7921babe03217fea8f361e2916e57262ed7320a87eac82d156d7cb3de406cf74"
 VALIDATION_PLAYS = ("hamlet", "macbeth", "twelfth_night")  # held out: never trained on
 VOCAB_SIZE = 3000
-MAX_WORDS = 40  # words in a passage: about 50 tokens, under the model's 64 positions
+MAX_LENGTH = 64  # tokens: the small model's positions; a longer input is cut
+MAX_WORDS = 40  # words in a passage: about 50 tokens, under MAX_LENGTH
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+# (text, the word we expect), lowercased and split as the tokenizer splits. The first two are
+# lines of held-out plays (Hamlet, Twelfth Night); the others are common turns of phrase of the
+# plays, which the training plays contain too.
+BLANKS = (
+    ("to be , or not to [MASK] : that is the question .", "be"),
+    ("if music be the food of [MASK] , play on .", "love"),
+    ("god save the [MASK] !", "king"),
+    ("how now , my [MASK] ! what news ?", "lord"),
+    ("i pray [MASK] , good sir , be patient .", "you"),
+    ("give me thy [MASK] , and let us go .", "hand"),
+)
 
 
 def load_speeches() -> list[dict[str, str]]:
@@ -113,23 +126,9 @@ def shakespeare_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE) -> Wor
 def small_config(vocab_size: int, **overrides) -> BertConfig:
     """Notebook 09b's BERT: 4 layers, 4 heads, 128 wide, 64 positions, BERT's dropout of 0.1."""
     sizes = dict(vocab_size=vocab_size, hidden_size=128, num_layers=4, num_heads=4,
-                 intermediate_size=512, max_position_embeddings=64)
+                 intermediate_size=512, max_position_embeddings=MAX_LENGTH)
     return BertConfig(**{**sizes, **overrides})
 
-
-
-
-# (text, the word we expect), lowercased and split as the tokenizer splits. The first two are
-# lines of held-out plays (Hamlet, Twelfth Night); the others are common turns of phrase of the
-# plays, which the training plays contain too.
-BLANKS = (
-    ("to be , or not to [MASK] : that is the question .", "be"),
-    ("if music be the food of [MASK] , play on .", "love"),
-    ("god save the [MASK] !", "king"),
-    ("how now , my [MASK] ! what news ?", "lord"),
-    ("i pray [MASK] , good sir , be patient .", "you"),
-    ("give me thy [MASK] , and let us go .", "hand"),
-)
 
 
 @torch.no_grad()
@@ -150,7 +149,7 @@ def blank_answers(model: BertForMaskedLM, tokenizer: WordPieceTokenizer,
 
 @torch.no_grad()
 def order_accuracy(model: BertForPreTraining, tokenizer: WordPieceTokenizer,
-                   pairs: list[tuple[str, str]], max_length: int = 64) -> float:
+                   pairs: list[tuple[str, str]], max_length: int = MAX_LENGTH) -> float:
     """Share of pairs, each shown in order (label 0) and swapped (label 1), whose order the
     next-sentence head gets right: 0.5 is a guess."""
     first, second = [a for a, _ in pairs], [b for _, b in pairs]
@@ -168,7 +167,7 @@ def evaluation(tokenizer: WordPieceTokenizer, validation_texts: list[str],
     every time), the blanks, and the order accuracy for a model with the next-sentence head."""
     def evaluate(model) -> dict:
         result = {"validation_loss": round(validation_loss(model, tokenizer, validation_texts,
-                                                           max_length=64), 4),
+                                                           max_length=MAX_LENGTH), 4),
                   "blanks": blank_answers(model, tokenizer)}
         if validation_pairs is not None:
             result["order_accuracy"] = round(order_accuracy(model, tokenizer, validation_pairs), 4)
@@ -176,6 +175,6 @@ def evaluation(tokenizer: WordPieceTokenizer, validation_texts: list[str],
     return evaluate
 
 
-__all__ = ["BLANKS", "VALIDATION_PLAYS", "blank_answers", "evaluation", "held_out_sample",
-           "load_speeches", "order_accuracy", "passages", "sentence_pairs", "shakespeare_tokenizer",
-           "small_config", "split_plays", "training_log"]
+__all__ = ["BLANKS", "MAX_LENGTH", "VALIDATION_PLAYS", "blank_answers", "evaluation",
+           "held_out_sample", "load_speeches", "order_accuracy", "passages", "sentence_pairs",
+           "shakespeare_tokenizer", "small_config", "split_plays", "training_log"]

@@ -105,33 +105,28 @@ def _check_texts(texts) -> bool:
 
 
 class _Batches:
-    """Every text (or pair, in both orders) encoded once; ``draw`` gives a random batch, masked
-    anew, from one seeded stream."""
+    """Every text (or pair, in order and then swapped) encoded once; ``draw`` gives a random
+    batch, masked anew, from one seeded stream."""
 
     def __init__(self, tokenizer, texts, pairs: bool, max_length, seed: int):
-        self.tokenizer, self.pairs = tokenizer, pairs
+        self.tokenizer, self.pairs, self.count = tokenizer, pairs, len(texts)
         self.generator = torch.Generator().manual_seed(seed)
-        if pairs:
+        if pairs:  # rows 0..count-1: (a, b); rows count..2 count-1: the same pairs as (b, a)
             a, b = [first for first, _ in texts], [second for _, second in texts]
-            in_order = tokenizer.encode_batch(a, b, max_length=max_length)
-            swapped = tokenizer.encode_batch(b, a, max_length=max_length)
-            length = max(in_order["input_ids"].shape[1], swapped["input_ids"].shape[1])
-            self.encoded = [_pad_to(in_order, length), _pad_to(swapped, length)]
+            self.encoded = tokenizer.encode_batch(a + b, b + a, max_length=max_length)
         else:
-            self.encoded = [tokenizer.encode_batch(list(texts), max_length=max_length)]
+            self.encoded = tokenizer.encode_batch(list(texts), max_length=max_length)
 
     def draw(self, batch_size: int, tries: int = 20) -> dict[str, torch.Tensor]:
         """input_ids, attention_mask, token_type_ids, labels (and the order label for pairs),
         with at least one token to predict (a batch where the 15% draw chose nothing has no loss:
         it is drawn again, a bounded number of times)."""
-        count = len(self.encoded[0]["input_ids"])
         for _ in range(tries):
-            rows = torch.randint(count, (batch_size,), generator=self.generator)  # (batch,)
-            batch = {key: value[rows] for key, value in self.encoded[0].items()}  # (batch, seq)
-            if self.pairs:  # swap half of the pairs: take those rows from the swapped encoding
+            rows = torch.randint(self.count, (batch_size,), generator=self.generator)  # (batch,)
+            if self.pairs:  # swap half of the pairs: take those rows from the swapped half
                 order = torch.randint(2, (batch_size,), generator=self.generator)  # (batch,)
-                batch = {key: torch.where(order[:, None] == 1, self.encoded[1][key][rows], value)
-                         for key, value in batch.items()}  # (batch, seq)
+                rows = rows + order * self.count
+            batch = {key: value[rows] for key, value in self.encoded.items()}  # (batch, seq)
             masked, labels = mask_tokens(batch["input_ids"], self.tokenizer, 0.15, self.generator)
             if bool((labels != IGNORE_INDEX).any()):
                 batch.update(input_ids=masked, labels=labels)
@@ -140,12 +135,6 @@ class _Batches:
                 return batch
         raise ValueError(f"{tries} batches in a row had no word to mask: the texts hold (almost) "
                          "only special tokens or empty lines; give sentences with words")
-
-
-def _pad_to(batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
-    """A padded batch (texts, seq) padded on with zeros ([PAD], no attention) to ``length``."""
-    extra = length - batch["input_ids"].shape[1]
-    return {key: torch.nn.functional.pad(value, (0, extra)) for key, value in batch.items()}
 
 
 def _train(model, batches: _Batches, steps, batch_size, learning_rate, warmup, progress,
@@ -175,18 +164,16 @@ def _train(model, batches: _Batches, steps, batch_size, learning_rate, warmup, p
             evaluate_at(0)
         for step in range(1, steps + 1):
             out = model(**batches.draw(batch_size))
-            loss = out.loss
+            loss = out.loss  # masked LM, plus sentence order for pairs
             optimizer.zero_grad()
             loss.backward()
             clip_or_stop(parameters, loss.item(), 1.0, optimizer.param_groups[0]["lr"],
                          f"{step} of {steps}")
             optimizer.step()
             scheduler.step()
+            run.losses.append(out.masked_lm_loss.item())
             if batches.pairs:
-                run.losses.append(out.masked_lm_loss.item())
                 run.order_losses.append(out.next_sentence_loss.item())
-            else:
-                run.losses.append(loss.item())
             if evaluate is not None and (step % every == 0 or step == steps):
                 evaluate_at(step)
             bar.update(f"loss {run.losses[-1]:.2f}")
@@ -203,8 +190,7 @@ def validation_loss(model: BertForMaskedLM, tokenizer: WordPieceTokenizer, texts
     """The mean masked-LM loss on ``texts`` with the same masks at every call (drawn from
     ``seed``), so that two calls, or two models, are compared on the same hidden words.
     ``exp`` of it is the perplexity on masked tokens."""
-    _check_texts(texts)
-    if any(isinstance(text, tuple) for text in texts):
+    if _check_texts(texts):
         raise ValueError("validation_loss takes sentences, not (a, b) pairs")
     generator = torch.Generator().manual_seed(whole_number("seed", seed, 0, MAX_SEED))
     batch_size = whole_number("batch_size", batch_size)

@@ -50,8 +50,13 @@ def pair_scores(splits: dict[str, list[str]], counts: Counter) -> dict[tuple[str
             piece_count[piece] += frequency
         for pair in zip(pieces, pieces[1:], strict=False):
             pair_count[pair] += frequency
-    return {
-        pair: n / (piece_count[pair[0]] * piece_count[pair[1]]) for pair, n in pair_count.items()}
+    return {pair: score(n, piece_count[pair[0]], piece_count[pair[1]])
+            for pair, n in pair_count.items()}
+
+
+def score(pair_count: int, count_a: int, count_b: int) -> float:
+    """WordPiece's score of a pair a b: count(a b) / (count(a) * count(b))."""
+    return pair_count / (count_a * count_b)
 
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int, lowercase: bool = True,
@@ -127,7 +132,7 @@ class _PairTally:
         n = self.pair_count[pair]
         if self.by_frequency:
             return -n, -n, pair
-        return -n / (self.piece_count[pair[0]] * self.piece_count[pair[1]]), -n, pair
+        return -score(n, self.piece_count[pair[0]], self.piece_count[pair[1]]), -n, pair
 
     def best_pair(self) -> tuple[str, str] | None:
         """The pair with the best score now (None when no pair is left)."""
@@ -168,4 +173,5 @@ def _merge_in(pieces: list[str], pair: tuple[str, str], new_piece: str) -> list[
     return merged
 
 
-__all__ = ["merge_pieces", "pair_scores", "split_into_characters", "train_wordpiece", "word_counts"]
+__all__ = ["merge_pieces", "pair_scores", "score", "split_into_characters", "train_wordpiece",
+           "word_counts"]

@@ -31,7 +31,7 @@ from course_lib import pretraining as pt  # noqa: E402
 from course_lib.pretrained import sha256_of  # noqa: E402
 
 OUT = ROOT / "course_lib" / "assets" / "models" / "shakespeare-bert"
-RECIPE = dict(batch_size=32, learning_rate=1e-3, warmup=250, max_length=64)
+RECIPE = dict(batch_size=32, learning_rate=1e-3, warmup=250, max_length=sh.MAX_LENGTH)
 VALIDATION_PASSAGES, VALIDATION_PAIRS = 1000, 500  # a fixed sample of the held-out plays
 
 
