@@ -6,8 +6,9 @@
 Rows: engines (ours fp32 / prepacked / int8 / bf16, `transformers` SDPA, torch dynamic int8, ONNX
 Runtime with its BERT graph optimizer in fp32 and after its dynamic int8 quantizer,
 CTranslate2 fp32 and int8). Columns: 1 x 128, 8 x 128, 1 x 512 tokens, and 16 texts of
-8..128 tokens padded into one batch. Each shape runs in interleaved rounds: every engine once
-per round, in a rotated order; each time is divided by the `transformers` SDPA time of the same
+8..128 tokens padded into one batch. Each engine runs in a process of its own (as in use: one
+engine's thread pools cannot slow another's). Each shape runs in interleaved rounds: every engine
+once per round, in a rotated order; each time is divided by the `transformers` SDPA time of the same
 round, and the table shows the median of those ratios, so a load spike that hits a round hits
 its reference too. The machine's load average is printed with each column. A peer whose
 package is missing shows "not installed" (`pip install -r benchmarks/requirements.txt`).
@@ -258,8 +259,8 @@ class Engine:
 
 ENGINES = [
     Engine(REFERENCE, reference, ("transformers",)),
-    Engine("ours, fp32", ours()),
-    Engine("ours, fp32, prepack=True", ours(prepack=True)),
+    Engine("ours, fp32, prepack=False (torch addmm)", ours(prepack=False)),
+    Engine("ours, fp32, prepack=True (oneDNN)", ours(prepack=True)),
     Engine("ours, int8", ours(precision="int8"), int8=True),
     Engine("ours, bf16", ours(precision="bf16"), bf16=True),
     Engine("torch dynamic int8 (nn.Linear)", torch_dynamic_int8, ("transformers",), int8=True),
@@ -298,55 +299,106 @@ def agreement(engine: Engine, out: torch.Tensor, expected: torch.Tensor, real) -
     return f"{(out - expected)[real].abs().max().item():.1e}"
 
 
-def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
-    """{"rows": {engine: {shape: ratio or note}}, "agreement": ..., "load": ..., "ms": ...}."""
-    torch.manual_seed(SEED)
+def serve(name: str, folder: Path, threads: int, work: Path, smoke: bool, pipe) -> None:
+    """One engine's own process: build it, then answer the coordinator's requests ("out",
+    shape index): the output; ("time", shape index): one timed run in seconds; None: stop."""
+    torch.set_num_threads(threads)
+    engine = next(e for e in ENGINES if e.name == name)
+    try:
+        run = engine.build(folder, threads, work)
+    except Exception as error:  # a peer that fails to build is reported, not fatal
+        pipe.send(f"failed: {type(error).__name__}: {error}"[:80])
+        return
+    pipe.send("ready")
     columns = shapes(smoke)
     vocab = load_config(folder).vocab_size
-    built, notes = {}, {}
-    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp, torch.inference_mode():
-        for engine in ENGINES:
-            package = missing_package(engine)
-            if package:
-                notes[engine.name] = f"not installed ({package})"
-            elif engine.big_only and smoke:
-                notes[engine.name] = "skipped in --smoke"
-            else:
-                try:
-                    built[engine.name] = engine.build(folder, threads, Path(tmp))
-                except Exception as error:  # a peer that fails to build is reported, not fatal
-                    notes[engine.name] = f"failed: {type(error).__name__}: {error}"[:80]
-        if REFERENCE not in built:
-            raise SystemExit("transformers is needed as the reference: pip install "
-                             "-r requirements-dev.txt")
-        ratios = {name: {} for name in built}
-        times = {name: {} for name in built}
-        agree, loads = {name: {} for name in built}, {}
-        for shape in columns:
-            ids, mask, seg = inputs_for(shape, vocab)
-            real = mask.bool()
-            expected = built[REFERENCE](ids, mask, seg)
-            for name, run in built.items():  # warm-up, and the agreement
-                engine = next(e for e in ENGINES if e.name == name)
-                agree[name][shape.label] = agreement(engine, run(ids, mask, seg), expected, real)
-            per_round = {name: [] for name in built}
-            raw = {name: [] for name in built}
-            load_start = load_average()
+    with torch.inference_mode():
+        while (request := pipe.recv()) is not None:
+            kind, index = request
+            ids, mask, seg = inputs_for(columns[index], vocab)
+            start = time.perf_counter()
+            out = run(ids, mask, seg)
+            took = time.perf_counter() - start
+            pipe.send(out.float() if kind == "out" else took)
+
+
+# The pause before each timed run: long enough for the last engine's idle worker threads (which
+# spin a while after each call) to go to sleep, so they cannot take the cores from the next one.
+SETTLE_SECONDS = 0.02
+
+
+def start_engines(folder: Path, threads: int, smoke: bool, work: Path) -> tuple[dict, dict]:
+    """({engine: its pipe} for the engines that built, {engine: why not} for the others). Each
+    engine lives in a process of its own, as it would in use: thread pools and libraries of one
+    (CTranslate2 ships its own OpenMP) then cannot slow another; measured in one process, one
+    CTranslate2 call left our int8 engine twice as slow for as long as the process lived."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    pipes, notes = {}, {}
+    for engine in ENGINES:
+        package = missing_package(engine)
+        if package:
+            notes[engine.name] = f"not installed ({package})"
+            continue
+        if engine.big_only and smoke:
+            notes[engine.name] = "skipped in --smoke"
+            continue
+        ours_end, theirs = spawn.Pipe()
+        process = spawn.Process(target=serve, daemon=True,
+                                args=(engine.name, folder, threads, work, smoke, theirs))
+        process.start()
+        answer = ours_end.recv()  # one at a time: builds do not compete for the cores
+        if answer == "ready":
+            pipes[engine.name] = ours_end
+        else:
+            notes[engine.name] = answer
+            process.join()
+    return pipes, notes
+
+
+def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
+    """{"rows": {engine: {shape: ratio or note}}, "agreement": ..., "load": ..., "ms": ...}."""
+    columns = shapes(smoke)
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        built, notes = start_engines(folder, threads, smoke, Path(tmp))
+        try:
+            if REFERENCE not in built:
+                raise SystemExit("transformers is needed as the reference: pip install "
+                                 "-r requirements-dev.txt")
             names = list(built)
-            for r in range(rounds):
-                order = names[r % len(names):] + names[: r % len(names)]  # rotated each round
-                took = {}
-                for name in order:
-                    start = time.perf_counter()
-                    built[name](ids, mask, seg)
-                    took[name] = time.perf_counter() - start
+            ratios, times, agree = ({name: {} for name in names} for _ in range(3))
+            loads = {}
+            for index, shape in enumerate(columns):
+                mask = inputs_for(shape, load_config(folder).vocab_size)[1]
+                outputs = {}
+                for name in names:  # warm-up, and the agreement
+                    built[name].send(("out", index))
+                    outputs[name] = built[name].recv()
                 for name in names:
-                    per_round[name].append(took[name] / took[REFERENCE])
-                    raw[name].append(took[name] * 1000)
-            loads[shape.label] = f"{load_start} -> {load_average()}"
-            for name in names:
-                ratios[name][shape.label] = statistics.median(per_round[name])
-                times[name][shape.label] = statistics.median(raw[name])
+                    engine = next(e for e in ENGINES if e.name == name)
+                    agree[name][shape.label] = agreement(engine, outputs[name],
+                                                         outputs[REFERENCE], mask.bool())
+                per_round = {name: [] for name in names}
+                raw = {name: [] for name in names}
+                load_start = load_average()
+                for r in range(rounds):
+                    order = names[r % len(names):] + names[: r % len(names)]  # rotated
+                    took = {}
+                    for name in order:
+                        time.sleep(SETTLE_SECONDS)
+                        built[name].send(("time", index))
+                        took[name] = built[name].recv()
+                    for name in names:
+                        per_round[name].append(took[name] / took[REFERENCE])
+                        raw[name].append(took[name] * 1000)
+                loads[shape.label] = f"{load_start} -> {load_average()}"
+                for name in names:
+                    ratios[name][shape.label] = statistics.median(per_round[name])
+                    times[name][shape.label] = statistics.median(raw[name])
+        finally:
+            for pipe in built.values():
+                pipe.send(None)
     return dict(columns=[s.label for s in columns], ratios=ratios, times=times, notes=notes,
                 agreement=agree, loads=loads, rounds=rounds)
 

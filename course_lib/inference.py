@@ -13,14 +13,17 @@ Why it is fast (each measured in ``benchmarks/`` and appendix A1):
 - padding-free (default): padded tokens are dropped before the first layer; only attention sees
   the padded grid again, with the key mask; padded positions of the output are zeros;
 - attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
-- ``prepack=True`` (CPUs): fp32 weights prepacked for oneDNN, bias + GELU and residual adds fused;
-  off by default (on the course's 2-core machine, BERT-base, 2026-12-01: 0.96x the time at
-  1 x 128 tokens, 1.00x at 1 x 512, 1.12x at 8 x 128);
+- ``prepack`` (CPUs): fp32 weights prepacked for oneDNN, bias + GELU and residual adds fused;
+  by default on AMD CPUs only, where it took half the time (see :func:`prepack_pays`);
 - ``precision="bf16"``: matrix multiplies in bfloat16, the rest float32; it pays only with bf16
   units (AMX, AVX512-BF16) or a GPU, and warns without them;
 - ``precision="int8"``: dynamic int8 dense layers (Jacob et al. 2018): a symmetric int8 scale per
-  weight row, an asymmetric uint8 scale and zero point per input token, int32 sums in oneDNN
-  (emulated in float32 where its kernel is missing); the rest float32; cosine >= 0.998 to fp32.
+  weight row and a scale per input token, int32 sums in oneDNN (emulated in float32 where its
+  kernel is missing); the rest float32; cosine >= 0.998 to fp32. Q/K/V's input (the residual
+  stream, whose tokens have lopsided ranges) gets a zero point per token too; the other inputs
+  share one (128, or 16 after GELU, which never goes below -0.17), so the kernel subtracts it and
+  one pass applies scale and bias. On the shipped MiniLM (360 sentences, mean cosine to fp32):
+  zero points per token everywhere 0.9988, as here 0.9983, one shared zero point everywhere 0.9976.
 """
 
 from __future__ import annotations
@@ -41,18 +44,30 @@ from .validation import check_inputs
 
 # The dtype of the float tensors each precision uses (for int8: the stream, around int8 products).
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.float32}
-WEIGHT_LEVELS = 127  # int8 weights: symmetric, -127..127 (-128 unused, so -w is representable)
-ACTIVATION_LEVELS = 255  # uint8 activations: 0..255, zero point where 0.0 lands
+LEVELS = 127  # int8, symmetric: -127..127 (-128 unused, so -w is representable)
+ZERO_POINT = 128  # int8 activations: -128..127 travel as uint8 0..255, 0.0 at 128
 SMALLEST_SCALE = 1e-30  # the scale of a token that is all zeros (1 / scale stays finite)
 BF16_UNITS = {"amx_bf16", "avx512_bf16"}  # CPU flags of bf16 matrix units (Linux names)
 
 
-def cpu_flags() -> set[str]:
-    """This CPU's feature flags as Linux lists them in /proc/cpuinfo; empty elsewhere."""
+def cpu_info(field: str) -> str:
+    """One field of /proc/cpuinfo for the first CPU ("flags", "vendor_id"); "" elsewhere."""
     info = Path("/proc/cpuinfo")
     lines = info.read_text().splitlines() if info.exists() else []
-    return next((set(line.split(":", 1)[1].split()) for line in lines
-                 if line.startswith("flags")), set())
+    return next((line.split(":", 1)[1].strip() for line in lines
+                 if line.split(":", 1)[0].strip() == field), "")
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags as Linux lists them in /proc/cpuinfo; empty elsewhere."""
+    return set(cpu_info("flags").split())
+
+
+def prepack_pays() -> bool:
+    """The default of ``prepack``: on for AMD CPUs, off elsewhere. BERT-base, 2 threads: on an
+    AMD EPYC (Zen 5, 2026-12-06) prepacked oneDNN took half the time of torch's addmm (MKL) at
+    1 x 128, 8 x 128 and 1 x 512 tokens; on an Intel Xeon (2026-12-01) 0.8x to 1.1x."""
+    return cpu_info("vendor_id") == "AuthenticAMD"
 
 
 def warn_without_bf16_units(device: torch.device) -> None:
@@ -76,6 +91,16 @@ def in_place_activation(activation):
 
 
 # oneDNN's post-operations for the named activations: (name, algorithm) for _linear_pointwise.
+# int8: how a dense layer's inputs are quantized when they come out of an activation with a known
+# lowest value, (floor, zero point): GELU (-0.16997; its tanh form -0.17004) keeps 239 of the 256
+# levels for the positive side, ReLU all 256.
+ACTIVATION_RANGES = {layers.gelu: (-0.171, 16), layers.gelu_tanh: (-0.171, 16), F.relu: (0.0, 0)}
+
+
+def after_activation(activation) -> dict:
+    """int8: the input settings of the dense layer that reads ``activation``'s output."""
+    floor, zero_point = ACTIVATION_RANGES.get(activation, (None, ZERO_POINT))
+    return dict(floor=floor, zero_point=zero_point)
 FUSED_ACTIVATIONS = {layers.gelu: ("gelu", "none"), layers.gelu_tanh: ("gelu", "tanh"),
                      F.relu: ("relu", "")}
 
@@ -152,30 +177,52 @@ class Dense:
 def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel symmetric int8: (out, in) float -> int8 (out, in) and a scale per row (out,),
     so that weight ~ int8 * scale[:, None]. A row of zeros gets scale 1 (its int8 are 0)."""
-    scale = weight.abs().amax(dim=1) / WEIGHT_LEVELS  # (out,)
+    scale = weight.abs().amax(dim=1) / LEVELS  # (out,)
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    quantized = torch.round(weight / scale[:, None]).clamp_(-WEIGHT_LEVELS, WEIGHT_LEVELS)
+    quantized = torch.round(weight / scale[:, None]).clamp_(-LEVELS, LEVELS)
     return quantized.to(torch.int8), scale.float()
 
 
-def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-token asymmetric uint8: x (tokens, in) -> (q (tokens, in), scale (tokens, 1), zero point
-    (tokens, 1) in 0..255 as float32), x ~ (q - zero_point) * scale, 0.0 exact. Per token, not per
-    matrix: outlier features would leave the rest few levels (MiniLM: cosine 0.991 vs 0.9988)."""
-    low = x.amin(dim=1, keepdim=True).clamp_(max=0)  # (tokens, 1); amin and amax separately:
-    high = x.amax(dim=1, keepdim=True).clamp_(min=0)  # many times faster than aminmax on rows
-    scale = (high - low).div_(ACTIVATION_LEVELS)  # (tokens, 1)
+def _as_uint8(shifted: torch.Tensor) -> torch.Tensor:
+    """Float whole-number-to-be values in -128..127 -> uint8 0..255 (the value plus 128), rounded.
+    PyTorch converts float to int8 with vector instructions (to uint8 several times slower), and
+    an int8 plus 128 is the same byte with its top bit flipped, read as uint8."""
+    return shifted.round_().to(torch.int8).bitwise_xor_(-128).view(torch.uint8)
+
+
+def _finite(scale: torch.Tensor) -> torch.Tensor:
+    """The per-token scales, after checking that no input held inf or NaN."""
     if not math.isfinite(scale.sum().item()):  # NaN and inf both reach the sum
         raise ValueError("int8 engine: a dense layer's input holds inf or NaN; the weights or "
                          "the inputs are broken (the fp32 engine would return NaN there)")
-    scale.clamp_(min=SMALLEST_SCALE)  # an all-zero token: any scale > 0 works (x / scale is 0)
+    return scale.clamp_(min=SMALLEST_SCALE)  # an all-zero token: any scale > 0 (x / scale is 0)
+
+
+def quantize_per_token(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-token asymmetric uint8: x (tokens, in) -> (q (tokens, in), scale (tokens, 1), zero point
+    (tokens, 1) in 0..255 as float32), x ~ (q - zero_point) * scale, 0.0 exact: all 256 levels
+    span each token's own range."""
+    low = x.amin(dim=1, keepdim=True).clamp_(max=0)  # (tokens, 1); amin and amax separately:
+    high = x.amax(dim=1, keepdim=True).clamp_(min=0)  # many times faster than aminmax on rows
+    scale = _finite((high - low).div_(255))  # (tokens, 1)
     zero_point = low.div_(scale).neg_().round_()  # (tokens, 1): where 0.0 lands, 0..255
-    # round(x / scale + zero_point) - 128 lands in -128..127: PyTorch converts float to int8
-    # with vector instructions (to uint8 several times slower), and an int8 plus 128 is the
-    # same byte with its top bit flipped, read as uint8.
     shifted = torch.addcmul(zero_point - 128, x, scale.reciprocal())  # (tokens, in)
-    signed = shifted.round_().clamp_(-128, 127).to(torch.int8)
-    return signed.bitwise_xor_(-128).view(torch.uint8), scale, zero_point
+    return _as_uint8(shifted.clamp_(-128, 127)), scale, zero_point
+
+
+def quantize_with_zero_point(x: torch.Tensor, zero_point: int, floor: float | None = None
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token scale, one zero point for every token: x (tokens, in) -> (q (tokens, in),
+    scale (tokens, 1)), x ~ (q - zero_point) * scale. 128 is symmetric; an input known to stay
+    above ``floor`` (GELU's output) gets a low zero point and needs no minimum measured."""
+    top = x.amax(dim=1, keepdim=True).div_(255 - zero_point)  # (tokens, 1): the scale the top
+    bottom = (x.amin(dim=1, keepdim=True).div_(-zero_point) if floor is None  # and bottom need
+              else torch.tensor(-floor / zero_point if zero_point else 0.0))
+    scale = _finite(torch.maximum(top, bottom))  # (tokens, 1): both ends fit
+    shifted = torch.mul(x, scale.reciprocal())  # (tokens, in), in -zero_point..255 - zero_point
+    if zero_point != ZERO_POINT:
+        shifted.add_(zero_point - ZERO_POINT)
+    return _as_uint8(shifted), scale
 
 
 def onednn_int8_works(device: torch.device) -> bool:
@@ -196,48 +243,63 @@ def onednn_int8_works(device: torch.device) -> bool:
 @dataclass
 class QuantizedDense:
     """A Linear layer in dynamic int8 (``packed`` for oneDNN; None: emulated in float32). With
-    q_x, s_x, z_x from :func:`quantize_activations` and q_W, s_W from :func:`quantize_weight`::
+    q_x, s_x, z_x from the quantizers above and q_W, s_W from :func:`quantize_weight`::
 
-        y = s_x * ((q_x - z_x) q_W^T) * s_W + b
+        y = s_x * ((q_x - z_x) q_W^T * s_W) + b
           = s_x * (q_x q_W^T * s_W  -  z_x * c) + b,   c = (column sums of q_W^T) * s_W
 
-    oneDNN computes q_x q_W^T * s_W (uint8 x int8 summed in int32); its own zero point and
-    input scale are one number per matrix, so the per-token ones are applied after it.
+    oneDNN computes q_x q_W^T * s_W (uint8 x int8 summed in int32), minus z_x c itself when the
+    zero point is one number for every token; then s_x and the bias follow in one pass. A zero
+    point per token (``zero_point=None``) costs one more pass over the output, for z_x c.
     """
 
     weight: torch.Tensor  # int8 (out, in)
     scale: torch.Tensor  # float32 (out,)
     bias: torch.Tensor  # float32 (out,)
-    zero_point_term: torch.Tensor  # float32 (out,): c above, what a zero point of 1 adds
+    zero_point_term: torch.Tensor  # float32 (out,): c above, what a zero point of 1 takes away
     packed: torch.Tensor | None = None
     weight_zero_points: torch.Tensor | None = None  # int64 zeros (out,), as oneDNN wants them
+    zero_point: int | None = None  # the inputs': None, one per token; or one for every token
+    floor: float | None = None  # the inputs never go below this (an activation's minimum)
 
     @classmethod
-    def of(cls, *linears: nn.Linear, onednn: bool) -> QuantizedDense:
+    def of(cls, *linears: nn.Linear, onednn: bool, zero_point: int | None = None,
+           floor: float | None = None) -> QuantizedDense:
         """One Linear, or several stacked (Q, K, V): per-row scales, so stacking changes
-        nothing."""
+        nothing. ``zero_point`` and ``floor``: how inputs are quantized (see the quantizers)."""
+        if zero_point == 0 and (floor is None or floor < 0):
+            raise ValueError("int8: zero point 0 leaves no level for negative inputs; it needs "
+                             "floor=0.0 (inputs that are never negative, such as ReLU's)")
         weight = torch.cat([linear.weight.detach() for linear in linears]).float()
         bias = torch.cat([linear.bias.detach() for linear in linears]).float()
         quantized, scale = quantize_weight(weight)
         term = quantized.sum(dim=1, dtype=torch.int32).float() * scale  # (out,)
         packed = torch.ops.onednn.qlinear_prepack(quantized, None) if onednn else None
         return cls(quantized, scale, bias, term, packed,
-                   torch.zeros(scale.shape, dtype=torch.long))  # symmetric weights: zeros
+                   torch.zeros(scale.shape, dtype=torch.long),  # symmetric weights: zeros
+                   zero_point, floor)
 
-    def _products(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(q_x q_W^T * s_W (tokens, out), s_x (tokens, 1), z_x (tokens, 1)) for x (tokens, in)."""
-        qx, x_scale, x_zero = quantize_activations(x)
+    def _product(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """((q_x - z) q_W^T * s_W (tokens, out), s_x (tokens, 1), the per-token z_x (tokens, 1)
+        still to subtract, or None) for x (tokens, in); z is the common zero point, else 0."""
+        if self.zero_point is None:
+            qx, x_scale, x_zero = quantize_per_token(x)
+        else:
+            (qx, x_scale), x_zero = quantize_with_zero_point(x, self.zero_point, self.floor), None
+        common = self.zero_point or 0
         if self.packed is None:  # emulated: whole numbers up to 2^24 are exact in float32
-            product = (qx.float() @ self.weight.float().t()).mul_(self.scale)
+            product = ((qx.float() - common) @ self.weight.float().t()).mul_(self.scale)
         else:
             product = torch.ops.onednn.qlinear_pointwise(
-                qx, 1.0, 0, self.packed, self.scale, self.weight_zero_points,
+                qx, 1.0, common, self.packed, self.scale, self.weight_zero_points,
                 None, 1.0, 0, torch.float32, "none", [None], "")  # float32 out
         return product, x_scale, x_zero
 
     def __call__(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """x W^T + b for x (tokens, in) -> (tokens, out), into ``out`` if given."""
-        product, x_scale, x_zero = self._products(x)
+        product, x_scale, x_zero = self._product(x)
+        if x_zero is None:
+            return torch.addcmul(self.bias, product, x_scale, out=out)  # b + s_x * product
         y = torch.addr(self.bias, (x_scale * x_zero).squeeze(1), self.zero_point_term,
                        alpha=-1, out=out)  # b - s_x z_x c, (tokens, out)
         return y.addcmul_(product, x_scale)  # + s_x * product
@@ -248,9 +310,10 @@ class QuantizedDense:
 
     def add_to(self, residual: torch.Tensor, x: torch.Tensor, in_place: bool) -> torch.Tensor:
         """residual + x W^T + b, (tokens, out), into ``residual`` itself when ``in_place``."""
-        product, x_scale, x_zero = self._products(x)
+        product, x_scale, x_zero = self._product(x)
         y = (residual if in_place else residual.clone()).add_(self.bias)
-        y.addr_((x_scale * x_zero).squeeze(1), self.zero_point_term, alpha=-1)
+        if x_zero is not None:
+            y.addr_((x_scale * x_zero).squeeze(1), self.zero_point_term, alpha=-1)
         return y.addcmul_(product, x_scale)
 
 
@@ -313,7 +376,7 @@ class InferenceBert:
     ``from_model`` again)."""
 
     def __init__(self, model: BertModel, padding_free: bool = True, precision: str = "fp32",
-                 prepack: bool = False):
+                 prepack: bool | None = None):
         if not isinstance(model, BertModel):
             raise TypeError(f"InferenceBert.from_model needs a cl.BertModel, got "
                             f"{type(model).__name__}")
@@ -329,10 +392,11 @@ class InferenceBert:
         if precision == "bf16":
             warn_without_bf16_units(device)
         onednn_int8 = precision == "int8" and onednn_int8_works(device)
+        prepack = prepack_pays() if prepack is None else prepack
 
-        def dense(*linears):
+        def dense(*linears, **int8_inputs):
             if precision == "int8":
-                return QuantizedDense.of(*linears, onednn=onednn_int8)
+                return QuantizedDense.of(*linears, onednn=onednn_int8, **int8_inputs)
             return Dense.of(*linears, dtype=dtype, prepack=prepack)
 
         emb = model.embeddings
@@ -344,11 +408,12 @@ class InferenceBert:
             Layer(
                 heads=layer.attention.num_heads,
                 qkv=dense(layer.attention.query, layer.attention.key, layer.attention.value),
-                attention_output=dense(layer.attention.output),
+                attention_output=dense(layer.attention.output, zero_point=ZERO_POINT),
                 attention_norm=Norm.of(layer.attention_norm),
-                intermediate=dense(layer.feed_forward.intermediate),
+                intermediate=dense(layer.feed_forward.intermediate, zero_point=ZERO_POINT),
                 activation=layer.feed_forward.activation,
-                output=dense(layer.feed_forward.output),
+                output=dense(layer.feed_forward.output,
+                             **after_activation(layer.feed_forward.activation)),
                 output_norm=Norm.of(layer.output_norm),
             )
             for layer in model.encoder.layers
@@ -358,9 +423,10 @@ class InferenceBert:
 
     @classmethod
     def from_model(cls, model: BertModel, padding_free: bool = True, precision: str = "fp32",
-                   prepack: bool = False) -> InferenceBert:
-        """Build the engine from a model's current weights. ``prepack`` (see the module docstring)
-        is ignored on GPUs and for bf16; int8 always prepacks where oneDNN can."""
+                   prepack: bool | None = None) -> InferenceBert:
+        """Build the engine from a model's current weights. ``prepack`` (see the module docstring;
+        None: where it measured faster, :func:`prepack_pays`) is ignored on GPUs and for bf16;
+        int8 always prepacks where oneDNN can."""
         return cls(model, padding_free, precision, prepack)
 
     def __repr__(self) -> str:

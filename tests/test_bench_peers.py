@@ -26,14 +26,14 @@ def test_a_missing_package_is_named():
 def test_report_shows_missing_peers_as_not_installed():
     columns = [s.label for s in peers.shapes(smoke=True)]
     timed = {peers.REFERENCE: dict.fromkeys(columns, 2.0),
-             "ours, fp32": dict.fromkeys(columns, 1.0)}
+             "ours, int8": dict.fromkeys(columns, 1.0)}
     result = dict(columns=columns, rounds=2, loads=dict.fromkeys(columns, "0.1 -> 0.1"),
                   ratios={name: dict.fromkeys(columns, t / 2.0) for name, t in
-                          [(peers.REFERENCE, 2.0), ("ours, fp32", 1.0)]},
+                          [(peers.REFERENCE, 2.0), ("ours, int8", 1.0)]},
                   times=timed, agreement={n: dict.fromkeys(columns, "0.0e+00") for n in timed},
                   notes={e.name: "not installed (x)" for e in peers.ENGINES if e.name not in timed})
     text = peers.report(result, {}, cl.BertConfig.tiny(), smoke=True)
-    assert "| ours, fp32 | 0.50 | 0.50 | 0.50 | 0.50 |" in text
+    assert "| ours, int8 | 0.50 | 0.50 | 0.50 | 0.50 |" in text
     assert "| CTranslate2 int8 | not installed (x)" in text
 
 

@@ -202,6 +202,19 @@ def test_bf16_warns_on_a_cpu_without_bf16_units(monkeypatch, flags, warns):
         assert caught[0].filename == __file__  # the warning points at the caller's line
 
 
+def test_prepack_defaults_to_where_it_measured_faster(models, monkeypatch):
+    """prepack=None (the default) prepacks on AMD CPUs only; an explicit choice wins."""
+    from course_lib import inference
+
+    ours = models[0]
+    for vendor, expected in (("AuthenticAMD", True), ("GenuineIntel", False), ("", False)):
+        monkeypatch.setattr(inference, "cpu_info", lambda field, v=vendor: v)
+        assert inference.prepack_pays() is expected
+        engine = cl.InferenceBert.from_model(ours)
+        assert engine.prepacked == (expected and torch.backends.mkldnn.is_available())
+        assert not cl.InferenceBert.from_model(ours, prepack=False).prepacked
+
+
 def test_cpu_flags_are_read_from_cpuinfo():
     import platform
 
@@ -338,35 +351,66 @@ def _real_text_batch():
 
 
 def test_quantizers_round_trip_within_half_a_step():
-    from course_lib.inference import quantize_activations, quantize_weight
+    from course_lib.inference import quantize_per_token, quantize_weight, quantize_with_zero_point
 
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(6, 50, generator=generator) * torch.tensor([1, 5, 0.1, 3, 1, 2])[:, None]
     x[2] = x[2].abs()  # a token with no negative value: its range still holds 0
     x[4] = 0.0  # an all-zero token
-    q, scale, zero = quantize_activations(x)
+    q, scale, zero = quantize_per_token(x)
     assert q.dtype == torch.uint8 and scale.shape == zero.shape == (6, 1)
     back = (q.float() - zero) * scale
     assert ((back - x).abs() <= scale / 2 + 1e-6).all()
     assert torch.all(back[x == 0] == 0), "0.0 must be exact"
+    for zero_point in (128, 16, 0):
+        shifted = x.abs() if zero_point == 0 else x  # zero point 0: inputs never negative
+        q, scale = quantize_with_zero_point(shifted, zero_point, 0.0 if zero_point == 0 else None)
+        assert q.dtype == torch.uint8 and scale.shape == (6, 1)
+        back = (q.float() - zero_point) * scale
+        assert ((back - shifted).abs() <= scale / 2 + 1e-6).all(), zero_point
+        assert torch.all(back[shifted == 0] == 0), "0.0 must be exact"
+    gelu = torch.nn.functional.gelu(x * 3)  # a known floor: only the top is measured
+    q, scale = quantize_with_zero_point(gelu, 16, floor=-0.171)
+    assert ((((q.float() - 16) * scale) - gelu).abs() <= scale / 2 + 1e-6).all()
     weight = torch.randn(7, 50, generator=generator)
     weight[3] = 0.0
     qw, w_scale = quantize_weight(weight)
     assert qw.dtype == torch.int8 and w_scale.shape == (7,) and qw.abs().max() <= 127
     assert ((qw.float() * w_scale[:, None] - weight).abs() <= w_scale[:, None] / 2 + 1e-6).all()
-    with pytest.raises(ValueError, match="inf or NaN"):
-        quantize_activations(torch.tensor([[1.0, float("nan")]]))
+    for broken in (torch.tensor([[1.0, float("nan")]]), torch.tensor([[float("inf"), 0.0]])):
+        with pytest.raises(ValueError, match="inf or NaN"):
+            quantize_per_token(broken)
+        with pytest.raises(ValueError, match="inf or NaN"):
+            quantize_with_zero_point(broken, 128)
 
 
-def test_int8_kernel_equals_its_emulation(models):
-    """oneDNN's int8 product and the float32 emulation of the same arithmetic agree."""
+def test_activation_floors_lie_below_each_activations_minimum():
+    """A dense layer after GELU or ReLU trusts that its inputs never go below the floor (no
+    clamp): each floor must sit below the activation's true minimum, and close to it."""
+    from course_lib.inference import ACTIVATION_RANGES, QuantizedDense, in_place_activation
+
+    x = torch.linspace(-6, 6, 1_200_001)
+    for activation, (floor, zero_point) in ACTIVATION_RANGES.items():
+        lowest = in_place_activation(activation)(x.clone()).min().item()
+        assert floor <= lowest < floor + 0.002, (activation, lowest)
+        assert 0 <= zero_point < 128
+    with pytest.raises(ValueError, match="negative inputs"):
+        QuantizedDense.of(torch.nn.Linear(4, 2), onednn=False, zero_point=0)
+
+
+@pytest.mark.parametrize("inputs", [{}, {"zero_point": 128}, {"zero_point": 16, "floor": -0.171}])
+def test_int8_kernel_equals_its_emulation(models, inputs):
+    """oneDNN's int8 product and the float32 emulation of the same arithmetic agree, for each
+    way of quantizing the inputs (a zero point per token, one shared, one after GELU)."""
     from course_lib.inference import QuantizedDense
 
     ours = models[0]
     linear = ours.encoder.layers[0].feed_forward.intermediate
     x = torch.randn(37, linear.in_features, generator=torch.Generator().manual_seed(0))
-    kernel = QuantizedDense.of(linear, onednn=True)
-    emulated = QuantizedDense.of(linear, onednn=False)
+    if "floor" in inputs:
+        x = torch.nn.functional.gelu(x * 2)
+    kernel = QuantizedDense.of(linear, onednn=True, **inputs)
+    emulated = QuantizedDense.of(linear, onednn=False, **inputs)
     expected = linear(x).detach()
     got, emulation = kernel(x), emulated(x)
     assert (got - emulation).abs().max().item() < 1e-4
