@@ -303,6 +303,11 @@ def serve(name: str, folder: Path, threads: int, work: Path, smoke: bool, pipe) 
     """One engine's own process: build it, then answer the coordinator's requests ("out",
     shape index): the output; ("time", shape index): one timed run in seconds; None: stop."""
     torch.set_num_threads(threads)
+    with contextlib.suppress(ImportError):  # converters load checkpoints through transformers
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
     engine = next(e for e in ENGINES if e.name == name)
     try:
         run = engine.build(folder, threads, work)
@@ -328,7 +333,8 @@ SETTLE_SECONDS = 0.02
 
 
 def start_engines(folder: Path, threads: int, smoke: bool, work: Path) -> tuple[dict, dict]:
-    """({engine: its pipe} for the engines that built, {engine: why not} for the others). Each
+    """({engine: (its pipe, its process)} for the engines that built, {engine: why not} for the
+    others). Each
     engine lives in a process of its own, as it would in use: thread pools and libraries of one
     (CTranslate2 ships its own OpenMP) then cannot slow another; measured in one process, one
     CTranslate2 call left our int8 engine twice as slow for as long as the process lived."""
@@ -350,7 +356,7 @@ def start_engines(folder: Path, threads: int, smoke: bool, work: Path) -> tuple[
         process.start()
         answer = ours_end.recv()  # one at a time: builds do not compete for the cores
         if answer == "ready":
-            pipes[engine.name] = ours_end
+            pipes[engine.name] = ours_end, process
         else:
             notes[engine.name] = answer
             process.join()
@@ -361,7 +367,8 @@ def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
     """{"rows": {engine: {shape: ratio or note}}, "agreement": ..., "load": ..., "ms": ...}."""
     columns = shapes(smoke)
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
-        built, notes = start_engines(folder, threads, smoke, Path(tmp))
+        engines, notes = start_engines(folder, threads, smoke, Path(tmp))
+        built = {name: pipe for name, (pipe, _) in engines.items()}
         try:
             if REFERENCE not in built:
                 raise SystemExit("transformers is needed as the reference: pip install "
@@ -396,9 +403,11 @@ def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
                 for name in names:
                     ratios[name][shape.label] = statistics.median(per_round[name])
                     times[name][shape.label] = statistics.median(raw[name])
-        finally:
+        finally:  # stop them all, and wait: an exiting process still takes the cores a while
             for pipe in built.values():
                 pipe.send(None)
+            for _, process in engines.values():
+                process.join(timeout=60)
     return dict(columns=[s.label for s in columns], ratios=ratios, times=times, notes=notes,
                 agreement=agree, loads=loads, rounds=rounds)
 

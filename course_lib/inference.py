@@ -10,8 +10,8 @@ Why it is fast (each measured in ``benchmarks/`` and appendix A1):
 
 - tokens travel as one (tokens, hidden) matrix; Q, K and V come from one stacked matrix multiply;
 - residual adds happen in place (``addmm_``), GELU too, and every layer reuses one set of buffers;
-- padding-free (default): padded tokens are dropped before the first layer; only attention sees
-  the padded grid again, with the key mask; padded positions of the output are zeros;
+- padding-free (default): padded tokens are dropped before the first layer; attention runs text
+  by text on each text's own tokens; padded positions of the output are zeros;
 - attention runs in PyTorch's fused ``scaled_dot_product_attention`` unless maps are asked for;
 - ``prepack`` (CPUs): fp32 weights prepacked for oneDNN, bias + GELU and residual adds fused;
   by default on AMD CPUs only, where it took half the time (see :func:`prepack_pays`);
@@ -335,13 +335,15 @@ class Layer:
 class TokenLayout:
     """How the rows of a (tokens, hidden) matrix form texts. Uniform: row ``b * seq + s``, ``mask``
     (batch, 1, 1, seq) hides padded keys (or None). Packed (padding-free): only the real tokens,
-    ``rows`` (tokens,) says where each sits in the padded (batch * seq)."""
+    ``rows`` (tokens,) says where each sits in the padded (batch * seq), text after text; ``ends``
+    where each text's rows end."""
 
     batch: int
     seq: int
     mask: torch.Tensor | None = None
     packed: bool = False
     rows: torch.Tensor | None = None
+    ends: list[int] | None = None
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(tokens, hidden) -> (batch, seq, hidden); padded positions of a packed batch are 0."""
@@ -359,14 +361,11 @@ class Scratch:
     def __init__(self):
         self.buffers: dict[str, torch.Tensor] = {}
 
-    def get(self, name: str, rows: int, cols: int, like: torch.Tensor,
-            zeroed: bool = False) -> torch.Tensor:
-        """A (rows, cols) buffer of ``like``'s dtype and device. Its old contents are garbage, or,
-        with ``zeroed``, zeros when new (rows that callers never write stay zero)."""
+    def get(self, name: str, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
+        """A (rows, cols) buffer of ``like``'s dtype and device; its old contents are garbage."""
         buffer = self.buffers.get(name)
         if buffer is None or buffer.shape != (rows, cols) or buffer.dtype != like.dtype:
-            make = like.new_zeros if zeroed else like.new_empty
-            buffer = self.buffers[name] = make(rows, cols)
+            buffer = self.buffers[name] = like.new_empty(rows, cols)
         return buffer
 
 
@@ -497,7 +496,8 @@ class InferenceBert:
         if not packed:
             return TokenLayout(batch, seq, mask=keep[:, None, None, :])  # (batch, 1, 1, seq)
         rows = keep.reshape(-1).nonzero().squeeze(1)  # (tokens,): real positions in batch * seq
-        return TokenLayout(batch, seq, mask=keep[:, None, None, :], packed=True, rows=rows)
+        ends = keep.sum(dim=1).cumsum(0).tolist()  # each text's last row + 1
+        return TokenLayout(batch, seq, packed=True, rows=rows, ends=ends)
 
     def _embed(self, ids, segments, layout: TokenLayout) -> torch.Tensor:
         """Word + position + segment embeddings, normalized, as a (tokens, hidden) matrix."""
@@ -526,16 +526,18 @@ class InferenceBert:
                 weights = None
                 context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
             return context.transpose(1, 2).reshape(x.shape[0], hidden), weights  # (tokens, h)
-        # Packed: the dense layers saw real tokens only; for attention the Q/K/V rows go back into
-        # a zero-padded (batch, seq) grid, so one batched call with the key mask does every text
-        # (measured faster on 2 threads than one small call per text).
-        grid = scratch.get("grid", layout.batch * layout.seq, 3 * hidden, qkv, zeroed=True)
-        grid.index_copy_(0, layout.rows, qkv)  # (batch * seq, 3 * hidden); padded rows stay 0
-        grid = grid.view(layout.batch, layout.seq, 3, heads, hidden // heads)  # (b, s, 3, h, d)
-        q, k, v = grid.permute(2, 0, 3, 1, 4)  # each (batch, heads, seq, head_size)
-        context = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.mask)
-        context = context.transpose(1, 2).reshape(-1, hidden)  # (batch * seq, hidden)
-        return context[layout.rows], None  # (tokens, hidden): real tokens only again
+        # Packed: the dense layers saw real tokens only, each text's in consecutive rows, so
+        # attention runs text by text on those rows alone, with nothing to mask (16 texts of
+        # 8..128 tokens: 2.3x faster than one call on the padded grid with the key mask).
+        context = scratch.get("context", x.shape[0], hidden, qkv)  # (tokens, hidden)
+        start = 0
+        for end in layout.ends:
+            text = qkv[start:end].view(end - start, 3, heads, hidden // heads)  # (n, 3, h, d)
+            q, k, v = text.permute(1, 2, 0, 3).unsqueeze(1)  # each (1, heads, n, head_size)
+            out = F.scaled_dot_product_attention(q, k, v)  # (1, heads, n, head_size)
+            context[start:end] = out[0].transpose(0, 1).reshape(end - start, hidden)  # (n, h)
+            start = end
+        return context, None
 
     def _layer(self, layer: Layer, x, layout, output_attentions, keep_input, scratch):
         """One post-LayerNorm encoder layer on (tokens, hidden); ``keep_input`` leaves x as is."""

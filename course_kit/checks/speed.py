@@ -153,7 +153,8 @@ def int8_mistakes(x, weight, bias) -> dict[str, torch.Tensor]:
         "the values were truncated (.to(torch.int8) alone drops the fraction); round first":
             _quantized(x, weight, bias, rounding=torch.trunc),
         "the activations are symmetric int8 without a zero point (a valid scheme, but "
-        "coarser); this exercise asks for uint8 0..255 with a zero point, as the engine uses":
+        "coarser); this exercise asks for uint8 0..255 with a zero point per token, as the "
+        "engine uses for Q/K/V":
             _quantized(x, weight, bias, zero_point=False),
     }
 
