@@ -27,6 +27,7 @@ DECIMAL = re.compile(r"(?<![\w.])(\d*\.\d+)(?![\w.])")
 SECTION = re.compile(r"(?:sections?\s+|^#+\s+)\d+\.\d+(?:-\d+\.\d+)?", re.IGNORECASE | re.MULTILINE)
 
 # Decimals stated in the prose that are not the notebook's results, and where each comes from.
+AMD_RUN = "the README's Speed table, AMD EPYC (benchmarks/peers.py, 2026-12-06)"
 SOURCED = {
     "00_welcome": {"12.7": "total hours, tools/time_estimates.py (tests/test_time_estimates.py)",
                    "7.5": "the full day's hours, rounded (the path table)"},
@@ -42,8 +43,9 @@ SOURCED = {
                          "2.0": "the name of SQuAD 2.0 (Rajpurkar et al. 2018)"},
     "A1_making_bert_fast": {"12.6": "12 x 512 x 512 float32 scores, arithmetic",
                             "9.4": "a 768 x 3072 float32 weight, arithmetic",
-                            "0.64": "the README's Speed table (benchmarks/peers.py, 2026-12-01)",
-                            "0.38": "the README's Speed table (benchmarks/peers.py, 2026-12-01)"},
+                            **dict.fromkeys(("0.18", "0.11", "0.13", "0.26", "0.23"), AMD_RUN),
+                            "0.17": "GELU's lowest value, -0.16997 (tests/test_inference.py)",
+                            "0.37": "the README's Speed table: the AMD EPYC's run in one process"},
 }
 
 # (notebook, what the prose says, a pattern the outputs must match)
