@@ -90,7 +90,6 @@ def in_place_activation(activation):
     return activation  # an activation swapped in by hand: called as it is, not in place
 
 
-# oneDNN's post-operations for the named activations: (name, algorithm) for _linear_pointwise.
 # int8: how a dense layer's inputs are quantized when they come out of an activation with a known
 # lowest value, (floor, zero point): GELU (-0.16997; its tanh form -0.17004) keeps 239 of the 256
 # levels for the positive side, ReLU all 256.
@@ -101,6 +100,9 @@ def after_activation(activation) -> dict:
     """int8: the input settings of the dense layer that reads ``activation``'s output."""
     floor, zero_point = ACTIVATION_RANGES.get(activation, (None, ZERO_POINT))
     return dict(floor=floor, zero_point=zero_point)
+
+
+# oneDNN's post-operations for the named activations: (name, algorithm) for _linear_pointwise.
 FUSED_ACTIVATIONS = {layers.gelu: ("gelu", "none"), layers.gelu_tanh: ("gelu", "tanh"),
                      F.relu: ("relu", "")}
 
