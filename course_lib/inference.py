@@ -19,11 +19,12 @@ Why it is fast (each measured in ``benchmarks/`` and appendix A1):
   units (AMX, AVX512-BF16) or a GPU, and warns without them;
 - ``precision="int8"``: dynamic int8 dense layers (Jacob et al. 2018): a symmetric int8 scale per
   weight row and a scale per input token, int32 sums in oneDNN (emulated in float32 where its
-  kernel is missing); the rest float32; cosine >= 0.998 to fp32. Q/K/V's input (the residual
-  stream, whose tokens have lopsided ranges) gets a zero point per token too; the other inputs
-  share one (128, or 16 after GELU, which never goes below -0.17), so the kernel subtracts it and
-  one pass applies scale and bias. On the shipped MiniLM (360 sentences, mean cosine to fp32):
-  zero points per token everywhere 0.9988, as here 0.9983, one shared zero point everywhere 0.9976.
+  kernel is missing); the rest float32; cosine >= 0.998 to fp32. Q/K/V's input gets a zero
+  point per token too; the other inputs share one (128, or 16 after GELU, which never goes below
+  -0.17), so the kernel subtracts it and one pass applies scale and bias. On the shipped MiniLM
+  (360 sentences, mean cosine to fp32): one shared zero point everywhere 0.9976; a zero point
+  per token for Q/K/V's input only 0.9983 (for one other layer's only: 0.9976 to 0.9979); per
+  token everywhere 0.9988, at one more pass over every output.
 """
 
 from __future__ import annotations

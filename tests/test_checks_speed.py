@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_kit.checks.speed import check_int8_linear, check_pack_unpack
+from course_kit.checks.speed import (
+    _truncated,
+    _truncated_before_zero,
+    check_int8_linear,
+    check_pack_unpack,
+)
 
 # --- pack / unpack ---------------------------------------------------------------------------
 
@@ -119,7 +124,11 @@ def _variant(**changes):
     (_variant(weight_rows=False), "one scale for the whole matrix; give each output row"),
     (_variant(token_rows=False), "give each token"),
     (_variant(subtract_zero=False), "zero point was not subtracted"),
-    (_variant(rounding=torch.trunc), "truncated"),
+    (_variant(weight_rounding=torch.trunc, rounding=_truncated), "values were truncated"),
+    (_variant(weight_rounding=torch.trunc), "weights were truncated"),
+    (_variant(rounding=_truncated), "activations were truncated (trunc"),
+    (_variant(rounding=_truncated_before_zero), "truncated before adding the zero point"),
+    (_variant(range_holds_zero=False), "range must include 0"),
     (_variant(zero_point=False), "symmetric int8"),
 ])
 def test_int8_mistakes_are_named(fn, named):

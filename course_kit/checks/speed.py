@@ -11,6 +11,7 @@ from .calling import call_learner
 from .cases import Case, check_cases
 from .compare import as_tensor
 from .fixtures import keep_mask, randn
+from .mistakes import name_mistake
 from .report import CheckReport, recorded
 
 # --- exercise 1: pack and unpack ----------------------------------------------------------------
@@ -109,6 +110,14 @@ def int8_fixture():
     return x, weight, bias
 
 
+def far_from_zero_fixture():
+    """x (2, 16) with every value between 100 and 101: each token's range must still reach down
+    to 0 (so 0.0 stays exact), which makes its scale coarse; a range of 100..101 alone would be
+    finer, and shows."""
+    x = 100 + randn(24, 2, 16).sigmoid()
+    return x, randn(25, 8, 16), randn(26, 8)
+
+
 def _reference(x, weight, bias) -> torch.Tensor:
     """What the library's int8 engine computes (its float32 emulation of the int8 kernel)."""
     linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
@@ -118,23 +127,37 @@ def _reference(x, weight, bias) -> torch.Tensor:
     return QuantizedDense.of(linear, onednn=False)(x)
 
 
+def _truncated(values, zero):
+    """trunc(x / s + z): the fraction dropped (what .to(torch.uint8) alone does)."""
+    return torch.trunc(values + zero)
+
+
+def _truncated_before_zero(values, zero):
+    """trunc(x / s) + z: the fraction dropped before the zero point is added."""
+    return torch.trunc(values) + zero
+
+
 def _quantized(x, weight, bias, *, weight_rows=True, token_rows=True, zero_point=True,
-               rounding=torch.round, subtract_zero=True, weight_levels=127) -> torch.Tensor:
-    """The scheme with one piece changed: the catalogue of classic mistakes is built from it."""
+               weight_rounding=torch.round, rounding=None, subtract_zero=True,
+               weight_levels=127, range_holds_zero=True) -> torch.Tensor:
+    """The scheme with one piece changed: the catalogue of classic mistakes is built from it.
+    ``rounding(x / s_x, z)`` makes q_x before clamping (default: round(x / s_x + z))."""
     w_max = weight.abs().amax(dim=1, keepdim=True) if weight_rows else weight.abs().amax()
     w_scale = w_max / weight_levels
-    qw = rounding(weight / w_scale).clamp(-weight_levels, weight_levels)
+    qw = weight_rounding(weight / w_scale).clamp(-weight_levels, weight_levels)
+    rounding = rounding or (lambda values, zero: torch.round(values + zero))
     dims = dict(dim=1, keepdim=True) if token_rows else {}
-    low = x.amin(**dims).clamp(max=0)
-    high = x.amax(**dims).clamp(min=0)
+    low, high = x.amin(**dims), x.amax(**dims)
+    if range_holds_zero:
+        low, high = low.clamp(max=0), high.clamp(min=0)
     if zero_point:
         scale = (high - low) / 255
         zero = torch.round(-low / scale)
-        qx = rounding(x / scale + zero).clamp(0, 255)
+        qx = rounding(x / scale, zero).clamp(0, 255)
     else:
         scale = torch.maximum(high, -low) / 127
         zero = torch.zeros_like(scale)
-        qx = rounding(x / scale).clamp(-127, 127)
+        qx = torch.round(x / scale).clamp(-127, 127)
     shifted = qx - zero if subtract_zero else qx
     w_scale_t = w_scale.reshape(1, -1) if weight_rows else w_scale
     return (shifted.double() @ qw.double().t()).float() * scale * w_scale_t + bias
@@ -151,7 +174,14 @@ def int8_mistakes(x, weight, bias) -> dict[str, torch.Tensor]:
         "the zero point was not subtracted before the matrix multiply ((q_x - z) @ q_W.T)":
             _quantized(x, weight, bias, subtract_zero=False),
         "the values were truncated (.to(torch.int8) alone drops the fraction); round first":
-            _quantized(x, weight, bias, rounding=torch.trunc),
+            _quantized(x, weight, bias, weight_rounding=torch.trunc, rounding=_truncated),
+        "the weights were truncated (.to(torch.int8) alone drops the fraction); round them "
+        "first": _quantized(x, weight, bias, weight_rounding=torch.trunc),
+        "the activations were truncated (trunc, or .to(torch.uint8) alone, drops the "
+        "fraction); round x / s_x + z first":
+            _quantized(x, weight, bias, rounding=_truncated),
+        "the activations were truncated before adding the zero point (trunc(x / s_x) + z); "
+        "round first": _quantized(x, weight, bias, rounding=_truncated_before_zero),
         "the activations are symmetric int8 without a zero point (a valid scheme, but "
         "coarser); this exercise asks for uint8 0..255 with a zero point per token, as the "
         "engine uses for Q/K/V":
@@ -161,6 +191,30 @@ def int8_mistakes(x, weight, bias) -> dict[str, torch.Tensor]:
 
 def _distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return ((a.double() - b.double()).norm() / b.double().norm()).item()
+
+
+def _range_holds_zero(report: CheckReport, int8_linear) -> bool:
+    """Tokens far from 0: the recipe's range [min(x, 0), max(x, 0)] against the token's own
+    [min(x), max(x)], which the main fixture cannot tell apart within rounding. False (with the
+    reason in the report) when the answer follows the token's own range or fails here."""
+    x, weight, bias = far_from_zero_fixture()
+    finished, answer = call_learner(report, "int8_linear on tokens far from 0", int8_linear,
+                                    x.clone(), weight.clone(), bias.clone())
+    if not finished:
+        return False
+    answer = as_tensor(answer)
+    expected = _reference(x, weight, bias)
+    if not isinstance(answer, torch.Tensor) or answer.shape != expected.shape:
+        report.fail(f"int8_linear on tokens far from 0 should return a tensor of shape "
+                    f"{tuple(expected.shape)}")
+        return False
+    own_range = _quantized(x, weight, bias, range_holds_zero=False)
+    if _distance(answer.float(), own_range) < _distance(answer.float(), expected):
+        report.fail("each token's range must include 0 (low = min(x, 0), high = max(x, 0)), "
+                    "so that 0.0 stays exact: on tokens between 100 and 101 your scale is the "
+                    "range 100..101 alone")
+        return False
+    return True
 
 
 @recorded
@@ -176,7 +230,8 @@ def check_int8_linear(int8_linear) -> CheckReport:
     finished, answer = call_learner(report, "int8_linear(x, weight, bias)", int8_linear,
                                     x.clone(), weight.clone(), bias.clone())
     if not finished:
-        return report
+        name_mistake(None, int8_mistakes(x, weight, bias))  # always asked: the teaching page
+        return report                                        # lists the catalogue
     answer = as_tensor(answer)
     if not isinstance(answer, torch.Tensor):
         report.fail(f"int8_linear should return a torch.Tensor, got {type(answer).__name__}")
@@ -193,12 +248,16 @@ def check_int8_linear(int8_linear) -> CheckReport:
         return report
     gap = _distance(answer.float(), expected)
     if gap <= budget:
-        report.ok(f"it equals the library's int8 layer up to rounding (relative difference "
-                  f"{gap:.1e}; int8 itself is {_distance(expected, exact):.1e} from float32)")
+        if _range_holds_zero(report, int8_linear):
+            report.ok(f"it equals the library's int8 layer up to rounding (relative difference "
+                      f"{gap:.1e}; int8 itself is {_distance(expected, exact):.1e} from float32)")
         return report
     mistakes = int8_mistakes(x, weight, bias)
-    named = min(mistakes, key=lambda why: _distance(answer.float(), mistakes[why]))
-    if _distance(answer.float(), mistakes[named]) <= budget:
+    closest_first = dict(sorted(mistakes.items(),
+                                key=lambda item: _distance(answer.float(), item[1])))
+    named = name_mistake(answer.float(), closest_first,
+                         same=lambda mine, wrong: _distance(mine, wrong) <= budget)
+    if named:
         report.fail(f"not the engine's int8 layer: it looks like {named}")
     else:
         report.fail(f"not the engine's int8 layer (relative difference {gap:.2g}, where "
