@@ -52,6 +52,8 @@ def test_right_packing_passes(pack, unpack):
     (lambda h, m: (h * m.bool()[..., None]).reshape(-1, h.shape[-1]), "set to 0 but kept"),
     (lambda h, m: h.transpose(0, 1)[m.bool().t()], "column order"),
     (lambda h, m: h[m], "integer indices"),
+    (lambda h, m: torch.cat([t[:n] for t, n in zip(h, m.sum(1).tolist(), strict=True)]),
+     "first n rows"),
 ])
 def test_packing_mistakes_are_named(pack, named):
     report = check_pack_unpack(pack, unpack_index_put)
@@ -64,9 +66,21 @@ def unpack_at_start(packed, mask):
     return out.view(*mask.shape, -1)
 
 
-def test_unpacking_mistake_is_named():
-    report = check_pack_unpack(pack_boolean_index, unpack_at_start)
-    assert not report.passed and "at the start of the grid" in str(report), str(report)
+def unpack_each_text_at_its_start(packed, mask):
+    out, start = torch.zeros(*mask.shape, packed.shape[-1]), 0
+    for text, n in enumerate(mask.sum(1).tolist()):  # ignores where the mask's holes are
+        out[text, :n] = packed[start:start + n]
+        start += n
+    return out
+
+
+@pytest.mark.parametrize(("unpack", "named"), [
+    (unpack_at_start, "at the start of the grid"),
+    (unpack_each_text_at_its_start, "at its first n positions"),
+])
+def test_unpacking_mistakes_are_named(unpack, named):
+    report = check_pack_unpack(pack_boolean_index, unpack)
+    assert not report.passed and named in str(report), str(report)
 
 
 def test_a_crashing_pack_is_reported():

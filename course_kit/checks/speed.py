@@ -39,6 +39,10 @@ def pack_mistakes(hidden, mask) -> dict[str, torch.Tensor]:
             hidden.transpose(0, 1)[keep.t()],
         "the 0/1 mask was used as integer indices (rows 0 and 1 picked again and again); "
         "turn it into booleans first: mask.bool()": hidden[mask.long()],
+        "each text's first n rows were taken (n = its real tokens); padding can sit anywhere, "
+        "as in the hole at position 4 of text 1: take the rows where the mask is 1":
+            torch.cat([text[:n] for text, n in zip(hidden, keep.sum(dim=1).tolist(),
+                                                   strict=True)]),
     }
 
 
@@ -49,6 +53,11 @@ def unpack_mistakes(packed, mask, hidden) -> dict[str, torch.Tensor]:
     first[: packed.shape[0]] = packed  # rows written at the start of the grid
     by_column = torch.zeros(seq, batch, packed.shape[-1])
     by_column[keep.t()] = packed  # column order
+    prefix = torch.zeros(batch, seq, packed.shape[-1])
+    start = 0
+    for text, n in enumerate(keep.sum(dim=1).tolist()):
+        prefix[text, :n] = packed[start:start + n]  # each text's rows at its first positions
+        start += n
     return {
         "the rows were written one after the other at the start of the grid, not at the "
         "positions the mask marks": first.view(batch, seq, -1),
@@ -56,6 +65,8 @@ def unpack_mistakes(packed, mask, hidden) -> dict[str, torch.Tensor]:
             by_column.transpose(0, 1),
         "padded positions keep the original padded vectors; they should be zeros":
             hidden.clone(),
+        "each text's rows were written at its first n positions; write them where the mask "
+        "marks real tokens (text 1 has a hole at position 4)": prefix,
     }
 
 
