@@ -334,14 +334,14 @@ SETTLE_SECONDS = 0.02
 
 def start_engines(folder: Path, threads: int, smoke: bool, work: Path) -> tuple[dict, dict]:
     """({engine: (its pipe, its process)} for the engines that built, {engine: why not} for the
-    others). Each
-    engine lives in a process of its own, as it would in use: thread pools and libraries of one
-    (CTranslate2 ships its own OpenMP) then cannot slow another; measured in one process, one
-    CTranslate2 call left our int8 engine twice as slow for as long as the process lived."""
+    others). Each engine lives in a process of its own, as it would in use: thread pools and
+    libraries of one (CTranslate2 ships its own OpenMP) then cannot slow another; measured in one
+    process, one CTranslate2 call left our int8 engine twice as slow for as long as the process
+    lived."""
     import multiprocessing
 
     spawn = multiprocessing.get_context("spawn")
-    pipes, notes = {}, {}
+    started, notes = {}, {}
     for engine in ENGINES:
         package = missing_package(engine)
         if package:
@@ -356,11 +356,11 @@ def start_engines(folder: Path, threads: int, smoke: bool, work: Path) -> tuple[
         process.start()
         answer = ours_end.recv()  # one at a time: builds do not compete for the cores
         if answer == "ready":
-            pipes[engine.name] = ours_end, process
+            started[engine.name] = ours_end, process
         else:
             notes[engine.name] = answer
             process.join()
-    return pipes, notes
+    return started, notes
 
 
 def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
