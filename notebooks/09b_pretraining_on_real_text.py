@@ -115,7 +115,7 @@ assert len(shared) / tok.vocab_size > 0.97
 # %% [markdown]
 # ## 3. Pre-training, live: training loss and validation loss
 #
-# The model: 4 layers, 4 heads, 128 wide, 64 positions, BERT's dropout of 0.1, the 3,000-piece vocabulary: about 1.2 million parameters. The recipe is notebook 09's (a new 15% mask every batch, AdamW, warm-up then linear decay), with two additions from `pt.train_masked_lm`: `max_length=64` cuts the rare passage that is longer, and `evaluate=` measures the model every `every` steps on held-out text.
+# The model: 4 layers, 4 heads, 128 wide, 64 positions, BERT's dropout of 0.1, the 3,000-piece vocabulary: about 1.2 million parameters. The recipe is notebook 09's (a new 15% mask every batch, AdamW, warm-up then linear decay), with two additions from `pt.train_masked_lm`: `max_length` (the model's 64 positions) cuts the rare passage that is longer, and `evaluate=` measures the model every `every` steps on held-out text.
 #
 # The **validation loss** (`pt.validation_loss`) is the masked-LM loss on 300 passages of the held-out plays, with the **same masks every time**, so that two measurements differ only because the model changed. The model never trains on these passages.
 
@@ -128,7 +128,8 @@ print(f"parameters: {model.num_parameters():,}, about {model.num_parameters() / 
 live_sample, _ = sh.held_out_sample(validation, 300, 10, seed=1)  # 300 held-out passages
 STEPS, BATCH = 300, 32
 run = pt.train_masked_lm(model, tok, texts, steps=STEPS, batch_size=BATCH, learning_rate=1e-3, warmup=30,
-                         max_length=64, seed=0, evaluate=sh.evaluation(tok, live_sample), every=50)
+                         max_length=config.max_position_embeddings, seed=0,
+                         evaluate=sh.evaluation(tok, live_sample), every=50)
 print(f"{STEPS} steps of {BATCH} passages in {run.seconds:.0f} s, with {len(run.evaluations)} evaluations")
 
 # %% [markdown]
@@ -148,7 +149,8 @@ class PieceFrequencies(torch.nn.Module):
 
 piece_counts = Counter(piece for text in texts for piece in tok.tokenize(text))
 counts = torch.tensor([piece_counts.get(t, 0) + 1.0 for t in tok.convert_ids_to_tokens(range(tok.vocab_size))])
-unigram_loss = pt.validation_loss(PieceFrequencies(counts), tok, live_sample, max_length=64)  # one added to each count
+unigram_loss = pt.validation_loss(PieceFrequencies(counts), tok, live_sample,  # one added to each count
+                                  max_length=config.max_position_embeddings)
 steps_evaluated = [e["step"] for e in run.evaluations]
 losses_evaluated = [e["validation_loss"] for e in run.evaluations]
 plt.figure(figsize=(6, 3.2))
@@ -225,7 +227,8 @@ shipped = cl.BertForMaskedLM.from_pretrained("shakespeare-bert")
 shipped_tok = cl.load_tokenizer("shakespeare-bert")
 assert shipped_tok.vocab == tok.vocab, "the shipped vocabulary is the one learned in section 2"
 log_sample, log_pairs = sh.held_out_sample(validation)  # the log's 1,000 passages and 500 pairs
-measured = pt.validation_loss(shipped, shipped_tok, log_sample, max_length=64)
+measured = pt.validation_loss(shipped, shipped_tok, log_sample,
+                              max_length=shipped.config.max_position_embeddings)
 logged = mlm_run["evaluations"][-1]["validation_loss"]
 print(f"the shipped model's validation loss, measured now: {measured:.2f}; in its training log: {logged:.2f}")
 print(f"its weights: {cl.course_file('models/shakespeare-bert/model.safetensors').stat().st_size / 1e6:.1f} MB")
