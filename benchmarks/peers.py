@@ -374,10 +374,11 @@ def measure(folder: Path, threads: int, rounds: int, smoke: bool) -> dict:
                 raise SystemExit("transformers is needed as the reference: pip install "
                                  "-r requirements-dev.txt")
             names = list(built)
+            vocab = load_config(folder).vocab_size
             ratios, times, agree = ({name: {} for name in names} for _ in range(3))
             loads = {}
             for index, shape in enumerate(columns):
-                mask = inputs_for(shape, load_config(folder).vocab_size)[1]
+                mask = inputs_for(shape, vocab)[1]
                 outputs = {}
                 for name in names:  # warm-up, and the agreement
                     built[name].send(("out", index))

@@ -218,10 +218,12 @@ def quantize_with_zero_point(x: torch.Tensor, zero_point: int, floor: float | No
     """Per-token scale, one zero point for every token: x (tokens, in) -> (q (tokens, in),
     scale (tokens, 1)), x ~ (q - zero_point) * scale. 128 is symmetric; an input known to stay
     above ``floor`` (GELU's output) gets a low zero point and needs no minimum measured."""
-    top = x.amax(dim=1, keepdim=True).div_(255 - zero_point)  # (tokens, 1): the scale the top
-    bottom = (x.amin(dim=1, keepdim=True).div_(-zero_point) if floor is None  # and bottom need
-              else torch.tensor(-floor / zero_point if zero_point else 0.0))
-    scale = _finite(torch.maximum(top, bottom))  # (tokens, 1): both ends fit
+    scale = x.amax(dim=1, keepdim=True).div_(255 - zero_point)  # (tokens, 1): the top fits
+    if floor is None:  # and the bottom: measured, or known (nothing to fit for a floor of 0)
+        scale = torch.maximum(scale, x.amin(dim=1, keepdim=True).div_(-zero_point))
+    elif zero_point:
+        scale.clamp_(min=-floor / zero_point)
+    scale = _finite(scale)  # (tokens, 1)
     shifted = torch.mul(x, scale.reciprocal())  # (tokens, in), in -zero_point..255 - zero_point
     if zero_point != ZERO_POINT:
         shifted.add_(zero_point - ZERO_POINT)
@@ -338,15 +340,15 @@ class Layer:
 class TokenLayout:
     """How the rows of a (tokens, hidden) matrix form texts. Uniform: row ``b * seq + s``, ``mask``
     (batch, 1, 1, seq) hides padded keys (or None). Packed (padding-free): only the real tokens,
-    ``rows`` (tokens,) says where each sits in the padded (batch * seq), text after text; ``ends``
-    where each text's rows end."""
+    ``rows`` (tokens,) says where each sits in the padded (batch * seq), text after text;
+    ``lengths`` how many rows each text has."""
 
     batch: int
     seq: int
     mask: torch.Tensor | None = None
     packed: bool = False
     rows: torch.Tensor | None = None
-    ends: list[int] | None = None
+    lengths: list[int] | None = None
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(tokens, hidden) -> (batch, seq, hidden); padded positions of a packed batch are 0."""
@@ -499,8 +501,8 @@ class InferenceBert:
         if not packed:
             return TokenLayout(batch, seq, mask=keep[:, None, None, :])  # (batch, 1, 1, seq)
         rows = keep.reshape(-1).nonzero().squeeze(1)  # (tokens,): real positions in batch * seq
-        ends = keep.sum(dim=1).cumsum(0).tolist()  # each text's last row + 1
-        return TokenLayout(batch, seq, packed=True, rows=rows, ends=ends)
+        lengths = keep.sum(dim=1).tolist()  # each text's real tokens
+        return TokenLayout(batch, seq, packed=True, rows=rows, lengths=lengths)
 
     def _embed(self, ids, segments, layout: TokenLayout) -> torch.Tensor:
         """Word + position + segment embeddings, normalized, as a (tokens, hidden) matrix."""
@@ -533,13 +535,13 @@ class InferenceBert:
         # attention runs text by text on those rows alone, with nothing to mask (16 texts of
         # 8..128 tokens: 2.3x faster than one call on the padded grid with the key mask).
         context = scratch.get("context", x.shape[0], hidden, qkv)  # (tokens, hidden)
-        start = 0
-        for end in layout.ends:
-            text = qkv[start:end].view(end - start, 3, heads, hidden // heads)  # (n, 3, h, d)
+        for text, into in zip(qkv.split(layout.lengths), context.split(layout.lengths),
+                              strict=True):  # (n, 3 * hidden) and (n, hidden), views
+            n = text.shape[0]
+            text = text.view(n, 3, heads, hidden // heads)  # (n, 3, heads, head_size)
             q, k, v = text.permute(1, 2, 0, 3).unsqueeze(1)  # each (1, heads, n, head_size)
             out = F.scaled_dot_product_attention(q, k, v)  # (1, heads, n, head_size)
-            context[start:end] = out[0].transpose(0, 1).reshape(end - start, hidden)  # (n, h)
-            start = end
+            into.copy_(out[0].transpose(0, 1).reshape(n, hidden))  # (n, hidden)
         return context, None
 
     def _layer(self, layer: Layer, x, layout, output_attentions, keep_input, scratch):

@@ -54,10 +54,8 @@ def unpack_mistakes(packed, mask, hidden) -> dict[str, torch.Tensor]:
     by_column = torch.zeros(seq, batch, packed.shape[-1])
     by_column[keep.t()] = packed  # column order
     prefix = torch.zeros(batch, seq, packed.shape[-1])
-    start = 0
-    for text, n in enumerate(keep.sum(dim=1).tolist()):
-        prefix[text, :n] = packed[start:start + n]  # each text's rows at its first positions
-        start += n
+    for text, rows in enumerate(packed.split(keep.sum(dim=1).tolist())):
+        prefix[text, :len(rows)] = rows  # each text's rows at its first positions
     return {
         "the rows were written one after the other at the start of the grid, not at the "
         "positions the mask marks": first.view(batch, seq, -1),
@@ -138,6 +136,11 @@ def _reference(x, weight, bias) -> torch.Tensor:
     return QuantizedDense.of(linear, onednn=False)(x)
 
 
+def _rounded(values, zero):
+    """round(x / s + z): the recipe."""
+    return torch.round(values + zero)
+
+
 def _truncated(values, zero):
     """trunc(x / s + z): the fraction dropped (what .to(torch.uint8) alone does)."""
     return torch.trunc(values + zero)
@@ -149,14 +152,13 @@ def _truncated_before_zero(values, zero):
 
 
 def _quantized(x, weight, bias, *, weight_rows=True, token_rows=True, zero_point=True,
-               weight_rounding=torch.round, rounding=None, subtract_zero=True,
+               weight_rounding=torch.round, rounding=_rounded, subtract_zero=True,
                weight_levels=127, range_holds_zero=True) -> torch.Tensor:
     """The scheme with one piece changed: the catalogue of classic mistakes is built from it.
-    ``rounding(x / s_x, z)`` makes q_x before clamping (default: round(x / s_x + z))."""
+    ``rounding(x / s_x, z)`` makes q_x before clamping."""
     w_max = weight.abs().amax(dim=1, keepdim=True) if weight_rows else weight.abs().amax()
     w_scale = w_max / weight_levels
     qw = weight_rounding(weight / w_scale).clamp(-weight_levels, weight_levels)
-    rounding = rounding or (lambda values, zero: torch.round(values + zero))
     dims = dict(dim=1, keepdim=True) if token_rows else {}
     low, high = x.amin(**dims), x.amax(**dims)
     if range_holds_zero:
