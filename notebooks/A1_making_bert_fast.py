@@ -176,7 +176,7 @@ for lever, ratio in levers.items():
 #
 # Padding costs the same as real text: a batch padded to 128 tokens runs every padded position through every dense layer. The engine, by default (`padding_free=True`), **packs** the batch: only the real tokens, one text after the other, form the `(tokens, 768)` matrix that the dense layers multiply; attention then takes each text's rows on their own, so each text attends within itself with nothing to mask. The vectors of real tokens stay the same; padded positions come back as zeros.
 #
-# **Exercise 1 — pack and unpack.** Write `pack(hidden, mask)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` with 1 (or True) for real tokens; return `(tokens, hidden)`, the real tokens only, **text after text**, in their order. And `unpack(packed, mask)`: back to `(batch, seq, hidden)`, each row where it came from, **zeros** at padded positions. The checker gives a 0/1 mask as the tokenizer does, a bool mask, and a text with a hole in the middle.
+# **Exercise 1 — pack and unpack.** Write `pack(hidden, mask)`: `hidden` is `(batch, seq, hidden)`, `mask` is `(batch, seq)` with 1 (or True) for real tokens; return `(tokens, hidden)`, the real tokens only, **text after text**, in their order. And `unpack(packed, mask)`: back to `(batch, seq, hidden)`, each row where it came from, **zeros** at padded positions. The checker gives a 0/1 mask as the tokenizer does, a bool mask, and a text with a hole in the middle. Write both with the mask yourself: the checker refuses the engine's own `cl.inference.TokenLayout.unpack`.
 
 # %%
 from course_kit.checks.speed import check_int8_linear, check_pack_unpack
@@ -247,7 +247,7 @@ print("bf16 matrix units here:", ", ".join(units) if units else "none (bf16 woul
 #
 # Per token rather than one scale for the whole input matrix: a few features of BERT's hidden states are outliers, near 10 where most are near 1 (Bondarenko et al. 2021; the shipped MiniLM has them too), and one range for everything would leave most tokens few levels.
 #
-# **Exercise 2 — one Linear layer in int8.** Write `int8_linear(x, weight, bias)` for `x` `(tokens, in)`, `weight` `(out, in)`, `bias` `(out,)`, following the three steps above; return `(tokens, out)` in float. The integer product may be computed in float64 or with integer tensors (`torch.int64`): both are exact here. The checker compares your result with the library's int8 layer, allowing the tiny differences that other rounding conventions give; its inputs have tokens and weight rows of very different sizes, so a single scale shows, and a second call has tokens far from 0, so a range that leaves 0 out shows too.
+# **Exercise 2 — one Linear layer in int8.** Write `int8_linear(x, weight, bias)` for `x` `(tokens, in)`, `weight` `(out, in)`, `bias` `(out,)`, following the three steps above; return `(tokens, out)` in float. The integer product may be computed in float64 or with integer tensors (`torch.int64`): both are exact here. The checker compares your result with the library's int8 layer, allowing the tiny differences that other rounding conventions give; its inputs have tokens and weight rows of very different sizes, so a single scale shows, and a second call has tokens far from 0, so a range that leaves 0 out shows too. It refuses the library's own `QuantizedDense.of` and its quantizers (`quantize_weight`, `quantize_per_token`, `quantize_with_zero_point`): the point is to write the three steps.
 
 # %%
 def int8_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ from course_kit.checks import (
     layers,
     pretrained,
     pretraining,
+    speed,
     tokens,
     where_next,
 )
@@ -33,6 +34,40 @@ from course_kit.checks.rules import exercise, shown
 from course_lib.tokenizer import strip_accents
 
 # ---- answers that call a forbidden function ---------------------------------------------------
+
+
+def int8_by_the_library(x, weight, bias):
+    from course_lib.inference import QuantizedDense
+
+    linear = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        linear.weight.copy_(weight)
+        linear.bias.copy_(bias)
+    return QuantizedDense.of(linear, onednn=False)(x)
+
+
+def int8_with_the_library_quantizers(x, weight, bias):
+    from course_lib.inference import quantize_per_token, quantize_weight
+
+    qw, w_scale = quantize_weight(weight)
+    qx, scale, zero = quantize_per_token(x)
+    return ((qx.double() - zero) @ qw.double().t()).float() * scale * w_scale + bias
+
+
+def check_unpack(unpack):
+    """check_pack_unpack with a right pack: only the unpack is the answer under test."""
+    return speed.check_pack_unpack(lambda hidden, mask: hidden[mask.bool()], unpack)
+
+
+check_unpack.forbids = speed.check_pack_unpack.forbids
+
+
+def unpack_by_the_library(packed, mask):
+    from course_lib.inference import TokenLayout
+
+    keep = mask.bool()
+    rows = keep.reshape(-1).nonzero().squeeze(1)
+    return TokenLayout(*keep.shape, packed=True, rows=rows).unpack(packed)
 
 
 def layer_norm_module(x, weight, bias, eps):
@@ -123,6 +158,11 @@ FORBIDDEN = [
         kit_explorer.attention_rollout(attentions)[-1]), "kit.explorer.attention_rollout"),
     (where_next.check_uncased_normalize, lambda text: strip_accents(text.lower()),
      "cl.tokenizer.strip_accents"),
+    (speed.check_int8_linear, int8_by_the_library, "cl.inference.QuantizedDense.of"),
+    (speed.check_int8_linear, int8_with_the_library_quantizers, "cl.inference.quantize_weight"),
+    (speed.check_int8_linear, int8_with_the_library_quantizers,
+     "cl.inference.quantize_per_token"),
+    (check_unpack, unpack_by_the_library, "cl.inference.TokenLayout.unpack"),
 ]
 
 

@@ -95,6 +95,7 @@ def _places(dotted: str) -> list[tuple[object, str]]:
 def _swapped(owner: object, name: str, label: str, watch: Watch) -> Iterator[None]:
     original = getattr(owner, name)
     inherited = isinstance(owner, type) and name not in vars(owner)
+    stored = None if inherited else vars(owner)[name]  # a classmethod stays one when put back
 
     @functools.wraps(original)
     def recorder(*args, **kwargs):
@@ -115,7 +116,7 @@ def _swapped(owner: object, name: str, label: str, watch: Watch) -> Iterator[Non
         if inherited:
             delattr(owner, name)
         else:
-            setattr(owner, name, original)
+            setattr(owner, name, stored)
 
 
 @dataclass

@@ -12,7 +12,8 @@ from .cases import Case, check_cases
 from .compare import as_tensor
 from .fixtures import keep_mask, randn
 from .mistakes import name_mistake
-from .report import CheckReport, recorded
+from .report import CheckReport
+from .rules import exercise
 
 # --- exercise 1: pack and unpack ----------------------------------------------------------------
 
@@ -68,7 +69,8 @@ def unpack_mistakes(packed, mask, hidden) -> dict[str, torch.Tensor]:
     }
 
 
-@recorded
+@exercise(forbids=("course_lib.inference.TokenLayout.unpack",),
+          write_from="boolean indexing with the mask")
 def check_pack_unpack(pack, unpack) -> CheckReport:
     """``pack(hidden, mask)``: (batch, seq, hidden) -> (tokens, hidden), the real tokens only,
     text after text; ``unpack(packed, mask)``: back to (batch, seq, hidden), zeros at padding."""
@@ -230,7 +232,10 @@ def _range_holds_zero(report: CheckReport, int8_linear) -> bool:
     return True
 
 
-@recorded
+@exercise(forbids=("course_lib.inference.QuantizedDense.of", "course_lib.inference.quantize_weight",
+                   "course_lib.inference.quantize_per_token",
+                   "course_lib.inference.quantize_with_zero_point"),
+          write_from="the recipe's three steps")
 def check_int8_linear(int8_linear) -> CheckReport:
     """``int8_linear(x, weight, bias)``: x (tokens, in), weight (out, in), bias (out,) ->
     (tokens, out), computed as the int8 engine does: weights per row symmetric int8 (-127..127),
